@@ -1,0 +1,46 @@
+"""cofail_jax: how often do all models fail together, and what does that cap?
+
+Public API, re-exported explicitly from ``cofail_jax._src``. Importing the package
+enables JAX's float64 mode (tail probabilities and CDF inversions need it); set the
+environment variable ``COFAIL_JAX_NO_X64=1`` before import to leave JAX's setting alone.
+"""
+
+import os as _os
+
+__version__ = "0.1.0"
+
+if not _os.environ.get("COFAIL_JAX_NO_X64"):
+    import jax as _jax
+
+    _jax.config.update("jax_enable_x64", True)
+
+# ---- foundation: data, certificate, files ------------------------------------------
+from ._src.errors import InputError as InputError
+from ._src.matrix import OutcomeMatrix as OutcomeMatrix
+from ._src.io import load_matrix as load_matrix
+from ._src.io import register_format as register_format
+from ._src.io.formats import save_matrix_h5 as save_matrix_h5
+from ._src.certificate import Certificate as Certificate
+from ._src.certificate import certificate as certificate
+from ._src.certificate import certificate_from_counts as certificate_from_counts
+from ._src.certificate import clopper_pearson as clopper_pearson
+from ._src.certificate import beta_curve as beta_curve
+from ._src.h5 import write_results as write_results
+from ._src.h5 import provenance as provenance
+from ._src.data import example_path as example_path
+
+# ---- tetrachoric engine (issue 3) ---------------------------------------------------
+
+# ---- pricing (issue 4) ---------------------------------------------------------------
+
+# ---- sweeps (issue 5) ----------------------------------------------------------------
+
+# ---- non-identification (issue 6) ----------------------------------------------------
+
+# ---- policies (issue 7) --------------------------------------------------------------
+
+# ---- simulator (issue 8) -------------------------------------------------------------
+
+# ---- audit (issue 9) -----------------------------------------------------------------
+
+# ---- importers and exports (issue 10) ------------------------------------------------

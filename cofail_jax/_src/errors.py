@@ -1,0 +1,39 @@
+"""Errors raised at the edges (loaders, configs, CLI).
+
+Every problem with a user's input is an :class:`InputError`: its message names the
+file, the row or column, and what to do. The CLI prints it on one line and exits with
+status 2; library callers can catch it like any ``ValueError``.
+"""
+
+from __future__ import annotations
+
+
+class InputError(ValueError):
+    """A problem with user input: names the source, the place and the remedy.
+
+    Args:
+      message: what is wrong.
+      source: the file (or other input) that has the problem, if any.
+      where: the row, column, record or key, if any.
+      hint: what the user can do about it.
+    """
+
+    def __init__(self, message: str, *, source: str | None = None, where: str | None = None,
+                 hint: str | None = None):
+        self.message = message
+        self.source = source
+        self.where = where
+        self.hint = hint
+        super().__init__(self.format())
+
+    def format(self) -> str:
+        parts = []
+        if self.source:
+            parts.append(str(self.source))
+        if self.where:
+            parts.append(str(self.where))
+        head = ": ".join(parts)
+        text = f"{head}: {self.message}" if head else self.message
+        if self.hint:
+            text += f" ({self.hint})"
+        return text.replace("\n", " ")

@@ -1,0 +1,259 @@
+"""One HDF5 writer for every command: whole files or none, NetCDF-4 style dimensions.
+
+* Files are written to a temporary name in the target folder and renamed into place, so
+  a results file is whole or absent (``atomic_output``).
+* Every array variable names its dimensions; each dimension is a dimension-scale
+  dataset in the same group (query ids, model names, pool sizes, ...), so
+  ``xarray.open_dataset(path, group=..., engine="h5netcdf")`` opens each group.
+* Strings are UTF-8 variable-length; nested dicts become groups; attributes that are
+  not scalars or strings are stored as JSON text.
+* The root carries provenance attributes (:func:`provenance`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+STR = None  # set lazily to h5py.string_dtype("utf-8")
+
+
+def _str_dtype():
+    import h5py
+
+    return h5py.string_dtype("utf-8")
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """sha256 of a file, or of every file under a folder (sorted by relative path)."""
+    h = hashlib.sha256()
+    p = os.fspath(path)
+    if os.path.isdir(p):
+        for root, _, files in sorted(os.walk(p)):
+            for name in sorted(files):
+                full = os.path.join(root, name)
+                h.update(os.path.relpath(full, p).encode())
+                with open(full, "rb") as f:
+                    for block in iter(lambda: f.read(1 << 20), b""):
+                        h.update(block)
+        return h.hexdigest()
+    with open(p, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def provenance(*, command: str | None = None, config: Any = None, seed: int | None = None,
+               input_path: str | None = None, method: str | None = None,
+               extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Where a result came from: versions, device, input hash, command, config, seed."""
+    import jax
+    import scipy
+
+    from .. import __version__
+
+    devices = jax.devices()
+    prov: dict[str, Any] = {
+        "cofail_jax_version": __version__,
+        "jax_version": jax.__version__,
+        "jaxlib_version": getattr(__import__("jaxlib"), "__version__", "unknown"),
+        "numpy_version": np.__version__,
+        "scipy_version": scipy.__version__,
+        "python_version": platform.python_version(),
+        "platform": platform.platform(),
+        "device_kind": devices[0].device_kind,
+        "device_platform": devices[0].platform,
+        "device_count": jax.device_count(),
+        "process_count": jax.process_count(),
+        "x64_enabled": bool(jax.config.jax_enable_x64),
+        "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "command": command if command is not None else " ".join(sys.argv),
+    }
+    if config is not None:
+        prov["config"] = config
+    if seed is not None:
+        prov["seed"] = int(seed)
+    if method is not None:
+        prov["method"] = method
+    if input_path is not None:
+        prov["input_path"] = os.fspath(input_path)
+        if os.path.exists(input_path):
+            prov["input_sha256"] = file_sha256(input_path)
+    if extra:
+        prov.update(extra)
+    return prov
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[str]:
+    """Yield a temporary path beside ``path``; rename it into place only on success."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path)) or "."
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=suffix, dir=folder)
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(tmp)
+        raise
+
+
+def set_attrs(obj, attrs: Mapping[str, Any]) -> None:
+    """Store attributes: scalars and strings as they are, anything else as JSON text."""
+    for key, value in attrs.items():
+        if value is None:
+            continue
+        if isinstance(value, (str, bool, int, float, np.integer, np.floating, np.bool_)):
+            obj.attrs[key] = value
+        elif isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+            obj.attrs[key] = value
+        else:
+            obj.attrs[key] = json.dumps(value, default=_json_default)
+
+
+def _json_default(o):
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return float(o)
+    if isinstance(o, (np.bool_,)):
+        return bool(o)
+    if isinstance(o, tuple):
+        return list(o)
+    return str(o)
+
+
+def _as_array(value) -> np.ndarray:
+    arr = np.asarray(value)
+    if arr.dtype.kind in "OUS":
+        return np.asarray([("" if v is None else str(v)) for v in arr.reshape(-1)],
+                          dtype=object).reshape(arr.shape)
+    if arr.dtype == np.bool_:
+        return arr.astype(np.int8)
+    return arr
+
+
+def write_dataset(group, name: str, value, dims: tuple[str, ...] | None = None,
+                  attrs: Mapping[str, Any] | None = None, compress: bool = True):
+    """Write one variable; string arrays become UTF-8 vlen strings; large arrays are
+    chunked and gzip-compressed. Dimensions are attached by :func:`attach_dims`."""
+    arr = _as_array(value)
+    kwargs: dict[str, Any] = {}
+    if arr.dtype == object:
+        kwargs["dtype"] = _str_dtype()
+    if compress and arr.size >= 4096 and arr.ndim >= 1:
+        kwargs.update(compression="gzip", compression_opts=4, chunks=True)
+    ds = group.create_dataset(name, data=arr, **kwargs)
+    if attrs:
+        set_attrs(ds, attrs)
+    if dims is not None:
+        ds.attrs["_cofail_dims"] = json.dumps(list(dims))
+    return ds
+
+
+def ensure_dim(group, name: str, size: int, values=None):
+    """Create (or check) a dimension-scale dataset ``name`` of length ``size`` in ``group``."""
+    if name in group:
+        ds = group[name]
+        if ds.shape != (size,):
+            raise ValueError(f"dimension {name!r} in {group.name} has length {ds.shape}, want {size}")
+        return ds
+    if values is None:
+        values = np.arange(size, dtype=np.int64)
+    ds = write_dataset(group, name, values, compress=False)
+    ds.make_scale(name)
+    return ds
+
+
+def attach_dims(group, coords: Mapping[str, Any] | None = None) -> None:
+    """Make every variable in ``group`` NetCDF-readable: create a dimension scale for each
+    dimension it names (values from ``coords`` or 0..size-1) and attach it."""
+    coords = dict(coords or {})
+    import h5py
+
+    for name in list(group.keys()):
+        obj = group[name]
+        if not isinstance(obj, h5py.Dataset) or "_cofail_dims" not in obj.attrs:
+            continue
+        dims = json.loads(obj.attrs["_cofail_dims"])
+        if len(dims) != obj.ndim:
+            raise ValueError(f"{obj.name}: {len(dims)} dimension names for {obj.ndim} axes")
+        for axis, dim in enumerate(dims):
+            scale = ensure_dim(group, dim, obj.shape[axis], coords.get(dim))
+            obj.dims[axis].attach_scale(scale)
+        del obj.attrs["_cofail_dims"]
+
+
+def write_tree(group, tree: Mapping[str, Any], dims: Mapping[str, tuple[str, ...]] | None = None,
+               coords: Mapping[str, Any] | None = None, prefix: str = "") -> None:
+    """Write a nested dict: dicts become groups, arrays datasets, scalars/strings attributes.
+
+    ``dims`` maps a variable's path (``"sweep/ratio"``) to its dimension names; an
+    array without an entry gets dimensions ``<name>_dim0, ...``. ``coords`` maps
+    dimension names to coordinate values (shared by every group).
+    """
+    dims = dims or {}
+    for key, value in tree.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            sub = group.require_group(key)
+            write_tree(sub, value, dims, coords, prefix=path + "/")
+            continue
+        arr = np.asarray(value) if not isinstance(value, (str, bytes)) else None
+        if arr is None or arr.ndim == 0:
+            set_attrs(group, {key: value if arr is None else arr.item()})
+            continue
+        d = tuple(dims.get(path) or tuple(f"{key}_dim{i}" for i in range(arr.ndim)))
+        write_dataset(group, key, arr, dims=d)
+    attach_dims(group, coords)
+
+
+def write_results(path: str | os.PathLike, tree: Mapping[str, Any], *,
+                  attrs: Mapping[str, Any] | None = None,
+                  dims: Mapping[str, tuple[str, ...]] | None = None,
+                  coords: Mapping[str, Any] | None = None) -> str:
+    """Write a results file atomically: ``tree`` as groups and variables, ``attrs`` (usually
+    :func:`provenance`) on the root. Returns the path."""
+    import h5py
+
+    with atomic_output(path) as tmp:
+        with h5py.File(tmp, "w") as f:
+            write_tree(f, tree, dims, coords)
+            set_attrs(f, {"schema": "cofail_jax.results/1", **(attrs or {})})
+    return os.fspath(path)
+
+
+def read_tree(group) -> dict[str, Any]:
+    """Read a group back into a nested dict (datasets as numpy, attributes as values)."""
+    import h5py
+
+    out: dict[str, Any] = {}
+    for key, value in group.attrs.items():
+        if isinstance(value, bytes):
+            value = value.decode()
+        out[key] = value
+    for key, obj in group.items():
+        if isinstance(obj, h5py.Group):
+            out[key] = read_tree(obj)
+        else:
+            data = obj[()]
+            if obj.dtype.kind == "O":
+                data = np.asarray([v.decode() if isinstance(v, bytes) else v
+                                   for v in np.asarray(data).reshape(-1)], dtype=object).reshape(obj.shape)
+            out[key] = data
+    return out

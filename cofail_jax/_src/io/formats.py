@@ -1,0 +1,402 @@
+"""Built-in loaders: wide CSV, long CSV, long JSONL, cofail HDF5, solved-id folders,
+lm-evaluation-harness samples. Each detects its format and builds the matrix through
+:mod:`.tables`, so validation is identical for all of them."""
+
+from __future__ import annotations
+
+import csv
+import glob
+import json
+import os
+import re
+
+import numpy as np
+
+from ..errors import InputError
+from ..matrix import OutcomeMatrix
+from . import register_format
+from .tables import check_sizes, matrix_from_records, matrix_from_wide_table
+
+LONG_KEYS = {"query_id", "model", "correct"}
+
+
+def _read_header(path: str) -> list[str]:
+    with open(path, newline="", encoding="utf-8") as f:
+        return next(csv.reader(f), [])
+
+
+def _open_text(path: str):
+    try:
+        return open(path, newline="", encoding="utf-8-sig")
+    except OSError as e:
+        raise InputError(f"cannot be read ({e.strerror})", source=path,
+                         hint="check the path and permissions") from None
+
+
+# ---- wide CSV -------------------------------------------------------------------------
+def _detect_wide(path: str) -> bool:
+    if not os.path.isfile(path) or not path.lower().endswith((".csv", ".tsv", ".txt")):
+        return False
+    header = [h.strip() for h in _read_header(path)]
+    return bool(header) and header[0] == "query_id" and not (LONG_KEYS <= set(header))
+
+
+def load_wide_csv(path: str, *, missing: str = "error", **_) -> OutcomeMatrix:
+    """Wide CSV: ``query_id`` then one 0/1 column per model (true/false also accepted)."""
+    delim = "\t" if path.lower().endswith(".tsv") else ","
+    with _open_text(path) as f:
+        reader = csv.reader(f, delimiter=delim)
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise InputError("is empty", source=path,
+                             hint="write a header line: query_id,<model1>,<model2>,...") from None
+        except csv.Error as e:
+            raise InputError(f"is not valid CSV ({e})", source=path, where="row 1") from None
+        header = [h.strip() for h in header]
+        if not header or header[0] != "query_id":
+            raise InputError(f"first column is {header[0] if header else ''!r}, not 'query_id'",
+                             source=path, where="row 1",
+                             hint="the wide format is query_id,<model1>,<model2>,...")
+        models = header[1:]
+        if len(models) < 2:
+            raise InputError(f"needs at least 2 models, found {len(models)}", source=path,
+                             where="row 1", hint="add a 0/1 column per model")
+        for j, m in enumerate(models):
+            if not m:
+                raise InputError(f"column {j + 2} has no model name", source=path, where="row 1",
+                                 hint="name every column")
+        qids, rows = [], []
+        try:
+            for r, row in enumerate(reader):
+                if not row or all(not c.strip() for c in row):
+                    continue
+                qids.append(row[0].strip())
+                rows.append(row[1:])
+                if len(row) != len(header):
+                    raise InputError(f"has {len(row)} fields, the header has {len(header)}",
+                                     source=path, where=f"row {r + 2}",
+                                     hint="every row needs a query id and one cell per model")
+        except csv.Error as e:
+            raise InputError(f"is not valid CSV ({e})", source=path) from None
+    m = matrix_from_wide_table(qids, models, rows, source=path, missing=missing)
+    return m
+
+
+# ---- long CSV / JSONL -------------------------------------------------------------------
+def _detect_long_csv(path: str) -> bool:
+    if not os.path.isfile(path) or not path.lower().endswith((".csv", ".tsv")):
+        return False
+    return LONG_KEYS <= {h.strip() for h in _read_header(path)}
+
+
+def load_long_csv(path: str, *, missing: str = "error", **_) -> OutcomeMatrix:
+    """Long CSV: one row per (query, model): ``query_id, model, correct`` plus optional
+    ``answer, reference, domain, prompt, cost, confidence, sample, output_tokens,
+    token_budget, finish_reason, answer_extracted``."""
+    delim = "\t" if path.lower().endswith(".tsv") else ","
+    with _open_text(path) as f:
+        try:
+            reader = csv.DictReader(f, delimiter=delim)
+            records = [{(k or "").strip(): v for k, v in row.items()} for row in reader]
+        except csv.Error as e:
+            raise InputError(f"is not valid CSV ({e})", source=path) from None
+    return matrix_from_records(records, source=path, missing=missing, where_prefix="data row")
+
+
+def _detect_jsonl(path: str) -> bool:
+    if not os.path.isfile(path) or not path.lower().endswith((".jsonl", ".ndjson")):
+        return False
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                rec = json.loads(line)
+                return isinstance(rec, dict) and LONG_KEYS <= set(rec)
+    return False
+
+
+def read_jsonl(path: str) -> list[dict]:
+    """Records of a JSONL file; a bad line raises InputError naming the line."""
+    out = []
+    with _open_text(path) as f:
+        for i, line in enumerate(f):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise InputError(f"is not valid JSON ({e.msg})", source=path, where=f"line {i + 1}",
+                                 hint="each line must be one JSON object") from None
+            if not isinstance(rec, dict):
+                raise InputError("is not a JSON object", source=path, where=f"line {i + 1}",
+                                 hint="each line must be one JSON object")
+            out.append(rec)
+    return out
+
+
+def load_long_jsonl(path: str, *, missing: str = "error", **_) -> OutcomeMatrix:
+    """Long JSONL: one object per line with the long-CSV keys."""
+    return matrix_from_records(read_jsonl(path), source=path, missing=missing, where_prefix="line")
+
+
+# ---- cofail HDF5 --------------------------------------------------------------------------
+def _detect_h5(path: str) -> bool:
+    if not os.path.isfile(path):
+        return False
+    with open(path, "rb") as f:
+        if f.read(8) != b"\x89HDF\r\n\x1a\n":
+            return False
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        return "matrix" in f and "correct" in f["matrix"]
+
+
+def save_matrix_h5(m: OutcomeMatrix, path: str, attrs: dict | None = None) -> str:
+    """Write a matrix as cofail HDF5 (group ``matrix``), atomically."""
+    from ..h5 import write_results
+
+    return write_results(path, {"matrix": matrix_tree(m)}, attrs=attrs or {},
+                         dims=matrix_dims(m), coords=matrix_coords(m))
+
+
+def matrix_coords(m: OutcomeMatrix) -> dict:
+    return {"query": np.asarray(m.query_ids, dtype=object), "model": np.asarray(m.models, dtype=object)}
+
+
+def matrix_dims(m: OutcomeMatrix, prefix: str = "matrix/") -> dict:
+    dims = {f"{prefix}correct": ("query", "model")}
+    if m.samples is not None:
+        dims[f"{prefix}samples"] = ("sample", "query", "model")
+    for name in m.cell_meta:
+        dims[f"{prefix}cell/{name}"] = ("query", "model")
+    for name in m.query_meta:
+        dims[f"{prefix}query_meta/{name}"] = ("query",)
+    for name in m.model_meta:
+        dims[f"{prefix}model_meta/{name}"] = ("model",)
+    return dims
+
+
+def matrix_tree(m: OutcomeMatrix) -> dict:
+    tree: dict = {"correct": m.correct.astype(np.int8), "source": m.source}
+    if m.notes:
+        tree["notes"] = "\n".join(m.notes)
+    if m.samples is not None:
+        tree["samples"] = m.samples
+    if m.cell_meta:
+        tree["cell"] = {k: v for k, v in m.cell_meta.items()}
+    if m.query_meta:
+        tree["query_meta"] = {k: v for k, v in m.query_meta.items()}
+    if m.model_meta:
+        tree["model_meta"] = {k: v for k, v in m.model_meta.items()}
+    return tree
+
+
+def _sub_arrays(group) -> dict:
+    out = {}
+    for key, ds in group.items():
+        if key in ("query", "model", "sample"):
+            continue
+        data = ds[()]
+        if ds.dtype.kind == "O":
+            data = np.asarray([v.decode() if isinstance(v, bytes) else v for v in data.reshape(-1)],
+                              dtype=object).reshape(ds.shape)
+        out[key] = data
+    return out
+
+
+def load_h5(path: str, *, missing: str = "error", **_) -> OutcomeMatrix:
+    """The matrix stored by :func:`save_matrix_h5` (or by any results file with a
+    ``matrix`` group)."""
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as f:
+            g = f["matrix"]
+            correct = g["correct"][()].astype(bool)
+            dec = lambda a: [v.decode() if isinstance(v, bytes) else str(v) for v in a]  # noqa: E731
+            qids = dec(g["query"][()])
+            models = dec(g["model"][()])
+            samples = g["samples"][()] if "samples" in g else None
+            cell = _sub_arrays(g["cell"]) if "cell" in g else {}
+            qmeta = _sub_arrays(g["query_meta"]) if "query_meta" in g else {}
+            mmeta = _sub_arrays(g["model_meta"]) if "model_meta" in g else {}
+            notes = tuple(str(g.attrs["notes"]).split("\n")) if "notes" in g.attrs else ()
+    except (OSError, KeyError) as e:
+        raise InputError(f"is not a cofail HDF5 outcome file ({e})", source=path,
+                         hint="write one with 'cofail convert IN --to file.h5'") from None
+    m = OutcomeMatrix(correct=correct, query_ids=tuple(qids), models=tuple(models),
+                      query_meta=qmeta, cell_meta=cell, model_meta=mmeta, samples=samples,
+                      source=path, notes=notes)
+    return check_sizes(m)
+
+
+# ---- folder of solved-id lists (SWE-bench style) ----------------------------------------------
+UNIVERSE_NAMES = ("universe.txt", "ids.txt", "all_ids.txt", "universe.json")
+
+
+def _detect_solved(path: str) -> bool:
+    return os.path.isdir(path) and any(os.path.exists(os.path.join(path, u)) for u in UNIVERSE_NAMES)
+
+
+def _read_id_list(path: str) -> list[str]:
+    if path.lower().endswith(".json"):
+        try:
+            with open(path, encoding="utf-8") as f:
+                data = json.load(f)
+        except json.JSONDecodeError as e:
+            raise InputError(f"is not valid JSON ({e.msg})", source=path, where=f"line {e.lineno}",
+                             hint="write a JSON list of ids or an object with a 'resolved' list") from None
+        if isinstance(data, dict):
+            for key in ("resolved", "solved", "resolved_ids", "ids"):
+                if key in data:
+                    data = data[key]
+                    break
+            else:
+                raise InputError("has no 'resolved' list", source=path,
+                                 hint="write a JSON list of ids or an object with a 'resolved' list")
+        if not isinstance(data, list):
+            raise InputError("is not a list of ids", source=path,
+                             hint="write a JSON list of ids or an object with a 'resolved' list")
+        return [str(x).strip() for x in data]
+    with open(path, encoding="utf-8") as f:
+        return [line.strip() for line in f if line.strip() and not line.startswith("#")]
+
+
+def load_solved_folder(path: str, *, missing: str = "error", universe: str | None = None,
+                       **_) -> OutcomeMatrix:
+    """A folder with the universe of query ids (``universe.txt``, one per line, or
+    ``universe.json``) and one file per system listing the ids it solved: ``<system>.txt``
+    (one id per line), ``<system>.json`` (a list, or an object with a ``resolved``
+    list, as SWE-bench's ``results.json``), or ``<system>/results/results.json``.
+    A solved id outside the universe is an error."""
+    uni_path = universe
+    if uni_path is None:
+        for u in UNIVERSE_NAMES:
+            if os.path.exists(os.path.join(path, u)):
+                uni_path = os.path.join(path, u)
+                break
+    if uni_path is None:
+        raise InputError("has no universe of query ids", source=path,
+                         hint="add universe.txt with every query id, one per line")
+    ids = _read_id_list(uni_path)
+    from ..matrix import _check_unique
+
+    _check_unique(ids, "query id", uni_path)
+    index = {q: i for i, q in enumerate(ids)}
+    systems: list[tuple[str, str]] = []
+    for entry in sorted(os.listdir(path)):
+        full = os.path.join(path, entry)
+        if full == uni_path or entry in UNIVERSE_NAMES or entry.startswith("."):
+            continue
+        if os.path.isdir(full):
+            for cand in ("results/results.json", "results.json"):
+                if os.path.exists(os.path.join(full, cand)):
+                    systems.append((entry, os.path.join(full, cand)))
+                    break
+        elif entry.lower().endswith((".txt", ".json")):
+            systems.append((os.path.splitext(entry)[0], full))
+    cols = []
+    for name, file in systems:
+        col = np.zeros(len(ids), dtype=bool)
+        for q in _read_id_list(file):
+            if q not in index:
+                raise InputError(f"lists id {q!r}, which is not in the universe", source=file,
+                                 hint=f"add it to {os.path.basename(uni_path)} or remove it")
+            col[index[q]] = True
+        cols.append(col)
+    correct = np.stack(cols, axis=1) if cols else np.zeros((len(ids), 0), dtype=bool)
+    m = OutcomeMatrix(correct=correct, query_ids=tuple(ids), models=tuple(s for s, _ in systems),
+                      source=path)
+    return check_sizes(m)
+
+
+# ---- lm-evaluation-harness samples -------------------------------------------------------
+LMEVAL_METRICS = ("acc", "exact_match", "em", "acc_norm", "pass@1", "correct")
+_SAMPLES_RE = re.compile(r"samples_(?P<task>.+?)_(?P<stamp>\d{4}-\d{2}-\d{2}T[\d\-\.]+)\.jsonl$")
+
+
+def _lmeval_files(path: str) -> list[str]:
+    if os.path.isfile(path):
+        return [path]
+    return sorted(glob.glob(os.path.join(path, "**", "samples_*.jsonl"), recursive=True))
+
+
+def _detect_lmeval(path: str) -> bool:
+    files = _lmeval_files(path)
+    if not files or not os.path.basename(files[0]).startswith("samples_"):
+        return False
+    with open(files[0], encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                return "doc_id" in json.loads(line)
+    return False
+
+
+def _lmeval_model_name(file: str, root: str) -> str:
+    folder = os.path.dirname(os.path.abspath(file))
+    if os.path.abspath(root) == folder and os.path.isdir(root):
+        return os.path.basename(folder)
+    return os.path.basename(folder) if os.path.isdir(root) else os.path.basename(folder)
+
+
+def load_lmeval(path: str, *, missing: str = "error", metric: str | None = None,
+                task: str | None = None, **_) -> OutcomeMatrix:
+    """lm-evaluation-harness per-sample output: ``samples_<task>_<timestamp>.jsonl``
+    files, one folder per model (the folder name is the model name, as the harness
+    writes ``<output_path>/<model>/samples_...jsonl``). ``doc_id`` is the query id, the
+    metric (``acc``, ``exact_match``, ... or ``metric=``) must be 0/1. The first of
+    ``filtered_resps`` is kept as the answer and ``target`` as the reference."""
+    files = _lmeval_files(path)
+    if not files:
+        raise InputError("has no samples_*.jsonl files", source=path,
+                         hint="point at the harness's output folder (--log_samples)")
+    tasks = {}
+    for file in files:
+        mt = _SAMPLES_RE.search(os.path.basename(file))
+        tasks.setdefault(mt.group("task") if mt else os.path.basename(file), []).append(file)
+    if task is None:
+        if len(tasks) > 1:
+            raise InputError(f"holds several tasks: {', '.join(sorted(tasks))}", source=path,
+                             hint="choose one with --task")
+        task = next(iter(tasks))
+    if task not in tasks:
+        raise InputError(f"has no samples for task {task!r}", source=path,
+                         hint=f"choose one of {', '.join(sorted(tasks))}")
+    records = []
+    seen_models: dict[str, str] = {}
+    for file in tasks[task]:
+        model = _lmeval_model_name(file, path)
+        if model in seen_models:
+            raise InputError(f"model {model!r} has two sample files for task {task!r}", source=file,
+                             hint=f"keep one (the other is {seen_models[model]})")
+        seen_models[model] = file
+        for i, rec in enumerate(read_jsonl(file)):
+            if "doc_id" not in rec:
+                raise InputError("has no 'doc_id'", source=file, where=f"line {i + 1}",
+                                 hint="is this an lm-evaluation-harness samples file?")
+            key = metric or next((k for k in LMEVAL_METRICS if k in rec), None)
+            if key is None or key not in rec:
+                raise InputError(f"has no metric {metric or ' / '.join(LMEVAL_METRICS)!r}",
+                                 source=file, where=f"line {i + 1}", hint="choose one with --metric")
+            val = rec[key]
+            if isinstance(val, (int, float)) and val not in (0, 1):
+                raise InputError(f"metric {key!r} is {val!r}, not 0/1", source=file,
+                                 where=f"line {i + 1}", hint="choose a 0/1 metric with --metric")
+            out = {"query_id": str(rec["doc_id"]), "model": model, "correct": val}
+            fr = rec.get("filtered_resps")
+            if isinstance(fr, list) and fr:
+                first = fr[0]
+                out["answer"] = json.dumps(first) if isinstance(first, (list, dict)) else str(first)
+            if "target" in rec:
+                out["reference"] = str(rec["target"])
+            records.append(out)
+    return matrix_from_records(records, source=path, missing=missing, where_prefix="sample")
+
+
+register_format("h5", _detect_h5, load_h5)
+register_format("wide", _detect_wide, load_wide_csv)
+register_format("long-csv", _detect_long_csv, load_long_csv)
+register_format("long-jsonl", _detect_jsonl, load_long_jsonl)
+register_format("solved-folder", _detect_solved, load_solved_folder)
+register_format("lm-eval", _detect_lmeval, load_lmeval)

@@ -1,0 +1,1 @@
+"""The ``cofail`` command line: one module per command, all calling the library."""
