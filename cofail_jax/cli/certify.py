@@ -58,6 +58,10 @@ def _check_rates(args):
                          where="--overhead", hint="for 2 accuracy points write 0.02")
 
 
+def _config(args) -> dict:
+    return {k: v for k, v in vars(args).items() if k not in ("func",)}
+
+
 def run(args) -> int:
     from .._src import certificate as C
     from .._src.errors import InputError
@@ -87,7 +91,7 @@ def run(args) -> int:
         except ValueError as e:
             raise InputError(str(e), where="counts", hint="check K, n and asb") from None
         curve = None
-        prov = provenance(method="clopper-pearson", extra={"mode": "counts"})
+        prov = provenance(method="clopper-pearson", config=_config(args), extra={"mode": "counts"})
         m = None
     else:
         m = load_input(args)
@@ -99,7 +103,7 @@ def run(args) -> int:
             order = m.model_index([s.strip() for s in args.order.split(",") if s.strip()])
         idx, betas = C.beta_curve(m.correct, order)
         curve = {"model": [m.models[i] for i in idx], "beta": betas}
-        prov = provenance(input_path=input_path(args), method="clopper-pearson")
+        prov = provenance(input_path=input_path(args), method="clopper-pearson", config=_config(args))
 
     result = cert.to_dict()
     if curve is not None:
