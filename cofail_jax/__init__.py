@@ -40,6 +40,20 @@ from ._src.data import example_path as example_path
 # ---- policies (issue 7) --------------------------------------------------------------
 
 # ---- simulator (issue 8) -------------------------------------------------------------
+from ._src.simulate import Law as Law
+from ._src.simulate import TrueBeta as TrueBeta
+from ._src.simulate import benchmark_pool as benchmark_pool
+from ._src.simulate import benchmark_law as benchmark_law
+from ._src.simulate import independent_law as independent_law
+from ._src.simulate import onefactor_law as onefactor_law
+from ._src.simulate import gaussian_law as gaussian_law
+from ._src.simulate import clayton_law as clayton_law
+from ._src.simulate import common_shock_law as common_shock_law
+from ._src.simulate import irt_law as irt_law
+from ._src.simulate import with_artefacts as with_artefacts
+from ._src.simulate import sample_errors as sample_errors
+from ._src.simulate import simulate as simulate
+from ._src.simulate import true_beta as true_beta
 
 # ---- audit (issue 9) -----------------------------------------------------------------
 
