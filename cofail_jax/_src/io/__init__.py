@@ -56,3 +56,4 @@ def load_matrix(path: str | os.PathLike, format: str | None = None, *, missing: 
 
 
 from . import formats as _formats  # noqa: E402,F401  (registers the built-in loaders)
+from . import importers as _importers  # noqa: E402,F401  (harness importers, issue 10)

@@ -27,6 +27,8 @@ CELL_COLUMNS = {
     "answer": str, "extracted": str, "raw_answer": str, "cost": float, "confidence": float,
     "output_tokens": float, "token_budget": float, "finish_reason": str,
     "answer_extracted": str, "verifier": float, "judge": str,
+    # harness importers (issue 10): token counts, the raw numeric score, latency
+    "input_tokens": float, "total_tokens": float, "score": float, "latency_ms": float,
 }
 # Long-format columns read as per-query metadata.
 QUERY_COLUMNS = {"domain": str, "prompt": str, "reference": str, "choices": str}

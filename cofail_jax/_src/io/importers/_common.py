@@ -1,0 +1,140 @@
+"""Helpers shared by the harness importers: JSON reading with located errors, score
+rules, and text extraction from chat-style content."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterable
+from typing import Any
+
+from ...errors import InputError
+
+# What a score of "partial" (P) or "no answer" (N) counts as; "missing" leaves the cell
+# empty so the --missing policy decides.
+SCORE_RULES = ("wrong", "correct", "missing")
+
+
+def read_json(path: str, *, what: str = "JSON file") -> Any:
+    """Parse a JSON file; a syntax error names the file, line and column."""
+    try:
+        with open(path, encoding="utf-8-sig") as f:
+            return json.load(f)
+    except json.JSONDecodeError as e:
+        raise InputError(f"is not a valid {what} ({e.msg})", source=path,
+                         where=f"line {e.lineno}, column {e.colno}",
+                         hint="the file may be truncated; re-export it from the harness") from None
+    except UnicodeDecodeError:
+        raise InputError(f"is not a UTF-8 {what}", source=path, hint="re-export it as UTF-8") from None
+    except OSError as e:
+        raise InputError(f"cannot be read ({e.strerror})", source=path,
+                         hint="check the path and permissions") from None
+
+
+def parse_json_bytes(data: bytes, *, source: str, where: str, what: str) -> Any:
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        msg = getattr(e, "msg", str(e))
+        raise InputError(f"is not a valid {what} ({msg})", source=source, where=where,
+                         hint="the file may be truncated; re-export it from the harness") from None
+
+
+def check_rule(name: str, value: str) -> str:
+    if value not in SCORE_RULES:
+        raise InputError(f"unknown rule {value!r}", where=f"--{name}",
+                         hint=f"use one of {', '.join(SCORE_RULES)}")
+    return value
+
+
+def score_to_cell(value: Any, *, partial: str = "wrong", noanswer: str = "wrong",
+                  threshold: float = 1.0) -> int | None:
+    """Map one score value to 1 (correct), 0 (wrong) or None (missing).
+
+    Letters follow Inspect AI's constants: ``C`` correct, ``I`` incorrect, ``P`` partial,
+    ``N`` no answer; ``P`` and ``N`` go by the ``partial`` and ``noanswer`` rules.
+    Booleans map directly; ``yes``/``no``, ``correct``/``incorrect`` likewise.
+    A number counts as correct when it is at least ``threshold`` (default 1.0: only
+    full credit is correct). Anything else raises ``ValueError``.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and math.isnan(value):
+            return None
+        return int(value >= threshold)
+    if isinstance(value, str):
+        v = value.strip()
+        up = v.upper()
+        if up in ("C", "CORRECT", "YES", "TRUE"):
+            return 1
+        if up in ("I", "INCORRECT", "NO", "FALSE"):
+            return 0
+        if up in ("P", "PARTIAL"):
+            return _rule(partial)
+        if up in ("N", "NOANSWER", "NO_ANSWER"):
+            return _rule(noanswer)
+        try:
+            return score_to_cell(float(v), threshold=threshold)
+        except ValueError:
+            pass
+    raise ValueError(value)
+
+
+def _rule(rule: str) -> int | None:
+    return {"wrong": 0, "correct": 1, "missing": None}[rule]
+
+
+def content_text(content: Any) -> str:
+    """Plain text of a chat message's content (a string or a list of content parts)."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = []
+        for c in content:
+            if isinstance(c, str):
+                parts.append(c)
+            elif isinstance(c, dict) and c.get("type", "text") == "text":
+                parts.append(str(c.get("text", "")))
+        return "\n".join(p for p in parts if p)
+    if isinstance(content, dict):
+        return str(content.get("text", content.get("content", "")))
+    return str(content)
+
+
+def as_text(value: Any) -> str:
+    """A reference or choice list as one string: a single item as itself, more as JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        if len(value) == 1:
+            return as_text(value[0])
+        return json.dumps(list(value), ensure_ascii=False)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def files_with_suffix(path: str, suffixes: tuple[str, ...]) -> list[str]:
+    """``path`` itself if a file, else every file under it (recursively) with a suffix."""
+    if os.path.isfile(path):
+        return [path]
+    out = []
+    for root, dirs, files in os.walk(path):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if name.lower().endswith(suffixes) and not name.startswith("."):
+                out.append(os.path.join(root, name))
+    return out
+
+
+def dedupe_notes(notes: Iterable[str]) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for n in notes:
+        seen.setdefault(n, None)
+    return tuple(seen)

@@ -1,0 +1,264 @@
+"""Every Eval Ever (EEE) instance-level records: import and export.
+
+Every Eval Ever is the EvalEval Coalition's shared schema for evaluation results. Its
+instance-level sidecar, ``<uuid>_samples.jsonl`` (schema
+``instance_level_eval.schema.json``, ``InstanceLevelEvaluationLog``), holds one JSON
+object per line and per (model, sample, evaluation): ``schema_version``,
+``evaluation_id``, ``model_id``, ``evaluation_name``, ``sample_id``, optional
+``sample_hash``, ``interaction_type``, ``input`` (``raw``, ``reference`` list,
+``choices``), ``output`` (``raw`` list), ``answer_attribution`` (``extracted_value``,
+``extraction_method``, ``is_terminal``), ``evaluation`` (``score``, ``is_correct``),
+optional ``token_usage``, ``performance``, ``error`` and ``metadata`` (string values).
+
+Import rules: ``evaluation.is_correct`` is the cell, ``model_id`` the model,
+``sample_id`` the query; a file (or folder) holding several ``evaluation_name`` values
+needs ``task=``; ``metadata.epoch`` (1, 2, ...), when present, numbers repeated
+samples. The terminal ``answer_attribution`` value is the answer, ``output.raw[0]``
+the raw answer, ``evaluation.score`` the score.
+
+Export (:func:`save_eee`) writes the same records from an outcome matrix, one line per
+cell (and per repeated sample), as single-turn interactions.
+
+References:
+  EvalEval Coalition, Every Eval Ever: a shared schema and crowdsourced database of
+  AI evaluation results, github.com/evaleval/every_eval_ever,
+  ``instance_level_eval.schema.json`` (instance_level_eval_0.2.1), 2025.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from typing import Any
+
+import numpy as np
+
+from ...errors import InputError
+from ...matrix import OutcomeMatrix
+from ..tables import matrix_from_records
+from ._common import as_text, dedupe_notes, files_with_suffix
+
+EEE_SCHEMA_VERSION = "0.2.1"
+REQUIRED = ("schema_version", "evaluation_id", "model_id", "evaluation_name", "sample_id",
+            "evaluation")
+
+
+def _is_eee(path: str) -> bool:
+    if not path.lower().endswith(".jsonl") or not os.path.isfile(path):
+        return False
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                rec = json.loads(line)
+                return isinstance(rec, dict) and {"evaluation_id", "sample_id", "evaluation"} <= set(rec)
+    return False
+
+
+def detect(path: str) -> bool:
+    if os.path.isfile(path):
+        return _is_eee(path)
+    return os.path.isdir(path) and any(_is_eee(f) for f in files_with_suffix(path, (".jsonl",))[:20])
+
+
+def load_eee(path: str, *, missing: str = "error", task: str | None = None, **_) -> OutcomeMatrix:
+    """Load Every Eval Ever instance-level JSONL (a file, or a folder of ``*_samples.jsonl``).
+
+    Args:
+      path: a JSONL file or a folder searched recursively.
+      missing: the missing-cell policy.
+      task: the ``evaluation_name`` to keep when several are present.
+    """
+    files = [f for f in files_with_suffix(path, (".jsonl",)) if os.path.isfile(path) or _is_eee(f)]
+    if not files:
+        raise InputError("has no Every Eval Ever instance files (*_samples.jsonl)", source=path,
+                         hint="point at an instance-level JSONL file or its folder")
+    rows: list[tuple[str, int, dict]] = []
+    for file in files:
+        with open(file, encoding="utf-8-sig") as f:
+            for ln, line in enumerate(f, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    rec = json.loads(line)
+                except json.JSONDecodeError as e:
+                    raise InputError(f"is not valid JSON ({e.msg})", source=file, where=f"line {ln}",
+                                     hint="each line must be one instance record") from None
+                if not isinstance(rec, dict):
+                    raise InputError("is not a JSON object", source=file, where=f"line {ln}",
+                                     hint="each line must be one instance record")
+                for key in REQUIRED:
+                    if key not in rec:
+                        raise InputError(f"instance record has no {key!r}", source=file,
+                                         where=f"line {ln}",
+                                         hint="see instance_level_eval.schema.json of Every Eval Ever")
+                rows.append((file, ln, rec))
+    names = sorted({str(r["evaluation_name"]) for _, _, r in rows})
+    if task is None:
+        if len(names) > 1:
+            raise InputError(f"holds several evaluations: {', '.join(names)}", source=path,
+                             hint="choose one with task= (--task)")
+        task = names[0]
+    if task not in names:
+        raise InputError(f"has no evaluation {task!r}", source=path,
+                         hint=f"choose one of {', '.join(names)}")
+    records = []
+    n_err = 0
+    for file, ln, r in rows:
+        if str(r["evaluation_name"]) != task:
+            continue
+        ev = r["evaluation"]
+        if not isinstance(ev, dict) or "is_correct" not in ev:
+            raise InputError("evaluation has no is_correct", source=file, where=f"line {ln}",
+                             hint="every instance record needs evaluation.is_correct")
+        ok = ev["is_correct"]
+        if not isinstance(ok, bool) and ok is not None:
+            raise InputError(f"evaluation.is_correct is {ok!r}, not true/false", source=file,
+                             where=f"line {ln}", hint="write a JSON boolean")
+        meta = r.get("metadata") or {}
+        sample = 0
+        if isinstance(meta, dict) and meta.get("epoch") not in (None, ""):
+            try:
+                sample = int(meta["epoch"]) - 1
+            except (TypeError, ValueError):
+                raise InputError(f"metadata.epoch {meta['epoch']!r} is not an integer", source=file,
+                                 where=f"line {ln}", hint="number epochs 1, 2, ...") from None
+        rec: dict[str, Any] = {"query_id": str(r["sample_id"]), "model": str(r["model_id"]),
+                               "correct": "" if ok is None else int(ok), "sample": sample}
+        if r.get("error"):
+            n_err += 1
+        if isinstance(ev.get("score"), (int, float)):
+            rec["score"] = float(ev["score"])
+        inp = r.get("input") or {}
+        if isinstance(inp, dict):
+            if inp.get("raw"):
+                rec["prompt"] = str(inp["raw"])
+            if inp.get("reference"):
+                rec["reference"] = as_text(inp["reference"])
+            if inp.get("choices"):
+                rec["choices"] = as_text(list(inp["choices"]))
+        out = r.get("output") or {}
+        if isinstance(out, dict) and out.get("raw"):
+            rec["raw_answer"] = as_text(out["raw"][0] if isinstance(out["raw"], list) else out["raw"])
+        attr = [a for a in (r.get("answer_attribution") or []) if isinstance(a, dict)]
+        term = [a for a in attr if a.get("is_terminal")] or attr
+        if term and term[-1].get("extracted_value") is not None:
+            rec["answer"] = str(term[-1]["extracted_value"])
+        tok = r.get("token_usage") or {}
+        for key in ("input_tokens", "output_tokens", "total_tokens"):
+            if isinstance(tok, dict) and tok.get(key) is not None:
+                rec[key] = float(tok[key])
+        perf = r.get("performance") or {}
+        if isinstance(perf, dict) and perf.get("latency_ms") is not None:
+            rec["latency_ms"] = float(perf["latency_ms"])
+        if isinstance(meta, dict):
+            for key in ("domain", "subject", "category"):
+                if meta.get(key):
+                    rec["domain"] = str(meta[key])
+                    break
+        records.append(rec)
+    m = matrix_from_records(records, source=path, missing=missing, where_prefix="instance record")
+    notes = []
+    if n_err:
+        notes.append(f"{n_err} instance records carry an 'error' (kept as scored)")
+    if len(names) > 1:
+        notes.append(f"kept evaluation {task!r}; ignored {', '.join(n for n in names if n != task)}")
+    notes.append("EEE messages, sample_hash and other metadata are not imported")
+    return m.with_notes(*dedupe_notes(notes))
+
+
+def _meta(m: OutcomeMatrix, group: str, name: str, i: int, j: int | None = None):
+    src = m.cell_meta if group == "cell" else m.query_meta
+    if name not in src:
+        return None
+    v = src[name][i] if j is None else src[name][i, j]
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return None
+    return v
+
+
+def eee_records(m: OutcomeMatrix, *, evaluation_name: str | None = None,
+                evaluation_id: str | None = None) -> list[dict]:
+    """The matrix as Every Eval Ever instance-level records (one per cell and sample)."""
+    name = evaluation_name or os.path.splitext(os.path.basename(m.source))[0] or "cofail"
+    if evaluation_id is None:
+        h = hashlib.sha256()
+        h.update(name.encode())
+        h.update(m.correct.tobytes())
+        evaluation_id = f"cofail-{h.hexdigest()[:16]}"
+    S = 1 if m.samples is None else m.samples.shape[0]
+    out = []
+    for j, model in enumerate(m.models):
+        for i, q in enumerate(m.query_ids):
+            prompt = _meta(m, "query", "prompt", i)
+            ref = _meta(m, "query", "reference", i)
+            choices = _meta(m, "query", "choices", i)
+            for s in range(S):
+                if m.samples is not None:
+                    v = int(m.samples[s, i, j])
+                    if v < 0:
+                        continue
+                    ok = bool(v)
+                else:
+                    ok = bool(m.correct[i, j])
+                first = s == 0
+                answer = _meta(m, "cell", "answer", i, j) if first else None
+                raw = _meta(m, "cell", "raw_answer", i, j) if first else None
+                score = _meta(m, "cell", "score", i, j) if first else None
+                rec: dict[str, Any] = {
+                    "schema_version": EEE_SCHEMA_VERSION,
+                    "evaluation_id": evaluation_id,
+                    "model_id": model,
+                    "evaluation_name": name,
+                    "sample_id": q,
+                    "interaction_type": "single_turn",
+                    "input": {"raw": "" if prompt is None else str(prompt),
+                              "reference": [] if ref is None else [str(ref)]},
+                    "output": {"raw": ["" if raw is None and answer is None
+                                       else str(raw if raw is not None else answer)]},
+                    "answer_attribution": [{
+                        "turn_idx": 0, "source": "output.raw",
+                        "extracted_value": "" if answer is None else str(answer),
+                        "extraction_method": "as graded in the source (cofail_jax export)",
+                        "is_terminal": True}],
+                    "evaluation": {"score": float(ok) if score is None else float(score),
+                                   "is_correct": ok},
+                }
+                if choices is not None:
+                    try:
+                        ch = json.loads(choices)
+                        rec["input"]["choices"] = [str(c) for c in ch] if isinstance(ch, list) else [str(choices)]
+                    except (json.JSONDecodeError, TypeError):
+                        rec["input"]["choices"] = [str(choices)]
+                toks = [_meta(m, "cell", k, i, j) if first else None
+                        for k in ("input_tokens", "output_tokens", "total_tokens")]
+                if all(t is not None for t in toks):
+                    rec["token_usage"] = {k: int(t) for k, t in
+                                          zip(("input_tokens", "output_tokens", "total_tokens"), toks)}
+                meta = {}
+                if m.samples is not None:
+                    meta["epoch"] = str(s + 1)
+                dom = _meta(m, "query", "domain", i)
+                if dom is not None:
+                    meta["domain"] = str(dom)
+                if meta:
+                    rec["metadata"] = meta
+                out.append(rec)
+    return out
+
+
+def save_eee(m: OutcomeMatrix, path: str, *, evaluation_name: str | None = None,
+             evaluation_id: str | None = None) -> str:
+    """Write the matrix as Every Eval Ever instance-level JSONL, atomically.
+
+    Every cell becomes one single-turn record with ``evaluation.is_correct``; repeated
+    samples become one record each with ``metadata.epoch``. Returns the path.
+    """
+    from ...h5 import atomic_output
+
+    recs = eee_records(m, evaluation_name=evaluation_name, evaluation_id=evaluation_id)
+    with atomic_output(path) as tmp:
+        with open(tmp, "w", encoding="utf-8") as f:
+            for r in recs:
+                f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    return os.fspath(path)

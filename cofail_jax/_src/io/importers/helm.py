@@ -1,0 +1,229 @@
+"""HELM run folders: ``per_instance_stats.json`` with the model from ``run_spec.json``.
+
+HELM (``helm-run``) writes one folder per run under
+``benchmark_output/runs/<suite>/<run_name>/``. ``run_spec.json`` names the run
+(``name``, e.g. ``mmlu:subject=anatomy,method=multiple_choice_joint,model=openai_gpt-4``)
+and the model (``adapter_spec.model``). ``per_instance_stats.json`` is a list with one
+entry per instance and train trial: ``instance_id``, ``train_trial_index``, an optional
+``perturbation``, and ``stats``, each stat a ``name`` object (``name``, ``split``,
+optional ``perturbation``) with ``count``, ``sum`` and ``mean``. Optional siblings are
+read when present: ``display_predictions.json`` (``predicted_text``,
+``mapped_output``) for the answers and ``instances.json`` (``input.text``,
+``references`` tagged ``correct``) for prompts and references.
+
+Rules: the metric (``metric=``, default the first of ``exact_match``,
+``quasi_exact_match``, ``prefix_exact_match``, ``math_equiv``,
+``math_equiv_chain_of_thought``, ``final_number_exact_match``, ``pass``) must be 0/1
+(``mean`` at or above ``threshold``, default 1.0, is correct); perturbed instances
+(robustness/fairness variants) are dropped and counted in the notes; train trial 0 is
+the matrix and later trials are repeated samples. Runs are grouped by their name with
+the ``model=`` part removed; a suite with several scenarios needs ``task=``.
+
+References:
+  Liang et al., Holistic Evaluation of Language Models, TMLR 2023; HELM documentation
+  "Tutorial" and "Code structure" (benchmark_output layout, per_instance_stats.json,
+  run_spec.json), https://crfm-helm.readthedocs.io, 2022-2025.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+from ...errors import InputError
+from ...matrix import OutcomeMatrix
+from ..tables import matrix_from_records
+from ._common import dedupe_notes, read_json
+
+HELM_METRICS = ("exact_match", "quasi_exact_match", "prefix_exact_match", "math_equiv",
+                "math_equiv_chain_of_thought", "final_number_exact_match", "pass")
+STATS = "per_instance_stats.json"
+SPEC = "run_spec.json"
+
+
+def _run_dirs(path: str) -> list[str]:
+    if os.path.isfile(path):
+        path = os.path.dirname(os.path.abspath(path))
+    if os.path.isfile(os.path.join(path, STATS)):
+        return [path]
+    out = []
+    for root, dirs, files in os.walk(path):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        if STATS in files:
+            out.append(root)
+    return sorted(out)
+
+
+def detect(path: str) -> bool:
+    if os.path.isfile(path):
+        return os.path.basename(path) == STATS
+    return os.path.isdir(path) and bool(_run_dirs(path)) and all(
+        os.path.isfile(os.path.join(d, SPEC)) for d in _run_dirs(path)[:1])
+
+
+def _group_name(run_name: str) -> str:
+    """The run name with its model=/model_deployment= arguments removed."""
+    head, _, args = run_name.partition(":")
+    kept = [a for a in args.split(",") if a and not re.match(r"(model|model_deployment)=", a)]
+    return head + (":" + ",".join(kept) if kept else "")
+
+
+def _stat_name(stat: dict) -> tuple[str, str | None, Any]:
+    name = stat.get("name")
+    if isinstance(name, dict):
+        return str(name.get("name")), name.get("split"), name.get("perturbation")
+    return str(name), None, None
+
+
+def load_helm(path: str, *, missing: str = "error", metric: str | None = None,
+              task: str | None = None, threshold: float = 1.0, split: str | None = None,
+              **_) -> OutcomeMatrix:
+    """Load HELM run folders (one per model) into an outcome matrix.
+
+    Args:
+      path: a run folder (with ``per_instance_stats.json``), or a suite folder holding
+        several run folders.
+      missing: the missing-cell policy.
+      metric: the per-instance stat that decides correctness (see module docstring).
+      task: the run group (run name without ``model=``), when the folder holds several.
+      threshold: a stat mean at or above it is correct (default 1.0).
+      split: only stats of this split (default: any, usually ``test``).
+
+    Returns:
+      The matrix with ``score`` (the stat mean), ``output_tokens`` (``num_output_tokens``),
+      ``answer`` (from ``display_predictions.json``) per cell, and ``prompt`` and
+      ``reference`` (from ``instances.json``) per query.
+    """
+    runs = _run_dirs(path)
+    if not runs:
+        raise InputError(f"has no HELM run folders ({STATS})", source=path,
+                         hint="point at benchmark_output/runs/<suite> or one run folder")
+    groups: dict[str, list[tuple[str, str, dict]]] = {}
+    for run in runs:
+        spec_path = os.path.join(run, SPEC)
+        if not os.path.isfile(spec_path):
+            raise InputError(f"has {STATS} but no {SPEC}", source=run,
+                             hint="copy the whole run folder; the model name comes from run_spec.json")
+        spec = read_json(spec_path, what="HELM run_spec.json")
+        if not isinstance(spec, dict):
+            raise InputError("is not a JSON object", source=spec_path, hint="is this a HELM run_spec.json?")
+        adapter = spec.get("adapter_spec") or {}
+        model = adapter.get("model") or adapter.get("model_deployment")
+        if not model:
+            raise InputError("has no adapter_spec.model", source=spec_path, where="adapter_spec",
+                             hint="is this a HELM run_spec.json?")
+        name = str(spec.get("name") or os.path.basename(run))
+        groups.setdefault(_group_name(name), []).append((run, str(model), spec))
+    if task is None:
+        if len(groups) > 1:
+            raise InputError(f"holds several HELM scenarios: {', '.join(sorted(groups))}",
+                             source=path, hint="choose one with task= (--task)")
+        task = next(iter(groups))
+    if task not in groups:
+        raise InputError(f"has no runs for {task!r}", source=path,
+                         hint=f"choose one of {', '.join(sorted(groups))}")
+    notes: list[str] = []
+    records: list[dict] = []
+    seen: dict[str, str] = {}
+    for run, model, _spec in groups[task]:
+        if model in seen:
+            raise InputError(f"model {model!r} has two runs of {task!r}", source=run,
+                             hint=f"keep one (the other is {seen[model]})")
+        seen[model] = run
+        stats_path = os.path.join(run, STATS)
+        entries = read_json(stats_path, what=f"HELM {STATS}")
+        if not isinstance(entries, list):
+            raise InputError("is not a list of instances", source=stats_path,
+                             hint=f"is this a HELM {STATS}?")
+        preds = _predictions(run)
+        n_pert = 0
+        for i, e in enumerate(entries):
+            where = f"entry {i + 1}"
+            if not isinstance(e, dict) or "instance_id" not in e or "stats" not in e:
+                raise InputError("has no instance_id or stats", source=stats_path, where=where,
+                                 hint=f"is this a HELM {STATS}?")
+            where = f"entry {i + 1} (instance {e['instance_id']!r})"
+            if e.get("perturbation"):
+                n_pert += 1
+                continue
+            stats = {}
+            for st in e["stats"] or []:
+                sname, ssplit, spert = _stat_name(st)
+                if spert or (split is not None and ssplit != split):
+                    continue
+                stats[sname] = st
+            key = metric or next((k for k in HELM_METRICS if k in stats), None)
+            if key is None or key not in stats:
+                raise InputError(f"has no stat {metric or ' / '.join(HELM_METRICS)!r}",
+                                 source=stats_path, where=where,
+                                 hint=f"choose one with metric= (--metric) from {', '.join(sorted(stats))}")
+            mean = stats[key].get("mean")
+            if mean is None and stats[key].get("count"):
+                mean = stats[key]["sum"] / stats[key]["count"]
+            if not isinstance(mean, (int, float)):
+                raise InputError(f"stat {key!r} has no numeric mean ({mean!r})", source=stats_path,
+                                 where=where, hint="check the file is complete")
+            trial = int(e.get("train_trial_index", 0) or 0)
+            rec: dict[str, Any] = {"query_id": str(e["instance_id"]), "model": model,
+                                   "correct": int(mean >= threshold), "sample": trial,
+                                   "score": float(mean)}
+            if "num_output_tokens" in stats and stats["num_output_tokens"].get("mean") is not None:
+                rec["output_tokens"] = float(stats["num_output_tokens"]["mean"])
+            if "num_prompt_tokens" in stats and stats["num_prompt_tokens"].get("mean") is not None:
+                rec["input_tokens"] = float(stats["num_prompt_tokens"]["mean"])
+            p = preds.get((str(e["instance_id"]), trial))
+            if p is not None:
+                rec["answer"] = p
+            records.append(rec)
+        if n_pert:
+            notes.append(f"{model}: dropped {n_pert} perturbed instance entries "
+                         "(robustness/fairness variants)")
+    m = matrix_from_records(records, source=path, missing=missing, where_prefix="instance")
+    m = _attach_instances(m, [r for r, _, _ in groups[task]])
+    return m.with_notes(*dedupe_notes(notes))
+
+
+def _predictions(run: str) -> dict[tuple[str, int], str]:
+    p = os.path.join(run, "display_predictions.json")
+    if not os.path.isfile(p):
+        return {}
+    data = read_json(p, what="HELM display_predictions.json")
+    out = {}
+    for d in data if isinstance(data, list) else []:
+        if isinstance(d, dict) and "instance_id" in d and not d.get("perturbation"):
+            text = d.get("mapped_output") or d.get("predicted_text")
+            if text is not None:
+                out[(str(d["instance_id"]), int(d.get("train_trial_index", 0) or 0))] = str(text)
+    return out
+
+
+def _attach_instances(m: OutcomeMatrix, runs: list[str]) -> OutcomeMatrix:
+    """Prompts and references from the first run's instances.json, if there is one."""
+    import dataclasses
+
+    import numpy as np
+
+    for run in runs:
+        p = os.path.join(run, "instances.json")
+        if not os.path.isfile(p):
+            continue
+        data = read_json(p, what="HELM instances.json")
+        index = {q: i for i, q in enumerate(m.query_ids)}
+        prompt = np.full(m.n, None, dtype=object)
+        ref = np.full(m.n, None, dtype=object)
+        for d in data if isinstance(data, list) else []:
+            if not isinstance(d, dict) or d.get("perturbation") or str(d.get("id")) not in index:
+                continue
+            i = index[str(d["id"])]
+            prompt[i] = str((d.get("input") or {}).get("text", ""))
+            refs = [str((r.get("output") or {}).get("text", "")) for r in d.get("references") or []
+                    if isinstance(r, dict) and "correct" in (r.get("tags") or [])]
+            ref[i] = refs[0] if len(refs) == 1 else ("; ".join(refs) if refs else "")
+        qm = dict(m.query_meta)
+        if any(v is not None for v in prompt):
+            qm["prompt"] = prompt
+        if any(v is not None for v in ref):
+            qm["reference"] = ref
+        return dataclasses.replace(m, query_meta=qm)
+    return m

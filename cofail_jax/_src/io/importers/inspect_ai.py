@@ -1,0 +1,267 @@
+"""Inspect AI evaluation logs: ``.eval`` archives and ``.json`` logs.
+
+An Inspect log records one task run by one model. The ``.json`` form is one object
+(``version``, ``status``, ``eval``, ``plan``, ``results``, ``stats``, ``samples``); the
+``.eval`` form is a zip archive holding the same header in ``header.json`` and one
+``samples/<id>_epoch_<n>.json`` per sample and epoch. Each sample carries ``id``,
+``epoch``, ``input``, ``target``, ``output`` (with ``usage`` token counts) and
+``scores``: a dict from scorer name to a ``Score`` whose ``value`` is a letter
+(``C`` correct, ``I`` incorrect, ``P`` partial, ``N`` no answer), a number, a bool, or
+a dict of those, with the extracted ``answer``.
+
+Rules (stated here and configurable): ``C`` is correct and ``I`` wrong; ``P`` and
+``N`` are wrong by default (``partial=``/``noanswer=`` ``"wrong"|"correct"|"missing"``);
+a numeric value is correct when it is at least ``threshold`` (default 1.0, full
+credit). Epoch 1 is the matrix; epochs 2, 3, ... become repeated samples. A sample
+whose run errored (no score) is a missing cell.
+
+References:
+  UK AI Security Institute, Inspect AI documentation: "Log Files" and the
+  ``inspect_ai.log`` reference (EvalLog, EvalSample, Score; the ``.eval`` zip layout),
+  https://inspect.aisi.org.uk/eval-logs.html, 2024-2025.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import zipfile
+from typing import Any
+
+from ...errors import InputError
+from ...matrix import OutcomeMatrix
+from ..tables import matrix_from_records
+from ._common import (as_text, check_rule, content_text, dedupe_notes, files_with_suffix,
+                      parse_json_bytes, read_json, score_to_cell)
+
+_SAMPLE_RE = re.compile(r"^samples/(?P<id>.+)_epoch_(?P<epoch>\d+)\.json$")
+
+
+def _is_json_log(path: str) -> bool:
+    if not path.lower().endswith(".json") or not os.path.isfile(path):
+        return False
+    with open(path, encoding="utf-8", errors="replace") as f:
+        head = f.read(4096)
+    return head.lstrip().startswith("{") and '"eval"' in head and '"version"' in head
+
+
+def _is_eval_zip(path: str) -> bool:
+    if not path.lower().endswith(".eval") or not zipfile.is_zipfile(path):
+        return False
+    with zipfile.ZipFile(path) as z:
+        names = set(z.namelist())
+    return "header.json" in names or "_journal/start.json" in names
+
+
+def _log_files(path: str) -> list[str]:
+    return [f for f in files_with_suffix(path, (".eval", ".json"))
+            if f.lower().endswith(".eval") or _is_json_log(f)]
+
+
+def detect(path: str) -> bool:
+    if os.path.isfile(path):
+        return _is_eval_zip(path) or _is_json_log(path)
+    return os.path.isdir(path) and any(f.lower().endswith(".eval") for f in _log_files(path))
+
+
+def _read_log(path: str) -> tuple[dict, list[tuple[dict, str]]]:
+    """The log header and its samples, each with a location string for messages."""
+    if path.lower().endswith(".eval"):
+        try:
+            z = zipfile.ZipFile(path)
+        except zipfile.BadZipFile:
+            raise InputError("is not a valid .eval archive (bad zip file)", source=path,
+                             hint="the log may be truncated; re-run or re-copy it") from None
+        with z:
+            names = z.namelist()
+            if "header.json" in names:
+                header = parse_json_bytes(z.read("header.json"), source=path,
+                                          where="header.json", what="Inspect log header")
+            elif "_journal/start.json" in names:  # a run that never finished
+                header = parse_json_bytes(z.read("_journal/start.json"), source=path,
+                                          where="_journal/start.json", what="Inspect log header")
+            else:
+                raise InputError("has no header.json", source=path,
+                                 hint="is this an Inspect AI .eval log?")
+            samples = []
+            for name in sorted(names):
+                if _SAMPLE_RE.match(name):
+                    s = parse_json_bytes(z.read(name), source=path, where=name,
+                                         what="Inspect sample")
+                    samples.append((s, name))
+        return header, samples
+    log = read_json(path, what="Inspect log")
+    if not isinstance(log, dict):
+        raise InputError("is not an Inspect log (top level is not an object)", source=path,
+                         hint="write logs with inspect eval --log-format json")
+    samples = log.get("samples") or []
+    if not isinstance(samples, list):
+        raise InputError("'samples' is not a list", source=path, where="samples",
+                         hint="is this an Inspect AI log?")
+    return log, [(s, f"samples[{i}]") for i, s in enumerate(samples)]
+
+
+def _pick_value(value: Any, score_key: str | None, *, source: str, where: str) -> Any:
+    if isinstance(value, dict):
+        if score_key is None:
+            if len(value) == 1:
+                return next(iter(value.values()))
+            raise InputError(f"score value is a dict with keys {', '.join(map(str, value))}",
+                             source=source, where=where, hint="choose one with score_key=")
+        if score_key not in value:
+            raise InputError(f"score value has no key {score_key!r}", source=source, where=where,
+                             hint=f"choose one of {', '.join(map(str, value))}")
+        return value[score_key]
+    return value
+
+
+def load_inspect(path: str, *, missing: str = "error", scorer: str | None = None,
+                 partial: str = "wrong", noanswer: str = "wrong", threshold: float = 1.0,
+                 score_key: str | None = None, task: str | None = None, **_) -> OutcomeMatrix:
+    """Load one Inspect AI log per model (``.eval`` or ``.json``), or a folder of them.
+
+    Args:
+      path: a log file, or a folder searched recursively for ``*.eval`` / ``*.json`` logs.
+      missing: the missing-cell policy (``error``, ``drop-queries``, ``drop-models``).
+      scorer: which scorer's value decides correctness (needed when a log has several).
+      partial: what ``P`` counts as: ``"wrong"`` (default), ``"correct"`` or ``"missing"``.
+      noanswer: what ``N`` counts as (same choices; default ``"wrong"``).
+      threshold: numeric scores at or above it are correct (default 1.0).
+      score_key: for dict-valued scores, the key to read.
+      task: which task, when the folder holds logs of several.
+
+    Returns:
+      The matrix; ``cell_meta`` holds ``answer`` (the scorer's extracted answer),
+      ``raw_answer`` (the completion), ``input_tokens``, ``output_tokens``,
+      ``total_tokens``, ``finish_reason`` and ``score`` (numeric scores); ``query_meta``
+      holds ``prompt``, ``reference`` and ``choices``; epochs beyond the first are
+      ``samples``. ``notes`` say what was dropped.
+    """
+    check_rule("partial", partial)
+    check_rule("noanswer", noanswer)
+    files = _log_files(path)
+    if not files:
+        raise InputError("has no Inspect AI logs (*.eval or *.json)", source=path,
+                         hint="point at a log file or the log folder (./logs)")
+    logs = []
+    for file in files:
+        header, samples = _read_log(file)
+        ev = header.get("eval")
+        if not isinstance(ev, dict) or "model" not in ev:
+            raise InputError("has no eval.model", source=file, where="eval",
+                             hint="is this an Inspect AI log?")
+        logs.append((file, header, samples))
+    tasks: dict[str, list] = {}
+    for entry in logs:
+        tasks.setdefault(str(entry[1]["eval"].get("task", "")), []).append(entry)
+    if task is None:
+        if len(tasks) > 1:
+            raise InputError(f"holds logs of several tasks: {', '.join(sorted(tasks))}", source=path,
+                             hint="choose one with task= (--task)")
+        task = next(iter(tasks))
+    if task not in tasks:
+        raise InputError(f"has no logs for task {task!r}", source=path,
+                         hint=f"choose one of {', '.join(sorted(tasks))}")
+    notes: list[str] = []
+    records: list[dict] = []
+    seen_models: dict[str, str] = {}
+    for file, header, samples in tasks[task]:
+        model = str(header["eval"]["model"])
+        if model in seen_models:
+            raise InputError(f"model {model!r} has two logs for task {task!r}", source=file,
+                             hint=f"keep one (the other is {seen_models[model]})")
+        seen_models[model] = file
+        status = header.get("status")
+        if status not in (None, "success"):
+            notes.append(f"{os.path.basename(file)}: log status is {status!r}; "
+                         "its unscored samples are missing cells")
+        if not samples:
+            raise InputError("has no samples", source=file,
+                             hint="the run was logged without samples; re-run with samples logged")
+        n_err = 0
+        other_scorers: set[str] = set()
+        for s, where in samples:
+            if not isinstance(s, dict) or "id" not in s:
+                raise InputError("sample has no 'id'", source=file, where=where,
+                                 hint="is this an Inspect AI log?")
+            where = f"{where} (id {s['id']!r})"
+            epoch = s.get("epoch", 1)
+            try:
+                epoch = int(epoch)
+            except (TypeError, ValueError):
+                raise InputError(f"epoch {epoch!r} is not an integer", source=file, where=where,
+                                 hint="epochs are numbered 1, 2, ...") from None
+            scores = s.get("scores") or {}
+            if not isinstance(scores, dict):
+                raise InputError("'scores' is not an object", source=file, where=where,
+                                 hint="is this an Inspect AI log?")
+            rec: dict[str, Any] = {"query_id": str(s["id"]), "model": model, "sample": epoch - 1}
+            if not scores:
+                n_err += 1
+                rec["correct"] = ""
+            else:
+                if scorer is None:
+                    if len(scores) > 1:
+                        raise InputError(f"has several scorers: {', '.join(scores)}", source=file,
+                                         where=where, hint="choose one with scorer= (--scorer)")
+                    name = next(iter(scores))
+                else:
+                    name = scorer
+                    if name not in scores:
+                        raise InputError(f"has no scorer {name!r}", source=file, where=where,
+                                         hint=f"choose one of {', '.join(scores)}")
+                other_scorers.update(k for k in scores if k != name)
+                sc = scores[name]
+                if not isinstance(sc, dict) or "value" not in sc:
+                    raise InputError(f"score {name!r} has no 'value'", source=file, where=where,
+                                     hint="is this an Inspect AI log?")
+                value = _pick_value(sc["value"], score_key, source=file, where=where)
+                try:
+                    cell = score_to_cell(value, partial=partial, noanswer=noanswer,
+                                         threshold=threshold)
+                except ValueError:
+                    raise InputError(f"score value {value!r} of scorer {name!r} is not C/I/P/N, "
+                                     "a number or a bool", source=file, where=where,
+                                     hint="choose another scorer= or score_key=") from None
+                rec["correct"] = "" if cell is None else cell
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    rec["score"] = float(value)
+                if sc.get("answer") is not None:
+                    rec["answer"] = str(sc["answer"])
+            _sample_extras(s, rec)
+            records.append(rec)
+        if n_err:
+            notes.append(f"{model}: {n_err} samples have no score (errored or unscored); "
+                         "they are missing cells")
+        if other_scorers:
+            notes.append(f"{model}: ignored scorers {', '.join(sorted(other_scorers))}")
+    m = matrix_from_records(records, source=path, missing=missing, where_prefix="sample")
+    notes.append("Inspect messages, events, store and sample metadata are not imported")
+    return m.with_notes(*dedupe_notes(notes))
+
+
+def _sample_extras(s: dict, rec: dict) -> None:
+    inp = s.get("input")
+    if isinstance(inp, str):
+        rec["prompt"] = inp
+    elif isinstance(inp, list):
+        rec["prompt"] = "\n".join(content_text(m.get("content")) for m in inp
+                                  if isinstance(m, dict) and m.get("role") in ("system", "user"))
+    if s.get("target") not in (None, "", []):
+        rec["reference"] = as_text(s["target"])
+    if s.get("choices"):
+        rec["choices"] = as_text(list(s["choices"]))
+    out = s.get("output")
+    if isinstance(out, dict):
+        choices = out.get("choices") or []
+        if choices and isinstance(choices[0], dict):
+            msg = choices[0].get("message") or {}
+            rec["raw_answer"] = content_text(msg.get("content"))
+            if choices[0].get("stop_reason") is not None:
+                rec["finish_reason"] = str(choices[0]["stop_reason"])
+        elif out.get("completion") is not None:
+            rec["raw_answer"] = str(out["completion"])
+        usage = out.get("usage") or {}
+        for key in ("input_tokens", "output_tokens", "total_tokens"):
+            if isinstance(usage, dict) and usage.get(key) is not None:
+                rec[key] = float(usage[key])

@@ -1,0 +1,174 @@
+"""OpenAI evals record logs (JSONL, one file per model run).
+
+``oaieval <completion_fn> <eval>`` writes a record file (``--record_path``, by default
+``/tmp/evallogs/<run_id>_<model>_<eval>.jsonl``): a ``spec`` line (``completion_fns``,
+``eval_name``, ``run_id``, ...), a ``final_report`` line, and one event per line with
+``run_id``, ``event_id``, ``sample_id``, ``type`` and ``data``. ``sampling`` events hold
+the ``prompt`` and ``sampled`` completion; ``match`` events hold ``correct``,
+``expected``, ``picked``, ``sampled`` and ``options``.
+
+Rules: the model is the first of ``spec.completion_fns`` (``model=`` overrides for a
+single file); the query id is ``sample_id``; each ``match`` event decides its cell, a
+sample with several ``match`` events gives repeated samples in ``event_id`` order;
+``picked`` is the answer, ``expected`` the reference and the ``sampling`` event's
+prompt the prompt. Other event types (``metrics``, ``info``, ...) are counted in the
+notes and not imported.
+
+References:
+  OpenAI, openai/evals repository, docs "run-evals.md" and ``evals/record.py``
+  (RecordEvent, record_match, record_sampling), 2023-2024.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from typing import Any
+
+from ...errors import InputError
+from ...matrix import OutcomeMatrix
+from ..tables import matrix_from_records
+from ._common import as_text, content_text, dedupe_notes, files_with_suffix
+
+
+def _first_record(path: str) -> dict | None:
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                rec = json.loads(line)
+                return rec if isinstance(rec, dict) else None
+    return None
+
+
+def _is_record_log(path: str) -> bool:
+    if not path.lower().endswith((".jsonl", ".log")) or not os.path.isfile(path):
+        return False
+    rec = _first_record(path)
+    return rec is not None and ("spec" in rec or ({"run_id", "type", "data"} <= set(rec)))
+
+
+def detect(path: str) -> bool:
+    if os.path.isfile(path):
+        return _is_record_log(path)
+    return os.path.isdir(path) and any(_is_record_log(f) for f in
+                                       files_with_suffix(path, (".jsonl", ".log"))[:20])
+
+
+def _prompt_text(prompt: Any) -> str:
+    if isinstance(prompt, list):
+        return "\n".join(content_text(m.get("content")) for m in prompt
+                         if isinstance(m, dict) and m.get("role") in ("system", "user"))
+    return "" if prompt is None else str(prompt)
+
+
+def load_openai_evals(path: str, *, missing: str = "error", task: str | None = None,
+                      model: str | None = None, **_) -> OutcomeMatrix:
+    """Load OpenAI evals record logs: one JSONL file per model, or a folder of them.
+
+    Args:
+      path: a record file or a folder of them.
+      missing: the missing-cell policy.
+      task: the ``eval_name`` to keep when the folder holds several evals.
+      model: the model name for a single file (default: ``spec.completion_fns[0]``).
+    """
+    files = [f for f in files_with_suffix(path, (".jsonl", ".log")) if _is_record_log(f)]
+    if not files:
+        raise InputError("has no OpenAI evals record logs", source=path,
+                         hint="point at the --record_path file or its folder")
+    runs = []
+    for file in files:
+        spec, events = None, []
+        with open(file, encoding="utf-8") as f:
+            for ln, line in enumerate(f, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    rec = json.loads(line)
+                except json.JSONDecodeError as e:
+                    raise InputError(f"is not valid JSON ({e.msg})", source=file, where=f"line {ln}",
+                                     hint="each line must be one JSON object; the log may be truncated"
+                                     ) from None
+                if not isinstance(rec, dict):
+                    raise InputError("is not a JSON object", source=file, where=f"line {ln}",
+                                     hint="each line must be one JSON object")
+                if "spec" in rec:
+                    spec = rec["spec"]
+                elif "final_report" in rec:
+                    continue
+                else:
+                    events.append((ln, rec))
+        if not isinstance(spec, dict):
+            raise InputError("has no 'spec' line", source=file, where="line 1",
+                             hint="is this an OpenAI evals record log?")
+        fns = spec.get("completion_fns") or []
+        name = model if (model and len(files) == 1) else (fns[0] if fns else None)
+        if not name:
+            raise InputError("spec has no completion_fns", source=file, where="spec",
+                             hint="pass model= (--model) to name the model")
+        runs.append((file, str(spec.get("eval_name", "")), str(name), events))
+    evals = sorted({r[1] for r in runs})
+    if task is None:
+        if len(evals) > 1:
+            raise InputError(f"holds several evals: {', '.join(evals)}", source=path,
+                             hint="choose one with task= (--task)")
+        task = evals[0]
+    if task not in evals:
+        raise InputError(f"has no records of eval {task!r}", source=path,
+                         hint=f"choose one of {', '.join(evals)}")
+    records: list[dict] = []
+    notes: list[str] = []
+    seen: dict[str, str] = {}
+    for file, ev, name, events in runs:
+        if ev != task:
+            continue
+        if name in seen:
+            raise InputError(f"model {name!r} has two record logs of {task!r}", source=file,
+                             hint=f"keep one (the other is {seen[name]})")
+        seen[name] = file
+        prompts: dict[str, str] = {}
+        counts: Counter = Counter()
+        n_match: Counter = Counter()
+        for ln, e in sorted(events, key=lambda t: (t[1].get("event_id", 0) or 0, t[0])):
+            typ = e.get("type")
+            if "sample_id" not in e or typ is None:
+                raise InputError("event has no sample_id or type", source=file, where=f"line {ln}",
+                                 hint="is this an OpenAI evals record log?")
+            sid = str(e["sample_id"])
+            data = e.get("data") or {}
+            if typ == "sampling":
+                prompts.setdefault(sid, _prompt_text(data.get("prompt")))
+                continue
+            if typ != "match":
+                counts[typ] += 1
+                continue
+            if "correct" not in data:
+                raise InputError("match event has no data.correct", source=file, where=f"line {ln}",
+                                 hint="is this an OpenAI evals record log?")
+            if not isinstance(data["correct"], bool) and data["correct"] not in (0, 1):
+                raise InputError(f"data.correct is {data['correct']!r}, not true/false",
+                                 source=file, where=f"line {ln}", hint="check the record log")
+            rec: dict[str, Any] = {"query_id": sid, "model": name, "correct": int(data["correct"]),
+                                   "sample": n_match[sid]}
+            n_match[sid] += 1
+            if data.get("picked") is not None:
+                rec["answer"] = str(data["picked"])
+            if data.get("sampled") is not None:
+                rec["raw_answer"] = as_text(data["sampled"])
+            if data.get("expected") is not None:
+                rec["reference"] = as_text(data["expected"])
+            if data.get("options"):
+                rec["choices"] = as_text(list(data["options"]))
+            records.append(rec)
+        for r in records:
+            if r["model"] == name and r["query_id"] in prompts and prompts[r["query_id"]]:
+                r.setdefault("prompt", prompts[r["query_id"]])
+        if counts:
+            notes.append(f"{name}: not imported: " + ", ".join(f"{c} {t} events"
+                                                              for t, c in sorted(counts.items())))
+        if not n_match:
+            raise InputError("has no match events", source=file,
+                             hint="only evals that record matches (Match, Includes, FuzzyMatch, ...) "
+                                  "give correctness")
+    m = matrix_from_records(records, source=path, missing=missing, where_prefix="match event")
+    return m.with_notes(*dedupe_notes(notes))
