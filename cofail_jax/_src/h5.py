@@ -169,9 +169,27 @@ def write_dataset(group, name: str, value, dims: tuple[str, ...] | None = None,
 def ensure_dim(group, name: str, size: int, values=None):
     """Create (or check) a dimension-scale dataset ``name`` of length ``size`` in ``group``."""
     if name in group:
+        import h5py
+
         ds = group[name]
+        if not isinstance(ds, h5py.Dataset):
+            raise ValueError(f"dimension {name!r} in {group.name} clashes with a group of that name; "
+                             "rename the group or the dimension")
         if ds.shape != (size,):
             raise ValueError(f"dimension {name!r} in {group.name} has length {ds.shape}, want {size}")
+        if not ds.is_scale:
+            # A 1-D variable named like its dimension is a NetCDF coordinate variable: it
+            # becomes the scale, unless it already has other dimensions attached.
+            if "_cofail_dims" in ds.attrs and json.loads(ds.attrs["_cofail_dims"]) != [name]:
+                raise ValueError(f"{ds.name} has dimensions {json.loads(ds.attrs['_cofail_dims'])}, so "
+                                 f"it cannot also be dimension {name!r}; rename the variable or the "
+                                 "dimension (NetCDF reserves a dimension's name for its coordinate)")
+            if any(len(d) for d in ds.dims):
+                raise ValueError(f"{ds.name} already has dimension scales attached, so it cannot "
+                                 f"also be dimension {name!r}; rename the variable or the dimension")
+            ds.make_scale(name)
+            if "_cofail_dims" in ds.attrs:
+                del ds.attrs["_cofail_dims"]
         return ds
     if values is None:
         values = np.arange(size, dtype=np.int64)
@@ -193,10 +211,39 @@ def attach_dims(group, coords: Mapping[str, Any] | None = None) -> None:
         dims = json.loads(obj.attrs["_cofail_dims"])
         if len(dims) != obj.ndim:
             raise ValueError(f"{obj.name}: {len(dims)} dimension names for {obj.ndim} axes")
+        if obj.ndim == 1 and dims == [name]:  # a coordinate variable: it is its own scale
+            ensure_dim(group, name, obj.shape[0])
+            continue
         for axis, dim in enumerate(dims):
             scale = ensure_dim(group, dim, obj.shape[axis], coords.get(dim))
             obj.dims[axis].attach_scale(scale)
         del obj.attrs["_cofail_dims"]
+
+
+def ensure_netcdf(group) -> None:
+    """Give every variable under ``group`` (recursively) a dimension scale on every axis.
+
+    Axes left without one (for example by writing with h5py directly) get a scale named
+    ``<variable>_dim<axis>`` holding 0..size-1, so NetCDF readers (netCDF-C, h5netcdf,
+    xarray) see named dimensions instead of "phony" ones. :func:`write_results` calls this
+    on the whole file; call it yourself after writing into an :func:`atomic_output` file.
+    """
+    import h5py
+
+    for name in list(group.keys()):
+        obj = group[name]
+        if isinstance(obj, h5py.Group):
+            ensure_netcdf(obj)
+            continue
+        if obj.is_scale or obj.ndim == 0:
+            continue
+        if "_cofail_dims" in obj.attrs:
+            attach_dims(group)
+            continue
+        for axis in range(obj.ndim):
+            if len(obj.dims[axis]) == 0:
+                scale = ensure_dim(group, f"{name}_dim{axis}", obj.shape[axis])
+                obj.dims[axis].attach_scale(scale)
 
 
 def write_tree(group, tree: Mapping[str, Any], dims: Mapping[str, tuple[str, ...]] | None = None,
@@ -234,6 +281,7 @@ def write_results(path: str | os.PathLike, tree: Mapping[str, Any], *,
     with atomic_output(path) as tmp:
         with h5py.File(tmp, "w") as f:
             write_tree(f, tree, dims, coords)
+            ensure_netcdf(f)
             set_attrs(f, {"schema": "cofail_jax.results/1", **(attrs or {})})
     return os.fspath(path)
 
