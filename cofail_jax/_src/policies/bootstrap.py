@@ -1,0 +1,175 @@
+"""Query bootstrap and train/test splits for policy evaluation.
+
+Every policy is scored on held-out queries; its uncertainty comes from resampling the
+queries (the unit that was sampled from the benchmark's population), with replicate
+``i`` drawn from ``jax.random.fold_in(key, i)`` so results do not depend on the batch
+size. Intervals are percentile intervals.
+
+References:
+  Efron, B. and Tibshirani, R. J. (1993). An Introduction to the Bootstrap. Chapman &
+  Hall, ch. 13 (percentile intervals).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.typing import ArrayLike
+from jaxtyping import Array, Float
+
+__all__ = ["BootstrapResult", "make_query_bootstrap", "train_test_split", "kfold_assignments",
+           "gain_statistic", "realized_fraction_bootstrap"]
+
+
+class BootstrapResult(NamedTuple):
+    """A query bootstrap of statistics of column means.
+
+    Attributes:
+      estimate: (q,) the statistics on the data as observed.
+      lower, upper: (q,) percentile interval at ``level``.
+      se: (q,) bootstrap standard deviation (NaN replicates ignored).
+      n_nan: (q,) replicates where the statistic was undefined (for example G = 0).
+      n_boot: number of replicates.
+      level: the interval's nominal coverage.
+    """
+
+    estimate: Array
+    lower: Array
+    upper: Array
+    se: Array
+    n_nan: Array
+    n_boot: int
+    level: float
+
+
+def make_query_bootstrap(statistic: Callable[[Array], Array], *, n_boot: int = 1000,
+                         level: float = 0.95, batch_size: int = 128):
+    """Build ``bootstrap(key, values) -> BootstrapResult`` for a statistic of column means.
+
+    ``values`` is (n, p): one row per query, one column per per-query score (for example
+    the router's correct bit, the single best's, the oracle's). ``statistic`` maps the
+    (p,) column means to a (q,) vector; it is evaluated on every resample of the rows.
+
+    Args:
+      statistic: pure JAX function of the column means.
+      n_boot: number of bootstrap replicates.
+      level: coverage of the two-sided percentile interval.
+      batch_size: replicates computed at once (memory only; results do not depend on it).
+
+    Returns:
+      A jitted function ``bootstrap(key, values)``.
+
+    Examples:
+      >>> import jax, jax.numpy as jnp
+      >>> boot = make_query_bootstrap(lambda m: m, n_boot=200)
+      >>> r = boot(jax.random.key(0), jnp.ones((50, 1)))
+      >>> float(r.lower[0]), float(r.upper[0])
+      (1.0, 1.0)
+    """
+    if n_boot < 2:
+        raise ValueError(f"make_query_bootstrap: n_boot must be at least 2, got {n_boot}")
+    if not 0 < level < 1:
+        raise ValueError(f"make_query_bootstrap: level must lie in (0, 1), got {level}")
+    alpha = 1.0 - level
+
+    @jax.jit
+    def bootstrap(key: ArrayLike, values: Float[ArrayLike, "n p"]) -> BootstrapResult:
+        values = jnp.asarray(values)
+        if values.ndim != 2:
+            raise ValueError(f"bootstrap: values must be (n, p), got shape {values.shape}")
+        n = values.shape[0]
+
+        def one(i):
+            idx = jax.random.randint(jax.random.fold_in(key, i), (n,), 0, n)
+            return statistic(values[idx].mean(axis=0))
+
+        reps = jax.lax.map(one, jnp.arange(n_boot), batch_size=min(batch_size, n_boot))
+        est = statistic(values.mean(axis=0))
+        lo = jnp.nanquantile(reps, alpha / 2, axis=0)
+        hi = jnp.nanquantile(reps, 1 - alpha / 2, axis=0)
+        se = jnp.nanstd(reps, axis=0, ddof=1)
+        n_nan = jnp.isnan(reps).sum(axis=0)
+        return BootstrapResult(est, lo, hi, se, n_nan, n_boot, level)
+
+    return bootstrap
+
+
+def gain_statistic(means: Array) -> Array:
+    """From the means of (policy, single best, oracle) correct bits:
+    (policy accuracy, single-best accuracy, oracle accuracy, G, gain, realized fraction).
+
+    The realized fraction of G is (policy - single best) / (oracle - single best); it is
+    NaN where G = 0 (no query the single best misses is solved by another model).
+    """
+    pol, sb, orc = means[0], means[1], means[2]
+    g = orc - sb
+    gain = pol - sb
+    safe_g = jnp.where(g > 0, g, 1.0)
+    frac = jnp.where(g > 0, gain / safe_g, jnp.nan)
+    return jnp.stack([pol, sb, orc, g, gain, frac])
+
+
+GAIN_FIELDS = ("policy_accuracy", "single_best_accuracy", "oracle_accuracy", "G", "gain",
+               "realized_fraction")
+
+_gain_boot_cache: dict = {}
+
+
+def realized_fraction_bootstrap(key: ArrayLike, policy_correct, single_best_correct, oracle_correct,
+                                *, n_boot: int = 1000, level: float = 0.95) -> dict:
+    """Bootstrap the policy's accuracy, gain over the single best and realized fraction of G.
+
+    Args:
+      key: PRNG key.
+      policy_correct, single_best_correct, oracle_correct: (n,) per-query scores in [0, 1]
+        on the held-out queries (the oracle's is 1 unless every model is wrong).
+      n_boot, level: bootstrap replicates and interval coverage.
+
+    Returns:
+      A dict: for each of :data:`GAIN_FIELDS`, ``{"estimate", "lower", "upper", "se"}``,
+      plus ``n_boot``, ``level``, ``n`` and ``n_undefined`` (replicates with G = 0).
+    """
+    cfg = (n_boot, level)
+    if cfg not in _gain_boot_cache:
+        _gain_boot_cache[cfg] = make_query_bootstrap(gain_statistic, n_boot=n_boot, level=level)
+    boot = _gain_boot_cache[cfg]
+    vals = np.stack([np.asarray(policy_correct, np.float64), np.asarray(single_best_correct, np.float64),
+                     np.asarray(oracle_correct, np.float64)], axis=1)
+    r = boot(key, vals)
+    out: dict = {}
+    for j, name in enumerate(GAIN_FIELDS):
+        out[name] = {"estimate": float(r.estimate[j]), "lower": float(r.lower[j]),
+                     "upper": float(r.upper[j]), "se": float(r.se[j])}
+    out.update(n_boot=n_boot, level=level, n=int(vals.shape[0]), n_undefined=int(r.n_nan[5]),
+               method="percentile query bootstrap")
+    return out
+
+
+def train_test_split(key: ArrayLike, n: int, test_fraction: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """Boolean (train, test) masks over n queries, from a random permutation under ``key``.
+
+    Both parts get at least one query when n >= 2.
+    """
+    if not 0 < test_fraction < 1:
+        raise ValueError(f"train_test_split: test_fraction must lie in (0, 1), got {test_fraction}")
+    if n < 2:
+        raise ValueError(f"train_test_split: need at least 2 queries, got {n}")
+    perm = np.asarray(jax.random.permutation(key, n))
+    n_test = int(min(max(round(test_fraction * n), 1), n - 1))
+    test = np.zeros(n, dtype=bool)
+    test[perm[:n_test]] = True
+    return ~test, test
+
+
+def kfold_assignments(key: ArrayLike, n: int, n_folds: int) -> np.ndarray:
+    """int (n,): the fold (0..n_folds-1) of each query, balanced, random under ``key``."""
+    if not 2 <= n_folds <= n:
+        raise ValueError(f"kfold_assignments: need 2 <= n_folds <= n, got {n_folds} for n = {n}")
+    perm = np.asarray(jax.random.permutation(key, n))
+    folds = np.empty(n, dtype=np.int64)
+    folds[perm] = np.arange(n) % n_folds
+    return folds
