@@ -58,3 +58,14 @@ from ._src.simulate import true_beta as true_beta
 # ---- audit (issue 9) -----------------------------------------------------------------
 
 # ---- importers and exports (issue 10) ------------------------------------------------
+from ._src.io.export import save_matrix as save_matrix
+from ._src.io.export import results_tables as results_tables
+from ._src.io.export import export_csv as export_csv
+from ._src.io.importers.eee import save_eee as save_eee
+from ._src.io.importers.eee import eee_records as eee_records
+from ._src.io.importers.inspect_ai import load_inspect as load_inspect
+from ._src.io.importers.helm import load_helm as load_helm
+from ._src.io.importers.openai_evals import load_openai_evals as load_openai_evals
+from ._src.io.importers.eee import load_eee as load_eee
+from ._src.io.importers.parquet import load_parquet as load_parquet
+from ._src.h5 import ensure_netcdf as ensure_netcdf

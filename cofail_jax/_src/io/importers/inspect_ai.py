@@ -61,7 +61,7 @@ def _log_files(path: str) -> list[str]:
 def detect(path: str) -> bool:
     if os.path.isfile(path):
         return _is_eval_zip(path) or _is_json_log(path)
-    return os.path.isdir(path) and any(f.lower().endswith(".eval") for f in _log_files(path))
+    return os.path.isdir(path) and bool(_log_files(path))
 
 
 def _read_log(path: str) -> tuple[dict, list[tuple[dict, str]]]:

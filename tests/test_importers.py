@@ -1,0 +1,308 @@
+"""Harness importers (issue 10): each format's fixture against the known matrix, its
+options and metadata, a malformed file of each format through the CLI (exit 2, one
+line naming the file and the record), conversion round trips, and EEE export.
+
+The fixtures in tests/fixtures/importers were written by make_fixtures.py there from
+each format's documentation; they all encode TRUTH (5 queries x 3 models)."""
+
+import json
+import os
+import shutil
+import sys
+import zipfile
+
+import numpy as np
+import pytest
+
+from cofail_jax import InputError, OutcomeMatrix, load_matrix
+from cofail_jax.cli.main import main
+
+FIX = os.path.join(os.path.dirname(__file__), "fixtures", "importers")
+sys.path.insert(0, FIX)
+import make_fixtures as MF  # noqa: E402
+
+sys.path.pop(0)
+TRUTH = np.array(MF.TRUTH, bool)
+EPOCH2 = np.array(MF.EPOCH2, bool)
+
+
+def canonical(m, models=MF.MODELS):
+    """m restricted to the fixture's model order (names may be shortened by the format)."""
+    names = []
+    for full in models:
+        hit = [x for x in m.models if x == full or x == full.split("/")[1]]
+        assert len(hit) == 1, (full, m.models)
+        names.append(hit[0])
+    return m.select_models(names)
+
+
+def run_cli(argv, capsys):
+    rc = main(argv)
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def assert_bad(argv, capsys, *needles):
+    rc, out, err = run_cli(argv, capsys)
+    assert rc == 2, (out, err)
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+    return lines[0]
+
+
+# ---- Inspect AI ---------------------------------------------------------------------------
+def test_inspect_folder_of_json_and_eval_logs():
+    m = load_matrix(os.path.join(FIX, "inspect"))
+    assert m.models == tuple(MF.MODELS)  # one .eval archive and two .json logs
+    assert m.query_ids == ("1", "2", "3", "4", "5")
+    np.testing.assert_array_equal(m.correct, TRUTH)  # P and N are wrong by default
+    assert m.samples.shape == (2, 5, 3)  # epochs become repeated samples
+    np.testing.assert_array_equal(m.samples[1] == 1, EPOCH2)
+    assert m.cell_meta["answer"][0, 0] == "42" and m.cell_meta["answer"][1, 0] == "40"
+    assert m.cell_meta["raw_answer"][0, 1] == "ANSWER: 42"
+    assert m.cell_meta["output_tokens"][2, 1] == 6.0 and m.cell_meta["input_tokens"][2, 1] == 42.0
+    assert m.cell_meta["finish_reason"][0, 0] == "stop"
+    assert m.query_meta["reference"][2] == "2"
+    assert m.query_meta["prompt"][0] == MF.QUESTIONS[0][0]
+    assert any("not imported" in n for n in m.notes)
+
+
+def test_inspect_partial_and_noanswer_rules():
+    d = os.path.join(FIX, "inspect")
+    m = load_matrix(d, partial="correct")
+    assert m.correct[1, 2] and not m.correct[2, 2]  # q2's P now correct, q3's N still wrong
+    m = load_matrix(d, noanswer="missing", missing="drop-queries")
+    assert "3" not in m.query_ids and m.n == 4
+    assert any("dropped 1 queries" in n for n in m.notes)
+    with pytest.raises(InputError, match="unknown rule"):
+        load_matrix(d, partial="half")
+
+
+def _json_log(model, values, scorer="acc", extra_scorer=False):
+    samples = []
+    for i, v in enumerate(values):
+        scores = {scorer: {"value": v, "answer": str(i)}}
+        if extra_scorer:
+            scores["judge"] = {"value": "C"}
+        samples.append({"id": f"s{i}", "epoch": 1, "input": "q", "target": "t", "scores": scores})
+    return {"version": 2, "status": "success", "eval": {"task": "t", "model": model}, "samples": samples}
+
+
+def test_inspect_numeric_scores_threshold_and_scorers(tmp_path):
+    (tmp_path / "a.json").write_text(json.dumps(_json_log("m/a", [1.0, 0.5, 0.0])))
+    (tmp_path / "b.json").write_text(json.dumps(_json_log("m/b", [0.9, 1, True], extra_scorer=True)))
+    with pytest.raises(InputError, match="several scorers"):
+        load_matrix(str(tmp_path))
+    m = load_matrix(str(tmp_path), scorer="acc")
+    np.testing.assert_array_equal(m.correct, [[1, 0], [0, 1], [0, 1]])
+    assert m.cell_meta["score"][1, 0] == 0.5
+    m = load_matrix(str(tmp_path), scorer="acc", threshold=0.5)
+    np.testing.assert_array_equal(m.correct, [[1, 1], [1, 1], [0, 1]])
+    assert any("ignored scorers judge" in n for n in m.notes)
+
+
+def test_inspect_malformed_score_and_archive(tmp_path, capsys):
+    log = _json_log("m/a", ["C", "X"])
+    (tmp_path / "a.json").write_text(json.dumps(log))
+    (tmp_path / "b.json").write_text(json.dumps(_json_log("m/b", ["C", "I"])))
+    out = tmp_path / "out.csv"
+    line = assert_bad(["convert", str(tmp_path), "--to", str(out)], capsys,
+                      "a.json", "samples[1] (id 's1')", "'X'")
+    assert "scorer" in line and not out.exists()
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    shutil.copy(os.path.join(FIX, "inspect", "2024-11-05T10-00-00+00-00_gsm8k-mini_t0.json"), bad)
+    with zipfile.ZipFile(bad / "broken.eval", "w") as z:
+        z.writestr("header.json", json.dumps({"version": 2, "eval": {"model": "x/y", "task": "gsm8k_mini"}}))
+        z.writestr("samples/1_epoch_1.json", '{"id": 1, "epoch": 1, "scores": ')
+    assert_bad(["certify", str(bad), "--format", "inspect"], capsys,
+               "broken.eval", "samples/1_epoch_1.json", "not a valid Inspect sample")
+
+
+# ---- HELM ---------------------------------------------------------------------------------
+def test_helm_suite_folder():
+    m = canonical(load_matrix(os.path.join(FIX, "helm")))
+    np.testing.assert_array_equal(m.correct, TRUTH)
+    assert m.query_ids[0] == "id1000"
+    assert m.cell_meta["answer"][1, 0] == "40"  # mapped_output from display_predictions.json
+    assert m.cell_meta["output_tokens"][3, 2] == 33.0
+    assert m.cell_meta["score"][0, 0] == 1.0
+    assert m.query_meta["reference"][4] == "36"
+    assert m.query_meta["prompt"][0] == MF.QUESTIONS[0][0]
+    assert sum("perturbed" in n for n in m.notes) == 3
+
+
+def test_helm_metric_and_malformed(tmp_path, capsys):
+    with pytest.raises(InputError, match="has no stat 'bleu'"):
+        load_matrix(os.path.join(FIX, "helm"), metric="bleu")
+    d = tmp_path / "helm"
+    shutil.copytree(os.path.join(FIX, "helm"), d)
+    run = sorted(p for p in (d / "v1.0.0").iterdir())[0]
+    stats = json.loads((run / "per_instance_stats.json").read_text())
+    del stats[2]["stats"]
+    (run / "per_instance_stats.json").write_text(json.dumps(stats))
+    assert_bad(["convert", str(d), "--to", str(tmp_path / "x.h5")], capsys,
+               "per_instance_stats.json", "entry 3", "instance_id or stats")
+    assert not (tmp_path / "x.h5").exists()
+
+
+# ---- OpenAI evals ----------------------------------------------------------------------------
+def test_openai_evals_folder():
+    m = canonical(load_matrix(os.path.join(FIX, "openai_evals")))
+    np.testing.assert_array_equal(m.correct, TRUTH)
+    assert m.query_ids[0] == "arithmetic.dev.0"
+    assert m.query_meta["reference"][0] == "42"
+    assert m.query_meta["prompt"][1].endswith(MF.QUESTIONS[1][0])
+    assert m.cell_meta["raw_answer"][1, 0] == "40"
+    assert m.cell_meta["answer"][0, 0] == "42" and m.cell_meta["answer"][1, 0] is None  # no pick
+
+
+def test_openai_evals_malformed_line(tmp_path, capsys):
+    d = tmp_path / "ev"
+    shutil.copytree(os.path.join(FIX, "openai_evals"), d)
+    f = sorted(d.iterdir())[1]
+    lines = f.read_text().splitlines()
+    lines[3] = lines[3][:40]
+    f.write_text("\n".join(lines) + "\n")
+    assert_bad(["convert", str(d), "--to", str(tmp_path / "x.csv")], capsys, f.name, "line 4",
+               "not valid JSON")
+
+
+# ---- Every Eval Ever ---------------------------------------------------------------------------
+def test_eee_folder_and_round_trip(tmp_path):
+    from cofail_jax import save_eee
+
+    m = canonical(load_matrix(os.path.join(FIX, "eee")))
+    np.testing.assert_array_equal(m.correct, TRUTH)
+    assert m.cell_meta["answer"][1, 0] == "40"
+    assert m.cell_meta["latency_ms"][2, 0] == 370.0
+    assert m.query_meta["domain"][0] == "arithmetic"
+    out = save_eee(m, str(tmp_path / "pool_samples.jsonl"), evaluation_name="gsm-mini")
+    with open(out) as fh:
+        recs = [json.loads(x) for x in fh]
+    assert len(recs) == 15
+    required = {"schema_version", "evaluation_id", "model_id", "evaluation_name", "sample_id",
+                "interaction_type", "input", "answer_attribution", "evaluation"}
+    assert all(required <= set(r) for r in recs)
+    back = canonical(load_matrix(out))
+    np.testing.assert_array_equal(back.correct, TRUTH)
+    assert back.query_ids == m.query_ids
+    np.testing.assert_array_equal(back.cell_meta["total_tokens"], m.cell_meta["total_tokens"])
+
+
+def test_eee_export_keeps_repeated_samples(tmp_path):
+    from cofail_jax import save_eee
+
+    m = load_matrix(os.path.join(FIX, "inspect"))
+    back = load_matrix(save_eee(m, str(tmp_path / "x_samples.jsonl")))
+    np.testing.assert_array_equal(back.samples, m.samples)
+
+
+def test_eee_malformed_record(tmp_path, capsys):
+    f = tmp_path / "a_samples.jsonl"
+    src = os.path.join(FIX, "eee", "openai", "gpt-4o-mini")
+    with open(os.path.join(src, os.listdir(src)[0])) as fh:
+        lines = fh.read().splitlines()
+    rec = json.loads(lines[1])
+    del rec["evaluation"]["is_correct"]
+    lines[1] = json.dumps(rec)
+    f.write_text("\n".join(lines) + "\n")
+    assert_bad(["certify", str(f)], capsys, "a_samples.jsonl", "line 2", "is_correct")
+
+
+# ---- Parquet ----------------------------------------------------------------------------------
+def test_parquet_details_folder():
+    m = canonical(load_matrix(os.path.join(FIX, "parquet")))
+    np.testing.assert_array_equal(m.correct, TRUTH)
+    assert m.cell_meta["answer"][1, 0] == "40"
+    assert m.query_meta["reference"][2] == "2"
+    assert any("not imported" in n for n in m.notes)
+
+
+def test_parquet_model_column_and_malformed(tmp_path, capsys):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"sample_id": ["a", "a", "b", "b"], "model": ["x", "y", "x", "y"],
+                             "is_correct": [True, False, False, False], "cost": [0.1, 0.2, 0.1, 0.2]}),
+                   str(tmp_path / "lb.parquet"))
+    m = load_matrix(str(tmp_path / "lb.parquet"))
+    np.testing.assert_array_equal(m.correct, [[1, 0], [0, 0]])
+    assert m.cell_meta["cost"][0, 1] == 0.2
+    bad = tmp_path / "bad.parquet"
+    pq.write_table(pa.table({"doc_id": [0, 1], "model": ["x", "x"], "acc": [1.0, 0.5]}), str(bad))
+    assert_bad(["convert", str(bad), "--to", str(tmp_path / "o.csv")], capsys, "bad.parquet",
+               "row 2", "0.5")
+    (tmp_path / "junk.parquet").write_bytes(b"PAR1 not really")
+    assert_bad(["certify", str(tmp_path / "junk.parquet")], capsys, "junk.parquet",
+               "not a readable Parquet file")
+
+
+def test_parquet_without_pyarrow_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
+    with pytest.raises(InputError, match=r"pip install 'cofail_jax\[io\]'"):
+        load_matrix(os.path.join(FIX, "parquet"))
+
+
+# ---- lm-evaluation-harness (foundation loader) and pandas --------------------------------------
+def test_lmeval_answers_and_references(tmp_path):
+    for j, model in enumerate(("m-a", "m-b")):
+        (tmp_path / model).mkdir()
+        lines = [json.dumps({"doc_id": i, "doc": {"question": q}, "target": a,
+                             "arguments": {"gen_args_0": {"arg_0": q}},
+                             "resps": [[f" {a if MF.TRUTH[i][j] else 'x'}"]],
+                             "filtered_resps": [a if MF.TRUTH[i][j] else "x"],
+                             "exact_match": float(MF.TRUTH[i][j])})
+                 for i, (q, a) in enumerate(MF.QUESTIONS)]
+        (tmp_path / model / "samples_gsm8k_2024-11-05T10-00-00.000000.jsonl").write_text("\n".join(lines))
+    m = load_matrix(str(tmp_path))
+    np.testing.assert_array_equal(m.correct, TRUTH[:, :2])
+    assert m.cell_meta["answer"][1, 0] == "x" and m.query_meta["reference"][1] == "42"
+
+
+def test_pandas_wide_and_long_round_trip():
+    pd = pytest.importorskip("pandas")
+    m = load_matrix(os.path.join(FIX, "eee"))
+    wide = OutcomeMatrix.from_pandas(m.to_pandas("wide"))
+    np.testing.assert_array_equal(wide.correct, m.correct)
+    assert wide.models == m.models and wide.query_ids == m.query_ids
+    long = m.to_pandas("long")
+    assert isinstance(long, pd.DataFrame) and len(long) == m.n * m.k
+    back = OutcomeMatrix.from_pandas(long)
+    np.testing.assert_array_equal(back.correct, m.correct)
+    assert back.cell_meta["answer"][1, 2] == m.cell_meta["answer"][1, 2]
+    assert list(back.query_meta["reference"]) == list(m.query_meta["reference"])
+
+
+# ---- cofail convert ---------------------------------------------------------------------------
+@pytest.mark.parametrize("out", ["wide.csv", "long.jsonl", "long.long.csv", "m.h5", "m_samples.jsonl"])
+def test_convert_round_trips(tmp_path, capsys, out):
+    src = os.path.join(FIX, "inspect")
+    rc, stdout, _ = run_cli(["convert", src, "--to", str(tmp_path / out), "--json"], capsys)
+    assert rc == 0
+    doc = json.loads(stdout)
+    assert doc["schema"] == "cofail_jax.json/1" and doc["command"] == "convert"
+    assert doc["result"]["input_format"] == "inspect" and doc["result"]["n"] == 5
+    assert "input_sha256" in doc["provenance"]
+    back = load_matrix(str(tmp_path / out))
+    np.testing.assert_array_equal(back.correct, TRUTH)
+    assert back.models == tuple(MF.MODELS)
+    if out != "wide.csv":
+        np.testing.assert_array_equal(back.samples, load_matrix(src).samples)
+        assert back.cell_meta["answer"][1, 0] == "40"
+    else:
+        assert any("holds only correctness" in n for n in doc["result"]["notes"])
+
+
+def test_convert_options_checked(tmp_path, capsys):
+    wide = tmp_path / "w.csv"
+    wide.write_text("query_id,a,b\nq1,1,0\nq2,0,0\n")
+    assert_bad(["convert", str(wide), "--to", str(tmp_path / "o.jsonl"), "--scorer", "match"], capsys,
+               "--scorer does not apply to format 'wide'")
+    assert_bad(["convert", str(wide), "--to", str(tmp_path / "o.xyz")], capsys,
+               "cannot tell the output format")
+    rc, _, _ = run_cli(["convert", os.path.join(FIX, "inspect"), "--to", str(tmp_path / "p.csv"),
+                        "--partial", "correct"], capsys)
+    assert rc == 0 and load_matrix(str(tmp_path / "p.csv")).correct[1, 2]
