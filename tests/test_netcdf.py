@@ -1,0 +1,152 @@
+"""Results files open in xarray (h5netcdf engine), group by group, with named
+dimensions and coordinates, and turn into tidy CSV tables (issue 10)."""
+
+import csv
+import json
+import os
+
+import h5py
+import numpy as np
+import pytest
+
+from cofail_jax import ensure_netcdf, load_matrix, provenance, results_tables, save_matrix_h5, write_results
+from cofail_jax.cli.main import main
+
+xr = pytest.importorskip("xarray")
+pytest.importorskip("h5netcdf")
+FIX = os.path.join(os.path.dirname(__file__), "fixtures", "importers")
+
+
+def groups(path):
+    with h5py.File(path, "r") as f:
+        out = ["/"]
+        f.visit(lambda n: out.append("/" + n) if isinstance(f[n], h5py.Group) else None)
+    return out
+
+
+def open_all(path):
+    """Every group as an xarray Dataset (loaded, file closed)."""
+    out = {}
+    for g in groups(path):
+        with xr.open_dataset(path, group=g, engine="h5netcdf") as ds:
+            out[g] = ds.load()
+    return out
+
+
+def test_write_results_opens_in_xarray(tmp_path):
+    rng = np.random.default_rng(0)
+    sweep = rng.random((3, 40))
+    tree = {
+        "sweep": {"pool_size": np.array([2, 4, 8]), "ratio": sweep, "rho": 0.3, "method": "qmc",
+                  "detail": {"se": sweep / 10}},
+        "matrix": {"correct": np.array([[1, 0], [0, 0], [1, 1]], bool),
+                   "cell": {"answer": np.array([["4", None], ["x", "é"], ["7", "7"]], object)}},
+        "big": {"draws": rng.random((200, 30))},  # chunked and compressed
+        "loose": np.arange(4.0),
+    }
+    dims = {"sweep/pool_size": ("pool_size",), "sweep/ratio": ("pool_size", "replicate"),
+            "sweep/detail/se": ("pool_size", "replicate"),
+            "matrix/correct": ("query", "model"), "matrix/cell/answer": ("query", "model"),
+            "big/draws": ("replicate", "model")}
+    coords = {"query": np.array(["q1", "q2", "q3"], object), "model": np.array(["a", "b"], object)}
+    path = write_results(str(tmp_path / "r.h5"), tree, attrs=provenance(command="test", seed=7),
+                         dims=dims, coords=coords)
+    ds = open_all(path)
+    assert set(ds) == {"/", "/sweep", "/sweep/detail", "/matrix", "/matrix/cell", "/big"}
+    assert ds["/"].attrs["seed"] == 7 and ds["/"].attrs["schema"] == "cofail_jax.results/1"
+    np.testing.assert_array_equal(ds["/"]["loose"].values, np.arange(4.0))
+    s = ds["/sweep"]
+    assert s["ratio"].dims == ("pool_size", "replicate")
+    np.testing.assert_array_equal(s["pool_size"].values, [2, 4, 8])  # coordinate variable
+    np.testing.assert_allclose(s["ratio"].sel(pool_size=4).values, sweep[1])
+    assert s.attrs["method"] == "qmc" and s.attrs["rho"] == 0.3
+    np.testing.assert_allclose(ds["/sweep/detail"]["se"].values, sweep / 10)
+    m = ds["/matrix"]
+    assert list(m["model"].values) == ["a", "b"] and list(m["query"].values) == ["q1", "q2", "q3"]
+    np.testing.assert_array_equal(m["correct"].sel(query="q3").values, [1, 1])
+    assert ds["/matrix/cell"]["answer"].sel(query="q2", model="b").item() == "é"
+    np.testing.assert_allclose(ds["/big"]["draws"].values, tree["big"]["draws"])
+    with h5py.File(path) as f:
+        assert f["big/draws"].compression == "gzip" and f["big/draws"].chunks is not None
+        assert h5py.check_string_dtype(f["matrix/model"].dtype).encoding == "utf-8"
+
+
+def test_certify_out_opens_in_xarray(tmp_path, capsys):
+    out = tmp_path / "cert.h5"
+    assert main(["certify", os.path.join(FIX, "eee"), "--out", str(out)]) == 0
+    capsys.readouterr()
+    ds = open_all(str(out))
+    cert = ds["/certificate"]
+    m = load_matrix(os.path.join(FIX, "eee"))
+    np.testing.assert_allclose(cert["accuracy"].values, m.accuracy)
+    assert cert.attrs["K"] == 1 and cert.attrs["n"] == 5
+    assert ds["/curve"]["beta"].dims == ("step",)
+    assert "input_sha256" in ds["/"].attrs
+
+
+def test_matrix_file_with_samples_and_metadata_opens(tmp_path, capsys):
+    out = tmp_path / "m.h5"
+    assert main(["convert", os.path.join(FIX, "inspect"), "--to", str(out)]) == 0
+    capsys.readouterr()
+    ds = open_all(str(out))
+    m = load_matrix(os.path.join(FIX, "inspect"))
+    g = ds["/matrix"]
+    assert g["samples"].dims == ("sample", "query", "model")
+    np.testing.assert_array_equal(g["samples"].values, m.samples)
+    assert list(g["model"].values) == list(m.models)
+    assert ds["/matrix/cell"]["answer"].sel(query="2", model=m.models[0]).item() == "40"
+    np.testing.assert_array_equal(ds["/matrix/cell"]["output_tokens"].values, m.cell_meta["output_tokens"])
+    assert list(ds["/matrix/query_meta"]["reference"].values) == list(m.query_meta["reference"])
+    assert ds["/"].attrs["method"] == "convert"
+
+
+def test_ensure_netcdf_names_every_axis(tmp_path):
+    path = str(tmp_path / "raw.h5")
+    with h5py.File(path, "w") as f:
+        f.create_dataset("x", data=np.ones((2, 3)))
+        f.create_group("g").create_dataset("y", data=np.arange(4))
+        ensure_netcdf(f)
+    ds = open_all(path)
+    assert ds["/"]["x"].dims == ("x_dim0", "x_dim1") and ds["/g"]["y"].dims == ("y_dim0",)
+
+
+def test_dimension_clash_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="cannot also be dimension 'model'"):
+        write_results(str(tmp_path / "c.h5"), {"g": {"model": np.array(["a", "b"], object),
+                                                     "acc": np.ones(2)}},
+                      dims={"g/model": ("model_index",), "g/acc": ("model",)})
+    assert not (tmp_path / "c.h5").exists()
+
+
+def test_export_csv_tables_match_the_file(tmp_path, capsys):
+    m = load_matrix(os.path.join(FIX, "helm"))
+    h5 = save_matrix_h5(m, str(tmp_path / "m.h5"), attrs=provenance(command="t", seed=1))
+    folder = tmp_path / "tables"
+    assert main(["export", h5, "--csv", str(folder), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["schema"] == "cofail_jax.json/1" and doc["command"] == "export"
+    names = sorted(os.listdir(folder))
+    assert "matrix.csv" in names and "matrix_cell.csv" in names and "attributes.csv" in names
+    with open(folder / "matrix.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == m.n * m.k  # tidy: one row per (query, model)
+    for r in rows:
+        i, j = m.query_ids.index(r["query"]), m.models.index(r["model"])
+        assert int(r["correct"]) == int(m.correct[i, j])
+    with open(folder / "matrix_cell.csv") as f:
+        cell = list(csv.DictReader(f))
+    assert {"query", "model", "answer", "output_tokens", "score"} <= set(cell[0])
+    with open(folder / "attributes.csv") as f:
+        attrs = {(r["group"], r["name"]): r["value"] for r in csv.DictReader(f)}
+    assert attrs[("/", "seed")] == "1" and attrs[("/", "command")] == "t"
+    tables = results_tables(h5)
+    assert tables["matrix"][0][:2] == ["query", "model"]
+
+
+def test_export_bad_input_exit_2(tmp_path, capsys):
+    bad = tmp_path / "x.h5"
+    bad.write_text("not hdf5")
+    assert main(["export", str(bad), "--csv", str(tmp_path / "t")]) == 2
+    err = capsys.readouterr().err
+    assert "x.h5" in err and "not an HDF5 results file" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "t").exists()
