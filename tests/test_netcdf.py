@@ -150,3 +150,49 @@ def test_export_bad_input_exit_2(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "x.h5" in err and "not an HDF5 results file" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "t").exists()
+
+
+# ---- the --json document (docs/json_schema.md) --------------------------------------------
+def _schema():
+    doc = os.path.join(os.path.dirname(__file__), "..", "docs", "json_schema.md")
+    with open(doc) as f:
+        text = f.read()
+    block = text.split("## JSON Schema of the envelope", 1)[1].split("```json", 1)[1].split("```", 1)[0]
+    return json.loads(block)
+
+
+def _check(instance, schema):
+    """The subset of JSON Schema the envelope uses: type, const, required, properties,
+    pattern, minLength, additionalProperties=false."""
+    import re
+
+    types = {"object": dict, "string": str, "integer": int}
+    if "type" in schema:
+        assert isinstance(instance, types[schema["type"]]), (instance, schema["type"])
+    if "const" in schema:
+        assert instance == schema["const"]
+    if "minLength" in schema:
+        assert len(instance) >= schema["minLength"]
+    if "pattern" in schema:
+        assert re.match(schema["pattern"], instance)
+    for key in schema.get("required", []):
+        assert key in instance, key
+    props = schema.get("properties", {})
+    for key, sub in props.items():
+        if key in instance:
+            _check(instance[key], sub)
+    if schema.get("additionalProperties") is False:
+        assert set(instance) <= set(props), set(instance) - set(props)
+
+
+@pytest.mark.parametrize("argv", [["certify", "{eee}", "--json"],
+                                  ["convert", "{eee}", "--to", "{tmp}/x.h5", "--json"]])
+def test_json_documents_follow_the_documented_schema(argv, tmp_path, capsys):
+    argv = [a.format(eee=os.path.join(FIX, "eee"), tmp=tmp_path) for a in argv]
+    assert main(argv) == 0
+    doc = json.loads(capsys.readouterr().out)
+    schema = _schema()
+    _check(doc, schema)
+    assert doc["command"] == argv[0]
+    with pytest.raises(AssertionError):
+        _check({**doc, "schema": "cofail_jax.json/2"}, schema)
