@@ -260,6 +260,7 @@ def test_lmeval_answers_and_references(tmp_path):
     m = load_matrix(str(tmp_path))
     np.testing.assert_array_equal(m.correct, TRUTH[:, :2])
     assert m.cell_meta["answer"][1, 0] == "x" and m.query_meta["reference"][1] == "42"
+    assert m.cell_meta["raw_answer"][0, 0] == " 42" and m.query_meta["prompt"][2] == MF.QUESTIONS[2][0]
 
 
 def test_pandas_wide_and_long_round_trip():

@@ -346,7 +346,8 @@ def load_lmeval(path: str, *, missing: str = "error", metric: str | None = None,
     files, one folder per model (the folder name is the model name, as the harness
     writes ``<output_path>/<model>/samples_...jsonl``). ``doc_id`` is the query id, the
     metric (``acc``, ``exact_match``, ... or ``metric=``) must be 0/1. The first of
-    ``filtered_resps`` is kept as the answer and ``target`` as the reference."""
+    ``filtered_resps`` is kept as the answer, ``target`` as the reference, the first of
+    ``resps`` as the raw answer and the context in ``arguments`` as the prompt."""
     files = _lmeval_files(path)
     if not files:
         raise InputError("has no samples_*.jsonl files", source=path,
@@ -390,8 +391,30 @@ def load_lmeval(path: str, *, missing: str = "error", metric: str | None = None,
                 out["answer"] = json.dumps(first) if isinstance(first, (list, dict)) else str(first)
             if "target" in rec:
                 out["reference"] = str(rec["target"])
+            prompt = _lmeval_prompt(rec.get("arguments"))
+            if prompt:
+                out["prompt"] = prompt
+            resps = rec.get("resps")
+            if isinstance(resps, list) and resps:
+                first = resps[0][0] if isinstance(resps[0], list) and resps[0] else resps[0]
+                out["raw_answer"] = json.dumps(first) if isinstance(first, (list, dict)) else str(first)
             records.append(out)
     return matrix_from_records(records, source=path, missing=missing, where_prefix="sample")
+
+
+def _lmeval_prompt(arguments) -> str | None:
+    """The context string the harness sent: ``arguments`` is a list of
+    ``[context, continuation]`` (older versions) or ``{"gen_args_0": {"arg_0": context}}``."""
+    first = None
+    if isinstance(arguments, dict) and arguments:
+        first = next(iter(arguments.values()))
+        if isinstance(first, dict):
+            first = first.get("arg_0")
+    elif isinstance(arguments, list) and arguments:
+        first = arguments[0]
+        if isinstance(first, list) and first:
+            first = first[0]
+    return first if isinstance(first, str) else None
 
 
 register_format("h5", _detect_h5, load_h5)

@@ -46,11 +46,8 @@ def _is_json_log(path: str) -> bool:
 
 
 def _is_eval_zip(path: str) -> bool:
-    if not path.lower().endswith(".eval") or not zipfile.is_zipfile(path):
-        return False
-    with zipfile.ZipFile(path) as z:
-        names = set(z.namelist())
-    return "header.json" in names or "_journal/start.json" in names
+    """A ``.eval`` file: taken by its name, so a damaged archive gets a precise message."""
+    return path.lower().endswith(".eval") and os.path.isfile(path)
 
 
 def _log_files(path: str) -> list[str]:
