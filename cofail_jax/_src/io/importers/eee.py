@@ -97,7 +97,7 @@ def load_eee(path: str, *, missing: str = "error", task: str | None = None, **_)
     if task is None:
         if len(names) > 1:
             raise InputError(f"holds several evaluations: {', '.join(names)}", source=path,
-                             hint="choose one with task= (--task)")
+                             hint="choose one with `cofail convert --task` (or task= in load_matrix)")
         task = names[0]
     if task not in names:
         raise InputError(f"has no evaluation {task!r}", source=path,

@@ -118,7 +118,7 @@ def load_helm(path: str, *, missing: str = "error", metric: str | None = None,
     if task is None:
         if len(groups) > 1:
             raise InputError(f"holds several HELM scenarios: {', '.join(sorted(groups))}",
-                             source=path, hint="choose one with task= (--task)")
+                             source=path, hint="choose one with `cofail convert --task` (or task= in load_matrix)")
         task = next(iter(groups))
     if task not in groups:
         raise InputError(f"has no runs for {task!r}", source=path,
@@ -157,7 +157,7 @@ def load_helm(path: str, *, missing: str = "error", metric: str | None = None,
             if key is None or key not in stats:
                 raise InputError(f"has no stat {metric or ' / '.join(HELM_METRICS)!r}",
                                  source=stats_path, where=where,
-                                 hint=f"choose one with metric= (--metric) from {', '.join(sorted(stats))}")
+                                 hint=f"choose one with `cofail convert --metric` (or metric= in load_matrix) from {', '.join(sorted(stats))}")
             mean = stats[key].get("mean")
             if mean is None and stats[key].get("count"):
                 mean = stats[key]["sum"] / stats[key]["count"]

@@ -154,7 +154,7 @@ def load_inspect(path: str, *, missing: str = "error", scorer: str | None = None
     if task is None:
         if len(tasks) > 1:
             raise InputError(f"holds logs of several tasks: {', '.join(sorted(tasks))}", source=path,
-                             hint="choose one with task= (--task)")
+                             hint="choose one with `cofail convert --task` (or task= in load_matrix)")
         task = next(iter(tasks))
     if task not in tasks:
         raise InputError(f"has no logs for task {task!r}", source=path,
@@ -200,7 +200,7 @@ def load_inspect(path: str, *, missing: str = "error", scorer: str | None = None
                 if scorer is None:
                     if len(scores) > 1:
                         raise InputError(f"has several scorers: {', '.join(scores)}", source=file,
-                                         where=where, hint="choose one with scorer= (--scorer)")
+                                         where=where, hint="choose one with `cofail convert --scorer` (or scorer= in load_matrix)")
                     name = next(iter(scores))
                 else:
                     name = scorer

@@ -105,13 +105,13 @@ def load_openai_evals(path: str, *, missing: str = "error", task: str | None = N
         name = model if (model and len(files) == 1) else (fns[0] if fns else None)
         if not name:
             raise InputError("spec has no completion_fns", source=file, where="spec",
-                             hint="pass model= (--model) to name the model")
+                             hint="pass `cofail convert --model` (or model= in load_matrix) to name the model")
         runs.append((file, str(spec.get("eval_name", "")), str(name), events))
     evals = sorted({r[1] for r in runs})
     if task is None:
         if len(evals) > 1:
             raise InputError(f"holds several evals: {', '.join(evals)}", source=path,
-                             hint="choose one with task= (--task)")
+                             hint="choose one with `cofail convert --task` (or task= in load_matrix)")
         task = evals[0]
     if task not in evals:
         raise InputError(f"has no records of eval {task!r}", source=path,

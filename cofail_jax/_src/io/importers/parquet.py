@@ -90,7 +90,7 @@ def load_parquet(path: str, *, missing: str = "error", metric: str | None = None
         if cc is None or cc not in cols:
             raise InputError(f"has no correctness column {metric or ' / '.join(CORRECT_COLUMNS)!r}",
                              source=file, where="columns",
-                             hint=f"choose one with metric= (--metric) from {', '.join(cols[:20])}")
+                             hint=f"choose one with `cofail convert --metric` (or metric= in load_matrix) from {', '.join(cols[:20])}")
         fixed_model = None
         if mc is None:
             fixed_model = model if (model and len(files) == 1) else _model_from_path(file, path)
@@ -104,7 +104,7 @@ def load_parquet(path: str, *, missing: str = "error", metric: str | None = None
             val = data[cc][r]
             if isinstance(val, float) and val not in (0.0, 1.0) and val == val:
                 raise InputError(f"{cc} value {val!r} is not 0/1", source=file, where=f"row {r + 1}",
-                                 hint="choose a 0/1 column with metric= (--metric)")
+                                 hint="choose a 0/1 column with `cofail convert --metric` (or metric= in load_matrix)")
             rec: dict[str, Any] = {"query_id": data[idc][r],
                                    "model": data[mc][r] if mc else fixed_model,
                                    "correct": "" if val is None else val}
