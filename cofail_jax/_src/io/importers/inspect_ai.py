@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 import re
 import zipfile
+import zlib
 from typing import Any
 
 from ...errors import InputError
@@ -61,6 +62,25 @@ def detect(path: str) -> bool:
     return os.path.isdir(path) and bool(_log_files(path))
 
 
+def _sample_order(name: str) -> tuple:
+    """Sort archive entries by epoch, then id (numerically when ids are numbers)."""
+    mt = _SAMPLE_RE.match(name)
+    sid = mt.group("id")
+    return (int(mt.group("epoch")), (0, int(sid), "") if sid.isdigit() else (1, 0, sid))
+
+
+def _zip_read(z: zipfile.ZipFile, name: str, path: str) -> bytes:
+    try:
+        return z.read(name)
+    except NotImplementedError as e:  # e.g. zstd entries on Python < 3.14
+        raise InputError(f"uses a zip compression this Python cannot read ({e})", source=path,
+                         where=name, hint="convert it with 'inspect log convert --to json' "
+                                          "and read the .json log") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError) as e:
+        raise InputError(f"is a damaged .eval archive ({e})", source=path, where=name,
+                         hint="the log may be truncated; re-run or re-copy it") from None
+
+
 def _read_log(path: str) -> tuple[dict, list[tuple[dict, str]]]:
     """The log header and its samples, each with a location string for messages."""
     if path.lower().endswith(".eval"):
@@ -72,18 +92,18 @@ def _read_log(path: str) -> tuple[dict, list[tuple[dict, str]]]:
         with z:
             names = z.namelist()
             if "header.json" in names:
-                header = parse_json_bytes(z.read("header.json"), source=path,
+                header = parse_json_bytes(_zip_read(z, "header.json", path), source=path,
                                           where="header.json", what="Inspect log header")
             elif "_journal/start.json" in names:  # a run that never finished
-                header = parse_json_bytes(z.read("_journal/start.json"), source=path,
+                header = parse_json_bytes(_zip_read(z, "_journal/start.json", path), source=path,
                                           where="_journal/start.json", what="Inspect log header")
             else:
                 raise InputError("has no header.json", source=path,
                                  hint="is this an Inspect AI .eval log?")
             samples = []
-            for name in sorted(names):
+            for name in sorted((n for n in names if _SAMPLE_RE.match(n)), key=_sample_order):
                 if _SAMPLE_RE.match(name):
-                    s = parse_json_bytes(z.read(name), source=path, where=name,
+                    s = parse_json_bytes(_zip_read(z, name, path), source=path, where=name,
                                          what="Inspect sample")
                     samples.append((s, name))
         return header, samples
