@@ -88,12 +88,19 @@ def get_answers(m):
 
 
 def ci(lo, hi, digits: int = 4) -> str:
-    return f"[{lo:.{digits}f}, {hi:.{digits}f}]"
+    return f"[{z(lo, digits):.{digits}f}, {z(hi, digits):.{digits}f}]"
+
+
+def z(x, digits: int = 4) -> float:
+    """x rounded, with -0.0 turned into 0.0 (so tables never print "-0.0000")."""
+    x = float(x)
+    return round(x, digits) + 0.0 if np.isfinite(x) else x
 
 
 def gain_row(name: str, boot: dict, label: str = "") -> tuple:
     """Table row: name, accuracy [ci], gain [ci], realized fraction of G [ci], label."""
-    a, g, f = boot["policy_accuracy"], boot["gain"], boot["realized_fraction"]
+    a, g, f = ({k: z(v, 6) for k, v in boot[name].items()}
+               for name in ("policy_accuracy", "gain", "realized_fraction"))
     frac = "n/a (G = 0)" if not np.isfinite(f["estimate"]) else f"{f['estimate']:+.3f} {ci(f['lower'], f['upper'], 3)}"
     return (name, f"{a['estimate']:.4f} {ci(a['lower'], a['upper'])}",
             f"{g['estimate']:+.4f} {ci(g['lower'], g['upper'])}", frac, label)

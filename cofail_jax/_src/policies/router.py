@@ -170,7 +170,7 @@ def single_best_choices(correct, train=None, n: int | None = None) -> np.ndarray
     return np.full(c.shape[0] if n is None else n, best, dtype=np.int64)
 
 
-def evaluate_choices(key, correct, choices, *, best: int, cost=None, n_boot: int = 1000,
+def evaluate_choices(key, correct, choices, *, best, cost=None, n_boot: int = 1000,
                      level: float = 0.95) -> dict:
     """Score per-query model choices against the single best ``best`` and the oracle.
 
@@ -178,7 +178,8 @@ def evaluate_choices(key, correct, choices, *, best: int, cost=None, n_boot: int
       key: PRNG key for the query bootstrap.
       correct: bool (n, k) on the scored (held-out) queries.
       choices: int (n,) chosen model per query.
-      best: the single best's column (chosen without these queries where possible).
+      best: the single best's column (chosen without these queries where possible), or an
+        int (n,) array of them (cross-fitting: each query's best from its training folds).
       cost: optional (k,) or (n, k) costs: adds mean cost and cost per correct.
 
     Returns:
@@ -191,11 +192,13 @@ def evaluate_choices(key, correct, choices, *, best: int, cost=None, n_boot: int
     n, k = c.shape
     ch = np.asarray(choices, np.int64)
     pol = score_choices(c, ch).astype(np.float64)
-    sb = c[:, best].astype(np.float64)
+    best_arr = np.broadcast_to(np.asarray(best, np.int64), (n,))
+    sb = c[np.arange(n), best_arr].astype(np.float64)
     orc = c.any(axis=1).astype(np.float64)
     boot = realized_fraction_bootstrap(key, pol, sb, orc, n_boot=n_boot, level=level)
     out = {"accuracy": float(pol.mean()), "realized_fraction": boot["realized_fraction"]["estimate"],
-           "bootstrap": boot, "route_share": np.bincount(ch, minlength=k) / n, "best": int(best)}
+           "bootstrap": boot, "route_share": np.bincount(ch, minlength=k) / n,
+           "best": int(best_arr[0]) if np.all(best_arr == best_arr[0]) else best_arr}
     if cost is not None:
         from .cascade import cost_per_correct, model_costs
 
