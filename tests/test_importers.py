@@ -307,3 +307,16 @@ def test_convert_options_checked(tmp_path, capsys):
     rc, _, _ = run_cli(["convert", os.path.join(FIX, "inspect"), "--to", str(tmp_path / "p.csv"),
                         "--partial", "correct"], capsys)
     assert rc == 0 and load_matrix(str(tmp_path / "p.csv")).correct[1, 2]
+
+
+def test_parquet_several_tasks_need_task(tmp_path):
+    pytest.importorskip("pyarrow")
+    d = tmp_path / "details"
+    shutil.copytree(os.path.join(FIX, "parquet"), d)
+    first = sorted(d.iterdir())[0]
+    src = next(first.iterdir())
+    shutil.copy(src, first / "samples_arc_2024-11-06T10-00-00.000000.parquet")
+    with pytest.raises(InputError, match="several tasks: arc, gsm8k_mini"):
+        load_matrix(str(d))
+    m = canonical(load_matrix(str(d), task="gsm8k_mini"))
+    np.testing.assert_array_equal(m.correct, TRUTH)

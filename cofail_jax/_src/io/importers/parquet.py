@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from typing import Any
 
 from ...errors import InputError
@@ -51,15 +52,23 @@ def _pyarrow():
     return pq
 
 
+_TASK_RE = re.compile(r"samples_(?P<task>.+?)_(?P<stamp>\d{4}-\d{2}-\d{2}T[\d\-\.:]+)\.parquet$")
+
+
 def _model_from_path(file: str, root: str) -> str:
     folder = os.path.basename(os.path.dirname(os.path.abspath(file)))
     if os.path.isdir(root) and os.path.abspath(os.path.dirname(file)) != os.path.abspath(root):
-        return folder.replace("__", "/")
+        return folder.removesuffix("-details").replace("__", "/")
     return os.path.splitext(os.path.basename(file))[0]
 
 
+def _task_of(file: str) -> str:
+    mt = _TASK_RE.search(os.path.basename(file))
+    return mt.group("task") if mt else ""
+
+
 def load_parquet(path: str, *, missing: str = "error", metric: str | None = None,
-                 model: str | None = None, **_) -> OutcomeMatrix:
+                 model: str | None = None, task: str | None = None, **_) -> OutcomeMatrix:
     """Load Parquet detail tables: one file with a ``model`` column, or one file per model.
 
     Args:
@@ -67,20 +76,30 @@ def load_parquet(path: str, *, missing: str = "error", metric: str | None = None
       missing: the missing-cell policy.
       metric: the 0/1 column that decides correctness.
       model: the model name for a single file without a ``model`` column.
+      task: the task to read when the folder holds ``samples_<task>_<time>.parquet``
+        files of several tasks.
     """
     pq = _pyarrow()
     files = files_with_suffix(path, (".parquet",))
     if not files:
         raise InputError("has no .parquet files", source=path, hint="point at a Parquet file or folder")
+    tasks = sorted({_task_of(f) for f in files})
+    if task is None and len(tasks) > 1:
+        raise InputError(f"holds several tasks: {', '.join(t or '(unnamed)' for t in tasks)}",
+                         source=path, hint="choose one with `cofail convert --task` (or task= in load_matrix)")
+    if task is not None:
+        if task not in tasks:
+            raise InputError(f"has no files for task {task!r}", source=path,
+                             hint=f"choose one of {', '.join(tasks)}")
+        files = [f for f in files if _task_of(f) == task]
     records: list[dict] = []
     notes: list[str] = []
     for file in files:
         try:
-            table = pq.read_table(file)
+            cols = list(pq.read_schema(file).names)
         except Exception as e:  # pyarrow raises several types for corrupt files
             raise InputError(f"is not a readable Parquet file ({type(e).__name__}: {e})", source=file,
                              hint="the file may be truncated; download it again") from None
-        cols = list(table.column_names)
         idc = next((c for c in ID_COLUMNS if c in cols), None)
         if idc is None:
             raise InputError(f"has no query id column ({' / '.join(ID_COLUMNS)})", source=file,
@@ -99,6 +118,13 @@ def load_parquet(path: str, *, missing: str = "error", metric: str | None = None
         if dropped:
             notes.append(f"{os.path.basename(file)}: columns not imported: {', '.join(dropped[:12])}"
                          + (" ..." if len(dropped) > 12 else ""))
+        wanted = [c for c in dict.fromkeys([idc, mc, cc, *keep, "filtered_resps", "target"])
+                  if c is not None and c in cols]
+        try:
+            table = pq.read_table(file, columns=wanted)
+        except Exception as e:  # noqa: BLE001
+            raise InputError(f"is not a readable Parquet file ({type(e).__name__}: {e})", source=file,
+                             hint="the file may be truncated; download it again") from None
         data = table.to_pydict()
         for r in range(table.num_rows):
             val = data[cc][r]
