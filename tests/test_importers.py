@@ -320,3 +320,17 @@ def test_parquet_several_tasks_need_task(tmp_path):
         load_matrix(str(d))
     m = canonical(load_matrix(str(d), task="gsm8k_mini"))
     np.testing.assert_array_equal(m.correct, TRUTH)
+
+
+def test_pandas_samples_and_missing():
+    pd = pytest.importorskip("pandas")
+    m = load_matrix(os.path.join(FIX, "inspect"))
+    df = m.to_pandas("long", samples=True)
+    assert len(df) == 2 * m.n * m.k and "sample" in df
+    back = OutcomeMatrix.from_pandas(df)
+    np.testing.assert_array_equal(back.samples, m.samples)
+    wide = pd.DataFrame({"query_id": ["a", "b", "c"], "m1": [1, 0, None], "m2": [True, False, True]})
+    with pytest.raises(InputError, match="missing cell"):
+        OutcomeMatrix.from_pandas(wide)
+    kept = OutcomeMatrix.from_pandas(wide, missing="drop-queries")
+    assert kept.query_ids == ("a", "b") and kept.notes

@@ -178,11 +178,21 @@ class OutcomeMatrix:
         }
 
     # ---- pandas (optional dependency) ----------------------------------------------
-    def to_pandas(self, layout: str = "wide"):
+    def to_pandas(self, layout: str = "wide", samples: bool = False):
         """A pandas DataFrame: ``wide`` (query_id index, one 0/1 column per model) or
-        ``long`` (query_id, model, correct, plus cell and query metadata)."""
+        ``long`` (query_id, model, correct, plus cell and query metadata).
+
+        With ``samples=True`` (long layout only) every repeated sample is a row with a
+        ``sample`` column (metadata on sample 0), the layout :meth:`from_pandas` reads back.
+        """
         import pandas as pd
 
+        if samples:
+            if layout != "long":
+                raise ValueError("to_pandas: samples=True needs layout='long'")
+            from .io.export import long_records
+
+            return pd.DataFrame(long_records(self))
         if layout == "wide":
             df = pd.DataFrame(self.correct.astype(np.int8), columns=list(self.models))
             df.insert(0, "query_id", list(self.query_ids))
@@ -202,8 +212,13 @@ class OutcomeMatrix:
         raise ValueError(f"to_pandas: layout must be 'wide' or 'long', got {layout!r}")
 
     @classmethod
-    def from_pandas(cls, df, layout: str | None = None, source: str = "<DataFrame>") -> "OutcomeMatrix":
-        """Build from a wide or long pandas DataFrame (layout detected when not given)."""
+    def from_pandas(cls, df, layout: str | None = None, source: str = "<DataFrame>",
+                    missing: str = "error") -> "OutcomeMatrix":
+        """Build from a wide or long pandas DataFrame (layout detected when not given).
+
+        Missing cells (NaN/None) follow ``missing``: ``"error"``, ``"drop-queries"`` or
+        ``"drop-models"``. A long frame may carry a ``sample`` column and the metadata
+        columns of the long file formats."""
         from .io.tables import matrix_from_records, matrix_from_wide_table
 
         cols = [str(c) for c in df.columns]
@@ -217,10 +232,11 @@ class OutcomeMatrix:
                 qids = [str(q) for q in df.index.tolist()]
                 body = df
             rows = [[_cell_text(v) for v in r] for r in body.itertuples(index=False)]
-            return matrix_from_wide_table(qids, [str(c) for c in body.columns], rows, source=source)
+            return matrix_from_wide_table(qids, [str(c) for c in body.columns], rows, source=source,
+                                          missing=missing)
         if layout == "long":
             records = df.to_dict(orient="records")
-            return matrix_from_records(records, source=source)
+            return matrix_from_records(records, source=source, missing=missing)
         raise ValueError(f"from_pandas: layout must be 'wide' or 'long', got {layout!r}")
 
 
