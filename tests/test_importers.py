@@ -334,3 +334,36 @@ def test_pandas_samples_and_missing():
         OutcomeMatrix.from_pandas(wide)
     kept = OutcomeMatrix.from_pandas(wide, missing="drop-queries")
     assert kept.query_ids == ("a", "b") and kept.notes
+
+
+# ---- logs written by Inspect AI itself (tests/fixtures/importers/inspect_upstream) ---------
+UPSTREAM = os.path.join(FIX, "inspect_upstream")
+UPSTREAM_TRUTH = np.array([[1, 1], [0, 1], [0, 0], [1, 0]], bool)
+
+
+def test_inspect_upstream_json_logs():
+    m = load_matrix(os.path.join(UPSTREAM, "json"))
+    assert m.models == ("mockllm/alpha", "mockllm/beta") and m.query_ids == ("1", "2", "3", "4")
+    np.testing.assert_array_equal(m.correct, UPSTREAM_TRUTH)
+    assert m.cell_meta["raw_answer"][1, 0] == "ANSWER: 40"
+    np.testing.assert_array_equal(m.cell_meta["input_tokens"][:, 1], [20, 21, 22, 23])
+    assert list(m.query_meta["reference"]) == ["42", "42", "2", "12"]
+
+
+def _have_zstd():
+    from cofail_jax._src.io.importers import inspect_ai
+
+    return inspect_ai._zstd_decompress(b"\x28\xb5\x2f\xfd\x20\x00\x01\x00\x00") is not None
+
+
+def test_inspect_upstream_eval_archives_zstd(monkeypatch, capsys):
+    from cofail_jax._src.io.importers import inspect_ai
+
+    d = os.path.join(UPSTREAM, "eval")
+    if _have_zstd():  # current Inspect compresses .eval entries with zstd
+        m = load_matrix(d)
+        np.testing.assert_array_equal(m.correct, UPSTREAM_TRUTH)
+        assert m.models == ("mockllm/alpha", "mockllm/beta")
+    monkeypatch.setattr(inspect_ai, "_zstd_decompress", lambda data: None)
+    monkeypatch.setattr(inspect_ai, "_zipfile_has_zstd", lambda: False)
+    assert_bad(["certify", d], capsys, ".eval", "header.json", "zstd", "pip install zstandard")

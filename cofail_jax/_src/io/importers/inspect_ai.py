@@ -3,7 +3,9 @@
 An Inspect log records one task run by one model. The ``.json`` form is one object
 (``version``, ``status``, ``eval``, ``plan``, ``results``, ``stats``, ``samples``); the
 ``.eval`` form is a zip archive holding the same header in ``header.json`` and one
-``samples/<id>_epoch_<n>.json`` per sample and epoch. Each sample carries ``id``,
+``samples/<id>_epoch_<n>.json`` per sample and epoch (entries are deflate- or, in
+current Inspect, zstd-compressed; zstd needs Python 3.14's ``compression.zstd`` or the
+``zstandard``/``pyzstd``/``backports.zstd`` package, else the message says so). Each sample carries ``id``,
 ``epoch``, ``input``, ``target``, ``output`` (with ``usage`` token counts) and
 ``scores``: a dict from scorer name to a ``Score`` whose ``value`` is a letter
 (``C`` correct, ``I`` incorrect, ``P`` partial, ``N`` no answer), a number, a bool, or
@@ -69,16 +71,66 @@ def _sample_order(name: str) -> tuple:
     return (int(mt.group("epoch")), (0, int(sid), "") if sid.isdigit() else (1, 0, sid))
 
 
+ZIP_ZSTD = 93  # zip compression method id of Zstandard (APPNOTE 6.3.7, section 4.4.5)
+
+
+def _zstd_decompress(data: bytes) -> bytes | None:
+    """Decompress a zstd frame with whichever zstd binding is installed, else None."""
+    for mod in ("compression.zstd", "backports.zstd", "pyzstd"):
+        try:
+            lib = __import__(mod, fromlist=["decompress"])
+        except ImportError:
+            continue
+        return lib.decompress(data)
+    try:
+        import zstandard
+    except ImportError:
+        return None
+    return zstandard.ZstdDecompressor().decompressobj().decompress(data)
+
+
+def _read_zstd_entry(z: zipfile.ZipFile, info: zipfile.ZipInfo, path: str) -> bytes:
+    """The bytes of a zstd-compressed entry (Inspect writes these since 2025), read from
+    the local file header, for Pythons whose zipfile lacks zstd (before 3.14)."""
+    import struct
+
+    fp = z.fp
+    fp.seek(info.header_offset)
+    head = fp.read(30)
+    if len(head) < 30 or head[:4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile(f"bad local header for {info.filename}")
+    n_name, n_extra = struct.unpack("<HH", head[26:30])
+    fp.seek(info.header_offset + 30 + n_name + n_extra)
+    data = _zstd_decompress(fp.read(info.compress_size))
+    if data is None:
+        raise InputError("uses zstd compression, and no zstd module is installed", source=path,
+                         where=info.filename,
+                         hint="pip install zstandard, or convert it with "
+                              "'inspect log convert --to json' and read the .json log")
+    if zlib.crc32(data) != info.CRC:
+        raise zipfile.BadZipFile(f"CRC mismatch in {info.filename}")
+    return data
+
+
 def _zip_read(z: zipfile.ZipFile, name: str, path: str) -> bytes:
     try:
+        info = z.getinfo(name)
+        if info.compress_type == ZIP_ZSTD and not _zipfile_has_zstd():
+            return _read_zstd_entry(z, info, path)
         return z.read(name)
-    except NotImplementedError as e:  # e.g. zstd entries on Python < 3.14
+    except InputError:
+        raise
+    except NotImplementedError as e:
         raise InputError(f"uses a zip compression this Python cannot read ({e})", source=path,
                          where=name, hint="convert it with 'inspect log convert --to json' "
                                           "and read the .json log") from None
-    except (zipfile.BadZipFile, zlib.error, EOFError) as e:
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError) as e:
         raise InputError(f"is a damaged .eval archive ({e})", source=path, where=name,
                          hint="the log may be truncated; re-run or re-copy it") from None
+
+
+def _zipfile_has_zstd() -> bool:
+    return getattr(zipfile, "ZIP_ZSTANDARD", None) == ZIP_ZSTD
 
 
 def _read_log(path: str) -> tuple[dict, list[tuple[dict, str]]]:
