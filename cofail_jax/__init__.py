@@ -56,6 +56,20 @@ from ._src.simulate import simulate as simulate
 from ._src.simulate import true_beta as true_beta
 
 # ---- audit (issue 9) -----------------------------------------------------------------
+from ._src.audit.normalize import Match as Match
+from ._src.audit.normalize import answers_equivalent as answers_equivalent
+from ._src.audit.normalize import normalize_answer as normalize_answer
+from ._src.audit.evidence import QueryEvidence as QueryEvidence
+from ._src.audit.evidence import audit_evidence as audit_evidence
+from ._src.audit.adjudicate import Adjudications as Adjudications
+from ._src.audit.adjudicate import AuditedBeta as AuditedBeta
+from ._src.audit.adjudicate import read_adjudications as read_adjudications
+from ._src.audit.adjudicate import apply_adjudications as apply_adjudications
+from ._src.audit.adjudicate import audited_beta as audited_beta
+from ._src.audit.regrade import RegradeResult as RegradeResult
+from ._src.audit.regrade import regrade as regrade
+from ._src.audit.sensitivity import Sensitivity as Sensitivity
+from ._src.audit.sensitivity import artefact_sensitivity as artefact_sensitivity
 
 # ---- importers and exports (issue 10) ------------------------------------------------
 from ._src.io.export import save_matrix as save_matrix

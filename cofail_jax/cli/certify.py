@@ -42,6 +42,10 @@ def add_parser(sub) -> None:
                    help="counts mode: the single best was chosen in-sample from this many models")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--out", default=None, help="also write an HDF5 results file")
+    p.add_argument("--audit", default=None, metavar="SHEET",
+                   help="an audit sheet from 'cofail audit --out' with verdicts filled in: also "
+                        "report beta counting only adjudicated-genuine events and the range "
+                        "with unadjudicated events treated as genuine")
     p.set_defaults(func=run)
 
 
@@ -73,6 +77,9 @@ def run(args) -> int:
         if args.file is not None:
             raise InputError("give either FILE or --K/--n/--asb, not both", where="certify",
                              hint="counts mode needs no file")
+        if getattr(args, "audit", None):
+            raise InputError("--audit needs the outcome matrix FILE, not counts", where="--audit",
+                             hint="run cofail certify FILE --audit SHEET")
         if None in (args.K, args.n, args.asb):
             raise InputError("counts mode needs --K, --n and --asb", where="certify",
                              hint="for example --K 17 --n 330 --asb 0.836")
@@ -109,6 +116,12 @@ def run(args) -> int:
     if curve is not None:
         curve["order"] = "given" if args.order else "greedy"
         result["curve"] = curve
+    audited = None
+    if getattr(args, "audit", None):  # issue 9: beta before/after an audit
+        from .audit import certify_audit
+
+        audited = certify_audit(args, m)
+        result["audit"] = audited.to_dict()
     if args.out:
         tree = {"certificate": {k: v for k, v in result.items()
                                 if k not in ("curve", "models", "beta_ci") and v is not None}}
@@ -125,11 +138,19 @@ def run(args) -> int:
             tree["certificate"]["accuracy"] = m.accuracy
             dims["certificate/model"] = ("model_index",)
             dims["certificate/accuracy"] = ("model_index",)
+        if audited is not None:
+            from .audit import audit_tree
+
+            tree["audit"] = audit_tree(audited)
         write_results(args.out, tree, attrs=prov, dims=dims, coords=coords)
     if args.json:
         emit_json("certify", result, prov)
         return 0
     print(render(cert, curve, source=None if m is None else m.source))
+    if audited is not None:
+        from .audit import render_audit
+
+        print(render_audit(audited, args.audit))
     if args.out:
         print(f"wrote {args.out}")
     return 0

@@ -336,7 +336,7 @@ def audit_evidence(matrix: OutcomeMatrix, *, include_near_all_wrong: bool = Fals
 SHEET_COLUMNS = (
     "query_id", "flag", "suggested_class", "suggested_rule", "reference", "top_answer",
     "top_count", "n_models", "n_answered", "n_distinct", "majority_differs", "n_equiv_reference",
-    "equiv_models", "equiv_rules", "n_empty", "n_not_extracted", "n_truncated",
+    "equiv_models", "equiv_rules", "n_empty", "n_not_extracted", "n_extraction_fail", "n_truncated",
     "truncated_models", "correct_models", "answers", "verdict", "verdict_note")
 
 

@@ -1,0 +1,126 @@
+"""``cofail regrade``: apply the answer-equivalence checker to every cell and list every
+cell whose grade it flips."""
+
+from __future__ import annotations
+
+import csv
+
+from .common import add_command, add_input_args, emit_json, fmt_table, input_path, load_input
+
+EXAMPLES = """\
+  cofail regrade results.csv                         # summary and the flipped cells
+  cofail regrade results.csv --out regraded.csv      # every flipped cell, as CSV
+  cofail regrade results.csv --matrix-out fixed.csv  # the regraded matrix (wide CSV)
+  cofail regrade results.csv --downgrade --json      # also apply right -> wrong disagreements
+"""
+
+FLIP_COLUMNS = ("query_id", "model", "graded", "regraded", "rule", "answer", "reference", "kind")
+
+
+def add_parser(sub) -> None:
+    p = add_command(
+        sub, "regrade", help="re-check every cell's answer against the reference; list flips",
+        description="Applies the normalization/equivalence checker (whitespace, case, thousands "
+                    "separators, units, a leading 'x =', \\boxed{}, \\frac forms, decimals vs "
+                    "fractions, unordered lists, optional sympy) to every cell with an answer and "
+                    "a reference, not only the all-wrong ones, so a defective grader is fixed "
+                    "everywhere. Cells graded wrong whose answer is equivalent flip to right; "
+                    "cells graded right that the checker does not find equivalent are reported "
+                    "as disagreements and applied only with --downgrade.",
+        examples=EXAMPLES)
+    add_input_args(p)
+    p.add_argument("--out", default=None, help="write every flipped cell (and disagreement) as CSV")
+    p.add_argument("--matrix-out", default=None,
+                   help="write the regraded matrix as a wide CSV (query_id, one 0/1 column per model)")
+    p.add_argument("--downgrade", action="store_true",
+                   help="also apply disagreements (graded right, not found equivalent)")
+    p.add_argument("--no-symbolic", action="store_true", help="skip the sympy layer")
+    p.add_argument("--rel-tol", type=float, default=0.0,
+                   help="relative tolerance for numeric answers (0: exact)")
+    p.add_argument("--show", type=int, default=20, help="flipped cells to print")
+    p.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    p.set_defaults(func=run)
+
+
+def _rows(res) -> list[dict]:
+    out = []
+    for kind, cells in (("flip", res.flips), ("disagreement", res.disagreements)):
+        for f in cells:
+            out.append({"query_id": f.query_id, "model": f.model, "graded": int(f.graded),
+                        "regraded": int(f.regraded), "rule": f.rule, "answer": f.answer,
+                        "reference": f.reference, "kind": kind})
+    return out
+
+
+def run(args) -> int:
+    from .._src.audit.regrade import regrade
+    from .._src.certificate import clopper_pearson
+    from .._src.errors import InputError
+    from .._src.h5 import atomic_output, provenance
+
+    if not 0 <= args.rel_tol < 1:
+        raise InputError(f"must lie in [0, 1), got {args.rel_tol}", where="--rel-tol",
+                         hint="0 for exact answers, 1e-6 for rounding noise")
+    m = load_input(args)
+    res = regrade(m, symbolic=not args.no_symbolic, rel_tol=args.rel_tol, downgrade=args.downgrade)
+    rows = _rows(res)
+    n = m.n
+    K0, K1 = int(m.all_wrong.sum()), int(res.matrix.all_wrong.sum())
+    ci0 = [float(x) for x in clopper_pearson(K0, n)]
+    ci1 = [float(x) for x in clopper_pearson(K1, n)]
+    acc0, acc1 = m.accuracy, res.matrix.accuracy
+    result = {
+        "status": res.status, "n": n, "k": m.k, "n_checked": res.n_checked,
+        "n_unchecked": res.n_unchecked, "n_flips": len(res.flips),
+        "n_disagreements": len(res.disagreements), "downgrade_applied": bool(args.downgrade),
+        "K_before": K0, "K_after": K1, "beta_before": res.beta_before, "beta_after": res.beta_after,
+        "beta_before_ci": ci0, "beta_after_ci": ci1, "ci_method": "clopper-pearson 95%",
+        "accuracy_before": dict(zip(m.models, acc0.tolist())),
+        "accuracy_after": dict(zip(m.models, acc1.tolist())),
+        "cells": rows,
+    }
+    prov = provenance(input_path=input_path(args), method="answer equivalence checker "
+                      "(cofail_jax._src.audit.normalize)",
+                      config={k: v for k, v in vars(args).items() if k != "func"})
+    if args.out:
+        with atomic_output(args.out) as tmp:
+            with open(tmp, "w", newline="", encoding="utf-8") as f:
+                w = csv.DictWriter(f, fieldnames=list(FLIP_COLUMNS))
+                w.writeheader()
+                for r in rows:
+                    w.writerow(r)
+    if args.matrix_out:
+        with atomic_output(args.matrix_out) as tmp:
+            res.matrix.to_pandas("wide").to_csv(tmp, index=False)
+    if args.json:
+        emit_json("regrade", result, prov)
+        return 0
+    lines = [f"input: {m.source}"]
+    if res.status != "ok":
+        lines.append(res.status)
+    lines.append(fmt_table([
+        ("cells checked", f"{res.n_checked} of {n * m.k} (the rest have no answer or reference)"),
+        ("flips wrong -> right", f"{len(res.flips)} (applied)"),
+        ("disagreements right -> ?", f"{len(res.disagreements)} "
+                                     + ("(applied)" if args.downgrade else "(reported, not applied)")),
+        ("all-wrong K", f"{K0} -> {K1}"),
+        ("beta", f"{res.beta_before:.4f} [{ci0[0]:.4f}, {ci0[1]:.4f}] -> {res.beta_after:.4f} "
+                 f"[{ci1[0]:.4f}, {ci1[1]:.4f}] (95% Clopper-Pearson)"),
+    ]))
+    changed = [(name, f"{a:.4f}", f"{b:.4f}") for name, a, b in zip(m.models, acc0, acc1) if a != b]
+    if changed:
+        lines.append("\naccuracy changes:")
+        lines.append(fmt_table(changed, header=("model", "graded", "regraded")))
+    if rows:
+        show = rows[: args.show]
+        lines.append(f"\nflipped cells ({len(show)} of {len(rows)}):")
+        lines.append(fmt_table([(r["query_id"], r["model"], r["kind"], f"{r['graded']}->"
+                                 f"{r['regraded'] if r['kind'] == 'flip' or args.downgrade else r['graded']}",
+                                 r["rule"], r["answer"][:24], r["reference"][:16]) for r in show],
+                               header=("query", "model", "kind", "grade", "rule", "answer",
+                                       "reference")))
+    print("\n".join(lines))
+    for path in (args.out, args.matrix_out):
+        if path:
+            print(f"wrote {path}")
+    return 0
