@@ -99,15 +99,17 @@ def make_query_bootstrap(statistic: Callable[[Array], Array], *, n_boot: int = 1
 
 
 def gain_statistic(means: Array) -> Array:
-    """From the means of (policy, single best, oracle) correct bits:
+    """From the means of the per-query columns (policy, single best, oracle,
+    policy - single best, oracle - single best):
     (policy accuracy, single-best accuracy, oracle accuracy, G, gain, realized fraction).
+
+    The gain and G are means of the difference columns, so a policy that always agrees
+    with the single best has a gain of exactly 0 in every replicate.
 
     The realized fraction of G is (policy - single best) / (oracle - single best); it is
     NaN where G = 0 (no query the single best misses is solved by another model).
     """
-    pol, sb, orc = means[0], means[1], means[2]
-    g = orc - sb
-    gain = pol - sb
+    pol, sb, orc, gain, g = means[0], means[1], means[2], means[3], means[4]
     safe_g = jnp.where(g > 0, g, 1.0)
     frac = jnp.where(g > 0, gain / safe_g, jnp.nan)
     return jnp.stack([pol, sb, orc, g, gain, frac])
@@ -137,8 +139,10 @@ def realized_fraction_bootstrap(key: ArrayLike, policy_correct, single_best_corr
     if cfg not in _gain_boot_cache:
         _gain_boot_cache[cfg] = make_query_bootstrap(gain_statistic, n_boot=n_boot, level=level)
     boot = _gain_boot_cache[cfg]
-    vals = np.stack([np.asarray(policy_correct, np.float64), np.asarray(single_best_correct, np.float64),
-                     np.asarray(oracle_correct, np.float64)], axis=1)
+    pol = np.asarray(policy_correct, np.float64)
+    sb = np.asarray(single_best_correct, np.float64)
+    orc = np.asarray(oracle_correct, np.float64)
+    vals = np.stack([pol, sb, orc, pol - sb, orc - sb], axis=1)
     r = boot(key, vals)
     out: dict = {}
     for j, name in enumerate(GAIN_FIELDS):

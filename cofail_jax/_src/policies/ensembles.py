@@ -50,7 +50,7 @@ def band_models(accuracy, band=None, *, size: int = 3, width: float = 0.1) -> np
 def _majority(samples_bits):
     """Majority of the last axis (m samples, 1/0, m odd) -> float."""
     m = samples_bits.shape[-1]
-    return (2 * samples_bits.sum(axis=-1) > m).astype(jnp.float64)
+    return (2 * samples_bits.sum(axis=-1) > m).astype(samples_bits.dtype)
 
 
 def ensemble_comparison(key, samples, *, size: int = 3, band=None, width: float = 0.1,

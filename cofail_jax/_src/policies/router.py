@@ -63,9 +63,14 @@ def _features(prompts_tr, prompts_te, domains_tr, domains_te, *, ngram_max: int,
     TfidfVectorizer, _, sparse = _sklearn()
     blocks_tr, blocks_te = [], []
     if any(p.strip() for p in prompts_tr):
-        vec = TfidfVectorizer(ngram_range=(1, ngram_max), min_df=min_df, sublinear_tf=True)
-        blocks_tr.append(vec.fit_transform(prompts_tr))
-        blocks_te.append(vec.transform(prompts_te))
+        # every word token, single characters and digits included ("x", "7" carry meaning)
+        vec = TfidfVectorizer(ngram_range=(1, ngram_max), min_df=min_df, sublinear_tf=True,
+                              token_pattern=r"(?u)\b\w+\b")
+        try:
+            blocks_tr.append(vec.fit_transform(prompts_tr))
+            blocks_te.append(vec.transform(prompts_te))
+        except ValueError:  # empty vocabulary (for example min_df above every count)
+            pass
     levels = sorted(set(domains_tr))
     if len(levels) > 1:
         lut = {d: i for i, d in enumerate(levels)}

@@ -239,7 +239,7 @@ def _subset_vote_acc(correct_f, subsets):
 
     def one(sub):
         votes = correct_f[:, sub].sum(axis=1)
-        return (2 * votes > m).mean()
+        return (2 * votes > m).astype(correct_f.dtype).mean()
 
     return jax.lax.map(one, subsets, batch_size=256)
 
