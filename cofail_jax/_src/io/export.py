@@ -19,6 +19,7 @@ import csv
 import json
 import math
 import os
+import re
 from typing import Any
 
 import numpy as np
@@ -224,6 +225,10 @@ def results_tables(path: str) -> dict[str, tuple[list[str], list[list[Any]]]]:
                 name = gname.replace("/", "_")
                 if len(by_dims) > 1:
                     name += "__" + "_".join(dims)
+                name = re.sub(r"[^A-Za-z0-9_.=-]+", "-", name).strip("-") or "table"
+                base, i = name, 2
+                while name in tables or name == "attributes":
+                    name, i = f"{base}-{i}", i + 1
                 tables[name] = (columns, rows)
     tables["attributes"] = (["group", "name", "value"], attr_rows)
     return tables
