@@ -154,7 +154,7 @@ _THOUSANDS_RE = re.compile(r"(?<![\d.,])(\d{1,3})((?:,\d{3})+)(?![\d,])")
 _SPACE_THOUSANDS_RE = re.compile(r"(?<![\d.])\d{1,3}(?: \d{3})+(?![\d])")
 
 
-def normalize_answer(text) -> str:
+def normalize_answer(text, *, strip_variable: bool = True) -> str:
     """A canonical string for an answer: equal strings mean equal answers.
 
     Removes ``\\boxed{}``/``\\fbox{}`` (keeping the last box), math delimiters
@@ -169,6 +169,8 @@ def normalize_answer(text) -> str:
 
     Args:
       text: the answer (anything with a ``str``); None gives ``""``.
+      strip_variable: drop a leading single-variable assignment (``x =``); list
+        elements are compared with it off, so ``x=1, y=2`` keeps its variables.
 
     Returns:
       The normalized string.
@@ -205,16 +207,16 @@ def normalize_answer(text) -> str:
     s = _PREFIX_RE.sub("", s)
     s = s.lower().strip()
     s = re.sub(r"\s*\.$", "", s)
-    if _VAR_EQ_RE.match(s) and s.count("=") == 1:
+    if strip_variable and _VAR_EQ_RE.match(s) and s.count("=") == 1:
         s = _VAR_EQ_RE.sub("", s)
     s = s.rstrip("%").strip()
     if s.startswith("$"):
         s = s[1:]
+    s = _THOUSANDS_RE.sub(lambda m: m.group(1) + m.group(2).replace(",", ""), s)
+    s = _SPACE_THOUSANDS_RE.sub(lambda m: m.group(0).replace(" ", ""), s)
     m = _UNIT_RE.match(s)
     if m and parse_number(m.group(1).strip()) is not None:
         s = m.group(1).strip()
-    s = _THOUSANDS_RE.sub(lambda m: m.group(1) + m.group(2).replace(",", ""), s)
-    s = _SPACE_THOUSANDS_RE.sub(lambda m: m.group(0).replace(" ", ""), s)
     s = re.sub(r"\s*([^\w\s])\s*", r"\1", s)
     s = s.strip()
     m = re.fullmatch(r"\(?([a-j])[).]?", s)
@@ -445,11 +447,12 @@ def _normalized_equal(na: str, nb: str, rel_tol: float, symbolic: bool) -> str |
         if kind_a != kind_b:
             return None
         for x, y in zip(ea, eb):
-            if _scalar_equal(normalize_answer(x), normalize_answer(y), rel_tol, symbolic) is None:
+            if _scalar_equal(normalize_answer(x, strip_variable=False),
+                             normalize_answer(y, strip_variable=False), rel_tol, symbolic) is None:
                 return None
         return "ordered-tuple"
-    left = [normalize_answer(x) for x in ea]
-    right = [normalize_answer(y) for y in eb]
+    left = [normalize_answer(x, strip_variable=False) for x in ea]
+    right = [normalize_answer(y, strip_variable=False) for y in eb]
     for x in left:
         for j, y in enumerate(right):
             if _scalar_equal(x, y, rel_tol, symbolic) is not None:
