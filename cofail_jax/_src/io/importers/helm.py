@@ -125,6 +125,8 @@ def load_helm(path: str, *, missing: str = "error", metric: str | None = None,
                          hint=f"choose one of {', '.join(sorted(groups))}")
     notes: list[str] = []
     records: list[dict] = []
+    used: set[str] = set()
+    other_stats: set[str] = set()
     seen: dict[str, str] = {}
     for run, model, _spec in groups[task]:
         if model in seen:
@@ -154,6 +156,8 @@ def load_helm(path: str, *, missing: str = "error", metric: str | None = None,
                     continue
                 stats[sname] = st
             key = metric or next((k for k in HELM_METRICS if k in stats), None)
+            used.add(str(key))
+            other_stats.update(k for k in stats if k not in (key, "num_output_tokens", "num_prompt_tokens"))
             if key is None or key not in stats:
                 raise InputError(f"has no stat {metric or ' / '.join(HELM_METRICS)!r}",
                                  source=stats_path, where=where,
@@ -181,6 +185,11 @@ def load_helm(path: str, *, missing: str = "error", metric: str | None = None,
                          "(robustness/fairness variants)")
     m = matrix_from_records(records, source=path, missing=missing, where_prefix="instance")
     m = _attach_instances(m, [r for r, _, _ in groups[task]])
+    notes.insert(0, f"run {task!r}, stat {', '.join(sorted(used))}: mean >= {threshold:g} is correct")
+    if other_stats:
+        names = sorted(other_stats)
+        notes.append(f"other per-instance stats not imported: {', '.join(names[:12])}"
+                     + (" ..." if len(names) > 12 else ""))
     return m.with_notes(*dedupe_notes(notes))
 
 

@@ -233,6 +233,7 @@ def load_inspect(path: str, *, missing: str = "error", scorer: str | None = None
                          hint=f"choose one of {', '.join(sorted(tasks))}")
     notes: list[str] = []
     records: list[dict] = []
+    used_scorers: set[str] = set()
     seen_models: dict[str, str] = {}
     for file, header, samples in tasks[task]:
         model = str(header["eval"]["model"])
@@ -280,6 +281,7 @@ def load_inspect(path: str, *, missing: str = "error", scorer: str | None = None
                         raise InputError(f"has no scorer {name!r}", source=file, where=where,
                                          hint=f"choose one of {', '.join(scores)}")
                 other_scorers.update(k for k in scores if k != name)
+                used_scorers.add(name)
                 sc = scores[name]
                 if not isinstance(sc, dict) or "value" not in sc:
                     raise InputError(f"score {name!r} has no 'value'", source=file, where=where,
@@ -305,6 +307,10 @@ def load_inspect(path: str, *, missing: str = "error", scorer: str | None = None
         if other_scorers:
             notes.append(f"{model}: ignored scorers {', '.join(sorted(other_scorers))}")
     m = matrix_from_records(records, source=path, missing=missing, where_prefix="sample")
+    used = sorted(used_scorers)
+    notes.insert(0, f"task {task!r}, scorer {', '.join(used) or '(none)'}"
+                    + (f" key {score_key!r}" if score_key else "")
+                    + f": C=correct, I=wrong, P={partial}, N={noanswer}, numbers >= {threshold:g} correct")
     notes.append("Inspect messages, events, store and sample metadata are not imported")
     return m.with_notes(*dedupe_notes(notes))
 

@@ -113,6 +113,7 @@ def load_parquet(path: str, *, missing: str = "error", metric: str | None = None
         fixed_model = None
         if mc is None:
             fixed_model = model if (model and len(files) == 1) else _model_from_path(file, path)
+        notes.append(f"correctness from column {cc!r}" + (f", model from column {mc!r}" if mc else ""))
         keep = [c for c in cols if c in CELL_COLUMNS or c in QUERY_COLUMNS or c == "sample"]
         dropped = [c for c in cols if c not in keep and c not in (idc, mc, cc, "filtered_resps", "target")]
         if dropped:
