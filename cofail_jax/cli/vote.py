@@ -59,18 +59,18 @@ def run(args) -> int:
     if m.n < 4:
         raise InputError(f"has {m.n} queries; a held-out evaluation needs at least 4", source=m.source,
                          hint="use a larger benchmark")
+    if not args.no_subsets and (args.subset_size < 3 or args.subset_size % 2 == 0
+                                or args.subset_size > m.k):
+        raise InputError(f"must be odd, at least 3 and at most the {m.k} models, got {args.subset_size}",
+                         where="--subset-size", hint="use 3 for every triplet")
     train, test = train_test_split(k_split, m.n, args.test_fraction)
     ev = evaluate_votes(k_boot, m.correct, answers=get_answers(m), train=train, test=test,
                         tie=args.tie, n_boot=args.n_boot, level=args.level)
     sub = None
     sub_note = None
     if not args.no_subsets:
-        size = args.subset_size
-        if size < 3 or size % 2 == 0 or size > m.k:
-            raise InputError(f"must be odd, at least 3 and at most the {m.k} models, got {size}",
-                             where="--subset-size", hint="use 3 for every triplet")
         try:
-            sub = subset_votes(m.correct, size=size, train=train, test=test)
+            sub = subset_votes(m.correct, size=args.subset_size, train=train, test=test)
         except ValueError as e:
             sub_note = str(e)
     ref = ev["reference"]
