@@ -38,6 +38,28 @@ from ._src.data import example_path as example_path
 # ---- non-identification (issue 6) ----------------------------------------------------
 
 # ---- policies (issue 7) --------------------------------------------------------------
+from ._src.policies.bootstrap import make_query_bootstrap as make_query_bootstrap
+from ._src.policies.bootstrap import realized_fraction_bootstrap as realized_fraction_bootstrap
+from ._src.policies.bootstrap import train_test_split as train_test_split
+from ._src.policies.reference import reference_points as reference_points
+from ._src.policies.reference import score_choices as score_choices
+from ._src.policies.votes import majority_vote as majority_vote
+from ._src.policies.votes import plurality_vote as plurality_vote
+from ._src.policies.votes import subset_votes as subset_votes
+from ._src.policies.votes import evaluate_votes as evaluate_votes
+from ._src.policies.cascade import confidence_cascade as confidence_cascade
+from ._src.policies.cascade import disagreement_cascade as disagreement_cascade
+from ._src.policies.cascade import evaluate_cascades as evaluate_cascades
+from ._src.policies.router import cross_fit_router as cross_fit_router
+from ._src.policies.router import evaluate_choices as evaluate_choices
+from ._src.policies.router import oracle_choices as oracle_choices
+from ._src.policies.router import read_choices as read_choices
+from ._src.policies.router import cost_frontier as cost_frontier
+from ._src.policies.ensembles import ensemble_comparison as ensemble_comparison
+from ._src.policies.formats import compare_formats as compare_formats
+from ._src.policies.judges import judge_panel as judge_panel
+from ._src.policies.judges import fleiss_kappa as fleiss_kappa
+from ._src.policies.judges import cohen_kappa as cohen_kappa
 
 # ---- simulator (issue 8) -------------------------------------------------------------
 from ._src.simulate import Law as Law
