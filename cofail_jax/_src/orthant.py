@@ -80,6 +80,7 @@ class OrthantResult(NamedTuple):
       n_samples: draws or points actually used (rounded up to whole chunks).
       hits: MC only: the exact number of draws in the orthant (-1 otherwise).
       status: 0 OK, 1 non-finite input or non-PD corr, 2 tilting solver not converged.
+      method: 0 MC, 1 QMC-SOV, 2 tilting (``METHODS[method]``; useful after ``"auto"``).
     """
 
     prob: Float[Array, ""]
@@ -88,6 +89,7 @@ class OrthantResult(NamedTuple):
     n_samples: Int[Array, ""]
     hits: Int[Array, ""]
     status: Int[Array, ""]
+    method: Int[Array, ""]
 
 
 # ---------------------------------------------------------------------------------------
@@ -230,7 +232,7 @@ def _mc(key, tau, corr, *, n_chunks, chunk, mesh):
     se = jnp.sqrt(p * (1.0 - p) / n)
     status = jnp.where(ok & ~jnp.any(jnp.isnan(tau)), OK, NONFINITE)
     return OrthantResult(prob=p, std_err=se, log_prob=jnp.log(p), n_samples=jnp.asarray(n),
-                         hits=hits, status=status.astype(jnp.int32))
+                         hits=hits, status=status.astype(jnp.int32), method=jnp.asarray(0))
 
 
 # ---------------------------------------------------------------------------------------
@@ -312,7 +314,8 @@ def _qmc(key, tau, corr, *, n_shifts, n_points, block, mesh, reorder):
     status = jnp.where(ok & jnp.isfinite(logp), OK, NONFINITE)
     return OrthantResult(prob=jnp.exp(logp), std_err=jnp.exp(top) * sd_r, log_prob=logp,
                          n_samples=jnp.asarray(n_shifts * n_blocks * block),
-                         hits=jnp.asarray(-1), status=status.astype(jnp.int32))
+                         hits=jnp.asarray(-1), status=status.astype(jnp.int32),
+                         method=jnp.asarray(1))
 
 
 # ---------------------------------------------------------------------------------------
@@ -406,7 +409,7 @@ def _tilting(key, tau, corr, *, n_chunks, chunk, mesh, reorder):
     status = jnp.where((status == OK) & ~(gnorm < 1e-6), NOT_CONVERGED, status)
     return OrthantResult(prob=jnp.exp(logp), std_err=se, log_prob=logp,
                          n_samples=jnp.asarray(n), hits=jnp.asarray(-1),
-                         status=status.astype(jnp.int32))
+                         status=status.astype(jnp.int32), method=jnp.asarray(2))
 
 
 # ---------------------------------------------------------------------------------------
