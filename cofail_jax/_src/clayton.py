@@ -46,13 +46,24 @@ def _s(p, theta):
     return jnp.sum(jnp.expm1(-theta * lp))
 
 
+def _log1p_sum_expm1(x, axis=-1):
+    """log(1 + sum_i (e^x_i - 1)) for x >= 0, without overflow for large x or
+    cancellation for small x."""
+    small = jnp.log1p(jnp.sum(jnp.expm1(jnp.minimum(x, 1.0)), axis=axis))
+    m = jnp.max(x, axis=axis, keepdims=True)
+    n = x.shape[axis]
+    big = jnp.squeeze(m, axis) + jnp.log(jnp.sum(jnp.exp(x - m), axis=axis)
+                                         - (n - 1) * jnp.exp(-jnp.squeeze(m, axis)))
+    return jnp.where(jnp.max(x, axis=axis) < 1.0, small, big)
+
+
 def clayton_log_beta_exact(p_wrong: ArrayLike, theta: ArrayLike) -> Float[Array, ""]:
     """log C(p_1..p_k) = -log1p(sum (p_i^-theta - 1)) / theta; theta -> 0 gives sum log p."""
     p = jnp.asarray(p_wrong)
     dtype = jnp.result_type(p.dtype, jnp.float32)
     p = p.astype(dtype)
     theta = jnp.clip(jnp.asarray(theta, dtype), THETA_MIN, THETA_MAX)
-    return -jnp.log1p(_s(p, theta)) / theta
+    return -_log1p_sum_expm1(-theta * jnp.log(p)) / theta
 
 
 def clayton_beta_exact(p_wrong: ArrayLike, theta: ArrayLike) -> Float[Array, ""]:
@@ -129,9 +140,11 @@ N_BISECT = 80
 
 
 def _pair_mean(p, w, theta):
-    lp = jnp.log(p)
-    a = jnp.expm1(-theta * lp)
-    c = jnp.exp(-jnp.log1p(a[:, None] + a[None, :]) / theta)
+    x = -theta * jnp.log(p)
+    k = p.shape[0]
+    xx = jnp.stack([jnp.broadcast_to(x[:, None], (k, k)), jnp.broadcast_to(x[None, :], (k, k))],
+                   axis=-1)
+    c = jnp.exp(-_log1p_sum_expm1(xx) / theta)
     return jnp.sum(w * c) / jnp.sum(w)
 
 
