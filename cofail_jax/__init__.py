@@ -30,6 +30,14 @@ from ._src.h5 import provenance as provenance
 from ._src.data import example_path as example_path
 
 # ---- tetrachoric engine (issue 3) ---------------------------------------------------
+from ._src.bvn import bvn_cdf as bvn_cdf
+from ._src.bvn import bvn_pdf as bvn_pdf
+from ._src.tetrachoric import TetrachoricResult as TetrachoricResult
+from ._src.tetrachoric import tetrachoric as tetrachoric
+from ._src.tetrachoric import tetrachoric_from_rates as tetrachoric_from_rates
+from ._src.repair import RepairResult as RepairResult
+from ._src.repair import nearest_correlation as nearest_correlation
+from ._src.repair import clip_correlation as clip_correlation
 
 # ---- pricing (issue 4) ---------------------------------------------------------------
 

@@ -1,0 +1,131 @@
+"""Tetrachoric engine against an independent scipy brentq solver, R psych, a parametric
+bootstrap for the standard errors, and hand-built boundary cases."""
+
+import json
+import os
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from scipy import optimize, stats
+
+from cofail_jax._src import tetrachoric as T
+from cofail_jax._src.tetrachoric import tetrachoric, tetrachoric_from_rates
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
+
+
+def _scipy_bvn(h, k, r):
+    return stats.multivariate_normal.cdf([h, k], cov=[[1, r], [r, 1]], allow_singular=True)
+
+
+def _brentq_pair(p_i, p_j, p_ij):
+    """Independent solver: scipy's bivariate CDF and brentq."""
+    h, k = stats.norm.ppf(p_i), stats.norm.ppf(p_j)
+    return optimize.brentq(lambda r: _scipy_bvn(h, k, r) - p_ij, -1 + 1e-10, 1 - 1e-10,
+                           xtol=1e-14, rtol=1e-15, maxiter=200)
+
+
+def _load_errors(path):
+    data = np.genfromtxt(path, delimiter=",", names=True, dtype=None, encoding="utf-8")
+    names = data.dtype.names[1:]
+    correct = np.stack([data[n] for n in names], axis=1).astype(int)
+    return correct == 0, list(names)
+
+
+def _cells(E, i, j):
+    a, b = E[:, i], E[:, j]
+    return (np.sum(a & b), np.sum(a & ~b), np.sum(~a & b), np.sum(~a & ~b))
+
+
+def test_all_pairs_match_brentq_on_real_data(shared_data):
+    E, names = _load_errors(os.path.join(shared_data, "zeroeval_math-l5.csv"))
+    res = tetrachoric(E)
+    k = E.shape[1]
+    p = E.mean(0)
+    n_checked = 0
+    for i in range(k):
+        for j in range(i + 1, k):
+            n11, n10, n01, n00 = _cells(E, i, j)
+            st = int(res.status[i, j])
+            if min(n11, n00) == 0:
+                assert st == T.BOUNDARY_LOW and float(res.rho[i, j]) == -1.0
+            elif min(n10, n01) == 0:
+                assert st == T.BOUNDARY_HIGH and float(res.rho[i, j]) == 1.0
+            else:
+                assert st == T.OK, (i, j, st)
+                ref = _brentq_pair(p[i], p[j], n11 / E.shape[0])
+                assert abs(float(res.rho[i, j]) - ref) < 1e-9, (i, j)
+                n_checked += 1
+    assert n_checked == int(res.n_ok) > 600
+    assert int(res.n_boundary) == k * (k - 1) // 2 - n_checked
+    rho = np.asarray(res.rho)
+    np.testing.assert_array_equal(rho, rho.T)
+    np.testing.assert_array_equal(np.diag(rho), 1.0)
+    # phi is the Pearson correlation of the indicators; means are over status-OK pairs
+    np.testing.assert_allclose(np.asarray(res.phi), np.corrcoef(E.T.astype(float)), atol=1e-12)
+    ok = np.triu(np.asarray(res.status) == T.OK, 1)
+    assert abs(float(res.mean_rho) - rho[ok].mean()) < 1e-12
+    assert abs(float(res.mean_phi) - np.asarray(res.phi)[ok].mean()) < 1e-12
+    np.testing.assert_allclose(np.asarray(res.tau), stats.norm.ppf(p), atol=1e-12)
+
+
+def test_rates_solver_matches_brentq_over_a_grid():
+    pi = np.array([0.03, 0.1, 0.3, 0.5, 0.8, 0.97])
+    PI, PJ, F = np.meshgrid(pi, pi, np.linspace(0.02, 0.98, 9), indexing="ij")
+    lo = np.maximum(0, PI + PJ - 1)
+    hi = np.minimum(PI, PJ)
+    PIJ = lo + F * (hi - lo)
+    res = tetrachoric_from_rates(PI, PJ, PIJ)
+    assert np.all(np.asarray(res.status) == T.OK)
+    ref = np.array([_brentq_pair(a, b, c) for a, b, c in zip(PI.ravel(), PJ.ravel(), PIJ.ravel())])
+    np.testing.assert_allclose(np.asarray(res.rho).ravel(), ref, rtol=0, atol=1e-9)
+
+
+def test_boundary_and_degenerate_status():
+    # model 0: errors on 0-4; model 1: errors on 0-1 (subset of 0); model 2: errors on 5-7
+    # (disjoint from 0); model 3: never wrong; model 4: errors on 2, 5, 9
+    n = 12
+    E = np.zeros((n, 5), bool)
+    E[0:5, 0] = True
+    E[0:2, 1] = True
+    E[5:8, 2] = True
+    E[[2, 5, 9], 4] = True
+    res = tetrachoric(E)
+    st = np.asarray(res.status)
+    assert st[0, 1] == T.BOUNDARY_HIGH and float(res.rho[0, 1]) == 1.0
+    assert st[0, 2] == T.BOUNDARY_LOW and float(res.rho[0, 2]) == -1.0
+    assert np.all(st[3, [0, 1, 2, 4]] == T.DEGENERATE) and st[3, 3] == T.DEGENERATE
+    assert np.all(np.isnan(np.asarray(res.rho)[3])) and float(res.tau[3]) == -np.inf
+    assert int(res.n_degenerate) == 1
+    assert st[0, 4] == T.OK and np.isfinite(float(res.se[0, 4]))
+    assert np.isnan(float(res.se[0, 1])) and np.isnan(float(res.se[0, 2]))
+    assert int(res.n_boundary) == int(res.n_boundary_low) + int(res.n_boundary_high)
+    assert T.status_message(T.DEGENERATE).startswith("degenerate")
+
+
+def test_weights_equal_repeated_rows_and_vmap():
+    rng = np.random.default_rng(1)
+    E = rng.random((40, 6)) < np.array([0.2, 0.3, 0.4, 0.5, 0.35, 0.25])
+    counts = rng.integers(0, 4, size=40)
+    a = tetrachoric(np.repeat(E, counts, axis=0))
+    b = tetrachoric(E, counts.astype(float))
+    for name in ("rho", "se", "phi", "tau"):
+        np.testing.assert_allclose(np.asarray(getattr(b, name)), np.asarray(getattr(a, name)),
+                                   atol=1e-11, equal_nan=True)
+    np.testing.assert_array_equal(np.asarray(a.status), np.asarray(b.status))
+    W = rng.multinomial(40, np.full(40, 1 / 40), size=5).astype(float)
+    batched = jax.jit(jax.vmap(lambda w: tetrachoric(E, w)))(W)
+    for r in range(5):
+        one = tetrachoric(E, W[r])
+        np.testing.assert_allclose(np.asarray(batched.rho[r]), np.asarray(one.rho), atol=1e-12,
+                                   equal_nan=True)
+
+
+def test_second_call_does_not_recompile():
+    E = np.random.default_rng(2).random((30, 4)) < 0.4
+    tetrachoric(E)
+    before = T._tetrachoric._cache_size()
+    tetrachoric(~E)
+    assert T._tetrachoric._cache_size() == before
