@@ -76,3 +76,18 @@ def test_splits():
     assert sorted(np.bincount(f).tolist()) == [3, 3, 4]
     with pytest.raises(ValueError):
         train_test_split(jax.random.key(0), 1, 0.5)
+
+
+def test_second_call_does_not_recompile():
+    boot = make_query_bootstrap(gain_statistic, n_boot=16)
+    vals = np.zeros((20, 5))
+    boot(jax.random.key(0), vals)
+    boot(jax.random.key(1), vals + 1.0)
+    assert boot._cache_size() == 1
+
+
+def test_batched_map_matches_map():
+    from cofail_jax._src.policies.bootstrap import batched_map
+
+    xs = jnp.arange(10.0)
+    np.testing.assert_array_equal(np.asarray(batched_map(lambda x: x * x, xs, 4)), np.arange(10.0) ** 2)

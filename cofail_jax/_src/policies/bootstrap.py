@@ -21,8 +21,24 @@ import numpy as np
 from jax.typing import ArrayLike
 from jaxtyping import Array, Float
 
-__all__ = ["BootstrapResult", "make_query_bootstrap", "train_test_split", "kfold_assignments",
+__all__ = ["batched_map", "BootstrapResult", "make_query_bootstrap", "train_test_split", "kfold_assignments",
            "gain_statistic", "realized_fraction_bootstrap"]
+
+
+def batched_map(f, xs: Array, batch_size: int) -> Array:
+    """``jax.lax.map(f, xs)`` computing ``batch_size`` items at once with ``vmap``.
+
+    Same as ``lax.map(f, xs, batch_size=...)`` of newer JAX, written out so that the
+    oldest supported JAX (0.4.30) runs it: pads ``xs`` (along axis 0) to a multiple of
+    the batch size, maps over batches, and drops the padding.
+    """
+    n = xs.shape[0]
+    b = max(1, min(batch_size, n))
+    nb = -(-n // b)
+    pad = nb * b - n
+    xp = jnp.concatenate([xs, jnp.repeat(xs[:1], pad, axis=0)], axis=0) if pad else xs
+    out = jax.lax.map(jax.vmap(f), xp.reshape((nb, b) + xs.shape[1:]))
+    return jax.tree_util.tree_map(lambda y: y.reshape((nb * b,) + y.shape[2:])[:n], out)
 
 
 class BootstrapResult(NamedTuple):
@@ -87,7 +103,7 @@ def make_query_bootstrap(statistic: Callable[[Array], Array], *, n_boot: int = 1
             idx = jax.random.randint(jax.random.fold_in(key, i), (n,), 0, n)
             return statistic(values[idx].mean(axis=0))
 
-        reps = jax.lax.map(one, jnp.arange(n_boot), batch_size=min(batch_size, n_boot))
+        reps = batched_map(one, jnp.arange(n_boot), batch_size)
         est = statistic(values.mean(axis=0))
         lo = jnp.nanquantile(reps, alpha / 2, axis=0)
         hi = jnp.nanquantile(reps, 1 - alpha / 2, axis=0)

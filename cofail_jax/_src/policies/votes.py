@@ -42,6 +42,8 @@ import jax.numpy as jnp
 import numpy as np
 from scipy import stats
 
+from .bootstrap import batched_map
+
 __all__ = ["TIE_RULES", "majority_vote", "plurality_vote", "log_odds_weights", "subset_votes",
            "SubsetVoteResult", "error_correlation", "evaluate_votes", "BINARY_LABEL"]
 
@@ -247,7 +249,7 @@ def _subset_vote_acc(correct_f, subsets):
         votes = c32 @ row
         return (2 * votes > m).astype(correct_f.dtype).mean()
 
-    return jax.lax.map(one, member, batch_size=256)
+    return batched_map(one, member, 256)
 
 
 def _ols(x, y):
