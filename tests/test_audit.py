@@ -147,10 +147,12 @@ def test_verdict_spellings(pool, tmp_path):
 @pytest.mark.parametrize("rows, header, match", [
     ([("nope", "genuine", "")], None, r"row 2: unknown query id 'nope'"),
     ([("g_equiv", "genuine", ""), ("trunc", "maybe", "")], None,
-     r"row 3, column 'verdict': verdict 'maybe' is not allowed \(write one of: " + ", ".join(VERDICTS)),
+     r"row 3, column 'verdict': verdict 'maybe' is not allowed \(write one of: "
+     + ", ".join(VERDICTS)),
     ([("g_equiv", "genuine", "")], ("query", "verdict"), r"has no 'query_id' column"),
     ([("g_equiv", "genuine")], ("query_id", "class"), r"has no 'verdict' column"),
-    ([("g_equiv", "genuine", ""), ("g_equiv", "truncation", "")], None, r"row 3: query 'g_equiv' has two verdicts"),
+    ([("g_equiv", "genuine", ""), ("g_equiv", "truncation", "")], None,
+     r"row 3: query 'g_equiv' has two verdicts"),
 ])
 def test_bad_sheets(pool, tmp_path, rows, header, match):
     p = write_sheet(tmp_path / "bad.csv", rows, header or ("query_id", "verdict", "verdict_note"))

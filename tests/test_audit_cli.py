@@ -97,7 +97,8 @@ def test_audit_without_answers(tmp_path, capsys):
 
 @pytest.mark.parametrize("rows, match", [
     ([("zzz", "genuine")], "row 2: unknown query id 'zzz'"),
-    ([("g_equiv", "genuine"), ("trunc", "fake")], "row 3, column 'verdict': verdict 'fake' is not allowed"),
+    ([("g_equiv", "genuine"), ("trunc", "fake")],
+     "row 3, column 'verdict': verdict 'fake' is not allowed"),
 ])
 def test_certify_bad_sheet_exit_2_no_output(tmp_path, capsys, rows, match):
     sheet = tmp_path / "bad.csv"
@@ -140,3 +141,24 @@ def test_regrade_cli(tmp_path, capsys):
     r = json.loads(js)["result"]
     assert (r["n_flips"], r["K_before"], r["K_after"], r["n_checked"]) == (3, 7, 6, 68)
     assert r["accuracy_after"]["alpha"] == pytest.approx(10 / 18)
+
+
+def test_readme_example_matches_the_commands(capsys):
+    """The README's audit section shows real output: every table line it quotes from
+    'cofail audit' and 'cofail certify --audit' on the fixture is printed verbatim."""
+    readme = os.path.join(os.path.dirname(__file__), "..", "README.md")
+    with open(readme, encoding="utf-8") as f:
+        text = f.read()
+    section = text.split("<!-- section:audit -->")[1].split("<!-- /section:audit -->")[0]
+    starts = ("g_equiv", "g_extract", "wrong_ref", "trunc ", "ambig", "genuine1", "genuine2",
+              "as graded", "genuine only", "conservative", "beta range", "0  18", "1  17",
+              "6  12", "7  11")
+    quoted = [ln for block in section.split("```")[1::2] for ln in block.splitlines()
+              if ln.startswith(starts)]
+    assert len(quoted) >= 15
+    rc, out1, _ = run(capsys, "audit", POOL)
+    rc2, out2, _ = run(capsys, "certify", POOL, "--audit", os.path.join(FIX, "pool_verdicts.csv"))
+    assert rc == rc2 == 0
+    printed = set(out1.splitlines()) | set(out2.splitlines())
+    for ln in quoted:
+        assert ln in printed, ln

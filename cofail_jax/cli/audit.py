@@ -182,7 +182,8 @@ def render(m, ev, counts, sens, notes) -> str:
                          e.suggested_rule.split(":")[0]))
         lines.append(fmt_table(rows, header=("query", "flag", "suggested", "reference",
                                              "top answer", "equiv", "no-extr", "trunc", "rule")))
-        lines.append("rules: R1 an answer equals the reference after normalization (grader defect); "
+        lines.append("rules: R1 an answer equals the reference after normalization (grader "
+                     "defect); "
                      "R2 half hit the token budget (truncation); R3 half empty or not extracted "
                      "(grader defect); R4 a strict majority agrees on another answer (wrong "
                      "reference); R5 two or more camps (ambiguous); R6 none (genuine)")
@@ -214,7 +215,8 @@ def audit_tree(audited) -> dict:
                   "n_artefact": audited.n_artefact,
                   "n_artefact_all_wrong": audited.n_artefact_all_wrong,
                   "n_unadjudicated": audited.n_unadjudicated, "status": audited.status,
-                  "beta_range_lower": audited.beta_range[0], "beta_range_upper": audited.beta_range[1],
+                  "beta_range_lower": audited.beta_range[0],
+                  "beta_range_upper": audited.beta_range[1],
                   "beta_range_ci_lower": audited.beta_range_ci[0],
                   "beta_range_ci_upper": audited.beta_range_ci[1]}
     for name in ("graded", "genuine_only", "conservative"):

@@ -31,7 +31,8 @@ def add_parser(sub) -> None:
     add_input_args(p)
     p.add_argument("--out", default=None, help="write every flipped cell (and disagreement) as CSV")
     p.add_argument("--matrix-out", default=None,
-                   help="write the regraded matrix as a wide CSV (query_id, one 0/1 column per model)")
+                   help="write the regraded matrix as a wide CSV (query_id, one 0/1 column "
+                        "per model)")
     p.add_argument("--downgrade", action="store_true",
                    help="also apply disagreements (graded right, not found equivalent)")
     p.add_argument("--no-symbolic", action="store_true", help="skip the sympy layer")
@@ -101,8 +102,9 @@ def run(args) -> int:
     lines.append(fmt_table([
         ("cells checked", f"{res.n_checked} of {n * m.k} (the rest have no answer or reference)"),
         ("flips wrong -> right", f"{len(res.flips)} (applied)"),
-        ("disagreements right -> ?", f"{len(res.disagreements)} "
-                                     + ("(applied)" if args.downgrade else "(reported, not applied)")),
+        ("disagreements right -> ?",
+         f"{len(res.disagreements)} " + ("(applied)" if args.downgrade
+                                         else "(reported, not applied)")),
         ("all-wrong K", f"{K0} -> {K1}"),
         ("beta", f"{res.beta_before:.4f} [{ci0[0]:.4f}, {ci0[1]:.4f}] -> {res.beta_after:.4f} "
                  f"[{ci1[0]:.4f}, {ci1[1]:.4f}] (95% Clopper-Pearson)"),
@@ -114,8 +116,11 @@ def run(args) -> int:
     if rows:
         show = rows[: args.show]
         lines.append(f"\nflipped cells ({len(show)} of {len(rows)}):")
-        lines.append(fmt_table([(r["query_id"], r["model"], r["kind"], f"{r['graded']}->"
-                                 f"{r['regraded'] if r['kind'] == 'flip' or args.downgrade else r['graded']}",
+        def shown(r):
+            return r["regraded"] if r["kind"] == "flip" or args.downgrade else r["graded"]
+
+        lines.append(fmt_table([(r["query_id"], r["model"], r["kind"],
+                                 f"{r['graded']}->{shown(r)}",
                                  r["rule"], r["answer"][:24], r["reference"][:16]) for r in show],
                                header=("query", "model", "kind", "grade", "rule", "answer",
                                        "reference")))

@@ -239,7 +239,8 @@ def _classify(ev: dict, k: int, truncation_share: float, extraction_share: float
             "check whether the question admits several readings")
     if not has_answers:
         return "genuine", "R6: no answers in the input to check; read the question"
-    return "genuine", "R6: no sign of an artefact (answers differ from the reference and each other)"
+    return "genuine", ("R6: no sign of an artefact (answers differ from the reference and "
+                       "each other)")
 
 
 def audit_evidence(matrix: OutcomeMatrix, *, include_near_all_wrong: bool = False,
@@ -268,7 +269,8 @@ def audit_evidence(matrix: OutcomeMatrix, *, include_near_all_wrong: bool = Fals
       >>> from cofail_jax import OutcomeMatrix
       >>> m = OutcomeMatrix(np.array([[False, False], [True, False]]), ("q1", "q2"), ("a", "b"),
       ...                   query_meta={"reference": np.array(["5", "2"], dtype=object)},
-      ...                   cell_meta={"answer": np.array([["x = 5", "6"], ["2", "3"]], dtype=object)})
+      ...                   cell_meta={"answer": np.array([["x = 5", "6"], ["2", "3"]],
+      ...                                                 dtype=object)})
       >>> ev = audit_evidence(m)
       >>> ev[0].query_id, ev[0].suggested_class, ev[0].equiv_models
       ('q1', 'grader defect', ('a',))

@@ -141,7 +141,8 @@ def _replace_all(s: str) -> str:
 
 
 _UNITS = (
-    "square units|sq units|units|unit|cm\\^2|cm\\^3|m\\^2|m\\^3|cm|mm|km|meters|meter|metres|metre|m|"
+    "square units|sq units|units|unit|cm\\^2|cm\\^3|m\\^2|m\\^3|cm|mm|km|"
+    "meters|meter|metres|metre|m|"
     "inches|inch|in|feet|foot|ft|yards|yard|miles|mile|mph|kg|grams|gram|g|mg|pounds|pound|lbs|lb|"
     "seconds|second|sec|s|minutes|minute|min|hours|hour|hrs|hr|days|day|weeks|week|years|year|"
     "dollars|dollar|cents|cent|degrees|degree|deg|liters|liter|l|ml|percent|people|students|ways|"

@@ -99,7 +99,8 @@ def regrade(matrix: OutcomeMatrix, *, symbolic: bool = True, rel_tol: float = 0.
       >>> from cofail_jax import OutcomeMatrix
       >>> m = OutcomeMatrix(np.array([[False, True], [False, False]]), ("q1", "q2"), ("a", "b"),
       ...                   query_meta={"reference": np.array(["5", "2"], dtype=object)},
-      ...                   cell_meta={"answer": np.array([["x=5", "5"], ["3", "1"]], dtype=object)})
+      ...                   cell_meta={"answer": np.array([["x=5", "5"], ["3", "1"]],
+      ...                                                 dtype=object)})
       >>> r = regrade(m)
       >>> [(f.query_id, f.model, f.rule) for f in r.flips], r.beta_before, r.beta_after
       ([('q1', 'a', 'normalized')], 0.5, 0.5)
