@@ -162,3 +162,17 @@ def test_readme_example_matches_the_commands(capsys):
     printed = set(out1.splitlines()) | set(out2.splitlines())
     for ln in quoted:
         assert ln in printed, ln
+
+
+def test_audited_matrix_helper_for_other_commands():
+    import argparse
+
+    from cofail_jax.cli.audit import add_audit_option, audited_matrix
+
+    p = argparse.ArgumentParser()
+    add_audit_option(p)
+    m = load_matrix(POOL)
+    assert audited_matrix(p.parse_args([]), m) is m
+    sheet = os.path.join(FIX, "pool_verdicts.csv")
+    assert audited_matrix(p.parse_args(["--audit", sheet]), m).n == 13
+    assert audited_matrix(p.parse_args(["--audit", sheet, "--unadjudicated", "artefact"]), m).n == 12

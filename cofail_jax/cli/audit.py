@@ -254,3 +254,30 @@ def render_audit(audited, sheet: str) -> str:
         f"{audited.beta_range_ci[1]:.4f}); audit {audited.status}",
     ]
     return "\n".join(lines)
+
+
+# ---- for other commands that accept --audit (price, sweep: wired by the lead) ---------
+def add_audit_option(p) -> None:
+    """``--audit SHEET`` and ``--unadjudicated {genuine,artefact}`` for any command that
+    analyses the corrected matrix (see :func:`audited_matrix`)."""
+    p.add_argument("--audit", default=None, metavar="SHEET",
+                   help="an audit sheet from 'cofail audit --out' with verdicts: analyse the "
+                        "matrix with adjudicated artefacts dropped")
+    p.add_argument("--unadjudicated", default="genuine", choices=("genuine", "artefact"),
+                   help="with --audit: keep all-wrong events without a verdict (genuine, the "
+                        "conservative choice) or drop them too (artefact)")
+
+
+def audited_matrix(args, m):
+    """The matrix a command should analyse: ``m`` itself without ``--audit``, else the
+    corrected matrix (artefacts dropped; the note says what was dropped)."""
+    if not getattr(args, "audit", None):
+        return m
+    import sys
+
+    from .._src.audit.adjudicate import apply_adjudications, read_adjudications
+
+    out = apply_adjudications(m, read_adjudications(args.audit, m),
+                              unadjudicated=getattr(args, "unadjudicated", "genuine"))
+    print(f"note: {out.notes[-1]}", file=sys.stderr)
+    return out
