@@ -40,6 +40,23 @@ from ._src.repair import nearest_correlation as nearest_correlation
 from ._src.repair import clip_correlation as clip_correlation
 
 # ---- pricing (issue 4) ---------------------------------------------------------------
+from ._src.onefactor import onefactor_log_beta as onefactor_log_beta
+from ._src.onefactor import onefactor_beta as onefactor_beta
+from ._src.onefactor import equal_loading_beta as equal_loading_beta
+from ._src.onefactor import equal_loading_log_beta as equal_loading_log_beta
+from ._src.onefactor import effective_correlation as effective_correlation
+from ._src.onefactor import fit_loadings as fit_loadings
+from ._src.onefactor import LoadingFit as LoadingFit
+from ._src.orthant import OrthantResult as OrthantResult
+from ._src.orthant import make_orthant_estimator as make_orthant_estimator
+from ._src.orthant import mvn_orthant as mvn_orthant
+from ._src.orthant import reorder_cholesky as reorder_cholesky
+from ._src.clayton import clayton_beta as clayton_beta
+from ._src.clayton import clayton_beta_exact as clayton_beta_exact
+from ._src.clayton import calibrate_clayton as calibrate_clayton
+from ._src.clayton import clayton_tail_dependence as clayton_tail_dependence
+from ._src.clayton import ClaytonFit as ClaytonFit
+from ._src.sharding import device_mesh as device_mesh
 
 # ---- sweeps (issue 5) ----------------------------------------------------------------
 
