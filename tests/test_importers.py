@@ -367,3 +367,25 @@ def test_inspect_upstream_eval_archives_zstd(monkeypatch, capsys):
     monkeypatch.setattr(inspect_ai, "_zstd_decompress", lambda data: None)
     monkeypatch.setattr(inspect_ai, "_zipfile_has_zstd", lambda: False)
     assert_bad(["certify", d], capsys, ".eval", "header.json", "zstd", "pip install zstandard")
+
+
+def test_helm_answers_from_scenario_state(tmp_path):
+    d = tmp_path / "helm"
+    shutil.copytree(os.path.join(FIX, "helm"), d)
+    for run in (d / "v1.0.0").iterdir():
+        preds = json.loads((run / "display_predictions.json").read_text())
+        (run / "display_predictions.json").unlink()
+        if (run / "instances.json").exists():
+            (run / "instances.json").unlink()
+        states = [{"instance": {"input": {"text": MF.QUESTIONS[i][0]},
+                                "references": [{"output": {"text": MF.QUESTIONS[i][1]}, "tags": ["correct"]}],
+                                "split": "test", "id": p["instance_id"]},
+                   "train_trial_index": 0, "output_mapping": {"B": p["mapped_output"]},
+                   "request": {"prompt": MF.QUESTIONS[i][0]},
+                   "result": {"success": True, "completions": [{"text": " B"}]}}
+                  for i, p in enumerate(preds)]
+        (run / "scenario_state.json").write_text(json.dumps({"request_states": states}))
+    m = canonical(load_matrix(str(d)))
+    np.testing.assert_array_equal(m.correct, TRUTH)
+    assert m.cell_meta["answer"][1, 0] == "40"  # " B" mapped through output_mapping
+    assert m.query_meta["reference"][4] == "36" and m.query_meta["prompt"][0] == MF.QUESTIONS[0][0]

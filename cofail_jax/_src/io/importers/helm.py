@@ -9,7 +9,9 @@ entry per instance and train trial: ``instance_id``, ``train_trial_index``, an o
 optional ``perturbation``) with ``count``, ``sum`` and ``mean``. Optional siblings are
 read when present: ``display_predictions.json`` (``predicted_text``,
 ``mapped_output``) for the answers and ``instances.json`` (``input.text``,
-``references`` tagged ``correct``) for prompts and references.
+``references`` tagged ``correct``) for prompts and references, else
+``scenario_state.json`` (``request_states[].instance`` and ``result.completions``, mapped
+through ``output_mapping`` for multiple choice) for both.
 
 Rules: the metric (``metric=``, default the first of ``exact_match``,
 ``quasi_exact_match``, ``prefix_exact_match``, ``math_equiv``,
@@ -193,10 +195,35 @@ def load_helm(path: str, *, missing: str = "error", metric: str | None = None,
     return m.with_notes(*dedupe_notes(notes))
 
 
+def _scenario_states(run: str) -> list[dict]:
+    """The unperturbed request states of ``scenario_state.json`` (one per instance and
+    trial; multiple-choice-separate runs, with one request per reference, are skipped)."""
+    p = os.path.join(run, "scenario_state.json")
+    if not os.path.isfile(p):
+        return []
+    data = read_json(p, what="HELM scenario_state.json")
+    out = []
+    for rs in (data.get("request_states") or []) if isinstance(data, dict) else []:
+        inst = rs.get("instance") if isinstance(rs, dict) else None
+        if not isinstance(inst, dict) or inst.get("perturbation") or rs.get("reference_index") is not None:
+            continue
+        out.append(rs)
+    return out
+
+
 def _predictions(run: str) -> dict[tuple[str, int], str]:
     p = os.path.join(run, "display_predictions.json")
     if not os.path.isfile(p):
-        return {}
+        out = {}
+        for rs in _scenario_states(run):
+            comps = (rs.get("result") or {}).get("completions") or []
+            if not comps or not isinstance(comps[0], dict):
+                continue
+            text = str(comps[0].get("text", "")).strip()
+            mapping = rs.get("output_mapping") or {}
+            out[(str(rs["instance"].get("id")), int(rs.get("train_trial_index", 0) or 0))] = \
+                str(mapping.get(text, text))
+        return out
     data = read_json(p, what="HELM display_predictions.json")
     out = {}
     for d in data if isinstance(data, list) else []:
@@ -215,9 +242,12 @@ def _attach_instances(m: OutcomeMatrix, runs: list[str]) -> OutcomeMatrix:
 
     for run in runs:
         p = os.path.join(run, "instances.json")
-        if not os.path.isfile(p):
-            continue
-        data = read_json(p, what="HELM instances.json")
+        if os.path.isfile(p):
+            data = read_json(p, what="HELM instances.json")
+        else:
+            data = [rs["instance"] for rs in _scenario_states(run)]
+            if not data:
+                continue
         index = {q: i for i, q in enumerate(m.query_ids)}
         prompt = np.full(m.n, None, dtype=object)
         ref = np.full(m.n, None, dtype=object)
