@@ -19,7 +19,7 @@ from cofail_jax.cli.main import main
 
 FIX = os.path.join(os.path.dirname(__file__), "fixtures", "importers")
 sys.path.insert(0, FIX)
-import make_fixtures as MF  # noqa: E402
+import make_fixtures as MF
 
 sys.path.pop(0)
 TRUTH = np.array(MF.TRUTH, bool)
@@ -87,12 +87,19 @@ def _json_log(model, values, scorer="acc", extra_scorer=False):
         if extra_scorer:
             scores["judge"] = {"value": "C"}
         samples.append({"id": f"s{i}", "epoch": 1, "input": "q", "target": "t", "scores": scores})
-    return {"version": 2, "status": "success", "eval": {"task": "t", "model": model}, "samples": samples}
+    return {
+        "version": 2,
+        "status": "success",
+        "eval": {"task": "t", "model": model},
+        "samples": samples,
+    }
 
 
 def test_inspect_numeric_scores_threshold_and_scorers(tmp_path):
     (tmp_path / "a.json").write_text(json.dumps(_json_log("m/a", [1.0, 0.5, 0.0])))
-    (tmp_path / "b.json").write_text(json.dumps(_json_log("m/b", [0.9, 1, True], extra_scorer=True)))
+    (tmp_path / "b.json").write_text(
+        json.dumps(_json_log("m/b", [0.9, 1, True], extra_scorer=True))
+    )
     with pytest.raises(InputError, match="several scorers"):
         load_matrix(str(tmp_path))
     m = load_matrix(str(tmp_path), scorer="acc")
@@ -108,17 +115,30 @@ def test_inspect_malformed_score_and_archive(tmp_path, capsys):
     (tmp_path / "a.json").write_text(json.dumps(log))
     (tmp_path / "b.json").write_text(json.dumps(_json_log("m/b", ["C", "I"])))
     out = tmp_path / "out.csv"
-    line = assert_bad(["convert", str(tmp_path), "--to", str(out)], capsys,
-                      "a.json", "samples[1] (id 's1')", "'X'")
+    line = assert_bad(
+        ["convert", str(tmp_path), "--to", str(out)],
+        capsys,
+        "a.json",
+        "samples[1] (id 's1')",
+        "'X'",
+    )
     assert "scorer" in line and not out.exists()
     bad = tmp_path / "bad"
     bad.mkdir()
     shutil.copy(os.path.join(FIX, "inspect", "2024-11-05T10-00-00+00-00_gsm8k-mini_t0.json"), bad)
     with zipfile.ZipFile(bad / "broken.eval", "w") as z:
-        z.writestr("header.json", json.dumps({"version": 2, "eval": {"model": "x/y", "task": "gsm8k_mini"}}))
+        z.writestr(
+            "header.json",
+            json.dumps({"version": 2, "eval": {"model": "x/y", "task": "gsm8k_mini"}}),
+        )
         z.writestr("samples/1_epoch_1.json", '{"id": 1, "epoch": 1, "scores": ')
-    assert_bad(["certify", str(bad), "--format", "inspect"], capsys,
-               "broken.eval", "samples/1_epoch_1.json", "not a valid Inspect sample")
+    assert_bad(
+        ["certify", str(bad), "--format", "inspect"],
+        capsys,
+        "broken.eval",
+        "samples/1_epoch_1.json",
+        "not a valid Inspect sample",
+    )
 
 
 # ---- HELM ---------------------------------------------------------------------------------
@@ -139,12 +159,17 @@ def test_helm_metric_and_malformed(tmp_path, capsys):
         load_matrix(os.path.join(FIX, "helm"), metric="bleu")
     d = tmp_path / "helm"
     shutil.copytree(os.path.join(FIX, "helm"), d)
-    run = sorted(p for p in (d / "v1.0.0").iterdir())[0]
+    run = min((d / "v1.0.0").iterdir())
     stats = json.loads((run / "per_instance_stats.json").read_text())
     del stats[2]["stats"]
     (run / "per_instance_stats.json").write_text(json.dumps(stats))
-    assert_bad(["convert", str(d), "--to", str(tmp_path / "x.h5")], capsys,
-               "per_instance_stats.json", "entry 3", "instance_id or stats")
+    assert_bad(
+        ["convert", str(d), "--to", str(tmp_path / "x.h5")],
+        capsys,
+        "per_instance_stats.json",
+        "entry 3",
+        "instance_id or stats",
+    )
     assert not (tmp_path / "x.h5").exists()
 
 
@@ -166,8 +191,13 @@ def test_openai_evals_malformed_line(tmp_path, capsys):
     lines = f.read_text().splitlines()
     lines[3] = lines[3][:40]
     f.write_text("\n".join(lines) + "\n")
-    assert_bad(["convert", str(d), "--to", str(tmp_path / "x.csv")], capsys, f.name, "line 4",
-               "not valid JSON")
+    assert_bad(
+        ["convert", str(d), "--to", str(tmp_path / "x.csv")],
+        capsys,
+        f.name,
+        "line 4",
+        "not valid JSON",
+    )
 
 
 # ---- Every Eval Ever ---------------------------------------------------------------------------
@@ -183,8 +213,17 @@ def test_eee_folder_and_round_trip(tmp_path):
     with open(out) as fh:
         recs = [json.loads(x) for x in fh]
     assert len(recs) == 15
-    required = {"schema_version", "evaluation_id", "model_id", "evaluation_name", "sample_id",
-                "interaction_type", "input", "answer_attribution", "evaluation"}
+    required = {
+        "schema_version",
+        "evaluation_id",
+        "model_id",
+        "evaluation_name",
+        "sample_id",
+        "interaction_type",
+        "input",
+        "answer_attribution",
+        "evaluation",
+    }
     assert all(required <= set(r) for r in recs)
     back = canonical(load_matrix(out))
     np.testing.assert_array_equal(back.correct, TRUTH)
@@ -225,19 +264,36 @@ def test_parquet_model_column_and_malformed(tmp_path, capsys):
     pa = pytest.importorskip("pyarrow")
     import pyarrow.parquet as pq
 
-    pq.write_table(pa.table({"sample_id": ["a", "a", "b", "b"], "model": ["x", "y", "x", "y"],
-                             "is_correct": [True, False, False, False], "cost": [0.1, 0.2, 0.1, 0.2]}),
-                   str(tmp_path / "lb.parquet"))
+    pq.write_table(
+        pa.table(
+            {
+                "sample_id": ["a", "a", "b", "b"],
+                "model": ["x", "y", "x", "y"],
+                "is_correct": [True, False, False, False],
+                "cost": [0.1, 0.2, 0.1, 0.2],
+            }
+        ),
+        str(tmp_path / "lb.parquet"),
+    )
     m = load_matrix(str(tmp_path / "lb.parquet"))
     np.testing.assert_array_equal(m.correct, [[1, 0], [0, 0]])
     assert m.cell_meta["cost"][0, 1] == 0.2
     bad = tmp_path / "bad.parquet"
     pq.write_table(pa.table({"doc_id": [0, 1], "model": ["x", "x"], "acc": [1.0, 0.5]}), str(bad))
-    assert_bad(["convert", str(bad), "--to", str(tmp_path / "o.csv")], capsys, "bad.parquet",
-               "row 2", "0.5")
+    assert_bad(
+        ["convert", str(bad), "--to", str(tmp_path / "o.csv")],
+        capsys,
+        "bad.parquet",
+        "row 2",
+        "0.5",
+    )
     (tmp_path / "junk.parquet").write_bytes(b"PAR1 not really")
-    assert_bad(["certify", str(tmp_path / "junk.parquet")], capsys, "junk.parquet",
-               "not a readable Parquet file")
+    assert_bad(
+        ["certify", str(tmp_path / "junk.parquet")],
+        capsys,
+        "junk.parquet",
+        "not a readable Parquet file",
+    )
 
 
 def test_parquet_without_pyarrow_says_what_to_install(monkeypatch):
@@ -250,17 +306,29 @@ def test_parquet_without_pyarrow_says_what_to_install(monkeypatch):
 def test_lmeval_answers_and_references(tmp_path):
     for j, model in enumerate(("m-a", "m-b")):
         (tmp_path / model).mkdir()
-        lines = [json.dumps({"doc_id": i, "doc": {"question": q}, "target": a,
-                             "arguments": {"gen_args_0": {"arg_0": q}},
-                             "resps": [[f" {a if MF.TRUTH[i][j] else 'x'}"]],
-                             "filtered_resps": [a if MF.TRUTH[i][j] else "x"],
-                             "exact_match": float(MF.TRUTH[i][j])})
-                 for i, (q, a) in enumerate(MF.QUESTIONS)]
-        (tmp_path / model / "samples_gsm8k_2024-11-05T10-00-00.000000.jsonl").write_text("\n".join(lines))
+        lines = [
+            json.dumps(
+                {
+                    "doc_id": i,
+                    "doc": {"question": q},
+                    "target": a,
+                    "arguments": {"gen_args_0": {"arg_0": q}},
+                    "resps": [[f" {a if MF.TRUTH[i][j] else 'x'}"]],
+                    "filtered_resps": [a if MF.TRUTH[i][j] else "x"],
+                    "exact_match": float(MF.TRUTH[i][j]),
+                }
+            )
+            for i, (q, a) in enumerate(MF.QUESTIONS)
+        ]
+        (tmp_path / model / "samples_gsm8k_2024-11-05T10-00-00.000000.jsonl").write_text(
+            "\n".join(lines)
+        )
     m = load_matrix(str(tmp_path))
     np.testing.assert_array_equal(m.correct, TRUTH[:, :2])
     assert m.cell_meta["answer"][1, 0] == "x" and m.query_meta["reference"][1] == "42"
-    assert m.cell_meta["raw_answer"][0, 0] == " 42" and m.query_meta["prompt"][2] == MF.QUESTIONS[2][0]
+    assert (
+        m.cell_meta["raw_answer"][0, 0] == " 42" and m.query_meta["prompt"][2] == MF.QUESTIONS[2][0]
+    )
 
 
 def test_pandas_wide_and_long_round_trip():
@@ -278,7 +346,9 @@ def test_pandas_wide_and_long_round_trip():
 
 
 # ---- cofail convert ---------------------------------------------------------------------------
-@pytest.mark.parametrize("out", ["wide.csv", "long.jsonl", "long.long.csv", "m.h5", "m_samples.jsonl"])
+@pytest.mark.parametrize(
+    "out", ["wide.csv", "long.jsonl", "long.long.csv", "m.h5", "m_samples.jsonl"]
+)
 def test_convert_round_trips(tmp_path, capsys, out):
     src = os.path.join(FIX, "inspect")
     rc, stdout, _ = run_cli(["convert", src, "--to", str(tmp_path / out), "--json"], capsys)
@@ -300,12 +370,27 @@ def test_convert_round_trips(tmp_path, capsys, out):
 def test_convert_options_checked(tmp_path, capsys):
     wide = tmp_path / "w.csv"
     wide.write_text("query_id,a,b\nq1,1,0\nq2,0,0\n")
-    assert_bad(["convert", str(wide), "--to", str(tmp_path / "o.jsonl"), "--scorer", "match"], capsys,
-               "--scorer does not apply to format 'wide'")
-    assert_bad(["convert", str(wide), "--to", str(tmp_path / "o.xyz")], capsys,
-               "cannot tell the output format")
-    rc, _, _ = run_cli(["convert", os.path.join(FIX, "inspect"), "--to", str(tmp_path / "p.csv"),
-                        "--partial", "correct"], capsys)
+    assert_bad(
+        ["convert", str(wide), "--to", str(tmp_path / "o.jsonl"), "--scorer", "match"],
+        capsys,
+        "--scorer does not apply to format 'wide'",
+    )
+    assert_bad(
+        ["convert", str(wide), "--to", str(tmp_path / "o.xyz")],
+        capsys,
+        "cannot tell the output format",
+    )
+    rc, _, _ = run_cli(
+        [
+            "convert",
+            os.path.join(FIX, "inspect"),
+            "--to",
+            str(tmp_path / "p.csv"),
+            "--partial",
+            "correct",
+        ],
+        capsys,
+    )
     assert rc == 0 and load_matrix(str(tmp_path / "p.csv")).correct[1, 2]
 
 
@@ -313,7 +398,7 @@ def test_parquet_several_tasks_need_task(tmp_path):
     pytest.importorskip("pyarrow")
     d = tmp_path / "details"
     shutil.copytree(os.path.join(FIX, "parquet"), d)
-    first = sorted(d.iterdir())[0]
+    first = min(d.iterdir())
     src = next(first.iterdir())
     shutil.copy(src, first / "samples_arc_2024-11-06T10-00-00.000000.parquet")
     with pytest.raises(InputError, match="several tasks: arc, gsm8k_mini"):
@@ -329,7 +414,9 @@ def test_pandas_samples_and_missing():
     assert len(df) == 2 * m.n * m.k and "sample" in df
     back = OutcomeMatrix.from_pandas(df)
     np.testing.assert_array_equal(back.samples, m.samples)
-    wide = pd.DataFrame({"query_id": ["a", "b", "c"], "m1": [1, 0, None], "m2": [True, False, True]})
+    wide = pd.DataFrame(
+        {"query_id": ["a", "b", "c"], "m1": [1, 0, None], "m2": [True, False, True]}
+    )
     with pytest.raises(InputError, match="missing cell"):
         OutcomeMatrix.from_pandas(wide)
     kept = OutcomeMatrix.from_pandas(wide, missing="drop-queries")
@@ -377,15 +464,41 @@ def test_helm_answers_from_scenario_state(tmp_path):
         (run / "display_predictions.json").unlink()
         if (run / "instances.json").exists():
             (run / "instances.json").unlink()
-        states = [{"instance": {"input": {"text": MF.QUESTIONS[i][0]},
-                                "references": [{"output": {"text": MF.QUESTIONS[i][1]}, "tags": ["correct"]}],
-                                "split": "test", "id": p["instance_id"]},
-                   "train_trial_index": 0, "output_mapping": {"B": p["mapped_output"]},
-                   "request": {"prompt": MF.QUESTIONS[i][0]},
-                   "result": {"success": True, "completions": [{"text": " B"}]}}
-                  for i, p in enumerate(preds)]
+        states = [
+            {
+                "instance": {
+                    "input": {"text": MF.QUESTIONS[i][0]},
+                    "references": [{"output": {"text": MF.QUESTIONS[i][1]}, "tags": ["correct"]}],
+                    "split": "test",
+                    "id": p["instance_id"],
+                },
+                "train_trial_index": 0,
+                "output_mapping": {"B": p["mapped_output"]},
+                "request": {"prompt": MF.QUESTIONS[i][0]},
+                "result": {"success": True, "completions": [{"text": " B"}]},
+            }
+            for i, p in enumerate(preds)
+        ]
         (run / "scenario_state.json").write_text(json.dumps({"request_states": states}))
     m = canonical(load_matrix(str(d)))
     np.testing.assert_array_equal(m.correct, TRUTH)
     assert m.cell_meta["answer"][1, 0] == "40"  # " B" mapped through output_mapping
     assert m.query_meta["reference"][4] == "36" and m.query_meta["prompt"][0] == MF.QUESTIONS[0][0]
+
+
+def test_parquet_eee_instance_table(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    recs = []
+    for sub in sorted(os.listdir(os.path.join(FIX, "eee"))):
+        for root, _, files in os.walk(os.path.join(FIX, "eee", sub)):
+            for name in files:
+                with open(os.path.join(root, name)) as fh:
+                    recs += [json.loads(x) for x in fh]
+    table = pa.Table.from_pylist(
+        [{k: r[k] for k in ("model_id", "sample_id", "evaluation")} for r in recs]
+    )
+    pq.write_table(table, str(tmp_path / "eee.parquet"))
+    m = canonical(load_matrix(str(tmp_path / "eee.parquet")))
+    np.testing.assert_array_equal(m.correct, TRUTH)

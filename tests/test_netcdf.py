@@ -9,7 +9,14 @@ import h5py
 import numpy as np
 import pytest
 
-from cofail_jax import ensure_netcdf, load_matrix, provenance, results_tables, save_matrix_h5, write_results
+from cofail_jax import (
+    ensure_netcdf,
+    load_matrix,
+    provenance,
+    results_tables,
+    save_matrix_h5,
+    write_results,
+)
 from cofail_jax.cli.main import main
 
 xr = pytest.importorskip("xarray")
@@ -37,20 +44,36 @@ def test_write_results_opens_in_xarray(tmp_path):
     rng = np.random.default_rng(0)
     sweep = rng.random((3, 40))
     tree = {
-        "sweep": {"pool_size": np.array([2, 4, 8]), "ratio": sweep, "rho": 0.3, "method": "qmc",
-                  "detail": {"se": sweep / 10}},
-        "matrix": {"correct": np.array([[1, 0], [0, 0], [1, 1]], bool),
-                   "cell": {"answer": np.array([["4", None], ["x", "é"], ["7", "7"]], object)}},
+        "sweep": {
+            "pool_size": np.array([2, 4, 8]),
+            "ratio": sweep,
+            "rho": 0.3,
+            "method": "qmc",
+            "detail": {"se": sweep / 10},
+        },
+        "matrix": {
+            "correct": np.array([[1, 0], [0, 0], [1, 1]], bool),
+            "cell": {"answer": np.array([["4", None], ["x", "é"], ["7", "7"]], object)},
+        },
         "big": {"draws": rng.random((200, 30))},  # chunked and compressed
         "loose": np.arange(4.0),
     }
-    dims = {"sweep/pool_size": ("pool_size",), "sweep/ratio": ("pool_size", "replicate"),
-            "sweep/detail/se": ("pool_size", "replicate"),
-            "matrix/correct": ("query", "model"), "matrix/cell/answer": ("query", "model"),
-            "big/draws": ("replicate", "model")}
+    dims = {
+        "sweep/pool_size": ("pool_size",),
+        "sweep/ratio": ("pool_size", "replicate"),
+        "sweep/detail/se": ("pool_size", "replicate"),
+        "matrix/correct": ("query", "model"),
+        "matrix/cell/answer": ("query", "model"),
+        "big/draws": ("replicate", "model"),
+    }
     coords = {"query": np.array(["q1", "q2", "q3"], object), "model": np.array(["a", "b"], object)}
-    path = write_results(str(tmp_path / "r.h5"), tree, attrs=provenance(command="test", seed=7),
-                         dims=dims, coords=coords)
+    path = write_results(
+        str(tmp_path / "r.h5"),
+        tree,
+        attrs=provenance(command="test", seed=7),
+        dims=dims,
+        coords=coords,
+    )
     ds = open_all(path)
     assert set(ds) == {"/", "/sweep", "/sweep/detail", "/matrix", "/matrix/cell", "/big"}
     assert ds["/"].attrs["seed"] == 7 and ds["/"].attrs["schema"] == "cofail_jax.results/1"
@@ -95,7 +118,9 @@ def test_matrix_file_with_samples_and_metadata_opens(tmp_path, capsys):
     np.testing.assert_array_equal(g["samples"].values, m.samples)
     assert list(g["model"].values) == list(m.models)
     assert ds["/matrix/cell"]["answer"].sel(query="2", model=m.models[0]).item() == "40"
-    np.testing.assert_array_equal(ds["/matrix/cell"]["output_tokens"].values, m.cell_meta["output_tokens"])
+    np.testing.assert_array_equal(
+        ds["/matrix/cell"]["output_tokens"].values, m.cell_meta["output_tokens"]
+    )
     assert list(ds["/matrix/query_meta"]["reference"].values) == list(m.query_meta["reference"])
     assert ds["/"].attrs["method"] == "convert"
 
@@ -112,9 +137,11 @@ def test_ensure_netcdf_names_every_axis(tmp_path):
 
 def test_dimension_clash_is_refused(tmp_path):
     with pytest.raises(ValueError, match="cannot also be dimension 'model'"):
-        write_results(str(tmp_path / "c.h5"), {"g": {"model": np.array(["a", "b"], object),
-                                                     "acc": np.ones(2)}},
-                      dims={"g/model": ("model_index",), "g/acc": ("model",)})
+        write_results(
+            str(tmp_path / "c.h5"),
+            {"g": {"model": np.array(["a", "b"], object), "acc": np.ones(2)}},
+            dims={"g/model": ("model_index",), "g/acc": ("model",)},
+        )
     assert not (tmp_path / "c.h5").exists()
 
 
@@ -148,7 +175,9 @@ def test_export_bad_input_exit_2(tmp_path, capsys):
     bad.write_text("not hdf5")
     assert main(["export", str(bad), "--csv", str(tmp_path / "t")]) == 2
     err = capsys.readouterr().err
-    assert "x.h5" in err and "not an HDF5 results file" in err and len(err.strip().splitlines()) == 1
+    assert (
+        "x.h5" in err and "not an HDF5 results file" in err and len(err.strip().splitlines()) == 1
+    )
     assert not (tmp_path / "t").exists()
 
 
@@ -157,7 +186,9 @@ def _schema():
     doc = os.path.join(os.path.dirname(__file__), "..", "docs", "json_schema.md")
     with open(doc) as f:
         text = f.read()
-    block = text.split("## JSON Schema of the envelope", 1)[1].split("```json", 1)[1].split("```", 1)[0]
+    block = (
+        text.split("## JSON Schema of the envelope", 1)[1].split("```json", 1)[1].split("```", 1)[0]
+    )
     return json.loads(block)
 
 
@@ -185,8 +216,9 @@ def _check(instance, schema):
         assert set(instance) <= set(props), set(instance) - set(props)
 
 
-@pytest.mark.parametrize("argv", [["certify", "{eee}", "--json"],
-                                  ["convert", "{eee}", "--to", "{tmp}/x.h5", "--json"]])
+@pytest.mark.parametrize(
+    "argv", [["certify", "{eee}", "--json"], ["convert", "{eee}", "--to", "{tmp}/x.h5", "--json"]]
+)
 def test_json_documents_follow_the_documented_schema(argv, tmp_path, capsys):
     argv = [a.format(eee=os.path.join(FIX, "eee"), tmp=tmp_path) for a in argv]
     assert main(argv) == 0

@@ -12,15 +12,20 @@ EXAMPLES = """\
 
 def add_parser(sub) -> None:
     p = add_command(
-        sub, "export", help="turn an HDF5 results file into tidy CSV tables",
+        sub,
+        "export",
+        help="turn an HDF5 results file into tidy CSV tables",
         description="Write every group of a results file (written by any command's --out) as "
-                    "tidy CSV tables: one table per group and set of dimensions, one row per "
-                    "combination of dimension values (query, model, pool_size, ...), one column "
-                    "per variable. attributes.csv lists every group's attributes, including the "
-                    "provenance (versions, seed, command, input hash) at the root.",
-        examples=EXAMPLES)
+        "tidy CSV tables: one table per group and set of dimensions, one row per "
+        "combination of dimension values (query, model, pool_size, ...), one column "
+        "per variable. attributes.csv lists every group's attributes, including the "
+        "provenance (versions, seed, command, input hash) at the root.",
+        examples=EXAMPLES,
+    )
     p.add_argument("results", metavar="RESULTS.h5", help="an HDF5 results file")
-    p.add_argument("--csv", required=True, metavar="DIR", help="folder for the CSV tables (created)")
+    p.add_argument(
+        "--csv", required=True, metavar="DIR", help="folder for the CSV tables (created)"
+    )
     p.add_argument("--json", action="store_true", help="print a JSON list of the tables written")
     p.set_defaults(func=run)
 
@@ -34,12 +39,25 @@ def run(args) -> int:
     tables = results_tables(args.results)
     written = export_csv(args.results, args.csv)
     if args.json:
-        prov = provenance(input_path=args.results, method="export",
-                          config={"results": args.results, "csv": args.csv})
-        emit_json("export", {"tables": [
-            {"path": p, "columns": tables[os.path.splitext(os.path.basename(p))[0]][0],
-             "rows": len(tables[os.path.splitext(os.path.basename(p))[0]][1])} for p in written]},
-            prov)
+        prov = provenance(
+            input_path=args.results,
+            method="export",
+            config={"results": args.results, "csv": args.csv},
+        )
+        emit_json(
+            "export",
+            {
+                "tables": [
+                    {
+                        "path": p,
+                        "columns": tables[os.path.splitext(os.path.basename(p))[0]][0],
+                        "rows": len(tables[os.path.splitext(os.path.basename(p))[0]][1]),
+                    }
+                    for p in written
+                ]
+            },
+            prov,
+        )
         return 0
     for p in written:
         name = os.path.splitext(os.path.basename(p))[0]

@@ -44,9 +44,12 @@ def format_for_path(path: str) -> str:
         return "long-csv"
     if low.endswith((".csv", ".tsv")):
         return "wide"
-    raise InputError("cannot tell the output format from the file name", source=path,
-                     where="--to", hint=f"end it in .csv, .jsonl, .h5 or pass --to-format "
-                                        f"({', '.join(SAVE_FORMATS)})")
+    raise InputError(
+        "cannot tell the output format from the file name",
+        source=path,
+        where="--to",
+        hint=f"end it in .csv, .jsonl, .h5 or pass --to-format ({', '.join(SAVE_FORMATS)})",
+    )
 
 
 def _plain(v: Any) -> Any:
@@ -91,14 +94,23 @@ def long_records(m: OutcomeMatrix) -> list[dict]:
     return recs
 
 
-def save_matrix(m: OutcomeMatrix, path: str, format: str | None = None, *,
-                attrs: dict | None = None, evaluation_name: str | None = None) -> tuple[str, list[str]]:
+def save_matrix(
+    m: OutcomeMatrix,
+    path: str,
+    format: str | None = None,
+    *,
+    attrs: dict | None = None,
+    evaluation_name: str | None = None,
+) -> tuple[str, list[str]]:
     """Write ``m`` to ``path`` atomically; returns the format used and notes on what the
     format cannot hold (for example metadata in a wide CSV)."""
     fmt = format or format_for_path(path)
     if fmt not in SAVE_FORMATS:
-        raise InputError(f"unknown output format {fmt!r}", where="--to-format",
-                         hint=f"use one of {', '.join(SAVE_FORMATS)}")
+        raise InputError(
+            f"unknown output format {fmt!r}",
+            where="--to-format",
+            hint=f"use one of {', '.join(SAVE_FORMATS)}",
+        )
     notes: list[str] = []
     if fmt == "h5":
         from .formats import save_matrix_h5
@@ -113,36 +125,36 @@ def save_matrix(m: OutcomeMatrix, path: str, format: str | None = None, *,
     if fmt == "wide":
         dropped = list(m.cell_meta) + list(m.query_meta) + list(m.model_meta)
         if dropped:
-            notes.append(f"a wide CSV holds only correctness; not written: {', '.join(dropped)} "
-                         "(use .jsonl or .h5 to keep them)")
+            notes.append(
+                f"a wide CSV holds only correctness; not written: {', '.join(dropped)} "
+                "(use .jsonl or .h5 to keep them)"
+            )
         if m.samples is not None:
-            notes.append(f"a wide CSV holds sample 0 only; {m.samples.shape[0] - 1} repeated samples "
-                         "not written (use .jsonl or .h5)")
+            notes.append(
+                f"a wide CSV holds sample 0 only; {m.samples.shape[0] - 1} repeated samples "
+                "not written (use .jsonl or .h5)"
+            )
         delim = "\t" if path.lower().endswith(".tsv") else ","
-        with atomic_output(path) as tmp:
-            with open(tmp, "w", newline="", encoding="utf-8") as f:
-                w = csv.writer(f, delimiter=delim)
-                w.writerow(["query_id", *m.models])
-                for q, row in zip(m.query_ids, m.correct.astype(np.int8)):
-                    w.writerow([q, *row.tolist()])
+        with atomic_output(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f, delimiter=delim)
+            w.writerow(["query_id", *m.models])
+            for q, row in zip(m.query_ids, m.correct.astype(np.int8)):
+                w.writerow([q, *row.tolist()])
         return fmt, notes
     recs = long_records(m)
     if m.model_meta:
         notes.append(f"per-model columns not written: {', '.join(m.model_meta)} (use .h5)")
     if fmt == "long-jsonl":
-        with atomic_output(path) as tmp:
-            with open(tmp, "w", encoding="utf-8") as f:
-                for r in recs:
-                    f.write(json.dumps(r, ensure_ascii=False) + "\n")
+        with atomic_output(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
+            f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in recs)
         return fmt, notes
     cols: dict[str, None] = {}
     for r in recs:
         cols.update(dict.fromkeys(r))
-    with atomic_output(path) as tmp:
-        with open(tmp, "w", newline="", encoding="utf-8") as f:
-            w = csv.DictWriter(f, fieldnames=list(cols))
-            w.writeheader()
-            w.writerows(recs)
+    with atomic_output(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=list(cols))
+        w.writeheader()
+        w.writerows(recs)
     return fmt, notes
 
 
@@ -160,8 +172,9 @@ def _dim_names(ds) -> list[str]:
 
 def _decode(a: np.ndarray) -> np.ndarray:
     if a.dtype.kind == "O" or a.dtype.kind == "S":
-        return np.asarray([v.decode() if isinstance(v, bytes) else v for v in a.reshape(-1)],
-                          dtype=object).reshape(a.shape)
+        return np.asarray(
+            [v.decode() if isinstance(v, bytes) else v for v in a.reshape(-1)], dtype=object
+        ).reshape(a.shape)
     return a
 
 
@@ -188,8 +201,11 @@ def results_tables(path: str) -> dict[str, tuple[list[str], list[list[Any]]]]:
     try:
         f = h5py.File(path, "r")
     except OSError as e:
-        raise InputError(f"is not an HDF5 results file ({e})", source=path,
-                         hint="export reads files written with --out") from None
+        raise InputError(
+            f"is not an HDF5 results file ({e})",
+            source=path,
+            hint="export reads files written with --out",
+        ) from None
     tables: dict[str, tuple[list[str], list[list[Any]]]] = {}
     attr_rows: list[list[Any]] = []
     with f:
@@ -238,15 +254,18 @@ def export_csv(path: str, folder: str) -> list[str]:
     """Write :func:`results_tables` as ``<folder>/<table>.csv`` files; returns their paths."""
     tables = results_tables(path)
     if os.path.exists(folder) and not os.path.isdir(folder):
-        raise InputError("exists and is not a folder", source=folder, where="--csv",
-                         hint="name a folder (it is created if missing)")
+        raise InputError(
+            "exists and is not a folder",
+            source=folder,
+            where="--csv",
+            hint="name a folder (it is created if missing)",
+        )
     written = []
     for name, (columns, rows) in tables.items():
         out = os.path.join(folder, f"{name}.csv")
-        with atomic_output(out) as tmp:
-            with open(tmp, "w", newline="", encoding="utf-8") as fh:
-                w = csv.writer(fh)
-                w.writerow(columns)
-                w.writerows(["" if v is None else v for v in row] for row in rows)
+        with atomic_output(out) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(columns)
+            w.writerows(["" if v is None else v for v in row] for row in rows)
         written.append(out)
     return written

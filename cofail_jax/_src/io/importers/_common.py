@@ -22,14 +22,20 @@ def read_json(path: str, *, what: str = "JSON file") -> Any:
         with open(path, encoding="utf-8-sig") as f:
             return json.load(f)
     except json.JSONDecodeError as e:
-        raise InputError(f"is not a valid {what} ({e.msg})", source=path,
-                         where=f"line {e.lineno}, column {e.colno}",
-                         hint="the file may be truncated; re-export it from the harness") from None
+        raise InputError(
+            f"is not a valid {what} ({e.msg})",
+            source=path,
+            where=f"line {e.lineno}, column {e.colno}",
+            hint="the file may be truncated; re-export it from the harness",
+        ) from None
     except UnicodeDecodeError:
-        raise InputError(f"is not a UTF-8 {what}", source=path, hint="re-export it as UTF-8") from None
+        raise InputError(
+            f"is not a UTF-8 {what}", source=path, hint="re-export it as UTF-8"
+        ) from None
     except OSError as e:
-        raise InputError(f"cannot be read ({e.strerror})", source=path,
-                         hint="check the path and permissions") from None
+        raise InputError(
+            f"cannot be read ({e.strerror})", source=path, hint="check the path and permissions"
+        ) from None
 
 
 def parse_json_bytes(data: bytes, *, source: str, where: str, what: str) -> Any:
@@ -37,19 +43,27 @@ def parse_json_bytes(data: bytes, *, source: str, where: str, what: str) -> Any:
         return json.loads(data.decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         msg = getattr(e, "msg", str(e))
-        raise InputError(f"is not a valid {what} ({msg})", source=source, where=where,
-                         hint="the file may be truncated; re-export it from the harness") from None
+        raise InputError(
+            f"is not a valid {what} ({msg})",
+            source=source,
+            where=where,
+            hint="the file may be truncated; re-export it from the harness",
+        ) from None
 
 
 def check_rule(name: str, value: str) -> str:
     if value not in SCORE_RULES:
-        raise InputError(f"unknown rule {value!r}", where=f"--{name}",
-                         hint=f"use one of {', '.join(SCORE_RULES)}")
+        raise InputError(
+            f"unknown rule {value!r}",
+            where=f"--{name}",
+            hint=f"use one of {', '.join(SCORE_RULES)}",
+        )
     return value
 
 
-def score_to_cell(value: Any, *, partial: str = "wrong", noanswer: str = "wrong",
-                  threshold: float = 1.0) -> int | None:
+def score_to_cell(
+    value: Any, *, partial: str = "wrong", noanswer: str = "wrong", threshold: float = 1.0
+) -> int | None:
     """Map one score value to 1 (correct), 0 (wrong) or None (missing).
 
     Letters follow Inspect AI's constants: ``C`` correct, ``I`` incorrect, ``P`` partial,

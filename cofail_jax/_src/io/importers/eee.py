@@ -40,8 +40,14 @@ from ..tables import matrix_from_records
 from ._common import as_text, dedupe_notes, files_with_suffix
 
 EEE_SCHEMA_VERSION = "0.2.1"
-REQUIRED = ("schema_version", "evaluation_id", "model_id", "evaluation_name", "sample_id",
-            "evaluation")
+REQUIRED = (
+    "schema_version",
+    "evaluation_id",
+    "model_id",
+    "evaluation_name",
+    "sample_id",
+    "evaluation",
+)
 
 
 def _is_eee(path: str) -> bool:
@@ -51,14 +57,20 @@ def _is_eee(path: str) -> bool:
         for line in f:
             if line.strip():
                 rec = json.loads(line)
-                return isinstance(rec, dict) and {"evaluation_id", "sample_id", "evaluation"} <= set(rec)
+                return isinstance(rec, dict) and {
+                    "evaluation_id",
+                    "sample_id",
+                    "evaluation",
+                } <= set(rec)
     return False
 
 
 def detect(path: str) -> bool:
     if os.path.isfile(path):
         return _is_eee(path)
-    return os.path.isdir(path) and any(_is_eee(f) for f in files_with_suffix(path, (".jsonl",))[:20])
+    return os.path.isdir(path) and any(
+        _is_eee(f) for f in files_with_suffix(path, (".jsonl",))[:20]
+    )
 
 
 def load_eee(path: str, *, missing: str = "error", task: str | None = None, **_) -> OutcomeMatrix:
@@ -71,8 +83,11 @@ def load_eee(path: str, *, missing: str = "error", task: str | None = None, **_)
     """
     files = [f for f in files_with_suffix(path, (".jsonl",)) if os.path.isfile(path) or _is_eee(f)]
     if not files:
-        raise InputError("has no Every Eval Ever instance files (*_samples.jsonl)", source=path,
-                         hint="point at an instance-level JSONL file or its folder")
+        raise InputError(
+            "has no Every Eval Ever instance files (*_samples.jsonl)",
+            source=path,
+            hint="point at an instance-level JSONL file or its folder",
+        )
     rows: list[tuple[str, int, dict]] = []
     for file in files:
         with open(file, encoding="utf-8-sig") as f:
@@ -82,26 +97,41 @@ def load_eee(path: str, *, missing: str = "error", task: str | None = None, **_)
                 try:
                     rec = json.loads(line)
                 except json.JSONDecodeError as e:
-                    raise InputError(f"is not valid JSON ({e.msg})", source=file, where=f"line {ln}",
-                                     hint="each line must be one instance record") from None
+                    raise InputError(
+                        f"is not valid JSON ({e.msg})",
+                        source=file,
+                        where=f"line {ln}",
+                        hint="each line must be one instance record",
+                    ) from None
                 if not isinstance(rec, dict):
-                    raise InputError("is not a JSON object", source=file, where=f"line {ln}",
-                                     hint="each line must be one instance record")
+                    raise InputError(
+                        "is not a JSON object",
+                        source=file,
+                        where=f"line {ln}",
+                        hint="each line must be one instance record",
+                    )
                 for key in REQUIRED:
                     if key not in rec:
-                        raise InputError(f"instance record has no {key!r}", source=file,
-                                         where=f"line {ln}",
-                                         hint="see instance_level_eval.schema.json of Every Eval Ever")
+                        raise InputError(
+                            f"instance record has no {key!r}",
+                            source=file,
+                            where=f"line {ln}",
+                            hint="see instance_level_eval.schema.json of Every Eval Ever",
+                        )
                 rows.append((file, ln, rec))
     names = sorted({str(r["evaluation_name"]) for _, _, r in rows})
     if task is None:
         if len(names) > 1:
-            raise InputError(f"holds several evaluations: {', '.join(names)}", source=path,
-                             hint="choose one with `cofail convert --task` (or task= in load_matrix)")
+            raise InputError(
+                f"holds several evaluations: {', '.join(names)}",
+                source=path,
+                hint="choose one with `cofail convert --task` (or task= in load_matrix)",
+            )
         task = names[0]
     if task not in names:
-        raise InputError(f"has no evaluation {task!r}", source=path,
-                         hint=f"choose one of {', '.join(names)}")
+        raise InputError(
+            f"has no evaluation {task!r}", source=path, hint=f"choose one of {', '.join(names)}"
+        )
     records = []
     n_err = 0
     for file, ln, r in rows:
@@ -109,22 +139,38 @@ def load_eee(path: str, *, missing: str = "error", task: str | None = None, **_)
             continue
         ev = r["evaluation"]
         if not isinstance(ev, dict) or "is_correct" not in ev:
-            raise InputError("evaluation has no is_correct", source=file, where=f"line {ln}",
-                             hint="every instance record needs evaluation.is_correct")
+            raise InputError(
+                "evaluation has no is_correct",
+                source=file,
+                where=f"line {ln}",
+                hint="every instance record needs evaluation.is_correct",
+            )
         ok = ev["is_correct"]
         if not isinstance(ok, bool) and ok is not None:
-            raise InputError(f"evaluation.is_correct is {ok!r}, not true/false", source=file,
-                             where=f"line {ln}", hint="write a JSON boolean")
+            raise InputError(
+                f"evaluation.is_correct is {ok!r}, not true/false",
+                source=file,
+                where=f"line {ln}",
+                hint="write a JSON boolean",
+            )
         meta = r.get("metadata") or {}
         sample = 0
         if isinstance(meta, dict) and meta.get("epoch") not in (None, ""):
             try:
                 sample = int(meta["epoch"]) - 1
             except (TypeError, ValueError):
-                raise InputError(f"metadata.epoch {meta['epoch']!r} is not an integer", source=file,
-                                 where=f"line {ln}", hint="number epochs 1, 2, ...") from None
-        rec: dict[str, Any] = {"query_id": str(r["sample_id"]), "model": str(r["model_id"]),
-                               "correct": "" if ok is None else int(ok), "sample": sample}
+                raise InputError(
+                    f"metadata.epoch {meta['epoch']!r} is not an integer",
+                    source=file,
+                    where=f"line {ln}",
+                    hint="number epochs 1, 2, ...",
+                ) from None
+        rec: dict[str, Any] = {
+            "query_id": str(r["sample_id"]),
+            "model": str(r["model_id"]),
+            "correct": "" if ok is None else int(ok),
+            "sample": sample,
+        }
         if r.get("error"):
             n_err += 1
         if isinstance(ev.get("score"), (int, float)):
@@ -139,7 +185,9 @@ def load_eee(path: str, *, missing: str = "error", task: str | None = None, **_)
                 rec["choices"] = as_text(list(inp["choices"]))
         out = r.get("output") or {}
         if isinstance(out, dict) and out.get("raw"):
-            rec["raw_answer"] = as_text(out["raw"][0] if isinstance(out["raw"], list) else out["raw"])
+            rec["raw_answer"] = as_text(
+                out["raw"][0] if isinstance(out["raw"], list) else out["raw"]
+            )
         attr = [a for a in (r.get("answer_attribution") or []) if isinstance(a, dict)]
         term = [a for a in attr if a.get("is_terminal")] or attr
         if term and term[-1].get("extracted_value") is not None:
@@ -162,7 +210,9 @@ def load_eee(path: str, *, missing: str = "error", task: str | None = None, **_)
     if n_err:
         notes.append(f"{n_err} instance records carry an 'error' (kept as scored)")
     if len(names) > 1:
-        notes.append(f"kept evaluation {task!r}; ignored {', '.join(n for n in names if n != task)}")
+        notes.append(
+            f"kept evaluation {task!r}; ignored {', '.join(n for n in names if n != task)}"
+        )
     notes.append("EEE messages, sample_hash and other metadata are not imported")
     return m.with_notes(*dedupe_notes(notes))
 
@@ -177,8 +227,9 @@ def _meta(m: OutcomeMatrix, group: str, name: str, i: int, j: int | None = None)
     return v
 
 
-def eee_records(m: OutcomeMatrix, *, evaluation_name: str | None = None,
-                evaluation_id: str | None = None) -> list[dict]:
+def eee_records(
+    m: OutcomeMatrix, *, evaluation_name: str | None = None, evaluation_id: str | None = None
+) -> list[dict]:
     """The matrix as Every Eval Ever instance-level records (one per cell and sample)."""
     name = evaluation_name or os.path.splitext(os.path.basename(m.source))[0] or "cofail"
     if evaluation_id is None:
@@ -212,29 +263,48 @@ def eee_records(m: OutcomeMatrix, *, evaluation_name: str | None = None,
                     "evaluation_name": name,
                     "sample_id": q,
                     "interaction_type": "single_turn",
-                    "input": {"raw": "" if prompt is None else str(prompt),
-                              "reference": [] if ref is None else [str(ref)]},
-                    "output": {"raw": ["" if raw is None and answer is None
-                                       else str(raw if raw is not None else answer)]},
-                    "answer_attribution": [{
-                        "turn_idx": 0, "source": "output.raw",
-                        "extracted_value": "" if answer is None else str(answer),
-                        "extraction_method": "as graded in the source (cofail_jax export)",
-                        "is_terminal": True}],
-                    "evaluation": {"score": float(ok) if score is None else float(score),
-                                   "is_correct": ok},
+                    "input": {
+                        "raw": "" if prompt is None else str(prompt),
+                        "reference": [] if ref is None else [str(ref)],
+                    },
+                    "output": {
+                        "raw": [
+                            ""
+                            if raw is None and answer is None
+                            else str(raw if raw is not None else answer)
+                        ]
+                    },
+                    "answer_attribution": [
+                        {
+                            "turn_idx": 0,
+                            "source": "output.raw",
+                            "extracted_value": "" if answer is None else str(answer),
+                            "extraction_method": "as graded in the source (cofail_jax export)",
+                            "is_terminal": True,
+                        }
+                    ],
+                    "evaluation": {
+                        "score": float(ok) if score is None else float(score),
+                        "is_correct": ok,
+                    },
                 }
                 if choices is not None:
                     try:
                         ch = json.loads(choices)
-                        rec["input"]["choices"] = [str(c) for c in ch] if isinstance(ch, list) else [str(choices)]
+                        rec["input"]["choices"] = (
+                            [str(c) for c in ch] if isinstance(ch, list) else [str(choices)]
+                        )
                     except (json.JSONDecodeError, TypeError):
                         rec["input"]["choices"] = [str(choices)]
-                toks = [_meta(m, "cell", k, i, j) if first else None
-                        for k in ("input_tokens", "output_tokens", "total_tokens")]
+                toks = [
+                    _meta(m, "cell", k, i, j) if first else None
+                    for k in ("input_tokens", "output_tokens", "total_tokens")
+                ]
                 if all(t is not None for t in toks):
-                    rec["token_usage"] = {k: int(t) for k, t in
-                                          zip(("input_tokens", "output_tokens", "total_tokens"), toks)}
+                    rec["token_usage"] = {
+                        k: int(t)
+                        for k, t in zip(("input_tokens", "output_tokens", "total_tokens"), toks)
+                    }
                 meta = {}
                 if m.samples is not None:
                     meta["epoch"] = str(s + 1)
@@ -247,8 +317,13 @@ def eee_records(m: OutcomeMatrix, *, evaluation_name: str | None = None,
     return out
 
 
-def save_eee(m: OutcomeMatrix, path: str, *, evaluation_name: str | None = None,
-             evaluation_id: str | None = None) -> str:
+def save_eee(
+    m: OutcomeMatrix,
+    path: str,
+    *,
+    evaluation_name: str | None = None,
+    evaluation_id: str | None = None,
+) -> str:
     """Write the matrix as Every Eval Ever instance-level JSONL, atomically.
 
     Every cell becomes one single-turn record with ``evaluation.is_correct``; repeated
@@ -257,8 +332,6 @@ def save_eee(m: OutcomeMatrix, path: str, *, evaluation_name: str | None = None,
     from ...h5 import atomic_output
 
     recs = eee_records(m, evaluation_name=evaluation_name, evaluation_id=evaluation_id)
-    with atomic_output(path) as tmp:
-        with open(tmp, "w", encoding="utf-8") as f:
-            for r in recs:
-                f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    with atomic_output(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
+        f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in recs)
     return os.fspath(path)

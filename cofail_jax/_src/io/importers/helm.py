@@ -38,8 +38,15 @@ from ...matrix import OutcomeMatrix
 from ..tables import matrix_from_records
 from ._common import dedupe_notes, read_json
 
-HELM_METRICS = ("exact_match", "quasi_exact_match", "prefix_exact_match", "math_equiv",
-                "math_equiv_chain_of_thought", "final_number_exact_match", "pass")
+HELM_METRICS = (
+    "exact_match",
+    "quasi_exact_match",
+    "prefix_exact_match",
+    "math_equiv",
+    "math_equiv_chain_of_thought",
+    "final_number_exact_match",
+    "pass",
+)
 STATS = "per_instance_stats.json"
 SPEC = "run_spec.json"
 
@@ -60,8 +67,11 @@ def _run_dirs(path: str) -> list[str]:
 def detect(path: str) -> bool:
     if os.path.isfile(path):
         return os.path.basename(path) == STATS
-    return os.path.isdir(path) and bool(_run_dirs(path)) and all(
-        os.path.isfile(os.path.join(d, SPEC)) for d in _run_dirs(path)[:1])
+    return (
+        os.path.isdir(path)
+        and bool(_run_dirs(path))
+        and all(os.path.isfile(os.path.join(d, SPEC)) for d in _run_dirs(path)[:1])
+    )
 
 
 def _group_name(run_name: str) -> str:
@@ -78,9 +88,16 @@ def _stat_name(stat: dict) -> tuple[str, str | None, Any]:
     return str(name), None, None
 
 
-def load_helm(path: str, *, missing: str = "error", metric: str | None = None,
-              task: str | None = None, threshold: float = 1.0, split: str | None = None,
-              **_) -> OutcomeMatrix:
+def load_helm(
+    path: str,
+    *,
+    missing: str = "error",
+    metric: str | None = None,
+    task: str | None = None,
+    threshold: float = 1.0,
+    split: str | None = None,
+    **_,
+) -> OutcomeMatrix:
     """Load HELM run folders (one per model) into an outcome matrix.
 
     Args:
@@ -99,32 +116,50 @@ def load_helm(path: str, *, missing: str = "error", metric: str | None = None,
     """
     runs = _run_dirs(path)
     if not runs:
-        raise InputError(f"has no HELM run folders ({STATS})", source=path,
-                         hint="point at benchmark_output/runs/<suite> or one run folder")
+        raise InputError(
+            f"has no HELM run folders ({STATS})",
+            source=path,
+            hint="point at benchmark_output/runs/<suite> or one run folder",
+        )
     groups: dict[str, list[tuple[str, str, dict]]] = {}
     for run in runs:
         spec_path = os.path.join(run, SPEC)
         if not os.path.isfile(spec_path):
-            raise InputError(f"has {STATS} but no {SPEC}", source=run,
-                             hint="copy the whole run folder; the model name comes from run_spec.json")
+            raise InputError(
+                f"has {STATS} but no {SPEC}",
+                source=run,
+                hint="copy the whole run folder; the model name comes from run_spec.json",
+            )
         spec = read_json(spec_path, what="HELM run_spec.json")
         if not isinstance(spec, dict):
-            raise InputError("is not a JSON object", source=spec_path, hint="is this a HELM run_spec.json?")
+            raise InputError(
+                "is not a JSON object", source=spec_path, hint="is this a HELM run_spec.json?"
+            )
         adapter = spec.get("adapter_spec") or {}
         model = adapter.get("model") or adapter.get("model_deployment")
         if not model:
-            raise InputError("has no adapter_spec.model", source=spec_path, where="adapter_spec",
-                             hint="is this a HELM run_spec.json?")
+            raise InputError(
+                "has no adapter_spec.model",
+                source=spec_path,
+                where="adapter_spec",
+                hint="is this a HELM run_spec.json?",
+            )
         name = str(spec.get("name") or os.path.basename(run))
         groups.setdefault(_group_name(name), []).append((run, str(model), spec))
     if task is None:
         if len(groups) > 1:
-            raise InputError(f"holds several HELM scenarios: {', '.join(sorted(groups))}",
-                             source=path, hint="choose one with `cofail convert --task` (or task= in load_matrix)")
+            raise InputError(
+                f"holds several HELM scenarios: {', '.join(sorted(groups))}",
+                source=path,
+                hint="choose one with `cofail convert --task` (or task= in load_matrix)",
+            )
         task = next(iter(groups))
     if task not in groups:
-        raise InputError(f"has no runs for {task!r}", source=path,
-                         hint=f"choose one of {', '.join(sorted(groups))}")
+        raise InputError(
+            f"has no runs for {task!r}",
+            source=path,
+            hint=f"choose one of {', '.join(sorted(groups))}",
+        )
     notes: list[str] = []
     records: list[dict] = []
     used: set[str] = set()
@@ -132,21 +167,29 @@ def load_helm(path: str, *, missing: str = "error", metric: str | None = None,
     seen: dict[str, str] = {}
     for run, model, _spec in groups[task]:
         if model in seen:
-            raise InputError(f"model {model!r} has two runs of {task!r}", source=run,
-                             hint=f"keep one (the other is {seen[model]})")
+            raise InputError(
+                f"model {model!r} has two runs of {task!r}",
+                source=run,
+                hint=f"keep one (the other is {seen[model]})",
+            )
         seen[model] = run
         stats_path = os.path.join(run, STATS)
         entries = read_json(stats_path, what=f"HELM {STATS}")
         if not isinstance(entries, list):
-            raise InputError("is not a list of instances", source=stats_path,
-                             hint=f"is this a HELM {STATS}?")
+            raise InputError(
+                "is not a list of instances", source=stats_path, hint=f"is this a HELM {STATS}?"
+            )
         preds = _predictions(run)
         n_pert = 0
         for i, e in enumerate(entries):
             where = f"entry {i + 1}"
             if not isinstance(e, dict) or "instance_id" not in e or "stats" not in e:
-                raise InputError("has no instance_id or stats", source=stats_path, where=where,
-                                 hint=f"is this a HELM {STATS}?")
+                raise InputError(
+                    "has no instance_id or stats",
+                    source=stats_path,
+                    where=where,
+                    hint=f"is this a HELM {STATS}?",
+                )
             where = f"entry {i + 1} (instance {e['instance_id']!r})"
             if e.get("perturbation"):
                 n_pert += 1
@@ -159,21 +202,34 @@ def load_helm(path: str, *, missing: str = "error", metric: str | None = None,
                 stats[sname] = st
             key = metric or next((k for k in HELM_METRICS if k in stats), None)
             used.add(str(key))
-            other_stats.update(k for k in stats if k not in (key, "num_output_tokens", "num_prompt_tokens"))
+            other_stats.update(
+                k for k in stats if k not in (key, "num_output_tokens", "num_prompt_tokens")
+            )
             if key is None or key not in stats:
-                raise InputError(f"has no stat {metric or ' / '.join(HELM_METRICS)!r}",
-                                 source=stats_path, where=where,
-                                 hint=f"choose one with `cofail convert --metric` (or metric= in load_matrix) from {', '.join(sorted(stats))}")
+                raise InputError(
+                    f"has no stat {metric or ' / '.join(HELM_METRICS)!r}",
+                    source=stats_path,
+                    where=where,
+                    hint=f"choose one with `cofail convert --metric` (or metric= in load_matrix) from {', '.join(sorted(stats))}",
+                )
             mean = stats[key].get("mean")
             if mean is None and stats[key].get("count"):
                 mean = stats[key]["sum"] / stats[key]["count"]
             if not isinstance(mean, (int, float)):
-                raise InputError(f"stat {key!r} has no numeric mean ({mean!r})", source=stats_path,
-                                 where=where, hint="check the file is complete")
+                raise InputError(
+                    f"stat {key!r} has no numeric mean ({mean!r})",
+                    source=stats_path,
+                    where=where,
+                    hint="check the file is complete",
+                )
             trial = int(e.get("train_trial_index", 0) or 0)
-            rec: dict[str, Any] = {"query_id": str(e["instance_id"]), "model": model,
-                                   "correct": int(mean >= threshold), "sample": trial,
-                                   "score": float(mean)}
+            rec: dict[str, Any] = {
+                "query_id": str(e["instance_id"]),
+                "model": model,
+                "correct": int(mean >= threshold),
+                "sample": trial,
+                "score": float(mean),
+            }
             if "num_output_tokens" in stats and stats["num_output_tokens"].get("mean") is not None:
                 rec["output_tokens"] = float(stats["num_output_tokens"]["mean"])
             if "num_prompt_tokens" in stats and stats["num_prompt_tokens"].get("mean") is not None:
@@ -183,15 +239,21 @@ def load_helm(path: str, *, missing: str = "error", metric: str | None = None,
                 rec["answer"] = p
             records.append(rec)
         if n_pert:
-            notes.append(f"{model}: dropped {n_pert} perturbed instance entries "
-                         "(robustness/fairness variants)")
+            notes.append(
+                f"{model}: dropped {n_pert} perturbed instance entries "
+                "(robustness/fairness variants)"
+            )
     m = matrix_from_records(records, source=path, missing=missing, where_prefix="instance")
     m = _attach_instances(m, [r for r, _, _ in groups[task]])
-    notes.insert(0, f"run {task!r}, stat {', '.join(sorted(used))}: mean >= {threshold:g} is correct")
+    notes.insert(
+        0, f"run {task!r}, stat {', '.join(sorted(used))}: mean >= {threshold:g} is correct"
+    )
     if other_stats:
         names = sorted(other_stats)
-        notes.append(f"other per-instance stats not imported: {', '.join(names[:12])}"
-                     + (" ..." if len(names) > 12 else ""))
+        notes.append(
+            f"other per-instance stats not imported: {', '.join(names[:12])}"
+            + (" ..." if len(names) > 12 else "")
+        )
     return m.with_notes(*dedupe_notes(notes))
 
 
@@ -205,7 +267,11 @@ def _scenario_states(run: str) -> list[dict]:
     out = []
     for rs in (data.get("request_states") or []) if isinstance(data, dict) else []:
         inst = rs.get("instance") if isinstance(rs, dict) else None
-        if not isinstance(inst, dict) or inst.get("perturbation") or rs.get("reference_index") is not None:
+        if (
+            not isinstance(inst, dict)
+            or inst.get("perturbation")
+            or rs.get("reference_index") is not None
+        ):
             continue
         out.append(rs)
     return out
@@ -221,8 +287,9 @@ def _predictions(run: str) -> dict[tuple[str, int], str]:
                 continue
             text = str(comps[0].get("text", "")).strip()
             mapping = rs.get("output_mapping") or {}
-            out[(str(rs["instance"].get("id")), int(rs.get("train_trial_index", 0) or 0))] = \
-                str(mapping.get(text, text))
+            out[(str(rs["instance"].get("id")), int(rs.get("train_trial_index", 0) or 0))] = str(
+                mapping.get(text, text)
+            )
         return out
     data = read_json(p, what="HELM display_predictions.json")
     out = {}
@@ -256,8 +323,11 @@ def _attach_instances(m: OutcomeMatrix, runs: list[str]) -> OutcomeMatrix:
                 continue
             i = index[str(d["id"])]
             prompt[i] = str((d.get("input") or {}).get("text", ""))
-            refs = [str((r.get("output") or {}).get("text", "")) for r in d.get("references") or []
-                    if isinstance(r, dict) and "correct" in (r.get("tags") or [])]
+            refs = [
+                str((r.get("output") or {}).get("text", ""))
+                for r in d.get("references") or []
+                if isinstance(r, dict) and "correct" in (r.get("tags") or [])
+            ]
             ref[i] = refs[0] if len(refs) == 1 else ("; ".join(refs) if refs else "")
         qm = dict(m.query_meta)
         if any(v is not None for v in prompt):

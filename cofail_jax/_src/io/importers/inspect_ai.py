@@ -34,8 +34,16 @@ from typing import Any
 from ...errors import InputError
 from ...matrix import OutcomeMatrix
 from ..tables import matrix_from_records
-from ._common import (as_text, check_rule, content_text, dedupe_notes, files_with_suffix,
-                      parse_json_bytes, read_json, score_to_cell)
+from ._common import (
+    as_text,
+    check_rule,
+    content_text,
+    dedupe_notes,
+    files_with_suffix,
+    parse_json_bytes,
+    read_json,
+    score_to_cell,
+)
 
 _SAMPLE_RE = re.compile(r"^samples/(?P<id>.+)_epoch_(?P<epoch>\d+)\.json$")
 
@@ -54,8 +62,11 @@ def _is_eval_zip(path: str) -> bool:
 
 
 def _log_files(path: str) -> list[str]:
-    return [f for f in files_with_suffix(path, (".eval", ".json"))
-            if f.lower().endswith(".eval") or _is_json_log(f)]
+    return [
+        f
+        for f in files_with_suffix(path, (".eval", ".json"))
+        if f.lower().endswith(".eval") or _is_json_log(f)
+    ]
 
 
 def detect(path: str) -> bool:
@@ -103,10 +114,13 @@ def _read_zstd_entry(z: zipfile.ZipFile, info: zipfile.ZipInfo, path: str) -> by
     fp.seek(info.header_offset + 30 + n_name + n_extra)
     data = _zstd_decompress(fp.read(info.compress_size))
     if data is None:
-        raise InputError("uses zstd compression, and no zstd module is installed", source=path,
-                         where=info.filename,
-                         hint="pip install zstandard, or convert it with "
-                              "'inspect log convert --to json' and read the .json log")
+        raise InputError(
+            "uses zstd compression, and no zstd module is installed",
+            source=path,
+            where=info.filename,
+            hint="pip install zstandard, or convert it with "
+            "'inspect log convert --to json' and read the .json log",
+        )
     if zlib.crc32(data) != info.CRC:
         raise zipfile.BadZipFile(f"CRC mismatch in {info.filename}")
     return data
@@ -121,12 +135,19 @@ def _zip_read(z: zipfile.ZipFile, name: str, path: str) -> bytes:
     except InputError:
         raise
     except NotImplementedError as e:
-        raise InputError(f"uses a zip compression this Python cannot read ({e})", source=path,
-                         where=name, hint="convert it with 'inspect log convert --to json' "
-                                          "and read the .json log") from None
+        raise InputError(
+            f"uses a zip compression this Python cannot read ({e})",
+            source=path,
+            where=name,
+            hint="convert it with 'inspect log convert --to json' and read the .json log",
+        ) from None
     except (zipfile.BadZipFile, zlib.error, EOFError, ValueError) as e:
-        raise InputError(f"is a damaged .eval archive ({e})", source=path, where=name,
-                         hint="the log may be truncated; re-run or re-copy it") from None
+        raise InputError(
+            f"is a damaged .eval archive ({e})",
+            source=path,
+            where=name,
+            hint="the log may be truncated; re-run or re-copy it",
+        ) from None
 
 
 def _zipfile_has_zstd() -> bool:
@@ -139,34 +160,54 @@ def _read_log(path: str) -> tuple[dict, list[tuple[dict, str]]]:
         try:
             z = zipfile.ZipFile(path)
         except zipfile.BadZipFile:
-            raise InputError("is not a valid .eval archive (bad zip file)", source=path,
-                             hint="the log may be truncated; re-run or re-copy it") from None
+            raise InputError(
+                "is not a valid .eval archive (bad zip file)",
+                source=path,
+                hint="the log may be truncated; re-run or re-copy it",
+            ) from None
         with z:
             names = z.namelist()
             if "header.json" in names:
-                header = parse_json_bytes(_zip_read(z, "header.json", path), source=path,
-                                          where="header.json", what="Inspect log header")
+                header = parse_json_bytes(
+                    _zip_read(z, "header.json", path),
+                    source=path,
+                    where="header.json",
+                    what="Inspect log header",
+                )
             elif "_journal/start.json" in names:  # a run that never finished
-                header = parse_json_bytes(_zip_read(z, "_journal/start.json", path), source=path,
-                                          where="_journal/start.json", what="Inspect log header")
+                header = parse_json_bytes(
+                    _zip_read(z, "_journal/start.json", path),
+                    source=path,
+                    where="_journal/start.json",
+                    what="Inspect log header",
+                )
             else:
-                raise InputError("has no header.json", source=path,
-                                 hint="is this an Inspect AI .eval log?")
+                raise InputError(
+                    "has no header.json", source=path, hint="is this an Inspect AI .eval log?"
+                )
             samples = []
             for name in sorted((n for n in names if _SAMPLE_RE.match(n)), key=_sample_order):
                 if _SAMPLE_RE.match(name):
-                    s = parse_json_bytes(_zip_read(z, name, path), source=path, where=name,
-                                         what="Inspect sample")
+                    s = parse_json_bytes(
+                        _zip_read(z, name, path), source=path, where=name, what="Inspect sample"
+                    )
                     samples.append((s, name))
         return header, samples
     log = read_json(path, what="Inspect log")
     if not isinstance(log, dict):
-        raise InputError("is not an Inspect log (top level is not an object)", source=path,
-                         hint="write logs with inspect eval --log-format json")
+        raise InputError(
+            "is not an Inspect log (top level is not an object)",
+            source=path,
+            hint="write logs with inspect eval --log-format json",
+        )
     samples = log.get("samples") or []
     if not isinstance(samples, list):
-        raise InputError("'samples' is not a list", source=path, where="samples",
-                         hint="is this an Inspect AI log?")
+        raise InputError(
+            "'samples' is not a list",
+            source=path,
+            where="samples",
+            hint="is this an Inspect AI log?",
+        )
     return log, [(s, f"samples[{i}]") for i, s in enumerate(samples)]
 
 
@@ -175,18 +216,35 @@ def _pick_value(value: Any, score_key: str | None, *, source: str, where: str) -
         if score_key is None:
             if len(value) == 1:
                 return next(iter(value.values()))
-            raise InputError(f"score value is a dict with keys {', '.join(map(str, value))}",
-                             source=source, where=where, hint="choose one with score_key=")
+            raise InputError(
+                f"score value is a dict with keys {', '.join(map(str, value))}",
+                source=source,
+                where=where,
+                hint="choose one with score_key=",
+            )
         if score_key not in value:
-            raise InputError(f"score value has no key {score_key!r}", source=source, where=where,
-                             hint=f"choose one of {', '.join(map(str, value))}")
+            raise InputError(
+                f"score value has no key {score_key!r}",
+                source=source,
+                where=where,
+                hint=f"choose one of {', '.join(map(str, value))}",
+            )
         return value[score_key]
     return value
 
 
-def load_inspect(path: str, *, missing: str = "error", scorer: str | None = None,
-                 partial: str = "wrong", noanswer: str = "wrong", threshold: float = 1.0,
-                 score_key: str | None = None, task: str | None = None, **_) -> OutcomeMatrix:
+def load_inspect(
+    path: str,
+    *,
+    missing: str = "error",
+    scorer: str | None = None,
+    partial: str = "wrong",
+    noanswer: str = "wrong",
+    threshold: float = 1.0,
+    score_key: str | None = None,
+    task: str | None = None,
+    **_,
+) -> OutcomeMatrix:
     """Load one Inspect AI log per model (``.eval`` or ``.json``), or a folder of them.
 
     Args:
@@ -210,27 +268,37 @@ def load_inspect(path: str, *, missing: str = "error", scorer: str | None = None
     check_rule("noanswer", noanswer)
     files = _log_files(path)
     if not files:
-        raise InputError("has no Inspect AI logs (*.eval or *.json)", source=path,
-                         hint="point at a log file or the log folder (./logs)")
+        raise InputError(
+            "has no Inspect AI logs (*.eval or *.json)",
+            source=path,
+            hint="point at a log file or the log folder (./logs)",
+        )
     logs = []
     for file in files:
         header, samples = _read_log(file)
         ev = header.get("eval")
         if not isinstance(ev, dict) or "model" not in ev:
-            raise InputError("has no eval.model", source=file, where="eval",
-                             hint="is this an Inspect AI log?")
+            raise InputError(
+                "has no eval.model", source=file, where="eval", hint="is this an Inspect AI log?"
+            )
         logs.append((file, header, samples))
     tasks: dict[str, list] = {}
     for entry in logs:
         tasks.setdefault(str(entry[1]["eval"].get("task", "")), []).append(entry)
     if task is None:
         if len(tasks) > 1:
-            raise InputError(f"holds logs of several tasks: {', '.join(sorted(tasks))}", source=path,
-                             hint="choose one with `cofail convert --task` (or task= in load_matrix)")
+            raise InputError(
+                f"holds logs of several tasks: {', '.join(sorted(tasks))}",
+                source=path,
+                hint="choose one with `cofail convert --task` (or task= in load_matrix)",
+            )
         task = next(iter(tasks))
     if task not in tasks:
-        raise InputError(f"has no logs for task {task!r}", source=path,
-                         hint=f"choose one of {', '.join(sorted(tasks))}")
+        raise InputError(
+            f"has no logs for task {task!r}",
+            source=path,
+            hint=f"choose one of {', '.join(sorted(tasks))}",
+        )
     notes: list[str] = []
     records: list[dict] = []
     used_scorers: set[str] = set()
@@ -238,33 +306,53 @@ def load_inspect(path: str, *, missing: str = "error", scorer: str | None = None
     for file, header, samples in tasks[task]:
         model = str(header["eval"]["model"])
         if model in seen_models:
-            raise InputError(f"model {model!r} has two logs for task {task!r}", source=file,
-                             hint=f"keep one (the other is {seen_models[model]})")
+            raise InputError(
+                f"model {model!r} has two logs for task {task!r}",
+                source=file,
+                hint=f"keep one (the other is {seen_models[model]})",
+            )
         seen_models[model] = file
         status = header.get("status")
         if status not in (None, "success"):
-            notes.append(f"{os.path.basename(file)}: log status is {status!r}; "
-                         "its unscored samples are missing cells")
+            notes.append(
+                f"{os.path.basename(file)}: log status is {status!r}; "
+                "its unscored samples are missing cells"
+            )
         if not samples:
-            raise InputError("has no samples", source=file,
-                             hint="the run was logged without samples; re-run with samples logged")
+            raise InputError(
+                "has no samples",
+                source=file,
+                hint="the run was logged without samples; re-run with samples logged",
+            )
         n_err = 0
         other_scorers: set[str] = set()
         for s, where in samples:
             if not isinstance(s, dict) or "id" not in s:
-                raise InputError("sample has no 'id'", source=file, where=where,
-                                 hint="is this an Inspect AI log?")
+                raise InputError(
+                    "sample has no 'id'",
+                    source=file,
+                    where=where,
+                    hint="is this an Inspect AI log?",
+                )
             where = f"{where} (id {s['id']!r})"
             epoch = s.get("epoch", 1)
             try:
                 epoch = int(epoch)
             except (TypeError, ValueError):
-                raise InputError(f"epoch {epoch!r} is not an integer", source=file, where=where,
-                                 hint="epochs are numbered 1, 2, ...") from None
+                raise InputError(
+                    f"epoch {epoch!r} is not an integer",
+                    source=file,
+                    where=where,
+                    hint="epochs are numbered 1, 2, ...",
+                ) from None
             scores = s.get("scores") or {}
             if not isinstance(scores, dict):
-                raise InputError("'scores' is not an object", source=file, where=where,
-                                 hint="is this an Inspect AI log?")
+                raise InputError(
+                    "'scores' is not an object",
+                    source=file,
+                    where=where,
+                    hint="is this an Inspect AI log?",
+                )
             rec: dict[str, Any] = {"query_id": str(s["id"]), "model": model, "sample": epoch - 1}
             if not scores:
                 n_err += 1
@@ -272,28 +360,45 @@ def load_inspect(path: str, *, missing: str = "error", scorer: str | None = None
             else:
                 if scorer is None:
                     if len(scores) > 1:
-                        raise InputError(f"has several scorers: {', '.join(scores)}", source=file,
-                                         where=where, hint="choose one with `cofail convert --scorer` (or scorer= in load_matrix)")
+                        raise InputError(
+                            f"has several scorers: {', '.join(scores)}",
+                            source=file,
+                            where=where,
+                            hint="choose one with `cofail convert --scorer` (or scorer= in load_matrix)",
+                        )
                     name = next(iter(scores))
                 else:
                     name = scorer
                     if name not in scores:
-                        raise InputError(f"has no scorer {name!r}", source=file, where=where,
-                                         hint=f"choose one of {', '.join(scores)}")
+                        raise InputError(
+                            f"has no scorer {name!r}",
+                            source=file,
+                            where=where,
+                            hint=f"choose one of {', '.join(scores)}",
+                        )
                 other_scorers.update(k for k in scores if k != name)
                 used_scorers.add(name)
                 sc = scores[name]
                 if not isinstance(sc, dict) or "value" not in sc:
-                    raise InputError(f"score {name!r} has no 'value'", source=file, where=where,
-                                     hint="is this an Inspect AI log?")
+                    raise InputError(
+                        f"score {name!r} has no 'value'",
+                        source=file,
+                        where=where,
+                        hint="is this an Inspect AI log?",
+                    )
                 value = _pick_value(sc["value"], score_key, source=file, where=where)
                 try:
-                    cell = score_to_cell(value, partial=partial, noanswer=noanswer,
-                                         threshold=threshold)
+                    cell = score_to_cell(
+                        value, partial=partial, noanswer=noanswer, threshold=threshold
+                    )
                 except ValueError:
-                    raise InputError(f"score value {value!r} of scorer {name!r} is not C/I/P/N, "
-                                     "a number or a bool", source=file, where=where,
-                                     hint="choose another scorer= or score_key=") from None
+                    raise InputError(
+                        f"score value {value!r} of scorer {name!r} is not C/I/P/N, "
+                        "a number or a bool",
+                        source=file,
+                        where=where,
+                        hint="choose another scorer= or score_key=",
+                    ) from None
                 rec["correct"] = "" if cell is None else cell
                 if isinstance(value, (int, float)) and not isinstance(value, bool):
                     rec["score"] = float(value)
@@ -302,15 +407,20 @@ def load_inspect(path: str, *, missing: str = "error", scorer: str | None = None
             _sample_extras(s, rec)
             records.append(rec)
         if n_err:
-            notes.append(f"{model}: {n_err} samples have no score (errored or unscored); "
-                         "they are missing cells")
+            notes.append(
+                f"{model}: {n_err} samples have no score (errored or unscored); "
+                "they are missing cells"
+            )
         if other_scorers:
             notes.append(f"{model}: ignored scorers {', '.join(sorted(other_scorers))}")
     m = matrix_from_records(records, source=path, missing=missing, where_prefix="sample")
     used = sorted(used_scorers)
-    notes.insert(0, f"task {task!r}, scorer {', '.join(used) or '(none)'}"
-                    + (f" key {score_key!r}" if score_key else "")
-                    + f": C=correct, I=wrong, P={partial}, N={noanswer}, numbers >= {threshold:g} correct")
+    notes.insert(
+        0,
+        f"task {task!r}, scorer {', '.join(used) or '(none)'}"
+        + (f" key {score_key!r}" if score_key else "")
+        + f": C=correct, I=wrong, P={partial}, N={noanswer}, numbers >= {threshold:g} correct",
+    )
     notes.append("Inspect messages, events, store and sample metadata are not imported")
     return m.with_notes(*dedupe_notes(notes))
 
@@ -320,8 +430,11 @@ def _sample_extras(s: dict, rec: dict) -> None:
     if isinstance(inp, str):
         rec["prompt"] = inp
     elif isinstance(inp, list):
-        rec["prompt"] = "\n".join(content_text(m.get("content")) for m in inp
-                                  if isinstance(m, dict) and m.get("role") in ("system", "user"))
+        rec["prompt"] = "\n".join(
+            content_text(m.get("content"))
+            for m in inp
+            if isinstance(m, dict) and m.get("role") in ("system", "user")
+        )
     if s.get("target") not in (None, "", []):
         rec["reference"] = as_text(s["target"])
     if s.get("choices"):

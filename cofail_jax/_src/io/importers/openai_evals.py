@@ -51,19 +51,24 @@ def _is_record_log(path: str) -> bool:
 def detect(path: str) -> bool:
     if os.path.isfile(path):
         return _is_record_log(path)
-    return os.path.isdir(path) and any(_is_record_log(f) for f in
-                                       files_with_suffix(path, (".jsonl", ".log"))[:20])
+    return os.path.isdir(path) and any(
+        _is_record_log(f) for f in files_with_suffix(path, (".jsonl", ".log"))[:20]
+    )
 
 
 def _prompt_text(prompt: Any) -> str:
     if isinstance(prompt, list):
-        return "\n".join(content_text(m.get("content")) for m in prompt
-                         if isinstance(m, dict) and m.get("role") in ("system", "user"))
+        return "\n".join(
+            content_text(m.get("content"))
+            for m in prompt
+            if isinstance(m, dict) and m.get("role") in ("system", "user")
+        )
     return "" if prompt is None else str(prompt)
 
 
-def load_openai_evals(path: str, *, missing: str = "error", task: str | None = None,
-                      model: str | None = None, **_) -> OutcomeMatrix:
+def load_openai_evals(
+    path: str, *, missing: str = "error", task: str | None = None, model: str | None = None, **_
+) -> OutcomeMatrix:
     """Load OpenAI evals record logs: one JSONL file per model, or a folder of them.
 
     Args:
@@ -74,8 +79,11 @@ def load_openai_evals(path: str, *, missing: str = "error", task: str | None = N
     """
     files = [f for f in files_with_suffix(path, (".jsonl", ".log")) if _is_record_log(f)]
     if not files:
-        raise InputError("has no OpenAI evals record logs", source=path,
-                         hint="point at the --record_path file or its folder")
+        raise InputError(
+            "has no OpenAI evals record logs",
+            source=path,
+            hint="point at the --record_path file or its folder",
+        )
     runs = []
     for file in files:
         spec, events = None, []
@@ -86,12 +94,19 @@ def load_openai_evals(path: str, *, missing: str = "error", task: str | None = N
                 try:
                     rec = json.loads(line)
                 except json.JSONDecodeError as e:
-                    raise InputError(f"is not valid JSON ({e.msg})", source=file, where=f"line {ln}",
-                                     hint="each line must be one JSON object; the log may be truncated"
-                                     ) from None
+                    raise InputError(
+                        f"is not valid JSON ({e.msg})",
+                        source=file,
+                        where=f"line {ln}",
+                        hint="each line must be one JSON object; the log may be truncated",
+                    ) from None
                 if not isinstance(rec, dict):
-                    raise InputError("is not a JSON object", source=file, where=f"line {ln}",
-                                     hint="each line must be one JSON object")
+                    raise InputError(
+                        "is not a JSON object",
+                        source=file,
+                        where=f"line {ln}",
+                        hint="each line must be one JSON object",
+                    )
                 if "spec" in rec:
                     spec = rec["spec"]
                 elif "final_report" in rec:
@@ -99,23 +114,37 @@ def load_openai_evals(path: str, *, missing: str = "error", task: str | None = N
                 else:
                     events.append((ln, rec))
         if not isinstance(spec, dict):
-            raise InputError("has no 'spec' line", source=file, where="line 1",
-                             hint="is this an OpenAI evals record log?")
+            raise InputError(
+                "has no 'spec' line",
+                source=file,
+                where="line 1",
+                hint="is this an OpenAI evals record log?",
+            )
         fns = spec.get("completion_fns") or []
         name = model if (model and len(files) == 1) else (fns[0] if fns else None)
         if not name:
-            raise InputError("spec has no completion_fns", source=file, where="spec",
-                             hint="pass `cofail convert --model` (or model= in load_matrix) to name the model")
+            raise InputError(
+                "spec has no completion_fns",
+                source=file,
+                where="spec",
+                hint="pass `cofail convert --model` (or model= in load_matrix) to name the model",
+            )
         runs.append((file, str(spec.get("eval_name", "")), str(name), events))
     evals = sorted({r[1] for r in runs})
     if task is None:
         if len(evals) > 1:
-            raise InputError(f"holds several evals: {', '.join(evals)}", source=path,
-                             hint="choose one with `cofail convert --task` (or task= in load_matrix)")
+            raise InputError(
+                f"holds several evals: {', '.join(evals)}",
+                source=path,
+                hint="choose one with `cofail convert --task` (or task= in load_matrix)",
+            )
         task = evals[0]
     if task not in evals:
-        raise InputError(f"has no records of eval {task!r}", source=path,
-                         hint=f"choose one of {', '.join(evals)}")
+        raise InputError(
+            f"has no records of eval {task!r}",
+            source=path,
+            hint=f"choose one of {', '.join(evals)}",
+        )
     records: list[dict] = []
     notes: list[str] = []
     seen: dict[str, str] = {}
@@ -123,8 +152,11 @@ def load_openai_evals(path: str, *, missing: str = "error", task: str | None = N
         if ev != task:
             continue
         if name in seen:
-            raise InputError(f"model {name!r} has two record logs of {task!r}", source=file,
-                             hint=f"keep one (the other is {seen[name]})")
+            raise InputError(
+                f"model {name!r} has two record logs of {task!r}",
+                source=file,
+                hint=f"keep one (the other is {seen[name]})",
+            )
         seen[name] = file
         prompts: dict[str, str] = {}
         counts: Counter = Counter()
@@ -132,8 +164,12 @@ def load_openai_evals(path: str, *, missing: str = "error", task: str | None = N
         for ln, e in sorted(events, key=lambda t: (t[1].get("event_id", 0) or 0, t[0])):
             typ = e.get("type")
             if "sample_id" not in e or typ is None:
-                raise InputError("event has no sample_id or type", source=file, where=f"line {ln}",
-                                 hint="is this an OpenAI evals record log?")
+                raise InputError(
+                    "event has no sample_id or type",
+                    source=file,
+                    where=f"line {ln}",
+                    hint="is this an OpenAI evals record log?",
+                )
             sid = str(e["sample_id"])
             data = e.get("data") or {}
             if typ == "sampling":
@@ -143,13 +179,25 @@ def load_openai_evals(path: str, *, missing: str = "error", task: str | None = N
                 counts[typ] += 1
                 continue
             if "correct" not in data:
-                raise InputError("match event has no data.correct", source=file, where=f"line {ln}",
-                                 hint="is this an OpenAI evals record log?")
+                raise InputError(
+                    "match event has no data.correct",
+                    source=file,
+                    where=f"line {ln}",
+                    hint="is this an OpenAI evals record log?",
+                )
             if not isinstance(data["correct"], bool) and data["correct"] not in (0, 1):
-                raise InputError(f"data.correct is {data['correct']!r}, not true/false",
-                                 source=file, where=f"line {ln}", hint="check the record log")
-            rec: dict[str, Any] = {"query_id": sid, "model": name, "correct": int(data["correct"]),
-                                   "sample": n_match[sid]}
+                raise InputError(
+                    f"data.correct is {data['correct']!r}, not true/false",
+                    source=file,
+                    where=f"line {ln}",
+                    hint="check the record log",
+                )
+            rec: dict[str, Any] = {
+                "query_id": sid,
+                "model": name,
+                "correct": int(data["correct"]),
+                "sample": n_match[sid],
+            }
             n_match[sid] += 1
             if data.get("picked") is not None:
                 rec["answer"] = str(data["picked"])
@@ -164,11 +212,16 @@ def load_openai_evals(path: str, *, missing: str = "error", task: str | None = N
             if r["model"] == name and r["query_id"] in prompts and prompts[r["query_id"]]:
                 r.setdefault("prompt", prompts[r["query_id"]])
         if counts:
-            notes.append(f"{name}: not imported: " + ", ".join(f"{c} {t} events"
-                                                              for t, c in sorted(counts.items())))
+            notes.append(
+                f"{name}: not imported: "
+                + ", ".join(f"{c} {t} events" for t, c in sorted(counts.items()))
+            )
         if not n_match:
-            raise InputError("has no match events", source=file,
-                             hint="only evals that record matches (Match, Includes, FuzzyMatch, ...) "
-                                  "give correctness")
+            raise InputError(
+                "has no match events",
+                source=file,
+                hint="only evals that record matches (Match, Includes, FuzzyMatch, ...) "
+                "give correctness",
+            )
     m = matrix_from_records(records, source=path, missing=missing, where_prefix="match event")
     return m.with_notes(*dedupe_notes(notes))

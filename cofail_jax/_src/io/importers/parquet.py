@@ -4,7 +4,9 @@ Leaderboards publish per-sample details as Parquet: the Open LLM Leaderboard's
 ``details_<model>`` datasets hold, per task, one row per document with ``doc_id``,
 ``doc``, ``target``, ``arguments``, ``resps``, ``filtered_resps`` and 0/1 metric columns
 (``acc``, ``acc_norm``, ``exact_match``, ...), the lm-evaluation-harness sample layout;
-other tables carry a ``model`` column with one row per sample and model.
+other tables carry a ``model`` column with one row per sample and model (Every Eval
+Ever instance tables: ``model_id``, ``sample_id`` and an ``evaluation`` struct whose
+``is_correct`` is the cell).
 
 Rules: the query id is the first of ``query_id``, ``doc_id``, ``sample_id``, ``id``;
 the model is the ``model`` (or ``model_name``) column, else the file's folder name
@@ -23,6 +25,7 @@ References:
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from typing import Any
@@ -33,7 +36,7 @@ from ..tables import CELL_COLUMNS, QUERY_COLUMNS, matrix_from_records
 from ._common import as_text, dedupe_notes, files_with_suffix
 
 ID_COLUMNS = ("query_id", "doc_id", "sample_id", "id")
-MODEL_COLUMNS = ("model", "model_name")
+MODEL_COLUMNS = ("model", "model_name", "model_id")
 CORRECT_COLUMNS = ("correct", "is_correct", "acc", "exact_match", "acc_norm", "pass@1")
 
 
@@ -47,8 +50,10 @@ def _pyarrow():
     try:
         import pyarrow.parquet as pq
     except ImportError:
-        raise InputError("reading Parquet needs pyarrow, which is not installed",
-                         hint="pip install 'cofail_jax[io]' (or pip install pyarrow)") from None
+        raise InputError(
+            "reading Parquet needs pyarrow, which is not installed",
+            hint="pip install 'cofail_jax[io]' (or pip install pyarrow)",
+        ) from None
     return pq
 
 
@@ -67,8 +72,15 @@ def _task_of(file: str) -> str:
     return mt.group("task") if mt else ""
 
 
-def load_parquet(path: str, *, missing: str = "error", metric: str | None = None,
-                 model: str | None = None, task: str | None = None, **_) -> OutcomeMatrix:
+def load_parquet(
+    path: str,
+    *,
+    missing: str = "error",
+    metric: str | None = None,
+    model: str | None = None,
+    task: str | None = None,
+    **_,
+) -> OutcomeMatrix:
     """Load Parquet detail tables: one file with a ``model`` column, or one file per model.
 
     Args:
@@ -82,59 +94,102 @@ def load_parquet(path: str, *, missing: str = "error", metric: str | None = None
     pq = _pyarrow()
     files = files_with_suffix(path, (".parquet",))
     if not files:
-        raise InputError("has no .parquet files", source=path, hint="point at a Parquet file or folder")
+        raise InputError(
+            "has no .parquet files", source=path, hint="point at a Parquet file or folder"
+        )
     tasks = sorted({_task_of(f) for f in files})
     if task is None and len(tasks) > 1:
-        raise InputError(f"holds several tasks: {', '.join(t or '(unnamed)' for t in tasks)}",
-                         source=path, hint="choose one with `cofail convert --task` (or task= in load_matrix)")
+        raise InputError(
+            f"holds several tasks: {', '.join(t or '(unnamed)' for t in tasks)}",
+            source=path,
+            hint="choose one with `cofail convert --task` (or task= in load_matrix)",
+        )
     if task is not None:
         if task not in tasks:
-            raise InputError(f"has no files for task {task!r}", source=path,
-                             hint=f"choose one of {', '.join(tasks)}")
+            raise InputError(
+                f"has no files for task {task!r}",
+                source=path,
+                hint=f"choose one of {', '.join(tasks)}",
+            )
         files = [f for f in files if _task_of(f) == task]
     records: list[dict] = []
     notes: list[str] = []
     for file in files:
         try:
             cols = list(pq.read_schema(file).names)
-        except Exception as e:  # pyarrow raises several types for corrupt files
-            raise InputError(f"is not a readable Parquet file ({type(e).__name__}: {e})", source=file,
-                             hint="the file may be truncated; download it again") from None
+        except Exception as e:  # noqa: BLE001  (pyarrow raises several types for corrupt files)
+            raise InputError(
+                f"is not a readable Parquet file ({type(e).__name__}: {e})",
+                source=file,
+                hint="the file may be truncated; download it again",
+            ) from None
         idc = next((c for c in ID_COLUMNS if c in cols), None)
         if idc is None:
-            raise InputError(f"has no query id column ({' / '.join(ID_COLUMNS)})", source=file,
-                             where="columns", hint=f"columns are: {', '.join(cols[:20])}")
+            raise InputError(
+                f"has no query id column ({' / '.join(ID_COLUMNS)})",
+                source=file,
+                where="columns",
+                hint=f"columns are: {', '.join(cols[:20])}",
+            )
         mc = next((c for c in MODEL_COLUMNS if c in cols), None)
         cc = metric if metric is not None else next((c for c in CORRECT_COLUMNS if c in cols), None)
+        nested = cc is None and metric is None and "evaluation" in cols  # Every Eval Ever rows
+        if nested:
+            cc = "evaluation"
         if cc is None or cc not in cols:
-            raise InputError(f"has no correctness column {metric or ' / '.join(CORRECT_COLUMNS)!r}",
-                             source=file, where="columns",
-                             hint=f"choose one with `cofail convert --metric` (or metric= in load_matrix) from {', '.join(cols[:20])}")
+            raise InputError(
+                f"has no correctness column {metric or ' / '.join(CORRECT_COLUMNS)!r}",
+                source=file,
+                where="columns",
+                hint=f"choose one with `cofail convert --metric` (or metric= in load_matrix) from {', '.join(cols[:20])}",
+            )
         fixed_model = None
         if mc is None:
             fixed_model = model if (model and len(files) == 1) else _model_from_path(file, path)
-        notes.append(f"correctness from column {cc!r}" + (f", model from column {mc!r}" if mc else ""))
+        source_col = f"{cc}.is_correct" if nested else cc
+        notes.append(
+            f"correctness from column {source_col!r}"
+            + (f", model from column {mc!r}" if mc else "")
+        )
         keep = [c for c in cols if c in CELL_COLUMNS or c in QUERY_COLUMNS or c == "sample"]
-        dropped = [c for c in cols if c not in keep and c not in (idc, mc, cc, "filtered_resps", "target")]
+        dropped = [
+            c for c in cols if c not in keep and c not in (idc, mc, cc, "filtered_resps", "target")
+        ]
         if dropped:
-            notes.append(f"{os.path.basename(file)}: columns not imported: {', '.join(dropped[:12])}"
-                         + (" ..." if len(dropped) > 12 else ""))
-        wanted = [c for c in dict.fromkeys([idc, mc, cc, *keep, "filtered_resps", "target"])
-                  if c is not None and c in cols]
+            notes.append(
+                f"{os.path.basename(file)}: columns not imported: {', '.join(dropped[:12])}"
+                + (" ..." if len(dropped) > 12 else "")
+            )
+        wanted = [
+            c
+            for c in dict.fromkeys([idc, mc, cc, *keep, "filtered_resps", "target"])
+            if c is not None and c in cols
+        ]
         try:
             table = pq.read_table(file, columns=wanted)
         except Exception as e:  # noqa: BLE001
-            raise InputError(f"is not a readable Parquet file ({type(e).__name__}: {e})", source=file,
-                             hint="the file may be truncated; download it again") from None
+            raise InputError(
+                f"is not a readable Parquet file ({type(e).__name__}: {e})",
+                source=file,
+                hint="the file may be truncated; download it again",
+            ) from None
         data = table.to_pydict()
         for r in range(table.num_rows):
             val = data[cc][r]
-            if isinstance(val, float) and val not in (0.0, 1.0) and val == val:
-                raise InputError(f"{cc} value {val!r} is not 0/1", source=file, where=f"row {r + 1}",
-                                 hint="choose a 0/1 column with `cofail convert --metric` (or metric= in load_matrix)")
-            rec: dict[str, Any] = {"query_id": data[idc][r],
-                                   "model": data[mc][r] if mc else fixed_model,
-                                   "correct": "" if val is None else val}
+            if nested:
+                val = val.get("is_correct") if isinstance(val, dict) else None
+            if isinstance(val, float) and val not in (0.0, 1.0) and not math.isnan(val):
+                raise InputError(
+                    f"{cc} value {val!r} is not 0/1",
+                    source=file,
+                    where=f"row {r + 1}",
+                    hint="choose a 0/1 column with `cofail convert --metric` (or metric= in load_matrix)",
+                )
+            rec: dict[str, Any] = {
+                "query_id": data[idc][r],
+                "model": data[mc][r] if mc else fixed_model,
+                "correct": "" if val is None else val,
+            }
             for c in keep:
                 v = data[c][r]
                 if v is not None:
@@ -143,13 +198,19 @@ def load_parquet(path: str, *, missing: str = "error", metric: str | None = None
                 fr = data["filtered_resps"][r]
                 if isinstance(fr, list) and fr:
                     first = fr[0]
-                    rec["answer"] = json.dumps(first) if isinstance(first, (list, dict)) else str(first)
+                    rec["answer"] = (
+                        json.dumps(first) if isinstance(first, (list, dict)) else str(first)
+                    )
             if "reference" not in rec and "target" in data and data["target"][r] is not None:
                 rec["reference"] = as_text(data["target"][r])
             for key in ("query_id", "model"):
                 if rec[key] is None:
-                    raise InputError(f"has an empty {key}", source=file, where=f"row {r + 1}",
-                                     hint=f"every row needs a {key}")
+                    raise InputError(
+                        f"has an empty {key}",
+                        source=file,
+                        where=f"row {r + 1}",
+                        hint=f"every row needs a {key}",
+                    )
             records.append(rec)
     m = matrix_from_records(records, source=path, missing=missing, where_prefix="row")
     return m.with_notes(*dedupe_notes(notes))
