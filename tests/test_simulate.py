@@ -177,3 +177,57 @@ def test_bad_parameters_raise():
         S.clayton_law([0.5], 0.0)
     with pytest.raises(ValueError, match="positive definite"):
         S.gaussian_law([0.5, 0.5, 0.5], [[1, 0.99, -0.99], [0.99, 1, 0.99], [-0.99, 0.99, 1]])
+
+
+# ---- CLI --------------------------------------------------------------------------------
+def _cli(capsys, *argv):
+    from cofail_jax.cli.main import main
+
+    rc = main(list(argv))
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+@pytest.mark.parametrize("ext", ["csv", "jsonl", "h5"])
+def test_cli_simulate_roundtrips_through_loaders(ext, tmp_path, capsys):
+    import json
+
+    import h5py
+
+    from cofail_jax import load_matrix
+
+    out = tmp_path / f"pool.{ext}"
+    rc, text, _ = _cli(capsys, "simulate", "--law", "common-shock", "--models", "6", "--queries",
+                       "400", "--omega", "0.05", "--seed", "3", "--out", str(out), "--json")
+    assert rc == 0
+    doc = json.loads(text)
+    truth = doc["result"]
+    assert doc["provenance"]["seed"] == 3
+    m = load_matrix(str(out))
+    assert m.correct.shape == (400, 6)
+    assert truth["observed_all_wrong"] == int(m.all_wrong.sum())
+    law = S.common_shock_law(0.05, (1 - np.linspace(0.3, 0.9, 6) - 0.05) / 0.95)
+    assert truth["true_beta"] == pytest.approx(S.true_beta(law).beta, rel=1e-12)
+    assert truth["true_beta_curve"]["beta"][-1] == pytest.approx(truth["true_beta"])
+    if ext == "h5":
+        with h5py.File(out) as f:
+            assert json.loads(f.attrs["truth"])["true_beta"] == pytest.approx(truth["true_beta"])
+            assert "jax_version" in f.attrs
+    else:
+        side = json.loads((tmp_path / f"pool.{ext}.truth.json").read_text())
+        assert side["result"]["true_beta"] == truth["true_beta"]
+        assert side["provenance"]["method"] == "simulate:common_shock"
+
+
+def test_cli_simulate_bad_input_exits_2_without_output(tmp_path, capsys):
+    from cofail_jax.cli.main import main
+
+    out = tmp_path / "pool.csv"
+    for argv in (["--law", "common-shock", "--omega", "0.5"],
+                 ["--law", "clayton", "--theta", "-1"],
+                 ["--accuracy-range", "0.9"],
+                 ["--calibrate-to", str(tmp_path / "missing.csv")]):
+        assert main(["simulate", *argv, "--out", str(out)]) == 2
+        _, err = capsys.readouterr()
+        assert "Traceback" not in err and err.strip().count("\n") == 0
+        assert not out.exists() and not (tmp_path / "pool.csv.truth.json").exists()

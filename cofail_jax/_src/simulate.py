@@ -315,6 +315,10 @@ def true_beta(law: Law, subset: Sequence[int] | None = None, *, gaussian_abseps:
             b, err, how = float(p[0]), 0.0, "marginal"
         elif idx.size == 2:
             b, err, how = float(_bvn_cdf_np(tau[0], tau[1], c[0, 1])), 1e-12, "bivariate normal (Plackett)"
+        elif _is_onefactor(c):
+            lam = fit_onefactor(c)
+            b = math.exp(_onefactor_log_beta(tau, lam))
+            err, how = 1e-12 * b, "one-factor correlation: trapezoid quadrature over the factor"
         else:
             b = float(multivariate_normal.cdf(tau, mean=np.zeros(idx.size), cov=c, abseps=gaussian_abseps,
                                               releps=1e-4, maxpts=50_000 * idx.size,
@@ -327,6 +331,13 @@ def true_beta(law: Law, subset: Sequence[int] | None = None, *, gaussian_abseps:
         err = (1 - f) * err
         how += f" with artefacts f={f:g}: f + (1-f) beta"
     return TrueBeta(float(b), float(err), how)
+
+
+def _is_onefactor(c, tol: float = 1e-9) -> bool:
+    lam = fit_onefactor(c)
+    d = c - np.outer(lam, lam)
+    np.fill_diagonal(d, 0.0)
+    return bool(np.max(np.abs(d)) < tol)
 
 
 def true_beta_curve(law: Law, order: Sequence[int] | None = None) -> np.ndarray:
