@@ -228,3 +228,20 @@ def test_json_documents_follow_the_documented_schema(argv, tmp_path, capsys):
     assert doc["command"] == argv[0]
     with pytest.raises(AssertionError):
         _check({**doc, "schema": "cofail_jax.json/2"}, schema)
+
+
+@pytest.mark.parametrize("command", ["vote", "route"])
+def test_other_commands_results_open_in_xarray(command, tmp_path, capsys):
+    """Conformance across commands: a results file written by another command's --out
+    opens group by group, and its --json follows the documented envelope."""
+    import importlib.util
+
+    if importlib.util.find_spec(f"cofail_jax.cli.{command}") is None:
+        pytest.skip(f"cofail {command} is not present")
+    out = tmp_path / f"{command}.h5"
+    rc = main([command, os.path.join(FIX, "inspect"), "--out", str(out), "--json"])
+    captured = capsys.readouterr()
+    assert rc == 0, captured.err
+    _check(json.loads(captured.out), _schema())
+    ds = open_all(str(out))
+    assert len(ds) > 1 and all(isinstance(d, xr.Dataset) for d in ds.values())
