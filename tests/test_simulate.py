@@ -231,3 +231,18 @@ def test_cli_simulate_bad_input_exits_2_without_output(tmp_path, capsys):
         _, err = capsys.readouterr()
         assert "Traceback" not in err and err.strip().count("\n") == 0
         assert not out.exists() and not (tmp_path / "pool.csv.truth.json").exists()
+
+
+def test_agrees_with_pricing_and_tetrachoric_engines():
+    """Independent implementations: onefactor_beta (issue 4) and tetrachoric (issue 3)."""
+    onefactor = pytest.importorskip("cofail_jax._src.onefactor")
+    tetra = pytest.importorskip("cofail_jax._src.tetrachoric")
+    law = S.onefactor_law(np.linspace(0.1, 0.6, 12), np.linspace(0.3, 0.9, 12))
+    want = float(onefactor.onefactor_beta(ndtri(law.p_wrong), law.params["loadings"]))
+    assert S.true_beta(law).beta == pytest.approx(want, rel=1e-7)
+    err = S.sample_errors(KEY, LAWS["gaussian"], 2000)
+    e = err.astype(np.float64)
+    q = e.T @ e / e.shape[0]
+    mine = S.tetrachoric_from_rates(e.mean(axis=0), q)
+    theirs = np.asarray(tetra.tetrachoric(err).rho)
+    np.testing.assert_allclose(mine, theirs, atol=1e-7)
