@@ -502,3 +502,14 @@ def test_parquet_eee_instance_table(tmp_path):
     pq.write_table(table, str(tmp_path / "eee.parquet"))
     m = canonical(load_matrix(str(tmp_path / "eee.parquet")))
     np.testing.assert_array_equal(m.correct, TRUTH)
+
+
+def test_inspect_eval_set_folder_with_logs_index(tmp_path):
+    d = tmp_path / "evalset"
+    shutil.copytree(os.path.join(FIX, "inspect"), d)
+    index = {
+        f.name: {"version": 2, "status": "success", "eval": {"model": "x"}} for f in d.iterdir()
+    }
+    (d / "logs.json").write_text(json.dumps(index))  # eval-set index, not a log
+    m = load_matrix(str(d))
+    np.testing.assert_array_equal(m.correct, TRUTH)

@@ -45,6 +45,7 @@ from ._common import (
     score_to_cell,
 )
 
+_JSON_LOG_HEAD = re.compile(r'\s*\{\s*"version"\s*:\s*\d')
 _SAMPLE_RE = re.compile(r"^samples/(?P<id>.+)_epoch_(?P<epoch>\d+)\.json$")
 
 
@@ -53,7 +54,9 @@ def _is_json_log(path: str) -> bool:
         return False
     with open(path, encoding="utf-8", errors="replace") as f:
         head = f.read(4096)
-    return head.lstrip().startswith("{") and '"eval"' in head and '"version"' in head
+    # An EvalLog starts {"version": N, ...}; an eval-set's logs.json index starts with
+    # a file name, so it is not mistaken for a log.
+    return bool(_JSON_LOG_HEAD.match(head)) and '"eval"' in head
 
 
 def _is_eval_zip(path: str) -> bool:
