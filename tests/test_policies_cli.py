@@ -59,15 +59,15 @@ def test_vote_fixture_plurality(capsys):
 def test_route_fixture_and_external_choices(tmp_path, capsys):
     out = tmp_path / "r.h5"
     rc, text, _ = run(capsys, "route", LONG, "--n-boot", 100, "--folds", 3, "--out", out)
-    assert rc == 0 and "learned router" in text and "cost frontier" in text and "fraction of G" in text
+    assert rc == 0 and "learned_router" in text and "cost frontier" in text and "fraction of G" in text
     with h5py.File(out) as f:
         assert f["choices/model"].shape == (240,)
-        assert f["policies/oracle router"].attrs["realized_fraction_estimate"] == pytest.approx(1.0)
-        assert f["policies/always single best"].attrs["gain_estimate"] == 0.0
+        assert f["policies/oracle_router"].attrs["realized_fraction_estimate"] == pytest.approx(1.0)
+        assert f["policies/always_single_best"].attrs["gain_estimate"] == 0.0
     rc, js, _ = run(capsys, "route", LONG, "--n-boot", 100, "--choices", os.path.join(FIX, "router_choices.csv"),
                     "--json")
     r = json.loads(js)["result"]
-    assert rc == 0 and r["n_scored"] == 240 and "external router" in r["policies"]
+    assert rc == 0 and r["n_scored"] == 240 and "external_router" in r["policies"]
 
 
 def test_route_shared_data_external_and_no_prompts(shared_data, tmp_path, capsys):
@@ -82,7 +82,7 @@ def test_route_shared_data_external_and_no_prompts(shared_data, tmp_path, capsys
     rc, js, _ = run(capsys, "route", path, "--choices", choices, "--n-boot", 100, "--json")
     r = json.loads(js)["result"]
     assert rc == 0 and r["n_scored"] == 1319
-    assert r["policies"]["oracle router"]["accuracy"] == pytest.approx(1 - 5 / 1319)
+    assert r["policies"]["oracle_router"]["accuracy"] == pytest.approx(1 - 5 / 1319)
 
 
 def test_cascade_shared_data_and_fixture(shared_data, tmp_path, capsys):

@@ -92,7 +92,7 @@ def run(args) -> int:
         scheme = f"external router {args.choices}: {rows.size} of {m.n} queries; single best in-sample"
         scored_ids = [m.query_ids[i] for i in rows]
         cost_s = None if costs is None else (costs[rows] if costs.ndim == 2 else costs)
-        policies = {"external router": evaluate_choices(jax.random.fold_in(k_boot, 0), c, ch, best=best,
+        policies = {"external_router": evaluate_choices(jax.random.fold_in(k_boot, 0), c, ch, best=best,
                                                         cost=cost_s, n_boot=args.n_boot, level=args.level)}
     else:
         prompts = m.query_meta.get("prompt")
@@ -121,7 +121,7 @@ def run(args) -> int:
         cost_s = None if costs is None else (costs[rows] if costs.ndim == 2 else costs)
         ch = route_argmax(cf["proba"])
         policies = {
-            "learned router": evaluate_choices(jax.random.fold_in(k_boot, 0), c, ch, best=best, cost=cost_s,
+            "learned_router": evaluate_choices(jax.random.fold_in(k_boot, 0), c, ch, best=best, cost=cost_s,
                                                n_boot=args.n_boot, level=args.level),
         }
         result["constant_models"] = [m.models[j] for j in cf["constant_models"]]
@@ -132,13 +132,13 @@ def run(args) -> int:
             frontier = cost_frontier(c, cf["proba"], cost_s, lam)
     # sanity rows: the oracle router and always-the-single-best
     best_arr = np.broadcast_to(np.asarray(best), (c.shape[0],))
-    policies["oracle router"] = evaluate_choices(jax.random.fold_in(k_boot, 1), c,
+    policies["oracle_router"] = evaluate_choices(jax.random.fold_in(k_boot, 1), c,
                                                  oracle_choices(c), best=best, cost=cost_s,
                                                  n_boot=args.n_boot, level=args.level)
-    policies["always single best"] = evaluate_choices(jax.random.fold_in(k_boot, 2), c, best_arr.copy(),
+    policies["always_single_best"] = evaluate_choices(jax.random.fold_in(k_boot, 2), c, best_arr.copy(),
                                                       best=best, cost=cost_s, n_boot=args.n_boot,
                                                       level=args.level)
-    ref = policies["oracle router"]["bootstrap"]
+    ref = policies["oracle_router"]["bootstrap"]
     names = np.asarray(m.models, object)
     result.update({
         "scheme": scheme, "n_scored": int(c.shape[0]),
@@ -205,7 +205,7 @@ def render(r, m, args) -> str:
             note = f"cost/correct {p['cost_per_correct']:.4g}"
         rows.append(gain_row(name, p["bootstrap"], note))
     lines.append(fmt_table(rows, header=GAIN_HEADER))
-    main = r["policies"].get("learned router") or r["policies"].get("external router")
+    main = r["policies"].get("learned_router") or r["policies"].get("external_router")
     lines.append("routed to: " + ", ".join(f"{k} {v:.0%}" for k, v in main["route_share"].items() if v > 0))
     if r.get("constant_models"):
         lines.append("models with constant training labels (no regression): " + ", ".join(r["constant_models"]))
