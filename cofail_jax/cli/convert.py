@@ -34,6 +34,7 @@ LOADER_OPTIONS = {
     "task": ("--task", "the task/eval/scenario to read when the input holds several"),
     "model": ("--model", "OpenAI evals/Parquet: model name for a single file without one"),
     "split": ("--split", "HELM: only stats of this split"),
+    "filter": ("--filter", "lm-eval: the answer filter to read (e.g. strict-match)"),
 }
 
 

@@ -341,13 +341,16 @@ def _lmeval_model_name(file: str, root: str) -> str:
 
 
 def load_lmeval(path: str, *, missing: str = "error", metric: str | None = None,
-                task: str | None = None, **_) -> OutcomeMatrix:
+                task: str | None = None, filter: str | None = None, **_) -> OutcomeMatrix:
     """lm-evaluation-harness per-sample output: ``samples_<task>_<timestamp>.jsonl``
     files, one folder per model (the folder name is the model name, as the harness
     writes ``<output_path>/<model>/samples_...jsonl``). ``doc_id`` is the query id, the
     metric (``acc``, ``exact_match``, ... or ``metric=``) must be 0/1. The first of
     ``filtered_resps`` is kept as the answer, ``target`` as the reference, the first of
-    ``resps`` as the raw answer and the context in ``arguments`` as the prompt."""
+    ``resps`` as the raw answer and the context in ``arguments`` as the prompt.
+    Tasks with several answer filters (gsm8k's ``strict-match`` and
+    ``flexible-extract``) write one line per document and filter: ``filter=`` picks one;
+    by default the first filter in the file is kept and the notes say so."""
     files = _lmeval_files(path)
     if not files:
         raise InputError("has no samples_*.jsonl files", source=path,
@@ -365,6 +368,7 @@ def load_lmeval(path: str, *, missing: str = "error", metric: str | None = None,
         raise InputError(f"has no samples for task {task!r}", source=path,
                          hint=f"choose one of {', '.join(sorted(tasks))}")
     records = []
+    notes: list[str] = []
     seen_models: dict[str, str] = {}
     for file in tasks[task]:
         model = _lmeval_model_name(file, path)
@@ -372,7 +376,18 @@ def load_lmeval(path: str, *, missing: str = "error", metric: str | None = None,
             raise InputError(f"model {model!r} has two sample files for task {task!r}", source=file,
                              hint=f"keep one (the other is {seen_models[model]})")
         seen_models[model] = file
-        for i, rec in enumerate(read_jsonl(file)):
+        recs = read_jsonl(file)
+        filters = list(dict.fromkeys(r.get("filter") for r in recs if r.get("filter") is not None))
+        if filter is not None:
+            if filter not in filters:
+                raise InputError(f"has no filter {filter!r}", source=file, where="filter",
+                                 hint=f"choose one of {', '.join(map(str, filters)) or '(none)'}")
+            recs = [r for r in recs if r.get("filter") == filter]
+        elif len(filters) > 1:
+            recs = [r for r in recs if r.get("filter") in (None, filters[0])]
+            notes.append(f"kept answer filter {filters[0]!r}; also present: "
+                         f"{', '.join(map(str, filters[1:]))} (choose with --filter)")
+        for i, rec in enumerate(recs):
             if "doc_id" not in rec:
                 raise InputError("has no 'doc_id'", source=file, where=f"line {i + 1}",
                                  hint="is this an lm-evaluation-harness samples file?")
@@ -399,7 +414,8 @@ def load_lmeval(path: str, *, missing: str = "error", metric: str | None = None,
                 first = resps[0][0] if isinstance(resps[0], list) and resps[0] else resps[0]
                 out["raw_answer"] = json.dumps(first) if isinstance(first, (list, dict)) else str(first)
             records.append(out)
-    return matrix_from_records(records, source=path, missing=missing, where_prefix="sample")
+    m = matrix_from_records(records, source=path, missing=missing, where_prefix="sample")
+    return m.with_notes(*dict.fromkeys(notes))
 
 
 def _lmeval_prompt(arguments) -> str | None:
