@@ -1,0 +1,207 @@
+"""``cofail correlations``: Pearson (phi) and tetrachoric correlations of the models' errors,
+boundary pairs, degenerate models, and an optional repair to a valid correlation matrix."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .common import add_command, add_input_args, emit_json, fmt_table, input_path, load_input
+
+EXAMPLES = """\
+  cofail correlations                                  # the embedded example
+  cofail correlations results.csv --repair higham --out corr.h5
+  cofail correlations results.csv --repair clip --json
+  cofail correlations results.csv --correction         # psych's correct=.5 on empty cells
+"""
+
+
+def add_parser(sub) -> None:
+    p = add_command(
+        sub, "correlations",
+        help="tetrachoric and Pearson correlations of the models' errors, with repair",
+        description="Latent (tetrachoric) and Pearson (phi) correlations between the models' "
+                    "error indicators, for every pair: thresholds tau_i = Phi^-1(error rate), "
+                    "rho_ij solves Phi_2(tau_i, tau_j; rho) = P(both wrong). Pairs whose 2x2 "
+                    "table has an empty cell are reported as boundary pairs (rho = -1 or +1), "
+                    "models always right or always wrong as degenerate. Optionally repairs the "
+                    "matrix (degenerate models dropped) to the nearest correlation matrix "
+                    "(Higham 2002) or by eigenvalue clipping.",
+        examples=EXAMPLES)
+    add_input_args(p)
+    p.add_argument("--repair", default="none", choices=("none", "higham", "clip"),
+                   help="make the tetrachoric matrix PSD with unit diagonal")
+    p.add_argument("--eps", type=float, default=0.0,
+                   help="eigenvalue floor for the repair (0: PSD; > 0: positive definite)")
+    p.add_argument("--correction", nargs="?", const=0.5, default=None, type=float,
+                   metavar="C",
+                   help="continuity correction: put C (default 0.5, as psych's correct=.5) into "
+                        "empty 2x2 cells instead of reporting boundary pairs; off by default")
+    p.add_argument("--tol", type=float, default=1e-12, help="solver tolerance on rho")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--out", default=None, help="also write an HDF5 results file")
+    p.set_defaults(func=run)
+
+
+def _check_args(args):
+    from .._src.errors import InputError
+
+    if args.correction is not None and not args.correction > 0:
+        raise InputError(f"must be a positive count, got {args.correction}", where="--correction",
+                         hint="psych's default is 0.5; omit the flag for no correction")
+    if not args.eps >= 0 or args.eps >= 1:
+        raise InputError(f"must lie in [0, 1), got {args.eps}", where="--eps",
+                         hint="use 0 for PSD, or a small floor such as 1e-6")
+    if not 0 < args.tol < 1e-3:
+        raise InputError(f"must lie in (0, 1e-3), got {args.tol}", where="--tol",
+                         hint="the default 1e-12 is machine precision in practice")
+
+
+def compute(m, *, correction=None, repair="none", eps=0.0, tol=1e-12) -> dict:
+    """Everything the command reports, as plain numpy / Python values."""
+    from .._src import tetrachoric as T
+    from .._src.errors import InputError
+    from .._src.repair import clip_correlation, nearest_correlation
+
+    errors = ~np.asarray(m.correct, bool)
+    res = T.tetrachoric(errors, correction=correction if correction is not None else False,
+                        tol=tol)
+    res = type(res)(*(np.asarray(v) for v in res))
+    models = list(m.models)
+    k = len(models)
+    degenerate = (res.error_rate <= 0) | (res.error_rate >= 1)
+    keep = np.flatnonzero(~degenerate)
+    status = res.status
+    iu, ju = np.triu_indices(k, 1)
+    pairs = {name: [] for name in ("boundary_low", "boundary_high", "not_converged")}
+    code_of = {"boundary_low": T.BOUNDARY_LOW, "boundary_high": T.BOUNDARY_HIGH,
+               "not_converged": T.NOT_CONVERGED}
+    for name, code in code_of.items():
+        sel = status[iu, ju] == code
+        pairs[name] = [[models[i], models[j]] for i, j in zip(iu[sel], ju[sel])]
+    rho_kept = res.rho[np.ix_(keep, keep)]
+    eig = np.linalg.eigvalsh(rho_kept) if keep.size else np.array([np.nan])
+    out = {
+        "n_queries": int(res.n_obs), "n_models": k, "models": models,
+        "n_pairs": k * (k - 1) // 2, "n_ok": int(res.n_ok),
+        "n_boundary": int(res.n_boundary), "n_boundary_low": int(res.n_boundary_low),
+        "n_boundary_high": int(res.n_boundary_high),
+        "n_not_converged": int(res.n_not_converged), "n_corrected": int(res.n_corrected),
+        "correction": correction,
+        "mean_phi": float(res.mean_phi), "mean_rho": float(res.mean_rho),
+        "mean_over": "off-diagonal pairs with status ok",
+        "degenerate_models": [[models[i], "always wrong" if res.error_rate[i] >= 1
+                               else "always right"] for i in np.flatnonzero(degenerate)],
+        "boundary_pairs": pairs,
+        "eigen": {"n_negative": int(np.sum(eig < -1e-12)), "min_eig": float(eig[0]),
+                  "models_used": int(keep.size)},
+        "matrices": {"rho": res.rho, "se": res.se, "phi": res.phi, "status": status,
+                     "tau": res.tau, "error_rate": res.error_rate, "both_wrong": res.both_wrong,
+                     "n_iter": res.n_iter},
+        "status_codes": {str(c): T.status_message(c) for c in T.STATUS_NAMES},
+    }
+    if repair != "none":
+        if keep.size < 2:
+            raise InputError(f"only {keep.size} model(s) are neither always right nor always "
+                             "wrong; a correlation matrix needs at least 2",
+                             source=m.source, where="--repair",
+                             hint="drop --repair or choose other models")
+        fn = nearest_correlation if repair == "higham" else clip_correlation
+        rep = fn(rho_kept, eps=eps)
+        full = np.full((k, k), np.nan)
+        full[np.ix_(keep, keep)] = np.asarray(rep.corr)
+        out["repair"] = {
+            "method": "higham-dykstra" if repair == "higham" else "eigenvalue-clip",
+            "eps": eps, "models_used": int(keep.size),
+            "n_negative": int(rep.n_negative), "min_eig_before": float(rep.min_eig_before),
+            "min_eig_after": float(rep.min_eig_after),
+            "frobenius_distance": float(rep.frobenius_distance),
+            "n_iter": int(rep.n_iter), "converged": bool(rep.converged),
+        }
+        out["matrices"]["rho_repaired"] = full
+    return out
+
+
+def run(args) -> int:
+    from .._src.h5 import provenance, write_results
+
+    _check_args(args)
+    m = load_input(args)
+    result = compute(m, correction=args.correction, repair=args.repair, eps=args.eps,
+                     tol=args.tol)
+    method = "tetrachoric (Genz 2004 bivariate normal, safeguarded Newton)"
+    prov = provenance(input_path=input_path(args), method=method,
+                      config={"correction": args.correction, "repair": args.repair,
+                              "eps": args.eps, "tol": args.tol})
+    if args.out:
+        mats = result["matrices"]
+        tree = {"correlations": {k: v for k, v in mats.items()}}
+        tree["correlations"]["model"] = np.asarray(result["models"], dtype=object)
+        for key in ("n_queries", "n_pairs", "n_ok", "n_boundary", "n_boundary_low",
+                    "n_boundary_high", "n_not_converged", "n_corrected", "mean_phi",
+                    "mean_rho", "mean_over"):
+            tree["correlations"][key] = result[key]
+        tree["correlations"]["status_codes"] = result["status_codes"]
+        tree["correlations"]["correction"] = ("none" if args.correction is None
+                                              else float(args.correction))
+        if "repair" in result:
+            tree["repair"] = dict(result["repair"])
+        dims = {f"correlations/{k}": ("model", "model2") for k, v in mats.items()
+                if np.ndim(v) == 2}
+        dims.update({f"correlations/{k}": ("model",) for k, v in mats.items() if np.ndim(v) == 1})
+        coords = {"model": np.asarray(result["models"], dtype=object),
+                  "model2": np.asarray(result["models"], dtype=object)}
+        tree["correlations"].pop("model")
+        write_results(args.out, tree, attrs=prov, dims=dims, coords=coords)
+    if args.json:
+        doc = {k: v for k, v in result.items() if k != "matrices"}
+        doc["matrices"] = {k: np.asarray(v) for k, v in result["matrices"].items()}
+        emit_json("correlations", doc, prov)
+        return 0
+    print(render(result, source=m.source))
+    if args.out:
+        print(f"wrote {args.out}")
+    return 0
+
+
+def render(r: dict, source: str | None = None) -> str:
+    lines = []
+    if source:
+        lines.append(f"input: {source}")
+    rows = [
+        ("queries n", r["n_queries"]),
+        ("models k", r["n_models"]),
+        ("pairs", f"{r['n_pairs']} ({r['n_ok']} solved, {r['n_boundary']} boundary, "
+                  f"{r['n_not_converged']} not converged)"),
+        ("mean Pearson (phi)", f"{r['mean_phi']:.4f}  (over the {r['n_ok']} solved pairs)"),
+        ("mean tetrachoric rho", f"{r['mean_rho']:.4f}  (same pairs)"),
+        ("boundary pairs", f"{r['n_boundary_low']} at rho = -1, {r['n_boundary_high']} at "
+                           "rho = +1 (an empty 2x2 cell)"),
+    ]
+    if r["correction"] is not None:
+        rows.append(("continuity correction", f"{r['correction']:g} put into empty cells of "
+                                              f"{r['n_corrected']} pairs"))
+    deg = r["degenerate_models"]
+    rows.append(("degenerate models", ", ".join(f"{n} ({why})" for n, why in deg) if deg
+                 else "none"))
+    e = r["eigen"]
+    rows.append(("eigenvalues", f"{e['n_negative']} negative, smallest {e['min_eig']:.4g} "
+                                f"({e['models_used']} models)"))
+    if "repair" in r:
+        rp = r["repair"]
+        rows.append(("repair", f"{rp['method']}: smallest eigenvalue {rp['min_eig_before']:.4g}"
+                               f" -> {rp['min_eig_after']:.3g}, Frobenius distance "
+                               f"{rp['frobenius_distance']:.4g}, {rp['n_iter']} iterations"
+                               + ("" if rp["converged"] else " (NOT converged)")))
+    elif e["n_negative"]:
+        rows.append(("", "the matrix is not a valid correlation matrix: add --repair higham"))
+    lines.append(fmt_table([(a, str(b)) for a, b in rows]))
+    shown = [(a, b, "+1" if kind == "boundary_high" else "-1")
+             for kind in ("boundary_high", "boundary_low")
+             for a, b in r["boundary_pairs"][kind]]
+    if shown:
+        lines.append(f"\nboundary pairs (first {min(len(shown), 10)} of {len(shown)}):")
+        lines.append(fmt_table([s for s in shown[:10]], header=("model", "model", "rho")))
+    if r["boundary_pairs"]["not_converged"]:
+        lines.append(f"\n{len(r['boundary_pairs']['not_converged'])} pairs did not converge: "
+                     "try --tol 1e-10")
+    return "\n".join(lines)
