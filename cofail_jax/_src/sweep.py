@@ -1,0 +1,414 @@
+"""Underpricing sweeps: how much do pairwise-calibrated copulas underprice P(all wrong)?
+
+A pairwise-calibrated latent model (thresholds from each model's error rate, tetrachoric
+correlations from each 2 x 2 table) reproduces every pair of models exactly, but its
+prediction for the all-wrong rate beta of a pool of k models is an extrapolation. The
+underpricing ratio beta_obs / beta_pred measures how far off it is. This module holds
+the array kernels of the sweep:
+
+* :func:`pool_stats`: thresholds, all-pairs tetrachoric and Pearson correlations and
+  pairwise both-wrong rates of a fixed K-model pool under query weights (bootstrap
+  resample counts, or ones).
+* :func:`make_subset_pricer`: one compiled function that prices any subset of the pool,
+  given as a boolean mask (a model outside the subset gets threshold +inf, an exact
+  factor 1, and pair weight 0), under each copula: equal-loading one-factor, fitted
+  one-factor, full-correlation Gaussian (after eigenvalue repair) and Clayton.
+* :func:`make_bootstrap` / :func:`make_subset_sweep`: vmapped, device-sharded batches of
+  query-bootstrap replicates and of model subsets, with keys folded from the run seed
+  (replicate i uses ``fold_in(key_boot, i)``; subset j of size k uses
+  ``fold_in(fold_in(key_sub, k), j)``), so results do not depend on chunk size or
+  device count.
+* :func:`draw_subsets` (host side, keyed) and :func:`summarize_ratios` (aggregation).
+
+File formats, configs and checkpoints live in :mod:`cofail_jax._src.sweep_io`.
+
+References:
+  Pearson, K. (1900). Mathematical contributions to the theory of evolution VII: on the
+  correlation of characters not quantitatively measurable. Phil. Trans. R. Soc. A 195.
+  Efron, B. and Tibshirani, R. (1993). An Introduction to the Bootstrap. Chapman & Hall
+  (percentile intervals).
+  Clayton, D. G. (1978). A model for association in bivariate life tables. Biometrika 65.
+  Higham, N. J. (2002). Computing the nearest correlation matrix. IMA J. Numer. Anal. 22.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+from . import sweep_kernels as K_
+
+METHODS = ("equal_loading", "one_factor", "gaussian", "clayton")
+"""Copula models the sweep can price, in output order."""
+
+# Reasons a bootstrap replicate is dropped (codes stored in ``bootstrap/drop_reason``).
+OK = 0
+ALWAYS_RIGHT = 1
+ALWAYS_WRONG = 2
+FIT_FAILED = 3
+NO_ALL_WRONG = 4
+DROP_REASONS = {
+    OK: "ok",
+    ALWAYS_RIGHT: "a model is always right in the replicate (no finite threshold)",
+    ALWAYS_WRONG: "a model is always wrong in the replicate (no finite threshold)",
+    FIT_FAILED: "a correlation, fit or prediction came out non-finite",
+    NO_ALL_WRONG: "no all-wrong query in the replicate (beta_obs = 0, ratio undefined)",
+}
+
+
+class PoolStats(NamedTuple):
+    """Pairwise summaries of a K-model pool under query weights.
+
+    Attributes:
+      p_wrong: (K,) weighted error rate of each model.
+      tau: (K,) latent thresholds, Phi^{-1}(p_wrong) (wrong <=> Z <= tau).
+      rho: (K, K) tetrachoric correlations (1 on the diagonal).
+      phi: (K, K) Pearson (phi) correlations of the error indicators.
+      p_both: (K, K) weighted rate of both wrong.
+      status: (K, K) tetrachoric status codes (0 = OK).
+      total: () total weight (number of queries).
+      errors_w: (n,) weights, kept for the all-wrong count.
+    """
+
+    p_wrong: jax.Array
+    tau: jax.Array
+    rho: jax.Array
+    phi: jax.Array
+    p_both: jax.Array
+    status: jax.Array
+    total: jax.Array
+
+
+class Prices(NamedTuple):
+    """beta observed and predicted for one subset (leading batch axes when vmapped).
+
+    Attributes:
+      beta_obs: () weighted share of queries on which every model of the subset is wrong.
+      beta_pred: (M,) predicted beta under each method in the order configured.
+      beta_pred_se: (M,) Monte Carlo standard error of each prediction (0 if exact).
+      mean_rho: () mean tetrachoric correlation over the subset's pairs.
+      mean_phi: () mean Pearson correlation of the error indicators over its pairs.
+      rho_eff: () the equal correlation whose equal-loading model reproduces beta_obs
+        (NaN when beta_obs = 0).
+      fit_rms: () residual rms of the one-factor loading fit.
+      min_eig: () smallest eigenvalue of the subset's tetrachoric matrix before repair.
+      n_negative: () number of negative eigenvalues before repair.
+      reason: () drop code (``OK`` when everything is usable).
+    """
+
+    beta_obs: jax.Array
+    beta_pred: jax.Array
+    beta_pred_se: jax.Array
+    mean_rho: jax.Array
+    mean_phi: jax.Array
+    rho_eff: jax.Array
+    fit_rms: jax.Array
+    min_eig: jax.Array
+    n_negative: jax.Array
+    reason: jax.Array
+
+
+def pool_stats(errors, weights) -> PoolStats:
+    """Thresholds, tetrachoric and phi correlations of the whole pool under weights.
+
+    Args:
+      errors: bool (n, K), True where the model is wrong.
+      weights: (n,) non-negative query weights (bootstrap counts or ones).
+
+    Returns:
+      :class:`PoolStats`.
+    """
+    errors = jnp.asarray(errors)
+    w = jnp.asarray(weights, dtype=jnp.float64)
+    e = errors.astype(jnp.float64)
+    total = jnp.sum(w)
+    p = (w @ e) / total
+    p_both = (e.T * w) @ e / total
+    rho, tau, status, phi = K_.tetrachoric_all(errors, w)
+    return PoolStats(p, tau, rho, phi, p_both, status, total)
+
+
+def make_subset_pricer(methods: Sequence[str] = METHODS, *, orthant_samples: int = 4096,
+                       orthant_method: str | None = None, repair: str = "nearest"):
+    """Build ``price(key, stats, errors, weights, mask) -> Prices`` for any subset.
+
+    The returned function is pure and vmappable over ``key``/``mask`` (and over
+    ``stats``/``weights`` for the bootstrap); every subset of the K-model pool goes
+    through the same compiled code, whatever its size.
+
+    Args:
+      methods: which copula models to price (subset of :data:`METHODS`).
+      orthant_samples: sample count of the full-correlation Gaussian orthant estimator.
+      orthant_method: the orthant engine's method (``"qmc"`` when None; ``"mc"``,
+        ``"tilting"``).
+      repair: eigenvalue repair of each subset's tetrachoric matrix before the
+        full-correlation Gaussian: ``"nearest"`` (Higham 2002) or ``"clip"``.
+
+    Returns:
+      The pricing function.
+    """
+    methods = tuple(methods)
+    for m in methods:
+        if m not in METHODS:
+            raise ValueError(f"make_subset_pricer: unknown method {m!r}; choose from {METHODS}")
+    orthant = K_.make_orthant(orthant_samples, orthant_method) if "gaussian" in methods else None
+
+    def price(key, stats: PoolStats, errors, weights, mask) -> Prices:
+        mask = jnp.asarray(mask, dtype=bool)
+        kk = mask.shape[0]
+        eye = jnp.eye(kk, dtype=bool)
+        pair = mask[:, None] & mask[None, :] & ~eye
+        pair_w = pair.astype(jnp.float64)
+        npairs = jnp.maximum(jnp.sum(pair_w), 1.0)
+        w = jnp.asarray(weights, dtype=jnp.float64)
+        all_wrong = jnp.all(jnp.asarray(errors) | ~mask[None, :], axis=1)
+        beta_obs = jnp.sum(jnp.where(all_wrong, w, 0.0)) / stats.total
+        tau_m = jnp.where(mask, stats.tau, jnp.inf)
+        p_m = jnp.where(mask, stats.p_wrong, 1.0)
+        rho_safe = jnp.where(pair, stats.rho, 0.0)
+        mean_rho = jnp.sum(rho_safe) / npairs
+        mean_phi = jnp.sum(jnp.where(pair, stats.phi, 0.0)) / npairs
+        lam_eq = jnp.full((kk,), jnp.sqrt(jnp.clip(mean_rho, 0.0, 1.0 - 1e-12)))
+
+        preds, ses = [], []
+        fit_rms = jnp.asarray(jnp.nan)
+        min_eig = jnp.asarray(jnp.nan)
+        n_negative = jnp.asarray(-1)
+        for m in methods:
+            if m == "equal_loading":
+                preds.append(jnp.exp(K_.log_onefactor_beta(tau_m, lam_eq)))
+                ses.append(jnp.asarray(0.0))
+            elif m == "one_factor":
+                lam, fit_rms = K_.fit_loadings(rho_safe, pair_w)
+                preds.append(jnp.exp(K_.log_onefactor_beta(tau_m, lam)))
+                ses.append(jnp.asarray(0.0))
+            elif m == "gaussian":
+                corr_m = jnp.where(pair, stats.rho, eye.astype(jnp.float64))
+                fixed, n_negative, min_eig, _, _, _ = K_.repair(corr_m, repair)
+                fixed = jnp.where(pair, fixed, eye.astype(jnp.float64))
+                pr, se = orthant(key, tau_m, fixed)
+                preds.append(pr)
+                ses.append(se)
+            elif m == "clayton":
+                p_both_mean = jnp.sum(jnp.where(pair, stats.p_both, 0.0)) / npairs
+                b, _ = K_.clayton_beta(p_m, p_both_mean, pair_w)
+                preds.append(b)
+                ses.append(jnp.asarray(0.0))
+        beta_pred = jnp.stack(preds).astype(jnp.float64)
+        beta_pred_se = jnp.stack(ses).astype(jnp.float64)
+        rho_eff = K_.effective_correlation(tau_m, beta_obs)
+
+        p_in = jnp.where(mask, stats.p_wrong, 0.5)
+        reason = jnp.where(jnp.any(p_in <= 0.0), ALWAYS_RIGHT,
+                 jnp.where(jnp.any(p_in >= 1.0), ALWAYS_WRONG,
+                 jnp.where(~jnp.all(jnp.isfinite(beta_pred)) | ~jnp.isfinite(mean_rho), FIT_FAILED,
+                 jnp.where(beta_obs <= 0.0, NO_ALL_WRONG, OK))))
+        return Prices(beta_obs, beta_pred, beta_pred_se, mean_rho, mean_phi, rho_eff, fit_rms,
+                      min_eig, n_negative, reason.astype(jnp.int32))
+
+    return price
+
+
+MICRO = 8
+"""Rows per vmapped micro-batch. Every row is computed by the same compiled micro-batch
+body whatever the chunk size or device count, so results are bit-for-bit reproducible."""
+
+
+def _mesh():
+    return Mesh(np.asarray(jax.devices()), ("d",))
+
+
+def _pad_to(n: int, m: int) -> int:
+    return -(-n // m) * m
+
+
+def _runner(one):
+    """Jitted ``run(static, rows)``: ``one(static, row)`` for every row, in micro-batches
+    of :data:`MICRO` rows (``lax.map`` over ``vmap``), the micro-batches split across the
+    devices with ``shard_map``. ``static`` is replicated; ``rows`` is a pytree whose
+    leading axis is a multiple of ``MICRO * device_count``."""
+    mesh = _mesh()
+
+    def local(static, rows, n_micro):
+        # A while loop with a traced trip count: XLA cannot unroll or inline it, so the
+        # micro-batch body is the same compiled code for any number of micro-batches.
+        rs = jax.tree_util.tree_map(lambda a: a.reshape((-1, MICRO) + a.shape[1:]), rows)
+        body_fn = jax.vmap(one, in_axes=(None, 0))
+        first = jax.tree_util.tree_map(lambda a: a[0], rs)
+        shapes = jax.eval_shape(body_fn, static, first)
+        m = jax.tree_util.tree_leaves(rs)[0].shape[0]
+        init = jax.tree_util.tree_map(lambda sd: jnp.zeros((m,) + sd.shape, sd.dtype), shapes)
+
+        def body(i, acc):
+            r = jax.tree_util.tree_map(lambda a: jax.lax.dynamic_index_in_dim(a, i, 0, False), rs)
+            o = body_fn(static, r)
+            return jax.tree_util.tree_map(
+                lambda buf, v: jax.lax.dynamic_update_index_in_dim(buf, v, i, 0), acc, o)
+
+        out = jax.lax.fori_loop(0, n_micro[0], body, init)
+        return jax.tree_util.tree_map(lambda a: a.reshape((-1,) + a.shape[2:]), out)
+
+    f = jax.shard_map(local, mesh=mesh,
+                      in_specs=(PartitionSpec(), PartitionSpec("d"), PartitionSpec()),
+                      out_specs=PartitionSpec("d"), check_vma=False)
+    return jax.jit(f), mesh
+
+
+def _run_rows(run_mesh, static, rows, n_rows, batch=None):
+    """Pad ``rows`` (numpy pytree, leading axis n_rows) to ``batch`` rows (rounded up to
+    whole micro-batches on every device; one compiled shape per batch size) and run;
+    returns numpy, unpadded."""
+    run, mesh = run_mesh
+    size = _pad_to(max(n_rows, batch or 0, 1), MICRO * mesh.size)
+
+    def pad(a):
+        a = np.asarray(a)
+        if size == a.shape[0]:
+            return a
+        fill = np.repeat(a[:1], size - a.shape[0], axis=0)
+        return np.concatenate([a, fill])
+
+    sh = NamedSharding(mesh, PartitionSpec("d"))
+    rows = jax.tree_util.tree_map(lambda a: jax.device_put(pad(a), sh), rows)
+    n_micro = jnp.asarray([size // (MICRO * mesh.size)], jnp.int32)
+    out = run(static, rows, n_micro)
+    return jax.tree_util.tree_map(lambda a: np.asarray(a)[:n_rows], out)
+
+
+def bootstrap_weights(key, n: int):
+    """Multinomial resample counts (n,) of n queries drawn with replacement."""
+    idx = jax.random.randint(key, (n,), 0, n)
+    return jnp.zeros((n,), jnp.float64).at[idx].add(1.0)
+
+
+@functools.lru_cache(maxsize=8)
+def make_bootstrap(methods: Sequence[str] = METHODS, **pricer_kw):
+    """Build ``boot(key_boot, errors, mask, indices, batch=None) -> Prices``.
+
+    Replicate i draws its resample and its Monte Carlo key from ``fold_in(key_boot, i)``
+    alone and is computed by the same compiled micro-batch body wherever it falls, so a
+    replicate's numbers are bit-for-bit the same whichever chunk or device computes it.
+    Builders are cached: the same options give the same compiled function.
+    """
+    price = make_subset_pricer(methods, **pricer_kw)
+
+    def one(static, i):
+        key_boot, errors, mask = static
+        key_w, key_p = jax.random.split(jax.random.fold_in(key_boot, i))
+        w = bootstrap_weights(key_w, errors.shape[0])
+        stats = pool_stats(errors, w)
+        return price(key_p, stats, errors, w, mask)
+
+    run_mesh = _runner(one)
+
+    def boot(key_boot, errors, mask, indices, batch=None):
+        indices = np.asarray(indices, dtype=np.int64)
+        static = (key_boot, jnp.asarray(errors), jnp.asarray(mask, bool))
+        return _run_rows(run_mesh, static, indices, len(indices), batch)
+
+    return boot
+
+
+@functools.lru_cache(maxsize=8)
+def make_subset_sweep(methods: Sequence[str] = METHODS, **pricer_kw):
+    """Build ``sweep(key_sub, stats, errors, ks, js, masks, batch=None) -> Prices``.
+
+    Row r prices the subset ``masks[r]`` (bool (K,)) with the Monte Carlo key
+    ``fold_in(fold_in(fold_in(key_sub, k), j), 1)`` for its pool size k = ``ks[r]`` and
+    index j = ``js[r]``; rows run in micro-batches split across devices (see
+    :func:`make_bootstrap`). Builders are cached.
+    """
+    price = make_subset_pricer(methods, **pricer_kw)
+
+    def one(static, row):
+        key_sub, stats, errors = static
+        k, j, mask = row
+        key = jax.random.fold_in(jax.random.fold_in(jax.random.fold_in(key_sub, k), j), 1)
+        w = jnp.ones((errors.shape[0],), jnp.float64)
+        return price(key, stats, errors, w, mask)
+
+    run_mesh = _runner(one)
+
+    def sweep(key_sub, stats, errors, ks, js, masks, batch=None):
+        ks = np.asarray(ks, np.int64)
+        rows = (ks, np.asarray(js, np.int64), np.asarray(masks, bool))
+        static = (key_sub, stats, jnp.asarray(errors))
+        return _run_rows(run_mesh, static, rows, len(ks), batch)
+
+    return sweep
+
+
+def draw_subsets(key_sub, n_models: int, k: int, n_subsets: int) -> np.ndarray:
+    """P distinct random k-subsets of ``n_models`` models, as sorted index rows (P, k).
+
+    Subset j is drawn from ``fold_in(fold_in(key_sub, k), j)`` (a random permutation's
+    first k entries); a draw that repeats an earlier subset is redrawn from
+    ``fold_in(that key, attempt)``. When C(K, k) <= P every subset is returned once, in
+    lexicographic order, so the result then has C(K, k) rows (one at k = K).
+    """
+    if not 1 <= k <= n_models:
+        raise ValueError(f"draw_subsets: need 1 <= k <= {n_models}, got k={k}")
+    total = math.comb(n_models, k)
+    if total <= n_subsets:
+        return np.asarray(list(itertools.combinations(range(n_models), k)), dtype=np.int64)
+    key_k = jax.random.fold_in(key_sub, k)
+    keys = jax.vmap(lambda j: jax.random.fold_in(key_k, j))(jnp.arange(n_subsets))
+    perms = np.asarray(jax.vmap(lambda kk: jax.random.permutation(kk, n_models))(keys))
+    rows = np.sort(perms[:, :k], axis=1)
+    seen: set[tuple[int, ...]] = set()
+    out = np.empty((n_subsets, k), np.int64)
+    for j in range(n_subsets):
+        row = tuple(rows[j])
+        attempt = 0
+        while row in seen:
+            attempt += 1
+            kj = jax.random.fold_in(keys[j], attempt)
+            row = tuple(np.sort(np.asarray(jax.random.permutation(kj, n_models))[:k]))
+        seen.add(row)
+        out[j] = row
+    return out
+
+
+def subset_masks(rows: np.ndarray, n_models: int) -> np.ndarray:
+    """bool (P, K) membership masks of index rows (P, k)."""
+    rows = np.asarray(rows, np.int64)
+    masks = np.zeros((rows.shape[0], n_models), bool)
+    np.put_along_axis(masks, rows, True, axis=1)
+    return masks
+
+
+class RatioSummary(NamedTuple):
+    """Per-pool-size summary of beta_obs / beta_pred across subsets (host numpy)."""
+
+    median: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    n_used: np.ndarray
+
+
+def ratios(beta_obs, beta_pred):
+    """beta_obs / beta_pred, NaN where beta_obs = 0 (never divided by; counted apart)."""
+    beta_obs = np.asarray(beta_obs, np.float64)
+    beta_pred = np.asarray(beta_pred, np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = beta_obs / beta_pred
+    return np.where(beta_obs > 0, r, np.nan)
+
+
+def summarize_ratios(r, q=(5.0, 95.0)) -> tuple[float, float, float, int]:
+    """(median, lower, upper percentile, count) of the finite-or-inf, non-NaN ratios."""
+    r = np.asarray(r, np.float64)
+    r = r[~np.isnan(r)]
+    if r.size == 0:
+        return (np.nan, np.nan, np.nan, 0)
+    method = "inverted_cdf" if np.isinf(r).any() else "linear"
+    lo, med, hi = np.percentile(r, [q[0], 50.0, q[1]], method=method)
+    return float(med), float(lo), float(hi), int(r.size)
