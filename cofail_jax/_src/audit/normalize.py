@@ -400,6 +400,9 @@ def _small_powers(sympy, expr) -> bool:
     return True
 
 
+_NUMERIC_SCREEN = True
+
+
 @functools.lru_cache(maxsize=16384)
 def _symbolic_equal(a: str, b: str) -> bool:
     ta, tb = _to_sympy_text(a), _to_sympy_text(b)
@@ -409,6 +412,20 @@ def _symbolic_equal(a: str, b: str) -> bool:
     if ea is None or eb is None:
         return False
     sympy = _import_sympy()[0]
+    try:
+        if not _NUMERIC_SCREEN:
+            raise TypeError  # benchmarks/bench_audit.py times the layer without the screen
+        # cheap deterministic screen: two expressions that differ at a fixed rational
+        # point are different; only pairs that agree numerically go to simplify
+        syms = sorted(ea.free_symbols | eb.free_symbols, key=str)
+        for base in (sympy.Rational(3, 7), sympy.Rational(11, 13)):
+            pt = {s: base + sympy.Rational(i, 5) for i, s in enumerate(syms)}
+            da = complex((ea - eb).subs(pt).evalf(30))
+            scale = 1.0 + abs(complex(ea.subs(pt).evalf(30)))
+            if abs(da) > 1e-12 * scale:
+                return False
+    except (TypeError, ValueError, ZeroDivisionError, AttributeError, OverflowError):
+        pass  # not a finite number at the point: let simplify decide
     try:
         diff = sympy.simplify(ea - eb)
         return bool(diff == 0)
