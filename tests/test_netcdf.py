@@ -245,3 +245,12 @@ def test_other_commands_results_open_in_xarray(command, tmp_path, capsys):
     _check(json.loads(captured.out), _schema())
     ds = open_all(str(out))
     assert len(ds) > 1 and all(isinstance(d, xr.Dataset) for d in ds.values())
+
+
+def test_outputs_get_ordinary_permissions(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        path = write_results(str(tmp_path / "p.h5"), {"g": {"v": np.ones(2)}})
+    finally:
+        os.umask(umask)
+    assert os.stat(path).st_mode & 0o777 == 0o644

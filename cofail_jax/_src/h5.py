@@ -104,6 +104,11 @@ def atomic_output(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[str
     os.close(fd)
     try:
         yield tmp
+        # mkstemp makes the file private (0600); give it the permissions an ordinary
+        # open() would (0666 less the umask), so results are readable like any file.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
