@@ -254,3 +254,27 @@ def test_outputs_get_ordinary_permissions(tmp_path):
     finally:
         os.umask(umask)
     assert os.stat(path).st_mode & 0o777 == 0o644
+
+
+def test_netcdf_c_reads_results_files(tmp_path, capsys):
+    """The stricter reader: netCDF-C (through netCDF4-python) opens every group,
+    variable and attribute. Skipped where netCDF4 is not installed."""
+    netCDF4 = pytest.importorskip("netCDF4")
+    out = tmp_path / "m.h5"
+    assert main(["convert", os.path.join(FIX, "inspect"), "--to", str(out)]) == 0
+    capsys.readouterr()
+
+    def walk(g):
+        yield g
+        for sub in g.groups.values():
+            yield from walk(sub)
+
+    with netCDF4.Dataset(str(out)) as ds:
+        seen = 0
+        for g in walk(ds):
+            for v in g.variables.values():
+                v[:]
+                seen += 1
+            for a in g.ncattrs():
+                g.getncattr(a)
+        assert seen > 5 and ds["matrix"].dimensions["query"].size == 5
