@@ -144,6 +144,13 @@ def test_verdict_spellings(pool, tmp_path):
     assert adj.listed == ("g_equiv", "trunc", "ambig")
 
 
+def test_semicolon_sheet(pool, tmp_path):
+    # spreadsheets in many locales save CSV with semicolons
+    p = tmp_path / "s.csv"
+    p.write_text("query_id;verdict;verdict_note\ng_equiv;genuine;ok, really\n")
+    assert read_adjudications(p, pool).verdicts == {"g_equiv": "genuine"}
+
+
 @pytest.mark.parametrize("rows, header, match", [
     ([("nope", "genuine", "")], None, r"row 2: unknown query id 'nope'"),
     ([("g_equiv", "genuine", ""), ("trunc", "maybe", "")], None,

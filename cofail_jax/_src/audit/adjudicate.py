@@ -115,7 +115,11 @@ def read_adjudications(path: str | os.PathLike, matrix: OutcomeMatrix) -> Adjudi
                          hint="write one with 'cofail audit FILE --out audit.csv'")
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
-            reader = csv.DictReader(f)
+            first = f.readline()
+            f.seek(0)
+            delim = ";" if first.count(";") > first.count(",") else (
+                "\t" if "\t" in first and "," not in first else ",")
+            reader = csv.DictReader(f, delimiter=delim)
             header = [(h or "").strip() for h in (reader.fieldnames or [])]
             rows = list(reader)
     except (csv.Error, UnicodeDecodeError) as e:

@@ -354,6 +354,8 @@ def _to_sympy_text(s: str) -> str | None:
     t = re.sub(r"\\(sin|cos|tan|log|ln|exp)(?![a-z])", r"\1", t)
     if "\\" in t or not _SAFE_RE.fullmatch(t):
         return None
+    if re.search(r"\.(?!\d)|[a-z)]\s*\.", t):  # a dot only inside a decimal number
+        return None
     if t.count("(") != t.count(")"):
         return None
     for word in re.findall(r"[a-z]{2,}", t):
