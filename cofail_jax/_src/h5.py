@@ -7,6 +7,9 @@
   ``xarray.open_dataset(path, group=..., engine="h5netcdf")`` opens each group.
 * Strings are UTF-8 variable-length; nested dicts become groups; attributes that are
   not scalars or strings are stored as JSON text.
+* A 1-D variable named like its own dimension is that dimension's coordinate variable
+  (NetCDF's rule); :func:`ensure_netcdf` gives any axis left without a scale a named
+  one, so neither h5netcdf/xarray nor netCDF-C sees "phony" dimensions.
 * The root carries provenance attributes (:func:`provenance`).
 """
 
