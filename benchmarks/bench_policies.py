@@ -26,13 +26,13 @@ import time
 import jax
 
 jax.config.update("jax_enable_x64", True)
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
+import jax.numpy as jnp
+import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from cofail_jax import load_matrix  # noqa: E402
-from cofail_jax._src.policies.bootstrap import gain_statistic, make_query_bootstrap  # noqa: E402
-from cofail_jax._src.policies.votes import _subset_vote_acc  # noqa: E402
+from cofail_jax import load_matrix
+from cofail_jax._src.policies.bootstrap import gain_statistic, make_query_bootstrap
+from cofail_jax._src.policies.votes import _subset_vote_acc
 
 DATA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
 
@@ -98,8 +98,10 @@ def main():
         (f"every-triplet majority vote ({len(subsets)} triplets, n={n})", t_nv, t_jv),
         (f"query bootstrap, {B} replicates (n={n})", t_nb, t_jb),
     ]
-    print(f"input: {name}  ({n} queries x {k} models); devices: {jax.devices()[0].device_kind} "
-          f"x {jax.device_count()}; load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"input: {name}  ({n} queries x {k} models); devices: {jax.devices()[0].device_kind} "
+        f"x {jax.device_count()}; load average {os.getloadavg()[0]:.1f}"
+    )
     w = max(len(r[0]) for r in rows)
     print(f"{'task'.ljust(w)}  numpy loop (s)  JAX (s)  speed-up")
     for label, tn, tj in rows:

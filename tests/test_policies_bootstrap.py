@@ -7,8 +7,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from cofail_jax._src.policies.bootstrap import (gain_statistic, kfold_assignments, make_query_bootstrap,
-                                                realized_fraction_bootstrap, train_test_split)
+from cofail_jax._src.policies.bootstrap import (
+    gain_statistic,
+    kfold_assignments,
+    make_query_bootstrap,
+    realized_fraction_bootstrap,
+    train_test_split,
+)
 
 P = np.array([0.6, 0.55, 0.5])  # three independent models; model 0 is the single best
 
@@ -90,4 +95,6 @@ def test_batched_map_matches_map():
     from cofail_jax._src.policies.bootstrap import batched_map
 
     xs = jnp.arange(10.0)
-    np.testing.assert_array_equal(np.asarray(batched_map(lambda x: x * x, xs, 4)), np.arange(10.0) ** 2)
+    np.testing.assert_array_equal(
+        np.asarray(batched_map(lambda x: x * x, xs, 4)), np.arange(10.0) ** 2
+    )

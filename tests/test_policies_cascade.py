@@ -4,12 +4,19 @@ import jax
 import numpy as np
 import pytest
 
-from cofail_jax._src.policies.cascade import (confidence_cascade, cost_per_correct, disagreement_cascade,
-                                              evaluate_cascades, model_costs)
+from cofail_jax._src.policies.cascade import (
+    confidence_cascade,
+    cost_per_correct,
+    disagreement_cascade,
+    evaluate_cascades,
+    model_costs,
+)
 
 # models: 0 cheap (cost 1), 1 middle (cost 3), 2 dear (cost 10)
 CORRECT = np.array([[1, 1, 1], [0, 1, 1], [0, 0, 1], [1, 0, 0], [0, 0, 0]], bool)
-CONF = np.array([[0.9, 0.9, 0.9], [0.4, 0.8, 0.9], [0.3, 0.2, 0.9], [0.6, 0.1, 0.1], [0.1, 0.7, 0.2]])
+CONF = np.array(
+    [[0.9, 0.9, 0.9], [0.4, 0.8, 0.9], [0.3, 0.2, 0.9], [0.6, 0.1, 0.1], [0.1, 0.7, 0.2]]
+)
 COST = np.array([10.0, 1.0, 3.0])  # given in column order 0, 1, 2: cost order is 1, 2, 0
 
 
@@ -39,8 +46,10 @@ def test_disagreement_cascade_bits_and_answers():
     assert r.accuracy[0] == pytest.approx((1 + 1 + 0 + 0 + 0) / 5)
     assert r.mean_cost[0] == pytest.approx(4 + 2 * 10 / 5)
     assert "binary approximation" in r.label
-    answers = np.array([["7", "7", "7"], ["3", "5", "5"], ["1", "2", "9"], ["4", "0", "0"],
-                        ["8", "8", "6"]], object)
+    answers = np.array(
+        [["7", "7", "7"], ["3", "5", "5"], ["1", "2", "9"], ["4", "0", "0"], ["8", "8", "6"]],
+        object,
+    )
     r = disagreement_cascade(CORRECT, cost, answers=answers)
     # answers differ on q2, q3, q4: escalate; q1 and q5 agree (q5 both wrong, "8")
     assert r.escalation_rate[0] == pytest.approx(3 / 5)

@@ -33,8 +33,14 @@ def test_vote_shared_data_table_json_h5(shared_data, tmp_path, capsys):
     out = tmp_path / "v.h5"
     rc, text, _ = run(capsys, "vote", path, "--n-boot", 200, "--out", out)
     assert rc == 0
-    for word in ("single best (chosen on train)", "oracle 1 - beta", "optimistic binary approximation",
-                 "every 3-model subset", "jackknife over models", "naive (subsets i.i.d.)"):
+    for word in (
+        "single best (chosen on train)",
+        "oracle 1 - beta",
+        "optimistic binary approximation",
+        "every 3-model subset",
+        "jackknife over models",
+        "naive (subsets i.i.d.)",
+    ):
         assert word in text
     rc, js, _ = run(capsys, "vote", path, "--n-boot", 200, "--json")
     doc = json.loads(js)
@@ -45,27 +51,45 @@ def test_vote_shared_data_table_json_h5(shared_data, tmp_path, capsys):
     assert jk[1] - jk[0] > nv[1] - nv[0]  # the naive interval is narrower
     assert f"{r['reference']['single_best_accuracy']:.4f}" in text
     with h5py.File(out) as f:
-        assert f["policies/majority"].attrs["accuracy"] == pytest.approx(r["policies"]["majority"]["accuracy"])
+        assert f["policies/majority"].attrs["accuracy"] == pytest.approx(
+            r["policies"]["majority"]["accuracy"]
+        )
         assert f["subsets/gain"].shape == (8436,)
         assert "input_sha256" in f.attrs and f.attrs["seed"] == 0
 
 
 def test_vote_fixture_plurality(capsys):
-    rc, js, _ = run(capsys, "vote", LONG, "--n-boot", 100, "--tie", "first", "--json", "--no-subsets")
+    rc, js, _ = run(
+        capsys, "vote", LONG, "--n-boot", 100, "--tie", "first", "--json", "--no-subsets"
+    )
     r = json.loads(js)["result"]
-    assert rc == 0 and "plurality" in r["policies"] and "tie rule: first" in r["policies"]["plurality"]["label"]
+    assert (
+        rc == 0
+        and "plurality" in r["policies"]
+        and "tie rule: first" in r["policies"]["plurality"]["label"]
+    )
 
 
 def test_route_fixture_and_external_choices(tmp_path, capsys):
     out = tmp_path / "r.h5"
     rc, text, _ = run(capsys, "route", LONG, "--n-boot", 100, "--folds", 3, "--out", out)
-    assert rc == 0 and "learned_router" in text and "cost frontier" in text and "fraction of G" in text
+    assert (
+        rc == 0 and "learned_router" in text and "cost frontier" in text and "fraction of G" in text
+    )
     with h5py.File(out) as f:
         assert f["choices/model"].shape == (240,)
         assert f["policies/oracle_router"].attrs["realized_fraction_estimate"] == pytest.approx(1.0)
         assert f["policies/always_single_best"].attrs["gain_estimate"] == 0.0
-    rc, js, _ = run(capsys, "route", LONG, "--n-boot", 100, "--choices", os.path.join(FIX, "router_choices.csv"),
-                    "--json")
+    rc, js, _ = run(
+        capsys,
+        "route",
+        LONG,
+        "--n-boot",
+        100,
+        "--choices",
+        os.path.join(FIX, "router_choices.csv"),
+        "--json",
+    )
     r = json.loads(js)["result"]
     assert rc == 0 and r["n_scored"] == 240 and "external_router" in r["policies"]
 
@@ -77,8 +101,13 @@ def test_route_shared_data_external_and_no_prompts(shared_data, tmp_path, capsys
     with open(path) as f:
         ids = [line.split(",")[0] for line in f.read().splitlines()[1:]]
     choices = tmp_path / "ch.csv"
-    choices.write_text("query_id,model\n" + "".join(
-        f"{q},{'gpt-4o-2024-08-06' if i % 2 else 'claude-3-5-sonnet-20240620'}\n" for i, q in enumerate(ids)))
+    choices.write_text(
+        "query_id,model\n"
+        + "".join(
+            f"{q},{'gpt-4o-2024-08-06' if i % 2 else 'claude-3-5-sonnet-20240620'}\n"
+            for i, q in enumerate(ids)
+        )
+    )
     rc, js, _ = run(capsys, "route", path, "--choices", choices, "--n-boot", 100, "--json")
     r = json.loads(js)["result"]
     assert rc == 0 and r["n_scored"] == 1319
@@ -89,12 +118,18 @@ def test_cascade_shared_data_and_fixture(shared_data, tmp_path, capsys):
     path = os.path.join(shared_data, "zeroeval_gsm8k.csv")
     models = "Meta-Llama-3.1-8B-Instruct,gpt-4o-mini-2024-07-18,gpt-4o-2024-08-06"
     costs = "Meta-Llama-3.1-8B-Instruct=0.05,gpt-4o-mini-2024-07-18=0.15,gpt-4o-2024-08-06=2.5"
-    rc, text, _ = run(capsys, "cascade", path, "--models", models, "--costs", costs, "--n-boot", 100)
+    rc, text, _ = run(
+        capsys, "cascade", path, "--models", models, "--costs", costs, "--n-boot", 100
+    )
     assert rc == 0 and "disagreement cascade" in text and "cost per correct" in text
     out = tmp_path / "c.h5"
     rc, js, _ = run(capsys, "cascade", LONG, "--n-boot", 100, "--json", "--out", out)
     r = json.loads(js)["result"]
-    assert rc == 0 and r["score"] == "confidence" and r["cost_order"] == ["tiny", "coder", "mathy", "large"]
+    assert (
+        rc == 0
+        and r["score"] == "confidence"
+        and r["cost_order"] == ["tiny", "coder", "mathy", "large"]
+    )
     with h5py.File(out) as f:
         assert f["confidence/accuracy"].shape == f["confidence/threshold"].shape
         assert f["confidence/accuracy_ci"].shape[1] == 2
@@ -114,8 +149,16 @@ def test_ensembles_fixture_and_shared_data(shared_data, tmp_path, capsys):
 
 def test_formats_fixture_and_shared(shared_data, tmp_path, capsys):
     out = tmp_path / "f.h5"
-    rc, text, _ = run(capsys, "formats", os.path.join(FIX, "format_mc.csv"), os.path.join(FIX, "format_free.csv"),
-                      "--names", "mc,free", "--out", out)
+    rc, text, _ = run(
+        capsys,
+        "formats",
+        os.path.join(FIX, "format_mc.csv"),
+        os.path.join(FIX, "format_free.csv"),
+        "--names",
+        "mc,free",
+        "--out",
+        out,
+    )
     assert rc == 0 and "McNemar exact" in text and "Fisher exact" in text
     with h5py.File(out) as f:
         assert f["common"].attrs["n"] == 120
@@ -140,14 +183,17 @@ def test_judges_fixture(tmp_path, capsys):
     assert rc == 2 and "row 2" in err and not target.exists()
 
 
-@pytest.mark.parametrize("argv, match", [
-    (["vote", LONG, "--test-fraction", "1.5"], "--test-fraction"),
-    (["vote", LONG, "--subset-size", "2"], "--subset-size"),
-    (["route", LONG, "--folds", "1"], "--folds"),
-    (["cascade", LONG, "--costs", "tiny=1"], "no cost for model"),
-    (["ensembles", LONG, "--band", "x"], "--band"),
-    (["formats", LONG, LONG, "--names", "a"], "--names"),
-])
+@pytest.mark.parametrize(
+    "argv, match",
+    [
+        (["vote", LONG, "--test-fraction", "1.5"], "--test-fraction"),
+        (["vote", LONG, "--subset-size", "2"], "--subset-size"),
+        (["route", LONG, "--folds", "1"], "--folds"),
+        (["cascade", LONG, "--costs", "tiny=1"], "no cost for model"),
+        (["ensembles", LONG, "--band", "x"], "--band"),
+        (["formats", LONG, LONG, "--names", "a"], "--names"),
+    ],
+)
 def test_bad_arguments_exit_2(argv, match, capsys):
     rc, _, err = run(capsys, *argv)
     assert rc == 2 and match in err and "Traceback" not in err

@@ -17,14 +17,17 @@ def test_identical_samples_give_exact_answers():
     partition changes anything."""
     base = _base(jax.random.key(0))
     samples = np.repeat(base[None].astype(np.int8), 5, axis=0)  # (5, n, 4)
-    r = ensemble_comparison(jax.random.key(1), samples, size=3, band=(0.5, 1.0), n_partitions=6,
-                            n_boot=100)
+    r = ensemble_comparison(
+        jax.random.key(1), samples, size=3, band=(0.5, 1.0), n_partitions=6, n_boot=100
+    )
     assert r["band_models"].tolist() == [0, 1, 2]
     same = base[:, :3].mean(axis=0).mean()
     mixed = (base[:, :3].sum(axis=1) >= 2).mean()
     np.testing.assert_allclose(r["same"], same)
     np.testing.assert_allclose(r["mixed"], mixed)
-    assert r["mean_diff"] == pytest.approx(mixed - same) and r["min_diff"] == pytest.approx(r["max_diff"])
+    assert r["mean_diff"] == pytest.approx(mixed - same) and r["min_diff"] == pytest.approx(
+        r["max_diff"]
+    )
     # best model (0) mixed with the two weakest (3 and 1): the vote vs model 0 alone
     assert r["unequal"]["weak_models"].tolist() == [3, 1]
     uneq = (base[:, [0, 3, 1]].sum(axis=1) >= 2).mean() - base[:, 0].mean()
@@ -36,7 +39,9 @@ def test_independent_samples_mixed_equals_same_on_average():
     mixing gains nothing in expectation: the bootstrap interval holds 0."""
     key = jax.random.key(3)
     p = np.asarray(jax.random.uniform(key, (150, 1)))  # per-query difficulty shared by all models
-    s = (np.asarray(jax.random.uniform(jax.random.fold_in(key, 1), (5, 150, 3))) < p[None]).astype(np.int8)
+    s = (np.asarray(jax.random.uniform(jax.random.fold_in(key, 1), (5, 150, 3))) < p[None]).astype(
+        np.int8
+    )
     r = ensemble_comparison(jax.random.key(4), s, size=3, band=(0, 1), n_partitions=10, n_boot=200)
     lo, hi = r["diff_ci"]
     assert lo <= 0 <= hi

@@ -9,8 +9,13 @@ from scipy import stats
 from cofail_jax import InputError
 from cofail_jax._src.certificate import clopper_pearson
 from cofail_jax._src.policies.formats import compare_formats, mcnemar_exact
-from cofail_jax._src.policies.judges import (cohen_kappa, combine_judges, fleiss_kappa, judge_panel,
-                                             read_judge_labels)
+from cofail_jax._src.policies.judges import (
+    cohen_kappa,
+    combine_judges,
+    fleiss_kappa,
+    judge_panel,
+    read_judge_labels,
+)
 
 FIX = os.path.join(os.path.dirname(__file__), "fixtures", "policies")
 
@@ -29,8 +34,9 @@ def test_compare_formats_by_hand():
     assert f["p_value"] == pytest.approx(stats.fisher_exact([[3, 3], [4, 2]]).pvalue)
     lo, hi = clopper_pearson(3, 6)
     assert f["a"]["ci"] == pytest.approx((float(lo), float(hi)))
-    rb = compare_formats(a, [f"q{i}" for i in range(6)], b, [f"q{i}" for i in range(2, 8)],
-                         unpaired="boschloo")
+    rb = compare_formats(
+        a, [f"q{i}" for i in range(6)], b, [f"q{i}" for i in range(2, 8)], unpaired="boschloo"
+    )
     assert rb["full"]["p_value"] == pytest.approx(stats.boschloo_exact([[3, 3], [4, 2]]).pvalue)
 
 
@@ -47,7 +53,9 @@ def test_mcnemar_exact_and_interval():
     assert (r["only_a"], r["only_b"]) == (8, 2)
     assert r["difference"] == pytest.approx(6 / 40)
     lo, hi = clopper_pearson(8, 10)
-    assert r["difference_ci"] == pytest.approx((10 / 40 * (2 * float(lo) - 1), 10 / 40 * (2 * float(hi) - 1)))
+    assert r["difference_ci"] == pytest.approx(
+        (10 / 40 * (2 * float(lo) - 1), 10 / 40 * (2 * float(hi) - 1))
+    )
     assert r["p_value"] == pytest.approx(stats.binomtest(8, 10, 0.5).pvalue)
 
 
@@ -58,7 +66,7 @@ def test_fleiss_two_raters_is_scotts_pi():
     fk = fleiss_kappa(np.stack([yes, 2 - yes], axis=1))
     po = (rng_a == rng_b).mean()
     pbar = (rng_a.mean() + rng_b.mean()) / 2
-    pe = pbar ** 2 + (1 - pbar) ** 2
+    pe = pbar**2 + (1 - pbar) ** 2
     assert fk == pytest.approx((po - pe) / (1 - pe))
 
 
@@ -85,7 +93,9 @@ def test_judge_panel_fixture_orders_betas():
     r = judge_panel(lab, j)
     b = {k: v["beta"] for k, v in r["rules"].items()}
     assert b["unanimous"] >= b["majority"] >= b["lenient"]
-    assert r["cohen_kappa"][0, 1] == pytest.approx(cohen_kappa(lab[0].ravel() == 1, lab[1].ravel() == 1))
+    assert r["cohen_kappa"][0, 1] == pytest.approx(
+        cohen_kappa(lab[0].ravel() == 1, lab[1].ravel() == 1)
+    )
     u = r["unanimous_vs_lenient"]
     assert u["only_lenient"] == 0
     assert u["difference"] == pytest.approx(b["unanimous"] - b["lenient"])

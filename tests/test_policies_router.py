@@ -10,9 +10,16 @@ import pytest
 
 from cofail_jax import InputError, load_matrix
 from cofail_jax._src.policies.reference import reference_points, score_choices
-from cofail_jax._src.policies.router import (cost_frontier, cross_fit_router, evaluate_choices,
-                                             fit_router_probabilities, oracle_choices, read_choices,
-                                             route_argmax, single_best_choices)
+from cofail_jax._src.policies.router import (
+    cost_frontier,
+    cross_fit_router,
+    evaluate_choices,
+    fit_router_probabilities,
+    oracle_choices,
+    read_choices,
+    route_argmax,
+    single_best_choices,
+)
 
 FIX = os.path.join(os.path.dirname(__file__), "fixtures", "policies")
 
@@ -50,16 +57,22 @@ def test_learned_router_on_fixture(fixture_matrix):
     """The fixture's models are domain specialists, so a router that sees the prompt and
     domain recovers a positive share of G on held-out queries."""
     m = fixture_matrix
-    cf = cross_fit_router(jax.random.key(0), m.correct, m.query_meta["prompt"], m.query_meta["domain"],
-                          n_folds=4)
+    cf = cross_fit_router(
+        jax.random.key(0), m.correct, m.query_meta["prompt"], m.query_meta["domain"], n_folds=4
+    )
     assert cf["test"].all() and cf["proba"].shape == (m.n, m.k)
     ch = route_argmax(cf["proba"])
     r = evaluate_choices(jax.random.key(1), m.correct, ch, best=cf["best"], n_boot=300)
     assert r["bootstrap"]["realized_fraction"]["lower"] > 0
     assert r["realized_fraction"] < 1
     # a single split scores only held-out queries
-    sp = cross_fit_router(jax.random.key(0), m.correct, m.query_meta["prompt"], m.query_meta["domain"],
-                          test_fraction=0.25)
+    sp = cross_fit_router(
+        jax.random.key(0),
+        m.correct,
+        m.query_meta["prompt"],
+        m.query_meta["domain"],
+        test_fraction=0.25,
+    )
     assert sp["test"].sum() == 60 and sp["proba"].shape == (60, m.k)
 
 
@@ -73,7 +86,10 @@ def test_cost_frontier_ends():
     c = np.array([[1, 0], [1, 1], [0, 1]], bool)
     proba = np.array([[0.9, 0.2], [0.6, 0.7], [0.1, 0.8]])
     f = cost_frontier(c, proba, np.array([1.0, 0.1]), [0.0, 100.0])
-    assert f["accuracy"].tolist() == [1.0, 2 / 3]  # lambda 0: argmax p; large: always the cheap model
+    assert f["accuracy"].tolist() == [
+        1.0,
+        2 / 3,
+    ]  # lambda 0: argmax p; large: always the cheap model
     assert f["mean_cost"].tolist() == pytest.approx([(1 + 0.1 + 0.1) / 3, 0.1])
 
 
@@ -85,10 +101,12 @@ def test_read_choices(tmp_path, fixture_matrix):
     p.write_text('{"query_id": "q001", "model": "large"}\n{"query_id": "q000", "model": "tiny"}\n')
     rows, ch = read_choices(str(p), m.query_ids, m.models)
     assert rows.tolist() == [0, 1] and ch.tolist() == [0, 3]
-    for text, match in (("query_id,model\nq000,gpt9\n", "model 'gpt9'"),
-                        ("query_id,model\nzzz,tiny\n", "query id 'zzz'"),
-                        ("query_id,model\nq000,tiny\nq000,large\n", "routed twice"),
-                        ("qid,m\nq000,tiny\n", "lacks query_id")):
+    for text, match in (
+        ("query_id,model\nq000,gpt9\n", "model 'gpt9'"),
+        ("query_id,model\nzzz,tiny\n", "query id 'zzz'"),
+        ("query_id,model\nq000,tiny\nq000,large\n", "routed twice"),
+        ("qid,m\nq000,tiny\n", "lacks query_id"),
+    ):
         bad = tmp_path / "bad.csv"
         bad.write_text(text)
         with pytest.raises(InputError, match=match):

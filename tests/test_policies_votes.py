@@ -8,18 +8,26 @@ import jax
 import numpy as np
 import pytest
 
-from cofail_jax._src.policies.votes import (evaluate_votes, log_odds_weights, majority_vote,
-                                            plurality_vote, subset_votes)
+from cofail_jax._src.policies.votes import (
+    evaluate_votes,
+    log_odds_weights,
+    majority_vote,
+    plurality_vote,
+    subset_votes,
+)
 
 # A 3-model table: answers and grades (reference answers: A, B, B, B, A, C).
-ANSWERS = np.array([
-    ["A", "A", "B"],      # q1: A wins 2-1, right
-    ["A", "B", "C"],      # q2: three-way tie; model 1 (B) is right
-    ["A", "B", "B"],      # q3: B wins 2-1, B is right
-    ["A", None, "C"],     # q4: two-way tie, model 1 abstains; nobody right
-    [" A", "A ", "b"],    # q5: whitespace is stripped, A wins and is right
-    ["D", "E", "C"],      # q6: three-way tie, model 2 (C) right
-], dtype=object)
+ANSWERS = np.array(
+    [
+        ["A", "A", "B"],  # q1: A wins 2-1, right
+        ["A", "B", "C"],  # q2: three-way tie; model 1 (B) is right
+        ["A", "B", "B"],  # q3: B wins 2-1, B is right
+        ["A", None, "C"],  # q4: two-way tie, model 1 abstains; nobody right
+        [" A", "A ", "b"],  # q5: whitespace is stripped, A wins and is right
+        ["D", "E", "C"],  # q6: three-way tie, model 2 (C) right
+    ],
+    dtype=object,
+)
 CORRECT = np.array([[1, 1, 0], [0, 1, 0], [0, 1, 1], [0, 0, 0], [1, 1, 0], [0, 0, 1]], bool)
 
 
@@ -105,7 +113,7 @@ def test_subset_votes_against_brute_force():
     assert r.slope_se_jackknife == pytest.approx(se)
     # naive OLS standard error
     resid = gains - (intercept + slope * rhos)
-    se_naive = math.sqrt((resid ** 2).sum() / (len(gains) - 2) / ((rhos - rhos.mean()) ** 2).sum())
+    se_naive = math.sqrt((resid**2).sum() / (len(gains) - 2) / ((rhos - rhos.mean()) ** 2).sum())
     assert r.slope_se_naive == pytest.approx(se_naive)
     assert r.status == "ok" and "optimistic binary approximation" in r.label
 
@@ -117,7 +125,9 @@ def test_subset_votes_rejects_even_sizes():
 
 def test_evaluate_votes_reference_points():
     c = np.array([[1, 0, 0], [1, 1, 0], [0, 1, 1], [0, 0, 0], [1, 0, 1], [0, 1, 0]], bool)
-    r = evaluate_votes(jax.random.key(0), c, answers=np.where(c, "R", "W").astype(object), n_boot=50)
+    r = evaluate_votes(
+        jax.random.key(0), c, answers=np.where(c, "R", "W").astype(object), n_boot=50
+    )
     ref = r["reference"]
     assert ref["best"] == 0 and ref["single_best_accuracy"] == 0.5
     assert ref["oracle_accuracy"] == pytest.approx(5 / 6) and ref["G"] == pytest.approx(1 / 3)

@@ -12,9 +12,13 @@ def add_eval_args(p, *, split: bool = True) -> None:
     """--seed, --test-fraction, --n-boot, --level, --json, --out."""
     p.add_argument("--seed", type=int, default=0, help="PRNG seed (split and bootstrap)")
     if split:
-        p.add_argument("--test-fraction", type=float, default=0.5,
-                       help="share of queries held out for scoring (the rest choose the single "
-                            "best and fit weights)")
+        p.add_argument(
+            "--test-fraction",
+            type=float,
+            default=0.5,
+            help="share of queries held out for scoring (the rest choose the single "
+            "best and fit weights)",
+        )
     p.add_argument("--n-boot", type=int, default=1000, help="query-bootstrap replicates")
     p.add_argument("--level", type=float, default=0.95, help="bootstrap interval coverage")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -23,14 +27,23 @@ def add_eval_args(p, *, split: bool = True) -> None:
 
 def check_eval_args(args) -> None:
     if getattr(args, "test_fraction", None) is not None and not 0 < args.test_fraction < 1:
-        raise InputError(f"must lie strictly between 0 and 1, got {args.test_fraction}",
-                         where="--test-fraction", hint="for a half split use 0.5")
+        raise InputError(
+            f"must lie strictly between 0 and 1, got {args.test_fraction}",
+            where="--test-fraction",
+            hint="for a half split use 0.5",
+        )
     if args.n_boot < 2:
-        raise InputError(f"must be at least 2, got {args.n_boot}", where="--n-boot",
-                         hint="use 1000 or more for reported intervals")
+        raise InputError(
+            f"must be at least 2, got {args.n_boot}",
+            where="--n-boot",
+            hint="use 1000 or more for reported intervals",
+        )
     if not 0 < args.level < 1:
-        raise InputError(f"must lie strictly between 0 and 1, got {args.level}", where="--level",
-                         hint="for 95 percent intervals use 0.95")
+        raise InputError(
+            f"must lie strictly between 0 and 1, got {args.level}",
+            where="--level",
+            hint="for 95 percent intervals use 0.95",
+        )
 
 
 def config(args) -> dict:
@@ -46,37 +59,60 @@ def parse_costs(spec: str | None, m) -> np.ndarray | None:
             if not part.strip():
                 continue
             if "=" not in part:
-                raise InputError(f"{part!r} is not model=value", where="--costs",
-                                 hint="write --costs small=0.1,large=2.0")
+                raise InputError(
+                    f"{part!r} is not model=value",
+                    where="--costs",
+                    hint="write --costs small=0.1,large=2.0",
+                )
             name, v = part.split("=", 1)
             try:
                 vals[name.strip()] = float(v)
             except ValueError:
-                raise InputError(f"cost {v!r} of {name.strip()!r} is not a number", where="--costs",
-                                 hint="write --costs small=0.1,large=2.0") from None
+                raise InputError(
+                    f"cost {v!r} of {name.strip()!r} is not a number",
+                    where="--costs",
+                    hint="write --costs small=0.1,large=2.0",
+                ) from None
         unknown = [n for n in vals if n not in m.models]
         if unknown:
-            raise InputError(f"unknown model {unknown[0]!r}", source=m.source, where="--costs",
-                             hint=f"choose from: {', '.join(m.models[:10])}")
+            raise InputError(
+                f"unknown model {unknown[0]!r}",
+                source=m.source,
+                where="--costs",
+                hint=f"choose from: {', '.join(m.models[:10])}",
+            )
         missing = [n for n in m.models if n not in vals]
         if missing:
-            raise InputError(f"no cost for model {missing[0]!r} ({len(missing)} missing)",
-                             where="--costs", hint="give every analysed model a cost, or use --models")
+            raise InputError(
+                f"no cost for model {missing[0]!r} ({len(missing)} missing)",
+                where="--costs",
+                hint="give every analysed model a cost, or use --models",
+            )
         c = np.asarray([vals[n] for n in m.models], np.float64)
         if (c < 0).any() or not np.isfinite(c).all():
-            raise InputError("costs must be finite and non-negative", where="--costs",
-                             hint="write --costs small=0.1,large=2.0")
+            raise InputError(
+                "costs must be finite and non-negative",
+                where="--costs",
+                hint="write --costs small=0.1,large=2.0",
+            )
         return c
     if "cost" in m.cell_meta:
         c = np.asarray(m.cell_meta["cost"], np.float64)
         bad = np.isnan(c).all(axis=0)
         if bad.any():
-            raise InputError(f"model {m.models[int(np.argmax(bad))]!r} has no cost values",
-                             source=m.source, where="column 'cost'",
-                             hint="fill in its cost column, or pass --costs")
+            raise InputError(
+                f"model {m.models[int(np.argmax(bad))]!r} has no cost values",
+                source=m.source,
+                where="column 'cost'",
+                hint="fill in its cost column, or pass --costs",
+            )
         if (c[~np.isnan(c)] < 0).any():
-            raise InputError("negative cost", source=m.source, where="column 'cost'",
-                             hint="costs must be non-negative")
+            raise InputError(
+                "negative cost",
+                source=m.source,
+                where="column 'cost'",
+                hint="costs must be non-negative",
+            )
         return c
     if "cost" in m.model_meta:
         return np.asarray(m.model_meta["cost"], np.float64)
@@ -99,11 +135,28 @@ def z(x, digits: int = 4) -> float:
 
 def gain_row(name: str, boot: dict, label: str = "") -> tuple:
     """Table row: name, accuracy [ci], gain [ci], realized fraction of G [ci], label."""
-    a, g, f = ({k: z(v, 6) for k, v in boot[name].items()}
-               for name in ("policy_accuracy", "gain", "realized_fraction"))
-    frac = "n/a (G = 0)" if not np.isfinite(f["estimate"]) else f"{f['estimate']:+.3f} {ci(f['lower'], f['upper'], 3)}"
-    return (name, f"{a['estimate']:.4f} {ci(a['lower'], a['upper'])}",
-            f"{g['estimate']:+.4f} {ci(g['lower'], g['upper'])}", frac, label)
+    a, g, f = (
+        {k: z(v, 6) for k, v in boot[name].items()}
+        for name in ("policy_accuracy", "gain", "realized_fraction")
+    )
+    frac = (
+        "n/a (G = 0)"
+        if not np.isfinite(f["estimate"])
+        else f"{f['estimate']:+.3f} {ci(f['lower'], f['upper'], 3)}"
+    )
+    return (
+        name,
+        f"{a['estimate']:.4f} {ci(a['lower'], a['upper'])}",
+        f"{g['estimate']:+.4f} {ci(g['lower'], g['upper'])}",
+        frac,
+        label,
+    )
 
 
-GAIN_HEADER = ("policy", "accuracy [CI]", "gain over single best [CI]", "fraction of G [CI]", "notes")
+GAIN_HEADER = (
+    "policy",
+    "accuracy [CI]",
+    "gain over single best [CI]",
+    "fraction of G [CI]",
+    "notes",
+)

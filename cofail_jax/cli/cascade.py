@@ -18,25 +18,39 @@ EXAMPLES = """\
 
 def add_parser(sub) -> None:
     p = add_command(
-        sub, "cascade", help="cost-ordered cascades: accuracy and cost per correct vs the single best",
+        sub,
+        "cascade",
+        help="cost-ordered cascades: accuracy and cost per correct vs the single best",
         description="Orders the models by cost (cheapest first) and scores two cascades on "
-                    "held-out queries: escalate when the current model's confidence (or "
-                    "verifier score) is below a threshold (one operating point per threshold, "
-                    "chosen as quantiles of the training scores), and escalate when the two "
-                    "cheapest models disagree (one operating point per escalation target; on a "
-                    "0/1 matrix without answers, agreement of correctness bits is used, the "
-                    "binary approximation). Every model asked is paid for. Each operating point "
-                    "gets its accuracy and cost per correct answer with query-bootstrap "
-                    "intervals, next to the single best (chosen on the training split).",
-        examples=EXAMPLES)
+        "held-out queries: escalate when the current model's confidence (or "
+        "verifier score) is below a threshold (one operating point per threshold, "
+        "chosen as quantiles of the training scores), and escalate when the two "
+        "cheapest models disagree (one operating point per escalation target; on a "
+        "0/1 matrix without answers, agreement of correctness bits is used, the "
+        "binary approximation). Every model asked is paid for. Each operating point "
+        "gets its accuracy and cost per correct answer with query-bootstrap "
+        "intervals, next to the single best (chosen on the training split).",
+        examples=EXAMPLES,
+    )
     add_input_args(p)
-    p.add_argument("--costs", default=None,
-                   help="per-model costs model=value,... (default: the file's 'cost' column)")
-    p.add_argument("--score", default="auto", choices=("auto", "confidence", "verifier", "none"),
-                   help="which per-cell score drives the threshold cascade (auto: confidence, "
-                        "else verifier, else none)")
-    p.add_argument("--thresholds", type=int, default=11,
-                   help="number of threshold quantiles of the training scores")
+    p.add_argument(
+        "--costs",
+        default=None,
+        help="per-model costs model=value,... (default: the file's 'cost' column)",
+    )
+    p.add_argument(
+        "--score",
+        default="auto",
+        choices=("auto", "confidence", "verifier", "none"),
+        help="which per-cell score drives the threshold cascade (auto: confidence, "
+        "else verifier, else none)",
+    )
+    p.add_argument(
+        "--thresholds",
+        type=int,
+        default=11,
+        help="number of threshold quantiles of the training scores",
+    )
     add_eval_args(p)
     p.set_defaults(func=run)
 
@@ -53,38 +67,71 @@ def run(args) -> int:
     m = load_input(args)
     costs = parse_costs(args.costs, m)
     if costs is None:
-        raise InputError("has no costs", source=m.source, where="column 'cost'",
-                         hint="add a 'cost' column (long format) or pass --costs model=value,...")
+        raise InputError(
+            "has no costs",
+            source=m.source,
+            where="column 'cost'",
+            hint="add a 'cost' column (long format) or pass --costs model=value,...",
+        )
     score_name = args.score
     if score_name == "auto":
         score_name = next((s for s in ("confidence", "verifier") if s in m.cell_meta), "none")
     conf = None
     if score_name != "none":
         if score_name not in m.cell_meta:
-            raise InputError(f"has no {score_name!r} column", source=m.source, where=f"--score {score_name}",
-                             hint="choose another --score, or --score none")
+            raise InputError(
+                f"has no {score_name!r} column",
+                source=m.source,
+                where=f"--score {score_name}",
+                hint="choose another --score, or --score none",
+            )
         conf = np.asarray(m.cell_meta[score_name], np.float64)
     if conf is None and m.k < 3:
-        raise InputError("with no confidence scores the disagreement cascade needs at least 3 models",
-                         source=m.source, hint="add models, or a 'confidence' column")
+        raise InputError(
+            "with no confidence scores the disagreement cascade needs at least 3 models",
+            source=m.source,
+            hint="add models, or a 'confidence' column",
+        )
     if args.thresholds < 1:
         raise InputError("must be at least 1", where="--thresholds", hint="use 11")
     key = jax.random.key(args.seed)
     k_split, k_boot = jax.random.split(key)
     train, test = train_test_split(k_split, m.n, args.test_fraction)
-    ev = evaluate_cascades(k_boot, m.correct, costs, confidence=conf, answers=get_answers(m),
-                           train=train, test=test, n_thresholds=args.thresholds, n_boot=args.n_boot,
-                           level=args.level)
+    ev = evaluate_cascades(
+        k_boot,
+        m.correct,
+        costs,
+        confidence=conf,
+        answers=get_answers(m),
+        train=train,
+        test=test,
+        n_thresholds=args.thresholds,
+        n_boot=args.n_boot,
+        level=args.level,
+    )
     names = list(m.models)
     result = {
-        "n": m.n, "k": m.k, "n_train": int(train.sum()), "n_test": ev["n_test"], "score": score_name,
+        "n": m.n,
+        "k": m.k,
+        "n_train": int(train.sum()),
+        "n_test": ev["n_test"],
+        "score": score_name,
         "cost_order": [names[j] for j in ev["order"]],
-        "single_best": {"model": names[ev["single_best"]["index"]],
-                        **{k: v for k, v in ev["single_best"].items() if k != "index"}},
-        "models": {names[j]: {"accuracy": ev["models"]["accuracy"][j], "mean_cost": ev["models"]["mean_cost"][j],
-                              "cost_per_correct": ev["models"]["cost_per_correct"][j]} for j in range(m.k)},
+        "single_best": {
+            "model": names[ev["single_best"]["index"]],
+            **{k: v for k, v in ev["single_best"].items() if k != "index"},
+        },
+        "models": {
+            names[j]: {
+                "accuracy": ev["models"]["accuracy"][j],
+                "mean_cost": ev["models"]["mean_cost"][j],
+                "cost_per_correct": ev["models"]["cost_per_correct"][j],
+            }
+            for j in range(m.k)
+        },
         "cascades": {},
-        "n_boot": args.n_boot, "level": args.level,
+        "n_boot": args.n_boot,
+        "level": args.level,
     }
     for rule, cv in ev["cascades"].items():
         d = {k: v for k, v in cv.items() if k not in ("order", "target")}
@@ -92,24 +139,47 @@ def run(args) -> int:
         if rule == "disagreement":
             d["target"] = [names[j] for j in cv["target"]]
         result["cascades"][rule] = d
-    prov = provenance(input_path=input_path(args), seed=args.seed, config=config(args),
-                      method="cost-ordered cascades; percentile query bootstrap",
-                      extra={"n_boot": args.n_boot, "level": args.level})
+    prov = provenance(
+        input_path=input_path(args),
+        seed=args.seed,
+        config=config(args),
+        method="cost-ordered cascades; percentile query bootstrap",
+        extra={"n_boot": args.n_boot, "level": args.level},
+    )
     if args.out:
-        tree: dict = {"single_best": result["single_best"],
-                      "models": {"accuracy": ev["models"]["accuracy"], "mean_cost": ev["models"]["mean_cost"],
-                                 "cost_per_correct": ev["models"]["cost_per_correct"]}}
+        tree: dict = {
+            "single_best": result["single_best"],
+            "models": {
+                "accuracy": ev["models"]["accuracy"],
+                "mean_cost": ev["models"]["mean_cost"],
+                "cost_per_correct": ev["models"]["cost_per_correct"],
+            },
+        }
         dims = {f"models/{v}": ("model",) for v in tree["models"]}
-        coords = {"model": np.asarray(names, object), "bound": np.asarray(["lower", "upper"], object)}
+        coords = {
+            "model": np.asarray(names, object),
+            "bound": np.asarray(["lower", "upper"], object),
+        }
         for rule, cv in ev["cascades"].items():
             g = {"label": cv["label"]}
             dim = f"{rule}_point"
-            for v in ("threshold", "accuracy", "mean_cost", "cost_per_correct", "escalation_rate",
-                      "accuracy_minus_single_best", "cost_per_correct_minus_single_best"):
+            for v in (
+                "threshold",
+                "accuracy",
+                "mean_cost",
+                "cost_per_correct",
+                "escalation_rate",
+                "accuracy_minus_single_best",
+                "cost_per_correct_minus_single_best",
+            ):
                 g[v] = np.asarray(cv[v], np.float64)
                 dims[f"{rule}/{v}"] = (dim,)
-            for v in ("accuracy_ci", "cost_per_correct_ci", "accuracy_minus_single_best_ci",
-                      "cost_per_correct_minus_single_best_ci"):
+            for v in (
+                "accuracy_ci",
+                "cost_per_correct_ci",
+                "accuracy_minus_single_best_ci",
+                "cost_per_correct_minus_single_best_ci",
+            ):
                 g[v] = np.asarray(cv[v])
                 dims[f"{rule}/{v}"] = (dim, "bound")
             if rule == "disagreement":
@@ -132,27 +202,55 @@ def _money(x):
 
 def render(r, m, args) -> str:
     sb = r["single_best"]
-    lines = [f"input: {m.source}",
-             f"queries: {r['n']} ({r['n_train']} train, {r['n_test']} test, seed {args.seed}); "
-             f"cost order: {' < '.join(r['cost_order'])}",
-             f"single best (chosen on train): {sb['model']}: accuracy {sb['accuracy']:.4f}, "
-             f"mean cost {sb['mean_cost']:.4g}, cost per correct {_money(sb['cost_per_correct'])}",
-             "", "each model on the test queries:",
-             fmt_table([(name, f"{v['accuracy']:.4f}", f"{v['mean_cost']:.4g}", _money(v["cost_per_correct"]))
-                        for name, v in r["models"].items()],
-                       header=("model", "accuracy", "mean cost", "cost per correct"))]
+    lines = [
+        f"input: {m.source}",
+        f"queries: {r['n']} ({r['n_train']} train, {r['n_test']} test, seed {args.seed}); "
+        f"cost order: {' < '.join(r['cost_order'])}",
+        f"single best (chosen on train): {sb['model']}: accuracy {sb['accuracy']:.4f}, "
+        f"mean cost {sb['mean_cost']:.4g}, cost per correct {_money(sb['cost_per_correct'])}",
+        "",
+        "each model on the test queries:",
+        fmt_table(
+            [
+                (
+                    name,
+                    f"{v['accuracy']:.4f}",
+                    f"{v['mean_cost']:.4g}",
+                    _money(v["cost_per_correct"]),
+                )
+                for name, v in r["models"].items()
+            ],
+            header=("model", "accuracy", "mean cost", "cost per correct"),
+        ),
+    ]
     lvl = int(args.level * 100)
     for rule, cv in r["cascades"].items():
         lines += ["", f"{rule} cascade ({cv['label']}); {lvl}% query-bootstrap intervals:"]
         rows = []
         for t in range(len(cv["accuracy"])):
-            point = (f"t = {cv['threshold'][t]:.3g}" if rule == "confidence"
-                     else f"-> {cv['target'][t]}")
-            rows.append((point, f"{cv['escalation_rate'][t]:.2f}",
-                         f"{cv['accuracy'][t]:.4f} {ci(*cv['accuracy_ci'][t])}",
-                         f"{cv['accuracy_minus_single_best'][t]:+.4f} {ci(*cv['accuracy_minus_single_best_ci'][t])}",
-                         f"{_money(cv['cost_per_correct'][t])} "
-                         f"[{_money(cv['cost_per_correct_ci'][t][0])}, {_money(cv['cost_per_correct_ci'][t][1])}]"))
-        lines.append(fmt_table(rows, header=("operating point", "escalated", "accuracy [CI]",
-                                             "vs single best [CI]", "cost per correct [CI]")))
+            point = (
+                f"t = {cv['threshold'][t]:.3g}" if rule == "confidence" else f"-> {cv['target'][t]}"
+            )
+            rows.append(
+                (
+                    point,
+                    f"{cv['escalation_rate'][t]:.2f}",
+                    f"{cv['accuracy'][t]:.4f} {ci(*cv['accuracy_ci'][t])}",
+                    f"{cv['accuracy_minus_single_best'][t]:+.4f} {ci(*cv['accuracy_minus_single_best_ci'][t])}",
+                    f"{_money(cv['cost_per_correct'][t])} "
+                    f"[{_money(cv['cost_per_correct_ci'][t][0])}, {_money(cv['cost_per_correct_ci'][t][1])}]",
+                )
+            )
+        lines.append(
+            fmt_table(
+                rows,
+                header=(
+                    "operating point",
+                    "escalated",
+                    "accuracy [CI]",
+                    "vs single best [CI]",
+                    "cost per correct [CI]",
+                ),
+            )
+        )
     return "\n".join(lines)

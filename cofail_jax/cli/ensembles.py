@@ -17,25 +17,33 @@ EXAMPLES = """\
 
 def add_parser(sub) -> None:
     p = add_command(
-        sub, "ensembles", help="same-model vs mixed-model ensembles at matched quality (repeated samples)",
+        sub,
+        "ensembles",
+        help="same-model vs mixed-model ensembles at matched quality (repeated samples)",
         description="With S repeated samples per model (a 'sample' column in long format), "
-                    "compares ensembles of m samples of one model (errors highly correlated) "
-                    "with ensembles of one sample each from m different models whose "
-                    "accuracies lie in a band (matched quality, errors less correlated): the "
-                    "same number of samples on both sides. Votes are majorities over "
-                    "correctness bits (the optimistic binary approximation). Repeated over "
-                    "random sample-to-ensemble partitions: mean difference (mixed - same), "
-                    "range, share of partitions where mixing wins and a query-bootstrap "
-                    "interval. Also shows the best model mixed with the weakest ones against "
-                    "the best model alone.",
-        examples=EXAMPLES)
+        "compares ensembles of m samples of one model (errors highly correlated) "
+        "with ensembles of one sample each from m different models whose "
+        "accuracies lie in a band (matched quality, errors less correlated): the "
+        "same number of samples on both sides. Votes are majorities over "
+        "correctness bits (the optimistic binary approximation). Repeated over "
+        "random sample-to-ensemble partitions: mean difference (mixed - same), "
+        "range, share of partitions where mixing wins and a query-bootstrap "
+        "interval. Also shows the best model mixed with the weakest ones against "
+        "the best model alone.",
+        examples=EXAMPLES,
+    )
     add_input_args(p)
     p.add_argument("--size", type=int, default=3, help="ensemble size m (odd)")
-    p.add_argument("--band", default=None,
-                   help="accuracy band lo,hi of the mixed pool (default: the --width window "
-                        "holding the most models)")
+    p.add_argument(
+        "--band",
+        default=None,
+        help="accuracy band lo,hi of the mixed pool (default: the --width window "
+        "holding the most models)",
+    )
     p.add_argument("--width", type=float, default=0.1, help="width of the default band")
-    p.add_argument("--partitions", type=int, default=60, help="random sample-to-ensemble partitions")
+    p.add_argument(
+        "--partitions", type=int, default=60, help="random sample-to-ensemble partitions"
+    )
     add_eval_args(p, split=False)
     p.set_defaults(func=run)
 
@@ -50,25 +58,42 @@ def run(args) -> int:
     check_eval_args(args)
     m = load_input(args)
     if m.samples is None:
-        raise InputError("has no repeated samples", source=m.source, where="column 'sample'",
-                         hint="use long format with a 'sample' column numbering each model's "
-                              "repeated answers 0, 1, 2, ...")
+        raise InputError(
+            "has no repeated samples",
+            source=m.source,
+            where="column 'sample'",
+            hint="use long format with a 'sample' column numbering each model's "
+            "repeated answers 0, 1, 2, ...",
+        )
     band = None
     if args.band:
         try:
             lo, hi = (float(x) for x in args.band.split(","))
         except ValueError:
-            raise InputError(f"{args.band!r} is not lo,hi", where="--band", hint="write --band 0.55,0.7") from None
+            raise InputError(
+                f"{args.band!r} is not lo,hi", where="--band", hint="write --band 0.55,0.7"
+            ) from None
         band = (lo, hi)
     if args.partitions < 2:
         raise InputError("must be at least 2", where="--partitions", hint="use 60")
     try:
-        r = ensemble_comparison(jax.random.key(args.seed), m.samples, size=args.size, band=band,
-                                width=args.width, n_partitions=args.partitions, n_boot=args.n_boot,
-                                level=args.level)
+        r = ensemble_comparison(
+            jax.random.key(args.seed),
+            m.samples,
+            size=args.size,
+            band=band,
+            width=args.width,
+            n_partitions=args.partitions,
+            n_boot=args.n_boot,
+            level=args.level,
+        )
     except ValueError as e:
-        raise InputError(str(e).replace("ensemble_comparison: ", ""), source=m.source,
-                         where="--size/--band", hint="change --size or --band") from None
+        raise InputError(
+            str(e).replace("ensemble_comparison: ", ""),
+            source=m.source,
+            where="--size/--band",
+            hint="change --size or --band",
+        ) from None
     names = np.asarray(m.models, object)
     result = {k: v for k, v in r.items() if k not in ("band_models", "unequal", "accuracy")}
     result["band_models"] = [m.models[j] for j in r["band_models"]]
@@ -76,20 +101,38 @@ def run(args) -> int:
     result["unequal"] = {k: v for k, v in r["unequal"].items() if k not in ("best", "weak_models")}
     result["unequal"]["best"] = m.models[r["unequal"]["best"]]
     result["unequal"]["weak_models"] = [m.models[j] for j in r["unequal"]["weak_models"]]
-    prov = provenance(input_path=input_path(args), seed=args.seed, config=config(args),
-                      method=r["method"], extra={"n_boot": args.n_boot, "level": args.level})
+    prov = provenance(
+        input_path=input_path(args),
+        seed=args.seed,
+        config=config(args),
+        method=r["method"],
+        extra={"n_boot": args.n_boot, "level": args.level},
+    )
     if args.out:
-        tree = {"summary": {k: v for k, v in result.items()
-                            if np.ndim(v) == 0 and not isinstance(v, dict)},
-                "partitions": {"same": r["same"], "mixed": r["mixed"], "diff": r["diff"],
-                               "unequal_diff": r["unequal"]["diff"]},
-                "models": {"accuracy": np.asarray(r["accuracy"]),
-                           "in_band": np.isin(np.arange(m.k), r["band_models"])}}
-        tree["summary"].update(diff_ci_lower=r["diff_ci"][0], diff_ci_upper=r["diff_ci"][1],
-                               band_lower=r["band"][0], band_upper=r["band"][1],
-                               unequal_mean_diff=r["unequal"]["mean_diff"],
-                               unequal_ci_lower=r["unequal"]["diff_ci"][0],
-                               unequal_ci_upper=r["unequal"]["diff_ci"][1])
+        tree = {
+            "summary": {
+                k: v for k, v in result.items() if np.ndim(v) == 0 and not isinstance(v, dict)
+            },
+            "partitions": {
+                "same": r["same"],
+                "mixed": r["mixed"],
+                "diff": r["diff"],
+                "unequal_diff": r["unequal"]["diff"],
+            },
+            "models": {
+                "accuracy": np.asarray(r["accuracy"]),
+                "in_band": np.isin(np.arange(m.k), r["band_models"]),
+            },
+        }
+        tree["summary"].update(
+            diff_ci_lower=r["diff_ci"][0],
+            diff_ci_upper=r["diff_ci"][1],
+            band_lower=r["band"][0],
+            band_upper=r["band"][1],
+            unequal_mean_diff=r["unequal"]["mean_diff"],
+            unequal_ci_lower=r["unequal"]["diff_ci"][0],
+            unequal_ci_upper=r["unequal"]["diff_ci"][1],
+        )
         dims = {f"partitions/{v}": ("partition",) for v in tree["partitions"]}
         dims.update({f"models/{v}": ("model",) for v in tree["models"]})
         write_results(args.out, tree, attrs=prov, dims=dims, coords={"model": names})
@@ -98,22 +141,33 @@ def run(args) -> int:
         return 0
     u = r["unequal"]
     lvl = int(args.level * 100)
-    lines = [f"input: {m.source}",
-             f"{m.n} queries ({r['n_dropped']} dropped for missing samples), {r['n_samples']} samples per model; "
-             f"ensembles of {r['size']} samples; {r['n_partitions']} random partitions",
-             f"band {r['band'][0]:.3f} .. {r['band'][1]:.3f}: " + ", ".join(
-                 f"{m.models[j]} ({r['accuracy'][j]:.3f})" for j in r["band_models"]),
-             f"votes: {r['label']}", "",
-             fmt_table([
-                 ("same-model ensemble (mean over band models)", f"{np.mean(r['same']):.4f}"),
-                 ("mixed-model ensemble", f"{np.mean(r['mixed']):.4f}"),
-                 ("mixed - same: mean", f"{r['mean_diff']:+.4f}  {ci(*r['diff_ci'])} ({lvl}% query bootstrap)"),
-                 ("  range over partitions", f"{r['min_diff']:+.4f} .. {r['max_diff']:+.4f}"),
-                 ("  share of partitions mixing wins", f"{r['share_positive']:.2f}"),
-                 ("best + weakest models vs best alone",
-                  f"{u['mean_diff']:+.4f}  {ci(*u['diff_ci'])}  ({m.models[u['best']]} with "
-                  + ", ".join(m.models[j] for j in u["weak_models"]) + ")"),
-             ])]
+    lines = [
+        f"input: {m.source}",
+        f"{m.n} queries ({r['n_dropped']} dropped for missing samples), {r['n_samples']} samples per model; "
+        f"ensembles of {r['size']} samples; {r['n_partitions']} random partitions",
+        f"band {r['band'][0]:.3f} .. {r['band'][1]:.3f}: "
+        + ", ".join(f"{m.models[j]} ({r['accuracy'][j]:.3f})" for j in r["band_models"]),
+        f"votes: {r['label']}",
+        "",
+        fmt_table(
+            [
+                ("same-model ensemble (mean over band models)", f"{np.mean(r['same']):.4f}"),
+                ("mixed-model ensemble", f"{np.mean(r['mixed']):.4f}"),
+                (
+                    "mixed - same: mean",
+                    f"{r['mean_diff']:+.4f}  {ci(*r['diff_ci'])} ({lvl}% query bootstrap)",
+                ),
+                ("  range over partitions", f"{r['min_diff']:+.4f} .. {r['max_diff']:+.4f}"),
+                ("  share of partitions mixing wins", f"{r['share_positive']:.2f}"),
+                (
+                    "best + weakest models vs best alone",
+                    f"{u['mean_diff']:+.4f}  {ci(*u['diff_ci'])}  ({m.models[u['best']]} with "
+                    + ", ".join(m.models[j] for j in u["weak_models"])
+                    + ")",
+                ),
+            ]
+        ),
+    ]
     print("\n".join(lines))
     if args.out:
         print(f"wrote {args.out}")

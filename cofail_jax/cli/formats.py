@@ -14,24 +14,37 @@ EXAMPLES = """\
 
 def add_parser(sub) -> None:
     p = add_command(
-        sub, "formats", help="beta under two answer formats: common and full sets, exact tests",
+        sub,
+        "formats",
+        help="beta under two answer formats: common and full sets, exact tests",
         description="Two outcome matrices of the same questions under different answer formats "
-                    "(for example multiple choice vs free response), matched by query id. "
-                    "Reports beta (all models wrong) in each with Clopper-Pearson intervals, on "
-                    "the questions common to both and on each full set. The difference on the "
-                    "common questions is tested with McNemar's exact test on the paired "
-                    "all-wrong indicators (with a conditional exact interval); the full sets "
-                    "with Fisher's exact test (or Boschloo's), which treats them as independent "
-                    "samples although they share questions.",
-        examples=EXAMPLES)
+        "(for example multiple choice vs free response), matched by query id. "
+        "Reports beta (all models wrong) in each with Clopper-Pearson intervals, on "
+        "the questions common to both and on each full set. The difference on the "
+        "common questions is tested with McNemar's exact test on the paired "
+        "all-wrong indicators (with a conditional exact interval); the full sets "
+        "with Fisher's exact test (or Boschloo's), which treats them as independent "
+        "samples although they share questions.",
+        examples=EXAMPLES,
+    )
     p.add_argument("file_a", metavar="FILE_A", help="outcome matrix under the first format")
     p.add_argument("file_b", metavar="FILE_B", help="outcome matrix under the second format")
     p.add_argument("--names", default="A,B", help="labels of the two formats")
-    p.add_argument("--format", default=None, help="input format of both files (detected when omitted)")
-    p.add_argument("--missing", default="error", choices=("error", "drop-queries", "drop-models"),
-                   help="what to do with missing cells")
-    p.add_argument("--unpaired", default="fisher", choices=("fisher", "boschloo"),
-                   help="exact test for the full sets")
+    p.add_argument(
+        "--format", default=None, help="input format of both files (detected when omitted)"
+    )
+    p.add_argument(
+        "--missing",
+        default="error",
+        choices=("error", "drop-queries", "drop-models"),
+        help="what to do with missing cells",
+    )
+    p.add_argument(
+        "--unpaired",
+        default="fisher",
+        choices=("fisher", "boschloo"),
+        help="exact test for the full sets",
+    )
     p.add_argument("--alpha", type=float, default=0.05, help="intervals at level 1 - alpha")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--out", default=None, help="also write an HDF5 results file")
@@ -46,38 +59,73 @@ def run(args) -> int:
 
     names = [s.strip() for s in args.names.split(",")]
     if len(names) != 2 or not all(names) or names[0] == names[1]:
-        raise InputError(f"{args.names!r} is not two distinct labels", where="--names",
-                         hint="write --names mc,free")
+        raise InputError(
+            f"{args.names!r} is not two distinct labels",
+            where="--names",
+            hint="write --names mc,free",
+        )
     if not 0 < args.alpha < 1:
-        raise InputError(f"must lie strictly between 0 and 1, got {args.alpha}", where="--alpha",
-                         hint="use 0.05")
+        raise InputError(
+            f"must lie strictly between 0 and 1, got {args.alpha}", where="--alpha", hint="use 0.05"
+        )
     ma = load_matrix(args.file_a, args.format, missing=args.missing)
     mb = load_matrix(args.file_b, args.format, missing=args.missing)
-    r = compare_formats(ma.correct, ma.query_ids, mb.correct, mb.query_ids, alpha=args.alpha,
-                        unpaired=args.unpaired)
+    r = compare_formats(
+        ma.correct, ma.query_ids, mb.correct, mb.query_ids, alpha=args.alpha, unpaired=args.unpaired
+    )
     if r["common"]["n"] == 0:
-        raise InputError("the two files share no query id", source=f"{args.file_a}, {args.file_b}",
-                         where="query_id", hint="the formats must be of the same questions, with the same ids")
+        raise InputError(
+            "the two files share no query id",
+            source=f"{args.file_a}, {args.file_b}",
+            where="query_id",
+            hint="the formats must be of the same questions, with the same ids",
+        )
     result = {"names": names, "models_a": list(ma.models), "models_b": list(mb.models), **r}
-    prov = provenance(input_path=args.file_a, config=config(args),
-                      method="Clopper-Pearson; McNemar exact (paired); "
-                             f"{'Fisher' if args.unpaired == 'fisher' else 'Boschloo'} exact (full sets)",
-                      extra={"input_path_b": args.file_b,
-                             "input_sha256_b": provenance(input_path=args.file_b)["input_sha256"]})
+    prov = provenance(
+        input_path=args.file_a,
+        config=config(args),
+        method="Clopper-Pearson; McNemar exact (paired); "
+        f"{'Fisher' if args.unpaired == 'fisher' else 'Boschloo'} exact (full sets)",
+        extra={
+            "input_path_b": args.file_b,
+            "input_sha256_b": provenance(input_path=args.file_b)["input_sha256"],
+        },
+    )
     if args.out:
         c, f = r["common"], r["full"]
 
         def blk(b):
-            return {"n": b["n"], "K": b["K"], "beta": b["beta"], "ci_lower": b["ci"][0], "ci_upper": b["ci"][1]}
+            return {
+                "n": b["n"],
+                "K": b["K"],
+                "beta": b["beta"],
+                "ci_lower": b["ci"][0],
+                "ci_upper": b["ci"][1],
+            }
 
-        tree = {"common": {"a": blk(c["a"]), "b": blk(c["b"]), "n": c["n"], "both": c["both"],
-                           "only_a": c["only_a"], "only_b": c["only_b"], "difference": c["difference"],
-                           "difference_ci_lower": c["difference_ci"][0],
-                           "difference_ci_upper": c["difference_ci"][1], "p_value": c["p_value"],
-                           "test": c["test"]},
-                "full": {"a": blk(f["a"]), "b": blk(f["b"]), "difference": f["difference"],
-                         "p_value": f["p_value"], "test": f["test"]},
-                "names": {"a": names[0], "b": names[1]}}
+        tree = {
+            "common": {
+                "a": blk(c["a"]),
+                "b": blk(c["b"]),
+                "n": c["n"],
+                "both": c["both"],
+                "only_a": c["only_a"],
+                "only_b": c["only_b"],
+                "difference": c["difference"],
+                "difference_ci_lower": c["difference_ci"][0],
+                "difference_ci_upper": c["difference_ci"][1],
+                "p_value": c["p_value"],
+                "test": c["test"],
+            },
+            "full": {
+                "a": blk(f["a"]),
+                "b": blk(f["b"]),
+                "difference": f["difference"],
+                "p_value": f["p_value"],
+                "test": f["test"],
+            },
+            "names": {"a": names[0], "b": names[1]},
+        }
         write_results(args.out, tree, attrs=prov)
     if args.json:
         emit_json("formats", result, prov)
@@ -88,21 +136,32 @@ def run(args) -> int:
     def b(x):
         return f"{x['beta']:.4f} {ci(*x['ci'])} ({x['K']}/{x['n']})"
 
-    lines = [f"{names[0]}: {args.file_a} ({ma.n} queries, {ma.k} models)",
-             f"{names[1]}: {args.file_b} ({mb.n} queries, {mb.k} models)", "",
-             f"beta (all models wrong), {conf} Clopper-Pearson intervals:",
-             fmt_table([("common questions", b(c["a"]), b(c["b"])),
-                        ("full sets", b(f["a"]), b(f["b"]))],
-                       header=("", names[0], names[1])), "",
-             fmt_table([
-                 (f"common: all wrong only in {names[0]} / only in {names[1]} / both",
-                  f"{c['only_a']} / {c['only_b']} / {c['both']}"),
-                 (f"common: beta {names[0]} - beta {names[1]}",
-                  f"{c['difference']:+.4f} {ci(*c['difference_ci'])} (conditional exact)"),
-                 ("common: p-value", f"{c['p_value']:.4g}  {c['test']}"),
-                 (f"full sets: beta {names[0]} - beta {names[1]}", f"{f['difference']:+.4f}"),
-                 ("full sets: p-value", f"{f['p_value']:.4g}  {f['test']}"),
-             ])]
+    lines = [
+        f"{names[0]}: {args.file_a} ({ma.n} queries, {ma.k} models)",
+        f"{names[1]}: {args.file_b} ({mb.n} queries, {mb.k} models)",
+        "",
+        f"beta (all models wrong), {conf} Clopper-Pearson intervals:",
+        fmt_table(
+            [("common questions", b(c["a"]), b(c["b"])), ("full sets", b(f["a"]), b(f["b"]))],
+            header=("", names[0], names[1]),
+        ),
+        "",
+        fmt_table(
+            [
+                (
+                    f"common: all wrong only in {names[0]} / only in {names[1]} / both",
+                    f"{c['only_a']} / {c['only_b']} / {c['both']}",
+                ),
+                (
+                    f"common: beta {names[0]} - beta {names[1]}",
+                    f"{c['difference']:+.4f} {ci(*c['difference_ci'])} (conditional exact)",
+                ),
+                ("common: p-value", f"{c['p_value']:.4g}  {c['test']}"),
+                (f"full sets: beta {names[0]} - beta {names[1]}", f"{f['difference']:+.4f}"),
+                ("full sets: p-value", f"{f['p_value']:.4g}  {f['test']}"),
+            ]
+        ),
+    ]
     print("\n".join(lines))
     if args.out:
         print(f"wrote {args.out}")

@@ -16,21 +16,28 @@ EXAMPLES = """\
 
 def add_parser(sub) -> None:
     p = add_command(
-        sub, "judges", help="judge panel: Fleiss' and Cohen's kappa, beta under each grading rule",
+        sub,
+        "judges",
+        help="judge panel: Fleiss' and Cohen's kappa, beta under each grading rule",
         description="Reads one label per (query, model, judge) from a long CSV or JSONL "
-                    "(columns query_id, model, judge, correct). Reports Fleiss' kappa over the "
-                    "cells every judge graded, Cohen's kappa for every pair of judges, each "
-                    "judge's acceptance rate, the majority label with a stated tie rule, and "
-                    "beta (all models wrong) with Clopper-Pearson intervals under the "
-                    "unanimous rule (correct only if every judge accepts), the majority rule "
-                    "and the lenient rule (correct if any judge accepts), with McNemar's exact "
-                    "test of unanimous vs lenient beta.",
-        examples=EXAMPLES)
+        "(columns query_id, model, judge, correct). Reports Fleiss' kappa over the "
+        "cells every judge graded, Cohen's kappa for every pair of judges, each "
+        "judge's acceptance rate, the majority label with a stated tie rule, and "
+        "beta (all models wrong) with Clopper-Pearson intervals under the "
+        "unanimous rule (correct only if every judge accepts), the majority rule "
+        "and the lenient rule (correct if any judge accepts), with McNemar's exact "
+        "test of unanimous vs lenient beta.",
+        examples=EXAMPLES,
+    )
     p.add_argument("file", metavar="FILE", help="judge labels: long CSV or JSONL")
     p.add_argument("--judge-column", default="judge", help="column naming the judge")
     p.add_argument("--label-column", default="correct", help="column with the judge's 0/1 verdict")
-    p.add_argument("--tie", default="wrong", choices=("wrong", "correct"),
-                   help="majority rule: what a tie between judges counts as")
+    p.add_argument(
+        "--tie",
+        default="wrong",
+        choices=("wrong", "correct"),
+        help="majority rule: what a tie between judges counts as",
+    )
     p.add_argument("--alpha", type=float, default=0.05, help="intervals at level 1 - alpha")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--out", default=None, help="also write an HDF5 results file")
@@ -43,52 +50,101 @@ def run(args) -> int:
     from .._src.policies.judges import judge_panel, read_judge_labels
 
     if not 0 < args.alpha < 1:
-        raise InputError(f"must lie strictly between 0 and 1, got {args.alpha}", where="--alpha",
-                         hint="use 0.05")
-    lab, qids, models, judges = read_judge_labels(args.file, judge_key=args.judge_column,
-                                                  label_key=args.label_column)
+        raise InputError(
+            f"must lie strictly between 0 and 1, got {args.alpha}", where="--alpha", hint="use 0.05"
+        )
+    lab, qids, models, judges = read_judge_labels(
+        args.file, judge_key=args.judge_column, label_key=args.label_column
+    )
     r = judge_panel(lab, judges, tie=args.tie, alpha=args.alpha)
     result = dict(r)
     result["models"] = list(models)
-    result["rules"] = {k: {kk: (dict(zip(models, np.asarray(vv).tolist())) if kk == "accuracy" else vv)
-                           for kk, vv in v.items()} for k, v in r["rules"].items()}
+    result["rules"] = {
+        k: {
+            kk: (dict(zip(models, np.asarray(vv).tolist())) if kk == "accuracy" else vv)
+            for kk, vv in v.items()
+        }
+        for k, v in r["rules"].items()
+    }
     result["judge_accept_rate"] = dict(zip(judges, np.asarray(r["judge_accept_rate"]).tolist()))
-    prov = provenance(input_path=args.file, config=config(args),
-                      method="Fleiss kappa; Cohen kappa; Clopper-Pearson; McNemar exact")
+    prov = provenance(
+        input_path=args.file,
+        config=config(args),
+        method="Fleiss kappa; Cohen kappa; Clopper-Pearson; McNemar exact",
+    )
     if args.out:
-        tree = {"agreement": {"fleiss_kappa": r["fleiss_kappa"], "n_cells_all_judges": r["n_cells_all_judges"],
-                              "cohen_kappa": r["cohen_kappa"], "pair_cells": r["pair_cells"],
-                              "judge_accept_rate": np.asarray(r["judge_accept_rate"]),
-                              "majority_ties": r["majority_ties"], "tie_rule": args.tie},
-                "rules": {k: {"beta": v["beta"], "K": v["K"], "n": v["n"], "ci_lower": v["ci"][0],
-                              "ci_upper": v["ci"][1], "accuracy": np.asarray(v["accuracy"])}
-                          for k, v in r["rules"].items()},
-                "unanimous_vs_lenient": r["unanimous_vs_lenient"]}
-        dims = {"agreement/cohen_kappa": ("judge", "judge_b"), "agreement/pair_cells": ("judge", "judge_b"),
-                "agreement/judge_accept_rate": ("judge",)}
+        tree = {
+            "agreement": {
+                "fleiss_kappa": r["fleiss_kappa"],
+                "n_cells_all_judges": r["n_cells_all_judges"],
+                "cohen_kappa": r["cohen_kappa"],
+                "pair_cells": r["pair_cells"],
+                "judge_accept_rate": np.asarray(r["judge_accept_rate"]),
+                "majority_ties": r["majority_ties"],
+                "tie_rule": args.tie,
+            },
+            "rules": {
+                k: {
+                    "beta": v["beta"],
+                    "K": v["K"],
+                    "n": v["n"],
+                    "ci_lower": v["ci"][0],
+                    "ci_upper": v["ci"][1],
+                    "accuracy": np.asarray(v["accuracy"]),
+                }
+                for k, v in r["rules"].items()
+            },
+            "unanimous_vs_lenient": r["unanimous_vs_lenient"],
+        }
+        dims = {
+            "agreement/cohen_kappa": ("judge", "judge_b"),
+            "agreement/pair_cells": ("judge", "judge_b"),
+            "agreement/judge_accept_rate": ("judge",),
+        }
         dims.update({f"rules/{k}/accuracy": ("model",) for k in r["rules"]})
-        coords = {"judge": np.asarray(judges, object), "judge_b": np.asarray(judges, object),
-                  "model": np.asarray(models, object)}
+        coords = {
+            "judge": np.asarray(judges, object),
+            "judge_b": np.asarray(judges, object),
+            "model": np.asarray(models, object),
+        }
         write_results(args.out, tree, attrs=prov, dims=dims, coords=coords)
     if args.json:
         emit_json("judges", result, prov)
         return 0
     J = len(judges)
     conf = f"{1 - args.alpha:.0%}"
-    lines = [f"input: {args.file}: {len(qids)} queries, {len(models)} models, {J} judges",
-             f"Fleiss' kappa: {r['fleiss_kappa']:.4f} (over {r['n_cells_all_judges']} cells every judge graded)",
-             "", "Cohen's kappa for each pair, and each judge's acceptance rate:",
-             fmt_table([(judges[a], *[f"{r['cohen_kappa'][a, b]:.3f}" for b in range(J)],
-                         f"{r['judge_accept_rate'][a]:.3f}") for a in range(J)],
-                       header=("judge", *judges, "accepts")),
-             "", f"beta under each grading rule ({conf} Clopper-Pearson); majority ties count as "
-                 f"{args.tie} ({r['majority_ties']} tied cells):",
-             fmt_table([(rule, f"{v['beta']:.4f} {ci(*v['ci'])}", f"{v['K']}/{v['n']}")
-                        for rule, v in r["rules"].items()], header=("rule", "beta [CI]", "all wrong")),
-             ]
+    lines = [
+        f"input: {args.file}: {len(qids)} queries, {len(models)} models, {J} judges",
+        f"Fleiss' kappa: {r['fleiss_kappa']:.4f} (over {r['n_cells_all_judges']} cells every judge graded)",
+        "",
+        "Cohen's kappa for each pair, and each judge's acceptance rate:",
+        fmt_table(
+            [
+                (
+                    judges[a],
+                    *[f"{r['cohen_kappa'][a, b]:.3f}" for b in range(J)],
+                    f"{r['judge_accept_rate'][a]:.3f}",
+                )
+                for a in range(J)
+            ],
+            header=("judge", *judges, "accepts"),
+        ),
+        "",
+        f"beta under each grading rule ({conf} Clopper-Pearson); majority ties count as "
+        f"{args.tie} ({r['majority_ties']} tied cells):",
+        fmt_table(
+            [
+                (rule, f"{v['beta']:.4f} {ci(*v['ci'])}", f"{v['K']}/{v['n']}")
+                for rule, v in r["rules"].items()
+            ],
+            header=("rule", "beta [CI]", "all wrong"),
+        ),
+    ]
     u = r["unanimous_vs_lenient"]
-    lines.append(f"unanimous - lenient beta: {u['difference']:+.4f} ({u['only_unanimous']} queries all wrong "
-                 f"only under the unanimous rule); p = {u['p_value']:.4g}, {u['test']}")
+    lines.append(
+        f"unanimous - lenient beta: {u['difference']:+.4f} ({u['only_unanimous']} queries all wrong "
+        f"only under the unanimous rule); p = {u['p_value']:.4g}, {u['test']}"
+    )
     print("\n".join(lines))
     if args.out:
         print(f"wrote {args.out}")

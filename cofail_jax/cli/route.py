@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._policy_common import GAIN_HEADER, add_eval_args, check_eval_args, ci, config, gain_row, parse_costs
+from ._policy_common import (
+    GAIN_HEADER,
+    add_eval_args,
+    check_eval_args,
+    config,
+    gain_row,
+    parse_costs,
+)
 from .common import add_command, add_input_args, emit_json, fmt_table, input_path, load_input
 
 EXAMPLES = """\
@@ -19,32 +26,51 @@ EXAMPLES = """\
 
 def add_parser(sub) -> None:
     p = add_command(
-        sub, "route", help="learned or external router: realized fraction of G on held-out queries",
+        sub,
+        "route",
+        help="learned or external router: realized fraction of G on held-out queries",
         description="The baseline learned router: one logistic regression per model predicting "
-                    "'this model is right' from TF-IDF word 1-2-grams of the prompt, a one-hot "
-                    "domain and log prompt length; each query goes to the model with the highest "
-                    "predicted probability (or argmax p - lambda * cost along the cost frontier). "
-                    "Fitted on a training split (or K-fold cross-fitted) and scored on held-out "
-                    "queries against the single best (chosen on the training part) and the "
-                    "oracle. Reports the realized fraction of G = (router - single best) / "
-                    "(oracle - single best) with a query-bootstrap interval; it can be negative. "
-                    "With --choices, scores an external router's choices instead (a CSV with "
-                    "query_id,model or JSONL; the single best is then chosen in-sample on the "
-                    "scored queries, which flatters it). Needs scikit-learn for the learned "
-                    "router (pip install 'cofail_jax[router]').",
-        examples=EXAMPLES)
+        "'this model is right' from TF-IDF word 1-2-grams of the prompt, a one-hot "
+        "domain and log prompt length; each query goes to the model with the highest "
+        "predicted probability (or argmax p - lambda * cost along the cost frontier). "
+        "Fitted on a training split (or K-fold cross-fitted) and scored on held-out "
+        "queries against the single best (chosen on the training part) and the "
+        "oracle. Reports the realized fraction of G = (router - single best) / "
+        "(oracle - single best) with a query-bootstrap interval; it can be negative. "
+        "With --choices, scores an external router's choices instead (a CSV with "
+        "query_id,model or JSONL; the single best is then chosen in-sample on the "
+        "scored queries, which flatters it). Needs scikit-learn for the learned "
+        "router (pip install 'cofail_jax[router]').",
+        examples=EXAMPLES,
+    )
     add_input_args(p)
-    p.add_argument("--choices", default=None, metavar="FILE",
-                   help="score an external router's choices (query_id,model) instead of learning one")
-    p.add_argument("--folds", type=int, default=0,
-                   help="K-fold cross-fitting (K >= 2); 0 = one train/test split")
-    p.add_argument("--C", type=float, default=1.0, help="inverse L2 penalty of each logistic regression")
+    p.add_argument(
+        "--choices",
+        default=None,
+        metavar="FILE",
+        help="score an external router's choices (query_id,model) instead of learning one",
+    )
+    p.add_argument(
+        "--folds",
+        type=int,
+        default=0,
+        help="K-fold cross-fitting (K >= 2); 0 = one train/test split",
+    )
+    p.add_argument(
+        "--C", type=float, default=1.0, help="inverse L2 penalty of each logistic regression"
+    )
     p.add_argument("--min-df", type=int, default=1, help="drop n-grams in fewer training prompts")
-    p.add_argument("--costs", default=None,
-                   help="per-model costs model=value,... (default: the file's 'cost' column, if any)")
-    p.add_argument("--lambdas", default=None,
-                   help="comma-separated lambda values of the cost frontier (default: 0 and 12 values "
-                        "spread geometrically up to where the cheapest model always wins)")
+    p.add_argument(
+        "--costs",
+        default=None,
+        help="per-model costs model=value,... (default: the file's 'cost' column, if any)",
+    )
+    p.add_argument(
+        "--lambdas",
+        default=None,
+        help="comma-separated lambda values of the cost frontier (default: 0 and 12 values "
+        "spread geometrically up to where the cheapest model always wins)",
+    )
     add_eval_args(p)
     p.set_defaults(func=run)
 
@@ -56,10 +82,15 @@ def _lambda_grid(spec, proba, mean_cost):
         try:
             lam = np.asarray([float(x) for x in spec.split(",") if x.strip()])
         except ValueError:
-            raise InputError(f"{spec!r} is not a list of numbers", where="--lambdas",
-                             hint="write --lambdas 0,0.1,0.5") from None
+            raise InputError(
+                f"{spec!r} is not a list of numbers",
+                where="--lambdas",
+                hint="write --lambdas 0,0.1,0.5",
+            ) from None
         if lam.size == 0 or (lam < 0).any():
-            raise InputError("lambdas must be non-negative", where="--lambdas", hint="write --lambdas 0,0.1,0.5")
+            raise InputError(
+                "lambdas must be non-negative", where="--lambdas", hint="write --lambdas 0,0.1,0.5"
+            )
         return lam
     gaps = np.diff(np.unique(np.asarray(mean_cost, np.float64)))
     gaps = gaps[gaps > 0]
@@ -75,8 +106,14 @@ def run(args) -> int:
     from .._src.errors import InputError
     from .._src.h5 import provenance, write_results
     from .._src.policies.reference import single_best_index
-    from .._src.policies.router import (cost_frontier, cross_fit_router, evaluate_choices, oracle_choices,
-                                        read_choices, route_argmax)
+    from .._src.policies.router import (
+        cost_frontier,
+        cross_fit_router,
+        evaluate_choices,
+        oracle_choices,
+        read_choices,
+        route_argmax,
+    )
 
     check_eval_args(args)
     m = load_input(args)
@@ -89,28 +126,52 @@ def run(args) -> int:
         rows, ch = read_choices(args.choices, m.query_ids, m.models)
         c = m.correct[rows]
         best = single_best_index(c)
-        scheme = f"external router {args.choices}: {rows.size} of {m.n} queries; single best in-sample"
+        scheme = (
+            f"external router {args.choices}: {rows.size} of {m.n} queries; single best in-sample"
+        )
         scored_ids = [m.query_ids[i] for i in rows]
         cost_s = None if costs is None else (costs[rows] if costs.ndim == 2 else costs)
-        policies = {"external_router": evaluate_choices(jax.random.fold_in(k_boot, 0), c, ch, best=best,
-                                                        cost=cost_s, n_boot=args.n_boot, level=args.level)}
+        policies = {
+            "external_router": evaluate_choices(
+                jax.random.fold_in(k_boot, 0),
+                c,
+                ch,
+                best=best,
+                cost=cost_s,
+                n_boot=args.n_boot,
+                level=args.level,
+            )
+        }
     else:
         prompts = m.query_meta.get("prompt")
         domains = m.query_meta.get("domain")
         if prompts is None and domains is None:
-            raise InputError("has no 'prompt' or 'domain' column for the router's features",
-                             source=m.source, where="columns",
-                             hint="use a long CSV/JSONL with prompt and domain columns, or score "
-                                  "an external router with --choices")
+            raise InputError(
+                "has no 'prompt' or 'domain' column for the router's features",
+                source=m.source,
+                where="columns",
+                hint="use a long CSV/JSONL with prompt and domain columns, or score "
+                "an external router with --choices",
+            )
         if args.folds == 1 or args.folds < 0 or args.folds > m.n:
-            raise InputError(f"must be 0 (one split) or between 2 and {m.n}, got {args.folds}",
-                             where="--folds", hint="use 5 for 5-fold cross-fitting")
+            raise InputError(
+                f"must be 0 (one split) or between 2 and {m.n}, got {args.folds}",
+                where="--folds",
+                hint="use 5 for 5-fold cross-fitting",
+            )
         if args.C <= 0:
             raise InputError(f"must be positive, got {args.C}", where="--C", hint="use 1.0")
         try:
-            cf = cross_fit_router(k_fit, m.correct, prompts if prompts is not None else [""] * m.n, domains,
-                                  n_folds=args.folds, test_fraction=args.test_fraction,
-                                  C=args.C, min_df=args.min_df)
+            cf = cross_fit_router(
+                k_fit,
+                m.correct,
+                prompts if prompts is not None else [""] * m.n,
+                domains,
+                n_folds=args.folds,
+                test_fraction=args.test_fraction,
+                C=args.C,
+                min_df=args.min_df,
+            )
         except ImportError as e:
             raise InputError(str(e), where="route", hint="install the 'router' extra") from None
         rows = np.flatnonzero(cf["test"])
@@ -121,46 +182,87 @@ def run(args) -> int:
         cost_s = None if costs is None else (costs[rows] if costs.ndim == 2 else costs)
         ch = route_argmax(cf["proba"])
         policies = {
-            "learned_router": evaluate_choices(jax.random.fold_in(k_boot, 0), c, ch, best=best, cost=cost_s,
-                                               n_boot=args.n_boot, level=args.level),
+            "learned_router": evaluate_choices(
+                jax.random.fold_in(k_boot, 0),
+                c,
+                ch,
+                best=best,
+                cost=cost_s,
+                n_boot=args.n_boot,
+                level=args.level,
+            ),
         }
         result["constant_models"] = [m.models[j] for j in cf["constant_models"]]
         result["n_features"] = cf["n_features"]
         if cost_s is not None:
-            mean_c = (cost_s if cost_s.ndim == 1 else cost_s.mean(axis=0))
+            mean_c = cost_s if cost_s.ndim == 1 else cost_s.mean(axis=0)
             lam = _lambda_grid(args.lambdas, cf["proba"], mean_c)
             frontier = cost_frontier(c, cf["proba"], cost_s, lam)
     # sanity rows: the oracle router and always-the-single-best
     best_arr = np.broadcast_to(np.asarray(best), (c.shape[0],))
-    policies["oracle_router"] = evaluate_choices(jax.random.fold_in(k_boot, 1), c,
-                                                 oracle_choices(c), best=best, cost=cost_s,
-                                                 n_boot=args.n_boot, level=args.level)
-    policies["always_single_best"] = evaluate_choices(jax.random.fold_in(k_boot, 2), c, best_arr.copy(),
-                                                      best=best, cost=cost_s, n_boot=args.n_boot,
-                                                      level=args.level)
+    policies["oracle_router"] = evaluate_choices(
+        jax.random.fold_in(k_boot, 1),
+        c,
+        oracle_choices(c),
+        best=best,
+        cost=cost_s,
+        n_boot=args.n_boot,
+        level=args.level,
+    )
+    policies["always_single_best"] = evaluate_choices(
+        jax.random.fold_in(k_boot, 2),
+        c,
+        best_arr.copy(),
+        best=best,
+        cost=cost_s,
+        n_boot=args.n_boot,
+        level=args.level,
+    )
     ref = policies["oracle_router"]["bootstrap"]
     names = np.asarray(m.models, object)
-    result.update({
-        "scheme": scheme, "n_scored": int(c.shape[0]),
-        "single_best": (m.models[int(best_arr[0])] if np.all(best_arr == best_arr[0])
-                        else {mm: int((best_arr == j).sum()) for j, mm in enumerate(m.models) if (best_arr == j).any()}),
-        "single_best_accuracy": ref["single_best_accuracy"]["estimate"],
-        "oracle_accuracy": ref["oracle_accuracy"]["estimate"], "G": ref["G"]["estimate"],
-        "policies": {k: {kk: vv for kk, vv in v.items() if kk not in ("best",)}
-                     | {"route_share": dict(zip(m.models, np.asarray(v["route_share"]).tolist()))}
-                     for k, v in policies.items()},
-    })
+    result.update(
+        {
+            "scheme": scheme,
+            "n_scored": int(c.shape[0]),
+            "single_best": (
+                m.models[int(best_arr[0])]
+                if np.all(best_arr == best_arr[0])
+                else {
+                    mm: int((best_arr == j).sum())
+                    for j, mm in enumerate(m.models)
+                    if (best_arr == j).any()
+                }
+            ),
+            "single_best_accuracy": ref["single_best_accuracy"]["estimate"],
+            "oracle_accuracy": ref["oracle_accuracy"]["estimate"],
+            "G": ref["G"]["estimate"],
+            "policies": {
+                k: {kk: vv for kk, vv in v.items() if kk not in ("best",)}
+                | {"route_share": dict(zip(m.models, np.asarray(v["route_share"]).tolist()))}
+                for k, v in policies.items()
+            },
+        }
+    )
     if frontier is not None:
         result["cost_frontier"] = frontier
-    prov = provenance(input_path=input_path(args), seed=args.seed, config=config(args),
-                      method="per-model logistic regression on TF-IDF(1-2-gram)+domain+length; "
-                             "argmax; percentile query bootstrap" if not args.choices else
-                             "external choices; percentile query bootstrap",
-                      extra={"n_boot": args.n_boot, "level": args.level})
+    prov = provenance(
+        input_path=input_path(args),
+        seed=args.seed,
+        config=config(args),
+        method="per-model logistic regression on TF-IDF(1-2-gram)+domain+length; "
+        "argmax; percentile query bootstrap"
+        if not args.choices
+        else "external choices; percentile query bootstrap",
+        extra={"n_boot": args.n_boot, "level": args.level},
+    )
     if args.out:
-        tree: dict = {"summary": {k: result[k] for k in ("scheme", "n_scored", "single_best_accuracy",
-                                                         "oracle_accuracy", "G") },
-                      "policies": {}}
+        tree: dict = {
+            "summary": {
+                k: result[k]
+                for k in ("scheme", "n_scored", "single_best_accuracy", "oracle_accuracy", "G")
+            },
+            "policies": {},
+        }
         dims: dict = {}
         for name, p in policies.items():
             g = {"accuracy": p["accuracy"], "route_share": np.asarray(p["route_share"])}
@@ -172,7 +274,10 @@ def run(args) -> int:
                 if extra in p:
                     g[extra] = p[extra]
             tree["policies"][name] = g
-        tree["choices"] = {"query_id": np.asarray(scored_ids, object), "model": names[np.asarray(ch)]}
+        tree["choices"] = {
+            "query_id": np.asarray(scored_ids, object),
+            "model": names[np.asarray(ch)],
+        }
         dims["choices/query_id"] = ("query",)
         dims["choices/model"] = ("query",)
         if frontier is not None:
@@ -192,12 +297,20 @@ def run(args) -> int:
 def render(r, m, args) -> str:
     sb = r["single_best"]
     sb_txt = sb if isinstance(sb, str) else ", ".join(f"{k} ({v} queries)" for k, v in sb.items())
-    lines = [f"input: {m.source}", f"scheme: {r['scheme']}; scored queries: {r['n_scored']}",
-             fmt_table([("single best (from training part)", f"{sb_txt}: {r['single_best_accuracy']:.4f}"),
-                        ("oracle 1 - beta", f"{r['oracle_accuracy']:.4f}"),
-                        ("oracle gain G", f"{r['G']:.4f}")]), "",
-             f"routers on held-out queries ({int(args.level * 100)}% query-bootstrap intervals, "
-             f"{args.n_boot} replicates):"]
+    lines = [
+        f"input: {m.source}",
+        f"scheme: {r['scheme']}; scored queries: {r['n_scored']}",
+        fmt_table(
+            [
+                ("single best (from training part)", f"{sb_txt}: {r['single_best_accuracy']:.4f}"),
+                ("oracle 1 - beta", f"{r['oracle_accuracy']:.4f}"),
+                ("oracle gain G", f"{r['G']:.4f}"),
+            ]
+        ),
+        "",
+        f"routers on held-out queries ({int(args.level * 100)}% query-bootstrap intervals, "
+        f"{args.n_boot} replicates):",
+    ]
     rows = []
     for name, p in r["policies"].items():
         note = ""
@@ -206,13 +319,25 @@ def render(r, m, args) -> str:
         rows.append(gain_row(name, p["bootstrap"], note))
     lines.append(fmt_table(rows, header=GAIN_HEADER))
     main = r["policies"].get("learned_router") or r["policies"].get("external_router")
-    lines.append("routed to: " + ", ".join(f"{k} {v:.0%}" for k, v in main["route_share"].items() if v > 0))
+    lines.append(
+        "routed to: " + ", ".join(f"{k} {v:.0%}" for k, v in main["route_share"].items() if v > 0)
+    )
     if r.get("constant_models"):
-        lines.append("models with constant training labels (no regression): " + ", ".join(r["constant_models"]))
+        lines.append(
+            "models with constant training labels (no regression): "
+            + ", ".join(r["constant_models"])
+        )
     f = r.get("cost_frontier")
     if f is not None:
-        lines += ["", "cost frontier: route to argmax_i (p_i - lambda * cost_i):",
-                  fmt_table([(f"{l:.4g}", f"{a:.4f}", f"{c:.4g}") for l, a, c
-                             in zip(f["lambda"], f["accuracy"], f["mean_cost"])],
-                            header=("lambda", "accuracy", "mean cost"))]
+        lines += [
+            "",
+            "cost frontier: route to argmax_i (p_i - lambda * cost_i):",
+            fmt_table(
+                [
+                    (f"{l:.4g}", f"{a:.4f}", f"{c:.4g}")
+                    for l, a, c in zip(f["lambda"], f["accuracy"], f["mean_cost"])
+                ],
+                header=("lambda", "accuracy", "mean cost"),
+            ),
+        ]
     return "\n".join(lines)

@@ -5,8 +5,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._policy_common import (GAIN_HEADER, add_eval_args, check_eval_args, ci, config, gain_row,
-                             get_answers)
+from ._policy_common import (
+    GAIN_HEADER,
+    add_eval_args,
+    check_eval_args,
+    ci,
+    config,
+    gain_row,
+    get_answers,
+)
 from .common import add_command, add_input_args, emit_json, fmt_table, input_path, load_input
 
 EXAMPLES = """\
@@ -20,24 +27,31 @@ EXAMPLES = """\
 
 def add_parser(sub) -> None:
     p = add_command(
-        sub, "vote", help="votes vs the single best and the ceiling, with bootstrap intervals",
+        sub,
+        "vote",
+        help="votes vs the single best and the ceiling, with bootstrap intervals",
         description="Scores votes on held-out queries next to the single best (chosen on the "
-                    "training split) and the oracle 1 - beta: majority over correctness bits "
-                    "(the optimistic binary approximation: every wrong answer is treated as the "
-                    "same wrong answer), log-odds weighted majority (weights from the training "
-                    "split), and, when the input has an 'answer' column, plurality over actual "
-                    "answers with a stated tie rule. Each gets its realized fraction of G = "
-                    "(vote - single best) / (oracle - single best) with a query-bootstrap "
-                    "interval. Then every size-m subset's majority vote against its best member: "
-                    "the share of subsets where the vote loses and the slope of the gain on the "
-                    "subset's mean pairwise error correlation, with a jackknife-over-models "
-                    "interval next to the naive i.i.d. one.",
-        examples=EXAMPLES)
+        "training split) and the oracle 1 - beta: majority over correctness bits "
+        "(the optimistic binary approximation: every wrong answer is treated as the "
+        "same wrong answer), log-odds weighted majority (weights from the training "
+        "split), and, when the input has an 'answer' column, plurality over actual "
+        "answers with a stated tie rule. Each gets its realized fraction of G = "
+        "(vote - single best) / (oracle - single best) with a query-bootstrap "
+        "interval. Then every size-m subset's majority vote against its best member: "
+        "the share of subsets where the vote loses and the slope of the gain on the "
+        "subset's mean pairwise error correlation, with a jackknife-over-models "
+        "interval next to the naive i.i.d. one.",
+        examples=EXAMPLES,
+    )
     add_input_args(p)
-    p.add_argument("--tie", default="wrong", choices=("wrong", "first", "expected"),
-                   help="plurality tie rule: a tie counts as wrong; or the tied answer of the model "
-                        "with the best training accuracy wins; or its expectation under a random "
-                        "tie-break")
+    p.add_argument(
+        "--tie",
+        default="wrong",
+        choices=("wrong", "first", "expected"),
+        help="plurality tie rule: a tie counts as wrong; or the tied answer of the model "
+        "with the best training accuracy wins; or its expectation under a random "
+        "tie-break",
+    )
     p.add_argument("--subset-size", type=int, default=3, help="size m of the subset votes (odd)")
     p.add_argument("--no-subsets", action="store_true", help="skip the subset votes")
     add_eval_args(p)
@@ -57,15 +71,30 @@ def run(args) -> int:
     key = jax.random.key(args.seed)
     k_split, k_boot = jax.random.split(key)
     if m.n < 4:
-        raise InputError(f"has {m.n} queries; a held-out evaluation needs at least 4", source=m.source,
-                         hint="use a larger benchmark")
-    if not args.no_subsets and (args.subset_size < 3 or args.subset_size % 2 == 0
-                                or args.subset_size > m.k):
-        raise InputError(f"must be odd, at least 3 and at most the {m.k} models, got {args.subset_size}",
-                         where="--subset-size", hint="use 3 for every triplet")
+        raise InputError(
+            f"has {m.n} queries; a held-out evaluation needs at least 4",
+            source=m.source,
+            hint="use a larger benchmark",
+        )
+    if not args.no_subsets and (
+        args.subset_size < 3 or args.subset_size % 2 == 0 or args.subset_size > m.k
+    ):
+        raise InputError(
+            f"must be odd, at least 3 and at most the {m.k} models, got {args.subset_size}",
+            where="--subset-size",
+            hint="use 3 for every triplet",
+        )
     train, test = train_test_split(k_split, m.n, args.test_fraction)
-    ev = evaluate_votes(k_boot, m.correct, answers=get_answers(m), train=train, test=test,
-                        tie=args.tie, n_boot=args.n_boot, level=args.level)
+    ev = evaluate_votes(
+        k_boot,
+        m.correct,
+        answers=get_answers(m),
+        train=train,
+        test=test,
+        tie=args.tie,
+        n_boot=args.n_boot,
+        level=args.level,
+    )
     sub = None
     sub_note = None
     if not args.no_subsets:
@@ -75,36 +104,73 @@ def run(args) -> int:
             sub_note = str(e)
     ref = ev["reference"]
     result = {
-        "n": m.n, "k": m.k, "n_train": int(train.sum()), "n_test": int(test.sum()),
-        "reference": {"single_best": m.models[ref["best"]], "single_best_accuracy": ref["single_best_accuracy"],
-                      "oracle_accuracy": ref["oracle_accuracy"], "beta": ref["beta"],
-                      "beta_ci": ref["beta_ci"], "G": ref["G"]},
-        "policies": {name: {k: v for k, v in p.items() if k != "weights"} | (
-            {"weights": dict(zip(m.models, np.asarray(p["weights"]).tolist()))} if "weights" in p else {})
-            for name, p in ev["policies"].items()},
-        "tie_rule": args.tie, "split": {"test_fraction": args.test_fraction, "seed": args.seed},
+        "n": m.n,
+        "k": m.k,
+        "n_train": int(train.sum()),
+        "n_test": int(test.sum()),
+        "reference": {
+            "single_best": m.models[ref["best"]],
+            "single_best_accuracy": ref["single_best_accuracy"],
+            "oracle_accuracy": ref["oracle_accuracy"],
+            "beta": ref["beta"],
+            "beta_ci": ref["beta_ci"],
+            "G": ref["G"],
+        },
+        "policies": {
+            name: {k: v for k, v in p.items() if k != "weights"}
+            | (
+                {"weights": dict(zip(m.models, np.asarray(p["weights"]).tolist()))}
+                if "weights" in p
+                else {}
+            )
+            for name, p in ev["policies"].items()
+        },
+        "tie_rule": args.tie,
+        "split": {"test_fraction": args.test_fraction, "seed": args.seed},
     }
     if sub is not None:
         result["subsets"] = {
-            "size": args.subset_size, "count": int(sub.subsets.shape[0]), "label": sub.label,
-            "share_vote_loses": sub.share_loses, "mean_gain": sub.mean_gain,
-            "gain_quantiles": dict(zip(("min", "q25", "median", "q75", "max"),
-                                       np.quantile(sub.gain, [0, .25, .5, .75, 1]).tolist())),
-            "slope_gain_on_rho": sub.slope, "intercept": sub.intercept,
-            "slope_se_naive": sub.slope_se_naive, "slope_ci_naive": sub.slope_ci_naive,
-            "slope_se_jackknife": sub.slope_se_jackknife, "slope_ci_jackknife": sub.slope_ci_jackknife,
-            "rho": "phi coefficient of error indicators on the training split", "status": sub.status,
+            "size": args.subset_size,
+            "count": int(sub.subsets.shape[0]),
+            "label": sub.label,
+            "share_vote_loses": sub.share_loses,
+            "mean_gain": sub.mean_gain,
+            "gain_quantiles": dict(
+                zip(
+                    ("min", "q25", "median", "q75", "max"),
+                    np.quantile(sub.gain, [0, 0.25, 0.5, 0.75, 1]).tolist(),
+                )
+            ),
+            "slope_gain_on_rho": sub.slope,
+            "intercept": sub.intercept,
+            "slope_se_naive": sub.slope_se_naive,
+            "slope_ci_naive": sub.slope_ci_naive,
+            "slope_se_jackknife": sub.slope_se_jackknife,
+            "slope_ci_jackknife": sub.slope_ci_jackknife,
+            "rho": "phi coefficient of error indicators on the training split",
+            "status": sub.status,
         }
     elif sub_note:
         result["subsets"] = {"status": sub_note}
-    prov = provenance(input_path=input_path(args), seed=args.seed, config=config(args),
-                      method="held-out split; percentile query bootstrap",
-                      extra={"n_boot": args.n_boot, "level": args.level})
+    prov = provenance(
+        input_path=input_path(args),
+        seed=args.seed,
+        config=config(args),
+        method="held-out split; percentile query bootstrap",
+        extra={"n_boot": args.n_boot, "level": args.level},
+    )
     if args.out:
-        tree = {"reference": {k: v for k, v in result["reference"].items() if k != "beta_ci"}
-                | {"beta_ci_lower": ref["beta_ci"][0], "beta_ci_upper": ref["beta_ci"][1],
-                   "n_test": int(test.sum()), "n_train": int(train.sum())},
-                "policies": {}, "split": {"test": test, "query_id": np.asarray(m.query_ids, object)}}
+        tree = {
+            "reference": {k: v for k, v in result["reference"].items() if k != "beta_ci"}
+            | {
+                "beta_ci_lower": ref["beta_ci"][0],
+                "beta_ci_upper": ref["beta_ci"][1],
+                "n_test": int(test.sum()),
+                "n_train": int(train.sum()),
+            },
+            "policies": {},
+            "split": {"test": test, "query_id": np.asarray(m.query_ids, object)},
+        }
         dims = {"split/test": ("query",), "split/query_id": ("query",)}
         for name, p in ev["policies"].items():
             g = {"label": p["label"], "accuracy": p["accuracy"]}
@@ -120,12 +186,19 @@ def run(args) -> int:
             tree["policies"][name] = g
         coords = {"model": np.asarray(m.models, object)}
         if sub is not None:
-            tree["subsets"] = {k: v for k, v in result["subsets"].items()
-                               if not isinstance(v, (dict, tuple))}
+            tree["subsets"] = {
+                k: v for k, v in result["subsets"].items() if not isinstance(v, (dict, tuple))
+            }
             tree["subsets"].update(
-                members=sub.subsets, vote_accuracy=sub.vote_accuracy, best_member=sub.best_member,
-                best_member_accuracy=sub.best_member_accuracy, gain=sub.gain, mean_rho=sub.mean_rho,
-                slope_ci_naive=np.asarray(sub.slope_ci_naive), slope_ci_jackknife=np.asarray(sub.slope_ci_jackknife))
+                members=sub.subsets,
+                vote_accuracy=sub.vote_accuracy,
+                best_member=sub.best_member,
+                best_member_accuracy=sub.best_member_accuracy,
+                gain=sub.gain,
+                mean_rho=sub.mean_rho,
+                slope_ci_naive=np.asarray(sub.slope_ci_naive),
+                slope_ci_jackknife=np.asarray(sub.slope_ci_jackknife),
+            )
             for v in ("vote_accuracy", "best_member", "best_member_accuracy", "gain", "mean_rho"):
                 dims[f"subsets/{v}"] = ("subset",)
             dims["subsets/members"] = ("subset", "member")
@@ -144,35 +217,59 @@ def run(args) -> int:
 
 def render(r, m, args) -> str:
     ref = r["reference"]
-    lines = [f"input: {m.source}",
-             f"queries: {r['n']} ({r['n_train']} train, {r['n_test']} test, seed {args.seed}); "
-             f"models: {r['k']}",
-             fmt_table([
-                 ("single best (chosen on train)", f"{ref['single_best']}: {ref['single_best_accuracy']:.4f} on test"),
-                 ("oracle 1 - beta (test)", f"{ref['oracle_accuracy']:.4f}   beta {ref['beta']:.4f} "
-                                            f"{ci(*ref['beta_ci'])} (95% Clopper-Pearson)"),
-                 ("oracle gain G (test)", f"{ref['G']:.4f}"),
-             ]), ""]
+    lines = [
+        f"input: {m.source}",
+        f"queries: {r['n']} ({r['n_train']} train, {r['n_test']} test, seed {args.seed}); "
+        f"models: {r['k']}",
+        fmt_table(
+            [
+                (
+                    "single best (chosen on train)",
+                    f"{ref['single_best']}: {ref['single_best_accuracy']:.4f} on test",
+                ),
+                (
+                    "oracle 1 - beta (test)",
+                    f"{ref['oracle_accuracy']:.4f}   beta {ref['beta']:.4f} "
+                    f"{ci(*ref['beta_ci'])} (95% Clopper-Pearson)",
+                ),
+                ("oracle gain G (test)", f"{ref['G']:.4f}"),
+            ]
+        ),
+        "",
+    ]
     rows = []
     for name, p in r["policies"].items():
         note = p["label"]
         if "ties" in p:
             note += f"; {p['ties']} tied queries"
         rows.append(gain_row(name, p["bootstrap"], note))
-    lines.append(f"votes on the test queries ({int(args.level * 100)}% query-bootstrap intervals, "
-                 f"{args.n_boot} replicates):")
+    lines.append(
+        f"votes on the test queries ({int(args.level * 100)}% query-bootstrap intervals, "
+        f"{args.n_boot} replicates):"
+    )
     lines.append(fmt_table(rows, header=GAIN_HEADER))
     s = r.get("subsets")
     if s and "count" in s:
-        lines += ["", f"every {s['size']}-model subset ({s['count']} subsets; {s['label']}):",
-                  fmt_table([
-                      ("share where the vote loses to its best member", f"{s['share_vote_loses']:.3f}"),
-                      ("mean gain over best member", f"{s['mean_gain']:+.4f}  (median {s['gain_quantiles']['median']:+.4f}, "
-                                                     f"range {s['gain_quantiles']['min']:+.4f} .. {s['gain_quantiles']['max']:+.4f})"),
-                      ("slope of gain on mean pairwise rho", f"{s['slope_gain_on_rho']:+.4f}"),
-                      ("  95% CI, naive (subsets i.i.d.)", ci(*s["slope_ci_naive"])),
-                      ("  95% CI, jackknife over models", ci(*s["slope_ci_jackknife"])),
-                  ])]
+        lines += [
+            "",
+            f"every {s['size']}-model subset ({s['count']} subsets; {s['label']}):",
+            fmt_table(
+                [
+                    (
+                        "share where the vote loses to its best member",
+                        f"{s['share_vote_loses']:.3f}",
+                    ),
+                    (
+                        "mean gain over best member",
+                        f"{s['mean_gain']:+.4f}  (median {s['gain_quantiles']['median']:+.4f}, "
+                        f"range {s['gain_quantiles']['min']:+.4f} .. {s['gain_quantiles']['max']:+.4f})",
+                    ),
+                    ("slope of gain on mean pairwise rho", f"{s['slope_gain_on_rho']:+.4f}"),
+                    ("  95% CI, naive (subsets i.i.d.)", ci(*s["slope_ci_naive"])),
+                    ("  95% CI, jackknife over models", ci(*s["slope_ci_jackknife"])),
+                ]
+            ),
+        ]
         if s["status"] != "ok":
             lines.append(f"status: {s['status']}")
     elif s:

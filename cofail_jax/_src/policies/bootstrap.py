@@ -21,8 +21,15 @@ import numpy as np
 from jax.typing import ArrayLike
 from jaxtyping import Array, Float
 
-__all__ = ["batched_map", "BootstrapResult", "make_query_bootstrap", "train_test_split", "kfold_assignments",
-           "gain_statistic", "realized_fraction_bootstrap"]
+__all__ = [
+    "BootstrapResult",
+    "batched_map",
+    "gain_statistic",
+    "kfold_assignments",
+    "make_query_bootstrap",
+    "realized_fraction_bootstrap",
+    "train_test_split",
+]
 
 
 def batched_map(f, xs: Array, batch_size: int) -> Array:
@@ -62,8 +69,13 @@ class BootstrapResult(NamedTuple):
     level: float
 
 
-def make_query_bootstrap(statistic: Callable[[Array], Array], *, n_boot: int = 1000,
-                         level: float = 0.95, batch_size: int = 128):
+def make_query_bootstrap(
+    statistic: Callable[[Array], Array],
+    *,
+    n_boot: int = 1000,
+    level: float = 0.95,
+    batch_size: int = 128,
+):
     """Build ``bootstrap(key, values) -> BootstrapResult`` for a statistic of column means.
 
     ``values`` is (n, p): one row per query, one column per per-query score (for example
@@ -131,14 +143,27 @@ def gain_statistic(means: Array) -> Array:
     return jnp.stack([pol, sb, orc, g, gain, frac])
 
 
-GAIN_FIELDS = ("policy_accuracy", "single_best_accuracy", "oracle_accuracy", "G", "gain",
-               "realized_fraction")
+GAIN_FIELDS = (
+    "policy_accuracy",
+    "single_best_accuracy",
+    "oracle_accuracy",
+    "G",
+    "gain",
+    "realized_fraction",
+)
 
 _gain_boot_cache: dict = {}
 
 
-def realized_fraction_bootstrap(key: ArrayLike, policy_correct, single_best_correct, oracle_correct,
-                                *, n_boot: int = 1000, level: float = 0.95) -> dict:
+def realized_fraction_bootstrap(
+    key: ArrayLike,
+    policy_correct,
+    single_best_correct,
+    oracle_correct,
+    *,
+    n_boot: int = 1000,
+    level: float = 0.95,
+) -> dict:
     """Bootstrap the policy's accuracy, gain over the single best and realized fraction of G.
 
     Args:
@@ -162,14 +187,25 @@ def realized_fraction_bootstrap(key: ArrayLike, policy_correct, single_best_corr
     r = boot(key, vals)
     out: dict = {}
     for j, name in enumerate(GAIN_FIELDS):
-        out[name] = {"estimate": float(r.estimate[j]), "lower": float(r.lower[j]),
-                     "upper": float(r.upper[j]), "se": float(r.se[j])}
-    out.update(n_boot=n_boot, level=level, n=int(vals.shape[0]), n_undefined=int(r.n_nan[5]),
-               method="percentile query bootstrap")
+        out[name] = {
+            "estimate": float(r.estimate[j]),
+            "lower": float(r.lower[j]),
+            "upper": float(r.upper[j]),
+            "se": float(r.se[j]),
+        }
+    out.update(
+        n_boot=n_boot,
+        level=level,
+        n=int(vals.shape[0]),
+        n_undefined=int(r.n_nan[5]),
+        method="percentile query bootstrap",
+    )
     return out
 
 
-def train_test_split(key: ArrayLike, n: int, test_fraction: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+def train_test_split(
+    key: ArrayLike, n: int, test_fraction: float = 0.5
+) -> tuple[np.ndarray, np.ndarray]:
     """Boolean (train, test) masks over n queries, from a random permutation under ``key``.
 
     Both parts get at least one query when n >= 2.

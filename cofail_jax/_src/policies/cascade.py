@@ -28,8 +28,15 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["CascadeCurve", "cost_order", "confidence_cascade", "disagreement_cascade",
-           "model_costs", "cost_per_correct", "evaluate_cascades"]
+__all__ = [
+    "CascadeCurve",
+    "confidence_cascade",
+    "cost_order",
+    "cost_per_correct",
+    "disagreement_cascade",
+    "evaluate_cascades",
+    "model_costs",
+]
 
 
 class CascadeCurve(NamedTuple):
@@ -95,8 +102,9 @@ def cost_order(cost) -> np.ndarray:
     return np.argsort(mean, kind="stable")
 
 
-def confidence_cascade(correct, cost, confidence, *, order=None, thresholds=None,
-                       n_thresholds: int = 21) -> CascadeCurve:
+def confidence_cascade(
+    correct, cost, confidence, *, order=None, thresholds=None, n_thresholds: int = 21
+) -> CascadeCurve:
     """Confidence-threshold cascade over models in cost order.
 
     Args:
@@ -146,15 +154,24 @@ def confidence_cascade(correct, cost, confidence, *, order=None, thresholds=None
     costs = cso[rows, stage]
     acc = scores.mean(axis=1)
     mc = costs.mean(axis=1)
-    return CascadeCurve(rule="confidence", order=order, thresholds=thresholds,
-                        targets=np.full(thresholds.shape, -1), accuracy=acc, mean_cost=mc,
-                        cost_per_correct=cost_per_correct(mc, acc),
-                        escalation_rate=(stage > 0).mean(axis=1), scores=scores.astype(np.float64),
-                        query_costs=costs, label="escalate when the stage's confidence is below the threshold")
+    return CascadeCurve(
+        rule="confidence",
+        order=order,
+        thresholds=thresholds,
+        targets=np.full(thresholds.shape, -1),
+        accuracy=acc,
+        mean_cost=mc,
+        cost_per_correct=cost_per_correct(mc, acc),
+        escalation_rate=(stage > 0).mean(axis=1),
+        scores=scores.astype(np.float64),
+        query_costs=costs,
+        label="escalate when the stage's confidence is below the threshold",
+    )
 
 
-def disagreement_cascade(correct, cost, *, answers=None, order=None, pair=None,
-                         targets=None) -> CascadeCurve:
+def disagreement_cascade(
+    correct, cost, *, answers=None, order=None, pair=None, targets=None
+) -> CascadeCurve:
     """Two cheap models answer; on disagreement escalate to a dearer model.
 
     Args:
@@ -182,25 +199,41 @@ def disagreement_cascade(correct, cost, *, answers=None, order=None, pair=None,
     targets = np.asarray(targets, np.int64)
     if answers is not None:
         ans = np.asarray(answers, dtype=object)
-        norm = np.vectorize(lambda x: None if x is None or (isinstance(x, float) and math.isnan(x))
-                            or str(x).strip() == "" else str(x).strip(), otypes=[object])
+        norm = np.vectorize(
+            lambda x: (
+                None
+                if x is None or (isinstance(x, float) and math.isnan(x)) or str(x).strip() == ""
+                else str(x).strip()
+            ),
+            otypes=[object],
+        )
         aa, ab = norm(ans[:, a]), norm(ans[:, b])
         agree = np.array([x is not None and x == y for x, y in zip(aa, ab)], dtype=bool)
         label = "escalate when the two cheapest models' answers differ (or one is missing)"
     else:
         agree = c[:, a] == c[:, b]
-        label = ("escalate when the two cheapest models' correctness bits differ (binary "
-                 "approximation: two wrong answers count as agreeing)")
+        label = (
+            "escalate when the two cheapest models' correctness bits differ (binary "
+            "approximation: two wrong answers count as agreeing)"
+        )
     base_cost = cst[:, a] + cst[:, b]
     scores = np.where(agree[None], c[:, a][None], c[:, targets].T)
     costs = base_cost[None] + np.where(agree[None], 0.0, cst[:, targets].T)
     acc = scores.mean(axis=1)
     mc = costs.mean(axis=1)
-    return CascadeCurve(rule="disagreement", order=np.asarray([a, b], np.int64),
-                        thresholds=np.full(targets.shape, np.nan), targets=targets, accuracy=acc,
-                        mean_cost=mc, cost_per_correct=cost_per_correct(mc, acc),
-                        escalation_rate=np.full(targets.shape, float((~agree).mean())),
-                        scores=scores.astype(np.float64), query_costs=costs, label=label)
+    return CascadeCurve(
+        rule="disagreement",
+        order=np.asarray([a, b], np.int64),
+        thresholds=np.full(targets.shape, np.nan),
+        targets=targets,
+        accuracy=acc,
+        mean_cost=mc,
+        cost_per_correct=cost_per_correct(mc, acc),
+        escalation_rate=np.full(targets.shape, float((~agree).mean())),
+        scores=scores.astype(np.float64),
+        query_costs=costs,
+        label=label,
+    )
 
 
 def _cascade_stat(means):
@@ -215,8 +248,19 @@ def _cascade_stat(means):
 _cascade_boot_cache: dict = {}
 
 
-def evaluate_cascades(key, correct, cost, *, confidence=None, answers=None, train=None, test=None,
-                      n_thresholds: int = 11, n_boot: int = 1000, level: float = 0.95) -> dict:
+def evaluate_cascades(
+    key,
+    correct,
+    cost,
+    *,
+    confidence=None,
+    answers=None,
+    train=None,
+    test=None,
+    n_thresholds: int = 11,
+    n_boot: int = 1000,
+    level: float = 0.95,
+) -> dict:
     """Cascades by cost on the test queries against the single best (chosen on train).
 
     Runs the confidence cascade when ``confidence`` is given and the disagreement cascade
@@ -272,22 +316,37 @@ def evaluate_cascades(key, correct, cost, *, confidence=None, answers=None, trai
             stats_[:, t, 1] = np.asarray(b.lower)
             stats_[:, t, 2] = np.asarray(b.upper)
         out[rule] = {
-            "label": cv.label, "order": cv.order, "threshold": cv.thresholds, "target": cv.targets,
-            "accuracy": cv.accuracy, "mean_cost": cv.mean_cost,
-            "cost_per_correct": cv.cost_per_correct, "escalation_rate": cv.escalation_rate,
-            "accuracy_ci": stats_[0, :, 1:], "cost_per_correct_ci": stats_[1, :, 1:],
+            "label": cv.label,
+            "order": cv.order,
+            "threshold": cv.thresholds,
+            "target": cv.targets,
+            "accuracy": cv.accuracy,
+            "mean_cost": cv.mean_cost,
+            "cost_per_correct": cv.cost_per_correct,
+            "escalation_rate": cv.escalation_rate,
+            "accuracy_ci": stats_[0, :, 1:],
+            "cost_per_correct_ci": stats_[1, :, 1:],
             "accuracy_minus_single_best": stats_[2, :, 0],
             "accuracy_minus_single_best_ci": stats_[2, :, 1:],
             "cost_per_correct_minus_single_best": stats_[3, :, 0],
             "cost_per_correct_minus_single_best_ci": stats_[3, :, 1:],
         }
     return {
-        "n_test": int(test.sum()), "order": order,
-        "single_best": {"index": best, "accuracy": float(sb_score.mean()),
-                        "mean_cost": float(sb_cost.mean()),
-                        "cost_per_correct": float(cost_per_correct(sb_cost.mean(), sb_score.mean()))},
-        "models": {"accuracy": acc_models, "mean_cost": cost_models,
-                   "cost_per_correct": cost_per_correct(cost_models, acc_models)},
-        "cascades": out, "n_boot": n_boot, "level": level,
+        "n_test": int(test.sum()),
+        "order": order,
+        "single_best": {
+            "index": best,
+            "accuracy": float(sb_score.mean()),
+            "mean_cost": float(sb_cost.mean()),
+            "cost_per_correct": float(cost_per_correct(sb_cost.mean(), sb_score.mean())),
+        },
+        "models": {
+            "accuracy": acc_models,
+            "mean_cost": cost_models,
+            "cost_per_correct": cost_per_correct(cost_models, acc_models),
+        },
+        "cascades": out,
+        "n_boot": n_boot,
+        "level": level,
         "method": "percentile query bootstrap over test queries",
     }

@@ -53,9 +53,18 @@ def _majority(samples_bits):
     return (2 * samples_bits.sum(axis=-1) > m).astype(samples_bits.dtype)
 
 
-def ensemble_comparison(key, samples, *, size: int = 3, band=None, width: float = 0.1,
-                        n_partitions: int = 60, weak_models=None, n_boot: int = 1000,
-                        level: float = 0.95) -> dict:
+def ensemble_comparison(
+    key,
+    samples,
+    *,
+    size: int = 3,
+    band=None,
+    width: float = 0.1,
+    n_partitions: int = 60,
+    weak_models=None,
+    n_boot: int = 1000,
+    level: float = 0.95,
+) -> dict:
     """Same-model vs mixed-model ensembles of ``size`` samples over random partitions.
 
     Args:
@@ -86,19 +95,26 @@ def ensemble_comparison(key, samples, *, size: int = 3, band=None, width: float 
     if size < 1 or size % 2 == 0:
         raise ValueError(f"ensemble_comparison: size must be odd, got {size}")
     if S < size + 1:
-        raise ValueError(f"ensemble_comparison: size {size} needs at least {size + 1} samples per "
-                         f"model (m for the same-model ensemble, one for the mixed), found {S}")
+        raise ValueError(
+            f"ensemble_comparison: size {size} needs at least {size + 1} samples per "
+            f"model (m for the same-model ensemble, one for the mixed), found {S}"
+        )
     valid = np.where(s >= 0, s, 0).astype(np.float64)
     present = s >= 0
     with np.errstate(invalid="ignore"):
         acc = valid.sum(axis=(0, 1)) / np.maximum(present.sum(axis=(0, 1)), 1)
     members = band_models(acc, band, size=size, width=width)
     if members is None or members.size < size:
-        raise ValueError(f"ensemble_comparison: the band holds {0 if members is None else members.size} "
-                         f"models, need at least {size}; widen it")
+        raise ValueError(
+            f"ensemble_comparison: the band holds {0 if members is None else members.size} "
+            f"models, need at least {size}; widen it"
+        )
     best = int(np.argmax(acc))
-    weak = (np.argsort(acc, kind="stable")[: size - 1] if weak_models is None
-            else np.asarray(weak_models, np.int64))
+    weak = (
+        np.argsort(acc, kind="stable")[: size - 1]
+        if weak_models is None
+        else np.asarray(weak_models, np.int64)
+    )
     weak = weak[weak != best][: size - 1]
     used = np.unique(np.concatenate([members, weak, [best]]))
     keep = present[:, :, used].all(axis=(0, 2))
@@ -112,7 +128,9 @@ def ensemble_comparison(key, samples, *, size: int = 3, band=None, width: float 
     def partition(kr):
         k_perm, k_sub = jax.random.split(kr)
         # a permutation of the S samples for every model
-        perms = jax.vmap(lambda kk: jax.random.permutation(kk, S))(jax.random.split(k_perm, k))  # (k, S)
+        perms = jax.vmap(lambda kk: jax.random.permutation(kk, S))(
+            jax.random.split(k_perm, k)
+        )  # (k, S)
         # same-model: samples perms[j, :m] of model j, for each band model
         same_idx = perms[mem][:, :size]  # (B, m)
         sb = jnp.stack([x[same_idx[b], :, mem[b]].T for b in range(mem.shape[0])])  # (B, n, m)
@@ -142,18 +160,34 @@ def ensemble_comparison(key, samples, *, size: int = 3, band=None, width: float 
     b = boot(jax.random.fold_in(key, n_partitions), vals)
     unequal_r = unequal.mean(axis=1) - bestq.mean(axis=1)
     return {
-        "size": size, "n_partitions": n_partitions, "n_samples": S, "n_queries": nk,
-        "n_dropped": n_dropped, "accuracy": acc, "band_models": members,
+        "size": size,
+        "n_partitions": n_partitions,
+        "n_samples": S,
+        "n_queries": nk,
+        "n_dropped": n_dropped,
+        "accuracy": acc,
+        "band_models": members,
         "band": (float(acc[members].min()), float(acc[members].max())),
         "mixed_subsets_per_partition": n_sub_draws,
-        "same": same.mean(axis=1), "mixed": mixed.mean(axis=1), "diff": diff_r,
-        "mean_diff": float(diff_r.mean()), "min_diff": float(diff_r.min()),
-        "max_diff": float(diff_r.max()), "share_positive": float((diff_r > 0).mean()),
-        "diff_ci": (float(b.lower[0]), float(b.upper[0])), "diff_se": float(b.se[0]),
-        "unequal": {"best": best, "weak_models": weak, "diff": unequal_r,
-                    "mean_diff": float(unequal_r.mean()), "share_positive": float((unequal_r > 0).mean()),
-                    "diff_ci": (float(b.lower[1]), float(b.upper[1])), "diff_se": float(b.se[1])},
+        "same": same.mean(axis=1),
+        "mixed": mixed.mean(axis=1),
+        "diff": diff_r,
+        "mean_diff": float(diff_r.mean()),
+        "min_diff": float(diff_r.min()),
+        "max_diff": float(diff_r.max()),
+        "share_positive": float((diff_r > 0).mean()),
+        "diff_ci": (float(b.lower[0]), float(b.upper[0])),
+        "diff_se": float(b.se[0]),
+        "unequal": {
+            "best": best,
+            "weak_models": weak,
+            "diff": unequal_r,
+            "mean_diff": float(unequal_r.mean()),
+            "share_positive": float((unequal_r > 0).mean()),
+            "diff_ci": (float(b.lower[1]), float(b.upper[1])),
+            "diff_se": float(b.se[1]),
+        },
         "label": "majority over correctness bits of m samples (optimistic binary approximation)",
         "method": f"{n_partitions} random sample partitions; percentile query bootstrap "
-                  f"({n_boot} replicates) of the partition-averaged per-query difference",
+        f"({n_boot} replicates) of the partition-averaged per-query difference",
     }

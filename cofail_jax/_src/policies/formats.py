@@ -50,8 +50,9 @@ def _beta_block(allwrong: np.ndarray, alpha: float) -> dict:
     return {"n": n, "K": K, "beta": K / n if n else float("nan"), "ci": (float(lo), float(hi))}
 
 
-def compare_formats(correct_a, ids_a, correct_b, ids_b, *, alpha: float = 0.05,
-                    unpaired: str = "fisher") -> dict:
+def compare_formats(
+    correct_a, ids_a, correct_b, ids_b, *, alpha: float = 0.05, unpaired: str = "fisher"
+) -> dict:
     """beta under two formats, on the common questions and on each full set.
 
     Args:
@@ -74,7 +75,9 @@ def compare_formats(correct_a, ids_a, correct_b, ids_b, *, alpha: float = 0.05,
       (1, 1)
     """
     if unpaired not in ("fisher", "boschloo"):
-        raise ValueError(f"compare_formats: unpaired must be 'fisher' or 'boschloo', got {unpaired!r}")
+        raise ValueError(
+            f"compare_formats: unpaired must be 'fisher' or 'boschloo', got {unpaired!r}"
+        )
     ca = np.asarray(correct_a, dtype=bool)
     cb = np.asarray(correct_b, dtype=bool)
     ids_a = [str(q) for q in ids_a]
@@ -100,11 +103,17 @@ def compare_formats(correct_a, ids_a, correct_b, ids_b, *, alpha: float = 0.05,
         else:
             dci = (0.0, 0.0)
         out["common"].update(
-            a=_beta_block(pa, alpha), b=_beta_block(pb, alpha), both=int((pa & pb).sum()),
-            only_a=only_a, only_b=only_b, difference=d, difference_ci=dci,
+            a=_beta_block(pa, alpha),
+            b=_beta_block(pb, alpha),
+            both=int((pa & pb).sum()),
+            only_a=only_a,
+            only_b=only_b,
+            difference=d,
+            difference_ci=dci,
             p_value=mcnemar_exact(only_a, only_b),
             test="McNemar exact (binomial on discordant all-wrong indicators)",
-            difference_ci_method="conditional exact: Clopper-Pearson on only_a / (only_a + only_b)")
+            difference_ci_method="conditional exact: Clopper-Pearson on only_a / (only_a + only_b)",
+        )
     else:
         out["common"].update(p_value=float("nan"), test="none: no common questions")
     A, B = _beta_block(wa, alpha), _beta_block(wb, alpha)

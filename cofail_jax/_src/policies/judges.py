@@ -35,8 +35,14 @@ from ..certificate import clopper_pearson
 from ..errors import InputError
 from .formats import mcnemar_exact
 
-__all__ = ["fleiss_kappa", "cohen_kappa", "combine_judges", "judge_panel", "read_judge_labels",
-           "JUDGE_RULES"]
+__all__ = [
+    "JUDGE_RULES",
+    "cohen_kappa",
+    "combine_judges",
+    "fleiss_kappa",
+    "judge_panel",
+    "read_judge_labels",
+]
 
 JUDGE_RULES = ("unanimous", "majority", "lenient")
 
@@ -138,26 +144,43 @@ def judge_panel(labels, judges: Sequence[str], *, tie: str = "wrong", alpha: flo
         w = ~c.any(axis=1)
         K = int(w.sum())
         lo, hi = clopper_pearson(K, n, alpha)
-        rules[rule] = {"beta": K / n, "K": K, "n": n, "ci": (float(lo), float(hi)),
-                       "accuracy": c.mean(axis=0)}
+        rules[rule] = {
+            "beta": K / n,
+            "K": K,
+            "n": n,
+            "ci": (float(lo), float(hi)),
+            "accuracy": c.mean(axis=0),
+        }
         allwrong[rule] = w
     yes_all = (lab == 1).sum(axis=0)
     no_all = (lab == 0).sum(axis=0)
     only_u = int((allwrong["unanimous"] & ~allwrong["lenient"]).sum())
     only_l = int((~allwrong["unanimous"] & allwrong["lenient"]).sum())
     with np.errstate(invalid="ignore"):
-        rate = np.where((flat >= 0).sum(axis=1) > 0,
-                        (flat == 1).sum(axis=1) / np.maximum((flat >= 0).sum(axis=1), 1), np.nan)
+        rate = np.where(
+            (flat >= 0).sum(axis=1) > 0,
+            (flat == 1).sum(axis=1) / np.maximum((flat >= 0).sum(axis=1), 1),
+            np.nan,
+        )
     return {
-        "judges": list(judges), "n": n, "k": k, "fleiss_kappa": fk,
-        "n_cells_all_judges": int(full.sum()), "cohen_kappa": ck, "pair_cells": pc,
-        "judge_accept_rate": rate, "tie_rule": tie,
+        "judges": list(judges),
+        "n": n,
+        "k": k,
+        "fleiss_kappa": fk,
+        "n_cells_all_judges": int(full.sum()),
+        "cohen_kappa": ck,
+        "pair_cells": pc,
+        "judge_accept_rate": rate,
+        "tie_rule": tie,
         "majority_ties": int(((yes_all == no_all) & (yes_all > 0)).sum()),
         "rules": rules,
-        "unanimous_vs_lenient": {"only_unanimous": only_u, "only_lenient": only_l,
-                                 "difference": (only_u - only_l) / n,
-                                 "p_value": mcnemar_exact(only_u, only_l),
-                                 "test": "McNemar exact on paired all-wrong indicators"},
+        "unanimous_vs_lenient": {
+            "only_unanimous": only_u,
+            "only_lenient": only_l,
+            "difference": (only_u - only_l) / n,
+            "p_value": mcnemar_exact(only_u, only_l),
+            "test": "McNemar exact on paired all-wrong indicators",
+        },
         "alpha": alpha,
     }
 
@@ -182,17 +205,26 @@ def read_judge_labels(path: str, *, judge_key: str = "judge", label_key: str = "
                         try:
                             records.append((json.loads(line), f"line {ln}"))
                         except json.JSONDecodeError as e:
-                            raise InputError(f"not valid JSON ({e.msg})", source=path, where=f"line {ln}",
-                                             hint="one JSON object per line") from None
+                            raise InputError(
+                                f"not valid JSON ({e.msg})",
+                                source=path,
+                                where=f"line {ln}",
+                                hint="one JSON object per line",
+                            ) from None
             else:
                 reader = csv.DictReader(f)
                 for r, row in enumerate(reader, start=2):
                     records.append(({(k or "").strip(): v for k, v in row.items()}, f"row {r}"))
     except OSError as e:
-        raise InputError(f"cannot read judge labels ({e.strerror})", source=path, hint="check the path") from None
+        raise InputError(
+            f"cannot read judge labels ({e.strerror})", source=path, hint="check the path"
+        ) from None
     if not records:
-        raise InputError("has no judge labels", source=path,
-                         hint=f"one row per query_id, model, {judge_key}, {label_key}")
+        raise InputError(
+            "has no judge labels",
+            source=path,
+            hint=f"one row per query_id, model, {judge_key}, {label_key}",
+        )
     q: dict[str, int] = {}
     m: dict[str, int] = {}
     jd: dict[str, int] = {}
@@ -200,13 +232,21 @@ def read_judge_labels(path: str, *, judge_key: str = "judge", label_key: str = "
     for rec, where in records:
         for key in ("query_id", "model", judge_key, label_key):
             if key not in rec or rec[key] in (None, ""):
-                raise InputError(f"has no {key!r}", source=path, where=where,
-                                 hint=f"each row needs query_id, model, {judge_key} and {label_key}")
+                raise InputError(
+                    f"has no {key!r}",
+                    source=path,
+                    where=where,
+                    hint=f"each row needs query_id, model, {judge_key} and {label_key}",
+                )
         try:
             v = parse_cell(rec[label_key])
         except ValueError:
-            raise InputError(f"{label_key} value {rec[label_key]!r} is not 0/1", source=path, where=where,
-                             hint="write 1 if the judge accepted the answer, 0 if not") from None
+            raise InputError(
+                f"{label_key} value {rec[label_key]!r} is not 0/1",
+                source=path,
+                where=where,
+                hint="write 1 if the judge accepted the answer, 0 if not",
+            ) from None
         qi = q.setdefault(str(rec["query_id"]).strip(), len(q))
         mi = m.setdefault(str(rec["model"]).strip(), len(m))
         ji = jd.setdefault(str(rec[judge_key]).strip(), len(jd))
@@ -214,10 +254,18 @@ def read_judge_labels(path: str, *, judge_key: str = "judge", label_key: str = "
     lab = np.full((len(jd), len(q), len(m)), -1, np.int8)
     for ji, qi, mi, v, where in cells:
         if lab[ji, qi, mi] != -1:
-            raise InputError("duplicate label for this query, model and judge", source=path, where=where,
-                             hint="keep one label per query, model and judge")
+            raise InputError(
+                "duplicate label for this query, model and judge",
+                source=path,
+                where=where,
+                hint="keep one label per query, model and judge",
+            )
         lab[ji, qi, mi] = v
     if len(jd) < 2:
-        raise InputError(f"names {len(jd)} judge(s); a panel needs at least 2", source=path,
-                         where=f"column {judge_key!r}", hint="add the other judges' labels")
+        raise InputError(
+            f"names {len(jd)} judge(s); a panel needs at least 2",
+            source=path,
+            where=f"column {judge_key!r}",
+            hint="add the other judges' labels",
+        )
     return lab, tuple(q), tuple(m), tuple(jd)

@@ -76,9 +76,16 @@ def reference_points(correct, train=None, test=None) -> ReferencePoints:
     lo, hi = clopper_pearson(K, nt)
     asb = float(ct[:, best].mean())
     orc = 1.0 - K / nt
-    return ReferencePoints(best=best, n_test=nt, single_best_accuracy=asb, oracle_accuracy=orc,
-                           beta=K / nt, beta_ci=(float(lo), float(hi)), G=orc - asb,
-                           train_accuracy=correct[train].mean(axis=0))
+    return ReferencePoints(
+        best=best,
+        n_test=nt,
+        single_best_accuracy=asb,
+        oracle_accuracy=orc,
+        beta=K / nt,
+        beta_ci=(float(lo), float(hi)),
+        G=orc - asb,
+        train_accuracy=correct[train].mean(axis=0),
+    )
 
 
 def score_choices(correct, choices) -> np.ndarray:

@@ -36,9 +36,17 @@ import numpy as np
 from ..errors import InputError
 from .reference import score_choices, single_best_index
 
-__all__ = ["RouterFit", "fit_router_probabilities", "route_argmax", "cost_frontier",
-           "oracle_choices", "single_best_choices", "evaluate_choices", "cross_fit_router",
-           "read_choices"]
+__all__ = [
+    "RouterFit",
+    "cost_frontier",
+    "cross_fit_router",
+    "evaluate_choices",
+    "fit_router_probabilities",
+    "oracle_choices",
+    "read_choices",
+    "route_argmax",
+    "single_best_choices",
+]
 
 
 def _sklearn():
@@ -48,8 +56,10 @@ def _sklearn():
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
     except ImportError:  # pragma: no cover - exercised only without the extra
-        raise ImportError("learned routers need scikit-learn: pip install 'cofail_jax[router]' "
-                          "(or pip install scikit-learn)") from None
+        raise ImportError(
+            "learned routers need scikit-learn: pip install 'cofail_jax[router]' "
+            "(or pip install scikit-learn)"
+        ) from None
     return TfidfVectorizer, LogisticRegression, sparse
 
 
@@ -64,8 +74,12 @@ def _features(prompts_tr, prompts_te, domains_tr, domains_te, *, ngram_max: int,
     blocks_tr, blocks_te = [], []
     if any(p.strip() for p in prompts_tr):
         # every word token, single characters and digits included ("x", "7" carry meaning)
-        vec = TfidfVectorizer(ngram_range=(1, ngram_max), min_df=min_df, sublinear_tf=True,
-                              token_pattern=r"(?u)\b\w+\b")
+        vec = TfidfVectorizer(
+            ngram_range=(1, ngram_max),
+            min_df=min_df,
+            sublinear_tf=True,
+            token_pattern=r"(?u)\b\w+\b",
+        )
         try:
             blocks_tr.append(vec.fit_transform(prompts_tr))
             blocks_te.append(vec.transform(prompts_te))
@@ -107,9 +121,18 @@ class RouterFit(NamedTuple):
     n_features: int
 
 
-def fit_router_probabilities(correct_train, prompts_train, prompts_test, domains_train=None,
-                             domains_test=None, *, C: float = 1.0, ngram_max: int = 2,
-                             min_df: int = 1, max_iter: int = 2000) -> RouterFit:
+def fit_router_probabilities(
+    correct_train,
+    prompts_train,
+    prompts_test,
+    domains_train=None,
+    domains_test=None,
+    *,
+    C: float = 1.0,
+    ngram_max: int = 2,
+    min_df: int = 1,
+    max_iter: int = 2000,
+) -> RouterFit:
     """Fit one logistic regression per model on training queries; predict on test queries.
 
     Args:
@@ -175,8 +198,9 @@ def single_best_choices(correct, train=None, n: int | None = None) -> np.ndarray
     return np.full(c.shape[0] if n is None else n, best, dtype=np.int64)
 
 
-def evaluate_choices(key, correct, choices, *, best, cost=None, n_boot: int = 1000,
-                     level: float = 0.95) -> dict:
+def evaluate_choices(
+    key, correct, choices, *, best, cost=None, n_boot: int = 1000, level: float = 0.95
+) -> dict:
     """Score per-query model choices against the single best ``best`` and the oracle.
 
     Args:
@@ -201,9 +225,13 @@ def evaluate_choices(key, correct, choices, *, best, cost=None, n_boot: int = 10
     sb = c[np.arange(n), best_arr].astype(np.float64)
     orc = c.any(axis=1).astype(np.float64)
     boot = realized_fraction_bootstrap(key, pol, sb, orc, n_boot=n_boot, level=level)
-    out = {"accuracy": float(pol.mean()), "realized_fraction": boot["realized_fraction"]["estimate"],
-           "bootstrap": boot, "route_share": np.bincount(ch, minlength=k) / n,
-           "best": int(best_arr[0]) if np.all(best_arr == best_arr[0]) else best_arr}
+    out = {
+        "accuracy": float(pol.mean()),
+        "realized_fraction": boot["realized_fraction"]["estimate"],
+        "bootstrap": boot,
+        "route_share": np.bincount(ch, minlength=k) / n,
+        "best": int(best_arr[0]) if np.all(best_arr == best_arr[0]) else best_arr,
+    }
     if cost is not None:
         from .cascade import cost_per_correct, model_costs
 
@@ -227,12 +255,23 @@ def cost_frontier(correct, proba, cost, lambdas) -> dict:
         ch = route_argmax(proba, mean_c, float(lam))
         acc.append(score_choices(c, ch).mean())
         mcost.append(cm[np.arange(n), ch].mean())
-    return {"lambda": np.asarray(lambdas, np.float64), "accuracy": np.asarray(acc),
-            "mean_cost": np.asarray(mcost)}
+    return {
+        "lambda": np.asarray(lambdas, np.float64),
+        "accuracy": np.asarray(acc),
+        "mean_cost": np.asarray(mcost),
+    }
 
 
-def cross_fit_router(key, correct, prompts, domains=None, *, n_folds: int = 0,
-                     test_fraction: float = 0.5, **fit_kwargs) -> dict:
+def cross_fit_router(
+    key,
+    correct,
+    prompts,
+    domains=None,
+    *,
+    n_folds: int = 0,
+    test_fraction: float = 0.5,
+    **fit_kwargs,
+) -> dict:
     """Held-out predictions of the baseline router for every scored query.
 
     With ``n_folds >= 2``, K-fold cross-fitting: each query is predicted by a router fitted
@@ -261,27 +300,48 @@ def cross_fit_router(key, correct, prompts, domains=None, *, n_folds: int = 0,
         for f in range(n_folds):
             te = folds == f
             tr = ~te
-            fit = fit_router_probabilities(c[tr], prompts[tr], prompts[te],
-                                           None if domains is None else domains[tr],
-                                           None if domains is None else domains[te], **fit_kwargs)
+            fit = fit_router_probabilities(
+                c[tr],
+                prompts[tr],
+                prompts[te],
+                None if domains is None else domains[tr],
+                None if domains is None else domains[te],
+                **fit_kwargs,
+            )
             proba[te] = fit.proba
             best[te] = single_best_index(c, tr)
             const |= set(fit.constant_models)
             nf = fit.n_features
-        return {"test": np.ones(n, bool), "proba": proba, "best": best,
-                "constant_models": tuple(sorted(const)), "n_features": nf,
-                "scheme": f"{n_folds}-fold cross-fitting"}
+        return {
+            "test": np.ones(n, bool),
+            "proba": proba,
+            "best": best,
+            "constant_models": tuple(sorted(const)),
+            "n_features": nf,
+            "scheme": f"{n_folds}-fold cross-fitting",
+        }
     tr, te = train_test_split(jax.random.fold_in(key, 0), n, test_fraction)
-    fit = fit_router_probabilities(c[tr], prompts[tr], prompts[te],
-                                   None if domains is None else domains[tr],
-                                   None if domains is None else domains[te], **fit_kwargs)
-    return {"test": te, "proba": fit.proba, "best": np.full(int(te.sum()), single_best_index(c, tr)),
-            "constant_models": fit.constant_models, "n_features": fit.n_features,
-            "scheme": f"train/test split, {test_fraction:g} held out"}
+    fit = fit_router_probabilities(
+        c[tr],
+        prompts[tr],
+        prompts[te],
+        None if domains is None else domains[tr],
+        None if domains is None else domains[te],
+        **fit_kwargs,
+    )
+    return {
+        "test": te,
+        "proba": fit.proba,
+        "best": np.full(int(te.sum()), single_best_index(c, tr)),
+        "constant_models": fit.constant_models,
+        "n_features": fit.n_features,
+        "scheme": f"train/test split, {test_fraction:g} held out",
+    }
 
 
-def read_choices(path: str, query_ids: Sequence[str], models: Sequence[str], *,
-                 allow_partial: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def read_choices(
+    path: str, query_ids: Sequence[str], models: Sequence[str], *, allow_partial: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """Read an external router's choices: a CSV (header ``query_id,model``) or JSONL
     (``{"query_id": ..., "model": ...}`` per line).
 
@@ -307,46 +367,81 @@ def read_choices(path: str, query_ids: Sequence[str], models: Sequence[str], *,
                     try:
                         d = json.loads(line)
                     except json.JSONDecodeError as e:
-                        raise InputError(f"not valid JSON ({e.msg})", source=path, where=f"line {ln}",
-                                         hint="one JSON object per line") from None
+                        raise InputError(
+                            f"not valid JSON ({e.msg})",
+                            source=path,
+                            where=f"line {ln}",
+                            hint="one JSON object per line",
+                        ) from None
                     if not isinstance(d, dict) or "query_id" not in d or "model" not in d:
-                        raise InputError("needs keys 'query_id' and 'model'", source=path,
-                                         where=f"line {ln}", hint='write {"query_id": ..., "model": ...}')
+                        raise InputError(
+                            "needs keys 'query_id' and 'model'",
+                            source=path,
+                            where=f"line {ln}",
+                            hint='write {"query_id": ..., "model": ...}',
+                        )
                     recs.append((str(d["query_id"]).strip(), str(d["model"]).strip(), f"line {ln}"))
             else:
                 reader = csv.DictReader(f)
                 cols = [c.strip() for c in (reader.fieldnames or [])]
                 if "query_id" not in cols or "model" not in cols:
-                    raise InputError(f"header {cols} lacks query_id and model", source=path,
-                                     where="row 1", hint="write a header line: query_id,model")
+                    raise InputError(
+                        f"header {cols} lacks query_id and model",
+                        source=path,
+                        where="row 1",
+                        hint="write a header line: query_id,model",
+                    )
                 for r, row in enumerate(reader, start=2):
                     row = {(k or "").strip(): v for k, v in row.items()}
-                    recs.append((str(row["query_id"] or "").strip(), str(row["model"] or "").strip(),
-                                 f"row {r}"))
+                    recs.append(
+                        (
+                            str(row["query_id"] or "").strip(),
+                            str(row["model"] or "").strip(),
+                            f"row {r}",
+                        )
+                    )
     except OSError as e:
-        raise InputError(f"cannot read choices file ({e.strerror})", source=path,
-                         hint="check the path") from None
+        raise InputError(
+            f"cannot read choices file ({e.strerror})", source=path, hint="check the path"
+        ) from None
     seen: dict[int, str] = {}
     rows, choices = [], []
     for q, m, where in recs:
         if q not in qpos:
-            raise InputError(f"query id {q!r} is not in the outcome matrix", source=path, where=where,
-                             hint="route only queries of the scored matrix")
+            raise InputError(
+                f"query id {q!r} is not in the outcome matrix",
+                source=path,
+                where=where,
+                hint="route only queries of the scored matrix",
+            )
         if m not in mpos:
-            raise InputError(f"model {m!r} is not in the outcome matrix", source=path, where=where,
-                             hint=f"choose from: {', '.join(list(models)[:10])}")
+            raise InputError(
+                f"model {m!r} is not in the outcome matrix",
+                source=path,
+                where=where,
+                hint=f"choose from: {', '.join(list(models)[:10])}",
+            )
         i = qpos[q]
         if i in seen:
-            raise InputError(f"query {q!r} is routed twice (also {seen[i]})", source=path, where=where,
-                             hint="give one choice per query")
+            raise InputError(
+                f"query {q!r} is routed twice (also {seen[i]})",
+                source=path,
+                where=where,
+                hint="give one choice per query",
+            )
         seen[i] = where
         rows.append(i)
         choices.append(mpos[m])
     if not rows:
-        raise InputError("has no choices", source=path, hint="write one line per query: query_id,model")
+        raise InputError(
+            "has no choices", source=path, hint="write one line per query: query_id,model"
+        )
     if not allow_partial and len(rows) < len(query_ids):
         missing = [q for q in query_ids if qpos[q] not in seen]
-        raise InputError(f"routes {len(rows)} of {len(query_ids)} queries; first missing: {missing[0]!r}",
-                         source=path, hint="route every query, or allow a partial file")
+        raise InputError(
+            f"routes {len(rows)} of {len(query_ids)} queries; first missing: {missing[0]!r}",
+            source=path,
+            hint="route every query, or allow a partial file",
+        )
     order = np.argsort(rows)
     return np.asarray(rows, np.int64)[order], np.asarray(choices, np.int64)[order]

@@ -44,14 +44,25 @@ from scipy import stats
 
 from .bootstrap import batched_map
 
-__all__ = ["TIE_RULES", "majority_vote", "plurality_vote", "log_odds_weights", "subset_votes",
-           "SubsetVoteResult", "error_correlation", "evaluate_votes", "BINARY_LABEL"]
+__all__ = [
+    "BINARY_LABEL",
+    "TIE_RULES",
+    "SubsetVoteResult",
+    "error_correlation",
+    "evaluate_votes",
+    "log_odds_weights",
+    "majority_vote",
+    "plurality_vote",
+    "subset_votes",
+]
 
 TIE_RULES = ("wrong", "first", "expected")
 BINARY_LABEL = "majority over correctness bits (optimistic binary approximation)"
 
 
-def log_odds_weights(train_accuracy, *, clip_negative: bool = False, eps: float = 1e-3) -> np.ndarray:
+def log_odds_weights(
+    train_accuracy, *, clip_negative: bool = False, eps: float = 1e-3
+) -> np.ndarray:
     """Nitzan-Paroush weights log(p / (1 - p)) from training accuracies (p clipped to
     [eps, 1 - eps]); with ``clip_negative`` weights below zero become zero."""
     p = np.clip(np.asarray(train_accuracy, np.float64), eps, 1 - eps)
@@ -260,12 +271,13 @@ def _ols(x, y):
     b = ((x - xm) * (y - ym)).sum() / sxx
     a = ym - b * xm
     resid = y - a - b * x
-    se = math.sqrt((resid ** 2).sum() / (x.size - 2) / sxx)
+    se = math.sqrt((resid**2).sum() / (x.size - 2) / sxx)
     return b, a, se
 
 
-def subset_votes(correct, *, size: int = 3, train=None, test=None, rho=None,
-                 max_subsets: int = 200_000) -> SubsetVoteResult:
+def subset_votes(
+    correct, *, size: int = 3, train=None, test=None, rho=None, max_subsets: int = 200_000
+) -> SubsetVoteResult:
     """Majority vote (correctness bits) of every size-m subset against its best member.
 
     Args:
@@ -285,11 +297,15 @@ def subset_votes(correct, *, size: int = 3, train=None, test=None, rho=None,
     if size < 2 or size > k:
         raise ValueError(f"subset_votes: size must lie in [2, {k}], got {size}")
     if size % 2 == 0:
-        raise ValueError(f"subset_votes: size must be odd so a majority over bits has no ties, got {size}")
+        raise ValueError(
+            f"subset_votes: size must be odd so a majority over bits has no ties, got {size}"
+        )
     n_sub = math.comb(k, size)
     if n_sub > max_subsets:
-        raise ValueError(f"subset_votes: {n_sub} subsets of size {size} from {k} models exceeds "
-                         f"max_subsets={max_subsets}; choose fewer models")
+        raise ValueError(
+            f"subset_votes: {n_sub} subsets of size {size} from {k} models exceeds "
+            f"max_subsets={max_subsets}; choose fewer models"
+        )
     train = np.ones(n, bool) if train is None else np.asarray(train, bool)
     test = np.ones(n, bool) if test is None else np.asarray(test, bool)
     subsets = np.asarray(list(itertools.combinations(range(k), size)), dtype=np.int64)
@@ -327,16 +343,36 @@ def subset_votes(correct, *, size: int = 3, train=None, test=None, rho=None,
         else:
             status = "JACKKNIFE_UNDEFINED: a leave-one-model-out fit had too few subsets"
     return SubsetVoteResult(
-        subsets=subsets, vote_accuracy=vote_acc, best_member=best_member,
-        best_member_accuracy=best_acc, gain=gain, mean_rho=mean_rho,
-        share_loses=float((gain < 0).mean()), mean_gain=float(gain.mean()),
-        slope=float(slope), intercept=float(intercept), slope_se_naive=float(se_naive),
-        slope_ci_naive=(float(ci_naive[0]), float(ci_naive[1])), slope_se_jackknife=float(se_jk),
-        slope_ci_jackknife=(float(ci_jk[0]), float(ci_jk[1])), label=BINARY_LABEL, status=status)
+        subsets=subsets,
+        vote_accuracy=vote_acc,
+        best_member=best_member,
+        best_member_accuracy=best_acc,
+        gain=gain,
+        mean_rho=mean_rho,
+        share_loses=float((gain < 0).mean()),
+        mean_gain=float(gain.mean()),
+        slope=float(slope),
+        intercept=float(intercept),
+        slope_se_naive=float(se_naive),
+        slope_ci_naive=(float(ci_naive[0]), float(ci_naive[1])),
+        slope_se_jackknife=float(se_jk),
+        slope_ci_jackknife=(float(ci_jk[0]), float(ci_jk[1])),
+        label=BINARY_LABEL,
+        status=status,
+    )
 
 
-def evaluate_votes(key, correct, *, answers=None, train=None, test=None, tie: str = "wrong",
-                   n_boot: int = 1000, level: float = 0.95) -> dict:
+def evaluate_votes(
+    key,
+    correct,
+    *,
+    answers=None,
+    train=None,
+    test=None,
+    tie: str = "wrong",
+    n_boot: int = 1000,
+    level: float = 0.95,
+) -> dict:
     """Every vote on the test queries, next to the single best (chosen on train) and the
     oracle, each with its realized fraction of G and a query-bootstrap interval.
 
@@ -365,24 +401,37 @@ def evaluate_votes(key, correct, *, answers=None, train=None, test=None, tie: st
     priority = np.argsort(-ref.train_accuracy, kind="stable")
     scores: dict[str, tuple[str, np.ndarray, dict]] = {}
     bits_tie = "wrong" if tie == "first" else tie
-    scores["majority"] = (BINARY_LABEL + f"; ties {bits_tie}",
-                          majority_vote(ct, tie=bits_tie), {})
-    scores["weighted_majority"] = ("log-odds weighted majority over correctness bits (optimistic "
-                                   "binary approximation); weights from the training split",
-                                   majority_vote(ct, w_bits, tie=bits_tie), {"weights": w_bits})
+    scores["majority"] = (BINARY_LABEL + f"; ties {bits_tie}", majority_vote(ct, tie=bits_tie), {})
+    scores["weighted_majority"] = (
+        "log-odds weighted majority over correctness bits (optimistic "
+        "binary approximation); weights from the training split",
+        majority_vote(ct, w_bits, tie=bits_tie),
+        {"weights": w_bits},
+    )
     if answers is not None:
         at = np.asarray(answers, dtype=object)[test]
         s, nt, inc = plurality_vote(at, ct, tie=tie, priority=priority)
-        scores["plurality"] = (f"plurality over answers; tie rule: {tie}", s,
-                               {"ties": nt, "inconsistent_grades": inc})
+        scores["plurality"] = (
+            f"plurality over answers; tie rule: {tie}",
+            s,
+            {"ties": nt, "inconsistent_grades": inc},
+        )
         s, nt, inc = plurality_vote(at, ct, w_plur, tie=tie, priority=priority)
-        scores["weighted_plurality"] = (f"log-odds weighted plurality over answers; tie rule: {tie}", s,
-                                        {"ties": nt, "inconsistent_grades": inc, "weights": w_plur})
+        scores["weighted_plurality"] = (
+            f"log-odds weighted plurality over answers; tie rule: {tie}",
+            s,
+            {"ties": nt, "inconsistent_grades": inc, "weights": w_plur},
+        )
     policies = {}
     for i, (name, (label, s, extra)) in enumerate(scores.items()):
-        boot = realized_fraction_bootstrap(jax.random.fold_in(key, i), s, sb, orc,
-                                           n_boot=n_boot, level=level)
-        policies[name] = {"label": label, "accuracy": float(s.mean()),
-                          "realized_fraction": boot["realized_fraction"]["estimate"],
-                          "bootstrap": boot, **extra}
+        boot = realized_fraction_bootstrap(
+            jax.random.fold_in(key, i), s, sb, orc, n_boot=n_boot, level=level
+        )
+        policies[name] = {
+            "label": label,
+            "accuracy": float(s.mean()),
+            "realized_fraction": boot["realized_fraction"]["estimate"],
+            "bootstrap": boot,
+            **extra,
+        }
     return {"reference": ref._asdict(), "policies": policies}
