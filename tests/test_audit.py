@@ -295,3 +295,22 @@ def test_sensitivity_limits(pool):
     assert s.j.tolist() == [0, 1, 2] and np.isnan(s.ratio).all()
     with pytest.raises(ValueError, match="max_artefacts"):
         artefact_sensitivity(pool, max_artefacts=8, ratio=False)
+
+
+def test_multiple_choice_letter_and_option_text():
+    # reference "B" and the option text "Lyon" are the same answer
+    m = OutcomeMatrix(
+        np.zeros((1, 3), bool), ("q",), ("a", "b", "c"),
+        query_meta={"reference": np.array(["B"], dtype=object),
+                    "choices": np.array(["A) Paris | B) Lyon | C) Nice"], dtype=object)},
+        cell_meta={"answer": np.array([["Lyon", "(B)", "Paris"]], dtype=object)})
+    (e,) = audit_evidence(m)
+    assert e.equiv_models == ("a", "b")
+    assert e.equiv_rules == ("exact via choices", "normalized")
+    r = regrade(m)
+    assert [(f.model, f.rule) for f in r.flips] == [("a", "exact via choices"),
+                                                    ("b", "normalized")]
+    # without the choices column the option text is not the letter
+    m2 = OutcomeMatrix(m.correct, m.query_ids, m.models,
+                       query_meta={"reference": m.query_meta["reference"]}, cell_meta=m.cell_meta)
+    assert audit_evidence(m2)[0].equiv_models == ("b",)

@@ -94,3 +94,14 @@ def test_extract_answer():
     assert N.extract_answer("3 apples and then 17") == "17"
     assert N.extract_answer("no digits here") == ""
     assert N.extract_answer(None) == ""
+
+
+def test_parse_choices_and_reference_forms():
+    assert N.parse_choices('["Paris", "Lyon"]') == ["Paris", "Lyon"]
+    assert N.parse_choices("A) Paris | B) Lyon") == ["Paris", "Lyon"]
+    assert N.parse_choices("(A) 12\n(B) 14") == ["12", "14"]
+    assert N.parse_choices("") == [] and N.parse_choices(None) == []
+    assert N.reference_forms("B", "A) Paris | B) Lyon") == [("B", ""), ("Lyon", "via choices")]
+    assert N.reference_forms("lyon", '["Paris", "Lyon"]') == [("lyon", ""), ("B", "via choices")]
+    assert N.reference_forms("E", "A) x | B) y") == [("E", "")]  # letter out of range
+    assert N.reference_forms("", "A) x") == []

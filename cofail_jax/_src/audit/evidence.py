@@ -12,7 +12,8 @@ long format carries (``OutcomeMatrix.cell_meta`` / ``query_meta``):
   and whether a strict majority of all models agrees on one answer that is not the
   reference (a likely wrong reference);
 * **equivalence**: how many graded-wrong answers are in fact equivalent to the
-  reference after normalization (a likely grader defect);
+  reference after normalization (a likely grader defect); with a ``choices`` column,
+  a multiple-choice letter and its option text count as the same answer;
 * **extraction**: how many answers are empty or flagged not extracted
   (``answer_extracted`` false) (a likely grader or prompt-format defect);
 * **truncation**: how many answers reached the token budget (``output_tokens >=
@@ -56,7 +57,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..matrix import OutcomeMatrix
-from .normalize import answers_equivalent, extract_answer
+from .normalize import answers_equivalent, extract_answer, reference_forms
 
 __all__ = ["CLASSES", "QueryEvidence", "audit_evidence", "evidence_rows", "cell_answers",
            "truncated_cells", "not_extracted_cells"]
@@ -165,6 +166,26 @@ def _candidates(m: OutcomeMatrix, i: int, j: int) -> list[str]:
         if t and t not in seen:
             seen.append(t)
     return seen
+
+
+def match_reference(candidates: Sequence[str], forms: Sequence[tuple[str, str]], *,
+                    symbolic: bool, rel_tol: float, check=None) -> tuple[str, str] | None:
+    """The first (candidate, rule) equivalent to a form of the reference, or None.
+
+    ``forms`` comes from :func:`~cofail_jax._src.audit.normalize.reference_forms` (the
+    reference, and for multiple choice its letter or option text); a match through the
+    options has ``" via choices"`` appended to its rule.
+    """
+    for cand in candidates:
+        for form, how in forms:
+            if check is None:
+                got = answers_equivalent(cand, form, symbolic=symbolic, rel_tol=rel_tol)
+                eq, rule = got.equal, got.rule
+            else:
+                eq, rule = check(cand, form)
+            if eq:
+                return cand, rule + (f" {how}" if how else "")
+    return None
 
 
 def truncated_cells(m: OutcomeMatrix) -> np.ndarray:
@@ -291,26 +312,26 @@ def audit_evidence(matrix: OutcomeMatrix, *, include_near_all_wrong: bool = Fals
     notext = not_extracted_cells(matrix)
     has_answers = any(c in matrix.cell_meta for c in ("extracted", "answer", "raw_answer"))
     ref_col = matrix.query_meta.get("reference")
+    choices_col = matrix.query_meta.get("choices")
     out = []
     for i in np.flatnonzero(flagged):
         ref = _text(ref_col[i]) if ref_col is not None else ""
+        forms = reference_forms(ref, None if choices_col is None else choices_col[i])
         row = [str(a) for a in answers[i]]
         equiv_models, equiv_rules = [], []
-        if ref:
-            for j in range(k):
-                if matrix.correct[i, j]:
-                    continue
-                for cand in _candidates(matrix, i, j):
-                    got = answers_equivalent(cand, ref, symbolic=symbolic, rel_tol=rel_tol)
-                    if got.equal:
-                        equiv_models.append(matrix.models[j])
-                        equiv_rules.append(got.rule)
-                        break
+        for j in range(k):
+            if matrix.correct[i, j] or not forms:
+                continue
+            hit = match_reference(_candidates(matrix, i, j), forms, symbolic=symbolic,
+                                  rel_tol=rel_tol)
+            if hit is not None:
+                equiv_models.append(matrix.models[j])
+                equiv_rules.append(hit[1])
         groups = _clusters(row, symbolic, rel_tol)
         top = groups[0] if groups else []
         top_answer = row[top[0]] if top else ""
-        top_is_ref = bool(ref) and bool(top_answer) and answers_equivalent(
-            top_answer, ref, symbolic=symbolic, rel_tol=rel_tol).equal
+        top_is_ref = bool(top_answer) and match_reference(
+            [top_answer], forms, symbolic=symbolic, rel_tol=rel_tol) is not None
         majority = bool(ref) and len(top) >= 2 and len(top) > k / 2 and not top_is_ref
         empty = np.array([not a for a in row])
         ev: dict[str, Any] = dict(

@@ -27,8 +27,8 @@ from typing import NamedTuple
 import numpy as np
 
 from ..matrix import OutcomeMatrix
-from .evidence import _candidates, _text
-from .normalize import answers_equivalent
+from .evidence import _candidates, _text, match_reference
+from .normalize import answers_equivalent, reference_forms
 
 __all__ = ["Flip", "RegradeResult", "regrade"]
 
@@ -124,6 +124,7 @@ def regrade(matrix: OutcomeMatrix, *, symbolic: bool = True, rel_tol: float = 0.
             cache[key] = (got.equal, got.rule)
         return cache[key]
 
+    choices_col = matrix.query_meta.get("choices")
     new = matrix.correct.copy()
     flips, disagreements = [], []
     checked = 0
@@ -131,17 +132,13 @@ def regrade(matrix: OutcomeMatrix, *, symbolic: bool = True, rel_tol: float = 0.
         ref = _text(ref_col[i])
         if not ref:
             continue
+        forms = reference_forms(ref, None if choices_col is None else choices_col[i])
         for j in range(k):
             cands = _candidates(matrix, i, j)
             if not cands:
                 continue
             checked += 1
-            hit = None
-            for c in cands:
-                eq, rule = check(c, ref)
-                if eq:
-                    hit = (c, rule)
-                    break
+            hit = match_reference(cands, forms, symbolic=symbolic, rel_tol=rel_tol, check=check)
             graded = bool(matrix.correct[i, j])
             if hit is not None and not graded:
                 flips.append(Flip(matrix.query_ids[i], matrix.models[j], hit[0], ref, False, True,
