@@ -12,7 +12,8 @@ the gain of every size-m subset vote over its best member.
   ``"expected"`` (a uniformly random tie-break, scored by its expectation).
 * Weighted votes use log-odds weights w_j = log(p_j / (1 - p_j)) of each model's
   training accuracy, the optimal weights for independent voters (Nitzan and Paroush
-  1982), clipped at zero for plurality votes.
+  1982), clipped at zero: a worse-than-coin model's negative weight would turn its
+  wrong answer into a vote for the right one, true only of two-option tasks.
 * :func:`subset_votes` scores the majority vote of every size-m subset (all triplets by
   default, vectorized in JAX), its gain over its best member (chosen on the training
   queries), the share of subsets where the vote loses, and the slope of the gain on the
@@ -396,7 +397,10 @@ def evaluate_votes(
     ct = c[test]
     sb = ct[:, ref.best].astype(np.float64)
     orc = ct.any(axis=1).astype(np.float64)
-    w_bits = log_odds_weights(ref.train_accuracy)
+    # Negative log-odds (a model worse than a coin) would turn a wrong answer into a vote
+    # for the right one, which holds only for truly two-option tasks; with many wrong
+    # answers it manufactures accuracy, so weights are clipped at zero here too.
+    w_bits = log_odds_weights(ref.train_accuracy, clip_negative=True)
     w_plur = log_odds_weights(ref.train_accuracy, clip_negative=True)
     priority = np.argsort(-ref.train_accuracy, kind="stable")
     scores: dict[str, tuple[str, np.ndarray, dict]] = {}
@@ -404,7 +408,7 @@ def evaluate_votes(
     scores["majority"] = (BINARY_LABEL + f"; ties {bits_tie}", majority_vote(ct, tie=bits_tie), {})
     scores["weighted_majority"] = (
         "log-odds weighted majority over correctness bits (optimistic "
-        "binary approximation); weights from the training split",
+        "binary approximation); weights from the training split, negative ones clipped to 0",
         majority_vote(ct, w_bits, tie=bits_tie),
         {"weights": w_bits},
     )
