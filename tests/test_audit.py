@@ -314,3 +314,11 @@ def test_multiple_choice_letter_and_option_text():
     m2 = OutcomeMatrix(m.correct, m.query_ids, m.models,
                        query_meta={"reference": m.query_meta["reference"]}, cell_meta=m.cell_meta)
     assert audit_evidence(m2)[0].equiv_models == ("b",)
+
+
+def test_sensitivity_degenerate_pool_has_no_ratio():
+    # both models always wrong: no finite threshold, no correlation, so no ratio
+    m = OutcomeMatrix(np.zeros((2, 2), bool), ("q1", "q2"), ("a", "b"))
+    s = artefact_sensitivity(m)
+    assert s.j.tolist() == [0, 1]  # at least one query is kept
+    assert np.isnan(s.ratio).all() and all(st != "ok" for st in s.ratio_status)

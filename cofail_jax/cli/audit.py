@@ -99,7 +99,8 @@ def sensitivity_lines(sens, limit: int = 15) -> list[str]:
            f"{conf:.0%} Clopper-Pearson interval, certified gain bound at confidence "
            f"{1 - sens.delta:g}, one-factor ratio beta / beta_equal-loading):",
            fmt_table(rows, header=("j", "n", "K", "beta [CI]", "gain bound", "1F ratio"))]
-    bad = sorted({s for s in sens.ratio_status if s != "ok"})
+    quiet = ("ok", "one-factor ratio not requested")
+    bad = sorted({s for s in sens.ratio_status if s not in quiet})
     for s in bad:
         out.append(f"  ratio note: {s}")
     if J > limit:

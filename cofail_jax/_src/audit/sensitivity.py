@@ -172,8 +172,9 @@ def artefact_sensitivity(matrix: OutcomeMatrix, *, max_artefacts: int | None = N
                     status.append("no all-wrong event left: ratio 0")
                 else:
                     status.append(RATIO_OK)
+    defined = np.array([st == RATIO_OK or st.startswith("no all-wrong") for st in status])
     with np.errstate(divide="ignore", invalid="ignore"):
-        r = np.where(np.isfinite(beta_pred) & (beta_pred > 0), beta / beta_pred, np.nan)
+        r = np.where(defined & np.isfinite(beta_pred) & (beta_pred > 0), beta / beta_pred, np.nan)
     return Sensitivity(
         j=js, n=n0 - js, K=K0 - js, beta=beta,
         beta_ci=np.array([c.beta_ci for c in rows]).reshape(J + 1, 2),
