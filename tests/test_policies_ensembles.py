@@ -54,3 +54,11 @@ def test_band_and_errors():
         ensemble_comparison(jax.random.key(0), np.ones((3, 5, 3), np.int8), size=3)
     with pytest.raises(ValueError, match="band holds"):
         ensemble_comparison(jax.random.key(0), np.ones((4, 5, 3), np.int8), size=3, band=(0, 0.5))
+
+
+def test_missing_samples_drop_queries():
+    base = _base(jax.random.key(0), n=50)
+    s = np.repeat(base[None].astype(np.int8), 4, axis=0)
+    s[2, 7, 1] = -1  # one missing sample of a band model
+    r = ensemble_comparison(jax.random.key(1), s, size=3, band=(0.5, 1.0), n_partitions=3, n_boot=50)
+    assert r["n_dropped"] == 1 and r["n_queries"] == 49

@@ -137,3 +137,16 @@ def test_evaluate_votes_reference_points():
     # with answers R/W, plurality with "tie counts as wrong" equals majority over bits here
     assert r["policies"]["plurality"]["accuracy"] == pytest.approx(3 / 6)
     assert maj["realized_fraction"] == pytest.approx(0.0)
+
+
+def test_weights_and_single_best_come_from_train_only():
+    c = _random_matrix(jax.random.key(5), 80, 5)
+    train = np.arange(80) < 40
+    r1 = evaluate_votes(jax.random.key(0), c, train=train, test=~train, n_boot=20)
+    c2 = c.copy()
+    c2[~train] = ~c2[~train]  # change every test answer
+    r2 = evaluate_votes(jax.random.key(0), c2, train=train, test=~train, n_boot=20)
+    w1 = r1["policies"]["weighted_majority"]["weights"]
+    np.testing.assert_array_equal(w1, r2["policies"]["weighted_majority"]["weights"])
+    np.testing.assert_array_equal(w1, log_odds_weights(c[train].mean(axis=0), clip_negative=True))
+    assert r1["reference"]["best"] == r2["reference"]["best"] == int(np.argmax(c[train].sum(0)))
