@@ -129,18 +129,19 @@ def _text(v) -> str:
     return "" if s.lower() in ("nan", "none", "null") else s
 
 
-def cell_answers(m: OutcomeMatrix) -> np.ndarray:
+def cell_answers(m: OutcomeMatrix, rows: Sequence[int] | None = None) -> np.ndarray:
     """object (n, k): the answer each model gave, as the audit reads it.
 
     ``extracted`` if present and non-empty, else ``answer``, else the final answer
-    pulled from ``raw_answer`` (:func:`extract_answer`), else "".
+    pulled from ``raw_answer`` (:func:`extract_answer`), else "". With ``rows`` only
+    those rows are filled (the others stay "").
     """
     n, k = m.correct.shape
     out = np.full((n, k), "", dtype=object)
     ext = m.cell_meta.get("extracted")
     ans = m.cell_meta.get("answer")
     raw = m.cell_meta.get("raw_answer")
-    for i in range(n):
+    for i in (range(n) if rows is None else rows):
         for j in range(k):
             for col, fn in ((ext, _text), (ans, _text), (raw, lambda v: extract_answer(_text(v)))):
                 if col is not None:
@@ -307,7 +308,7 @@ def audit_evidence(matrix: OutcomeMatrix, *, include_near_all_wrong: bool = Fals
         flagged = flagged | (n_right == 1)
     if not flagged.any():
         return []
-    answers = cell_answers(matrix)
+    answers = cell_answers(matrix, np.flatnonzero(flagged))
     trunc = truncated_cells(matrix)
     notext = not_extracted_cells(matrix)
     has_answers = any(c in matrix.cell_meta for c in ("extracted", "answer", "raw_answer"))
