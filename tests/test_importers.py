@@ -536,3 +536,10 @@ def test_lmeval_several_filters(tmp_path, capsys):
     assert rc == 0
     assert_bad(["convert", str(tmp_path), "--to", str(tmp_path / "p.csv"), "--filter", "x"],
                capsys, "samples_gsm8k", "has no filter 'x'")
+
+
+def test_unknown_loader_options_are_errors():
+    with pytest.raises(InputError, match="load_helm does not take scorer="):
+        load_matrix(os.path.join(FIX, "helm"), scorer="match")
+    with pytest.raises(InputError, match="load_inspect does not take metric="):
+        load_matrix(os.path.join(FIX, "inspect"), metric="acc")

@@ -152,3 +152,15 @@ def dedupe_notes(notes: Iterable[str]) -> tuple[str, ...]:
     for n in notes:
         seen.setdefault(n, None)
     return tuple(seen)
+
+
+def reject_options(loader: str, options: dict) -> None:
+    """An option the loader does not know is an error, never silently ignored."""
+    if options:
+        names = ", ".join(f"{k}=" for k in sorted(options))
+        raise InputError(
+            f"{loader} does not take {names}",
+            where=names,
+            hint="see the loader's docstring for its options, or pass --format "
+            "if the input was detected as the wrong format",
+        )

@@ -37,7 +37,7 @@ import numpy as np
 from ...errors import InputError
 from ...matrix import OutcomeMatrix
 from ..tables import matrix_from_records
-from ._common import as_text, dedupe_notes, files_with_suffix
+from ._common import as_text, dedupe_notes, files_with_suffix, reject_options
 
 EEE_SCHEMA_VERSION = "0.2.1"
 REQUIRED = (
@@ -73,7 +73,9 @@ def detect(path: str) -> bool:
     )
 
 
-def load_eee(path: str, *, missing: str = "error", task: str | None = None, **_) -> OutcomeMatrix:
+def load_eee(
+    path: str, *, missing: str = "error", task: str | None = None, **unknown
+) -> OutcomeMatrix:
     """Load Every Eval Ever instance-level JSONL (a file, or a folder of ``*_samples.jsonl``).
 
     Args:
@@ -81,6 +83,7 @@ def load_eee(path: str, *, missing: str = "error", task: str | None = None, **_)
       missing: the missing-cell policy.
       task: the ``evaluation_name`` to keep when several are present.
     """
+    reject_options("load_eee", unknown)
     files = [f for f in files_with_suffix(path, (".jsonl",)) if os.path.isfile(path) or _is_eee(f)]
     if not files:
         raise InputError(

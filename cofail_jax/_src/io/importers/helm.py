@@ -36,7 +36,7 @@ from typing import Any
 from ...errors import InputError
 from ...matrix import OutcomeMatrix
 from ..tables import matrix_from_records
-from ._common import dedupe_notes, read_json
+from ._common import dedupe_notes, read_json, reject_options
 
 HELM_METRICS = (
     "exact_match",
@@ -96,7 +96,7 @@ def load_helm(
     task: str | None = None,
     threshold: float = 1.0,
     split: str | None = None,
-    **_,
+    **unknown,
 ) -> OutcomeMatrix:
     """Load HELM run folders (one per model) into an outcome matrix.
 
@@ -114,6 +114,7 @@ def load_helm(
       ``answer`` (from ``display_predictions.json``) per cell, and ``prompt`` and
       ``reference`` (from ``instances.json``) per query.
     """
+    reject_options("load_helm", unknown)
     runs = _run_dirs(path)
     if not runs:
         raise InputError(

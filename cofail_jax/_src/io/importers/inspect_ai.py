@@ -42,6 +42,7 @@ from ._common import (
     files_with_suffix,
     parse_json_bytes,
     read_json,
+    reject_options,
     score_to_cell,
 )
 
@@ -246,7 +247,7 @@ def load_inspect(
     threshold: float = 1.0,
     score_key: str | None = None,
     task: str | None = None,
-    **_,
+    **unknown,
 ) -> OutcomeMatrix:
     """Load one Inspect AI log per model (``.eval`` or ``.json``), or a folder of them.
 
@@ -267,6 +268,7 @@ def load_inspect(
       holds ``prompt``, ``reference`` and ``choices``; epochs beyond the first are
       ``samples``. ``notes`` say what was dropped.
     """
+    reject_options("load_inspect", unknown)
     check_rule("partial", partial)
     check_rule("noanswer", noanswer)
     files = _log_files(path)

@@ -29,7 +29,7 @@ from typing import Any
 from ...errors import InputError
 from ...matrix import OutcomeMatrix
 from ..tables import matrix_from_records
-from ._common import as_text, content_text, dedupe_notes, files_with_suffix
+from ._common import as_text, content_text, dedupe_notes, files_with_suffix, reject_options
 
 
 def _first_record(path: str) -> dict | None:
@@ -67,7 +67,12 @@ def _prompt_text(prompt: Any) -> str:
 
 
 def load_openai_evals(
-    path: str, *, missing: str = "error", task: str | None = None, model: str | None = None, **_
+    path: str,
+    *,
+    missing: str = "error",
+    task: str | None = None,
+    model: str | None = None,
+    **unknown,
 ) -> OutcomeMatrix:
     """Load OpenAI evals record logs: one JSONL file per model, or a folder of them.
 
@@ -77,6 +82,7 @@ def load_openai_evals(
       task: the ``eval_name`` to keep when the folder holds several evals.
       model: the model name for a single file (default: ``spec.completion_fns[0]``).
     """
+    reject_options("load_openai_evals", unknown)
     files = [f for f in files_with_suffix(path, (".jsonl", ".log")) if _is_record_log(f)]
     if not files:
         raise InputError(

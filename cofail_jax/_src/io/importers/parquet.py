@@ -33,7 +33,7 @@ from typing import Any
 from ...errors import InputError
 from ...matrix import OutcomeMatrix
 from ..tables import CELL_COLUMNS, QUERY_COLUMNS, matrix_from_records
-from ._common import as_text, dedupe_notes, files_with_suffix
+from ._common import as_text, dedupe_notes, files_with_suffix, reject_options
 
 ID_COLUMNS = ("query_id", "doc_id", "sample_id", "id")
 MODEL_COLUMNS = ("model", "model_name", "model_id")
@@ -79,7 +79,7 @@ def load_parquet(
     metric: str | None = None,
     model: str | None = None,
     task: str | None = None,
-    **_,
+    **unknown,
 ) -> OutcomeMatrix:
     """Load Parquet detail tables: one file with a ``model`` column, or one file per model.
 
@@ -91,6 +91,7 @@ def load_parquet(
       task: the task to read when the folder holds ``samples_<task>_<time>.parquet``
         files of several tasks.
     """
+    reject_options("load_parquet", unknown)
     pq = _pyarrow()
     files = files_with_suffix(path, (".parquet",))
     if not files:
