@@ -79,8 +79,11 @@ def _caption(d) -> str:
 
 
 def _finish(fig, d, path):
-    fig.text(0.01, 0.01, _caption(d), fontsize=7, color="0.3", ha="left", va="bottom")
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    import textwrap
+
+    fig.text(0.01, 0.01, "\n".join(textwrap.wrap(_caption(d), 150)), fontsize=7, color="0.3",
+             ha="left", va="bottom")
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
     from .h5 import atomic_output
 
     with atomic_output(path, suffix=".png") as tmp:
@@ -88,6 +91,22 @@ def _finish(fig, d, path):
     import matplotlib.pyplot as plt
 
     plt.close(fig)
+
+
+def _plain_log_ticks(ax):
+    """Plain decimal tick labels on a log axis that spans less than a factor 20."""
+    from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
+
+    lo, hi = ax.get_ylim()
+    if hi / lo < 3:  # a narrow range reads better on a linear axis
+        ax.set_yscale("linear")
+        return
+    if hi / lo < 20:
+        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 1.1, 1.25, 1.5, 2.0, 3.0, 5.0, 7.0, 9.0)))
+        fmt = ScalarFormatter()
+        fmt.set_scientific(False)
+        ax.yaxis.set_major_formatter(fmt)
+        ax.yaxis.set_minor_formatter(NullFormatter())
 
 
 def write_figures(path: str, outdir: str | None = None) -> list[str]:
@@ -118,9 +137,9 @@ def write_figures(path: str, outdir: str | None = None) -> list[str]:
                  "band over subsets", fontsize=10)
     ax.legend(fontsize=8)
     if d["n_subsets"][-1] == 1:
-        ax.annotate("k = K: one subset, no composition band", (k[-1], d["median"][d["methods"][0]][-1]),
-                    xytext=(-10, 18), textcoords="offset points", ha="right", fontsize=7,
-                    arrowprops=dict(arrowstyle="->", lw=0.6))
+        ax.text(0.99, 0.02, "k = K: one subset (the pool), so no composition band there",
+                transform=ax.transAxes, ha="right", va="bottom", fontsize=7, color="0.3")
+    _plain_log_ticks(ax)
     p = os.path.join(outdir, "ratio_vs_pool_size.png")
     _finish(fig, d, p)
     written.append(p)
@@ -167,12 +186,14 @@ def write_figures(path: str, outdir: str | None = None) -> list[str]:
     # 4. bootstrap distribution of the full-pool ratio
     fig, ax = plt.subplots(figsize=(7.5, 4.8))
     if "boot_ratio" in d and d["boot_used"] > 0:
+        allr = np.concatenate([d["boot_ratio"][m][np.isfinite(d["boot_ratio"][m])] for m in d["methods"]])
+        bins = np.linspace(allr.min(), allr.max(), 50) if allr.size else 40
         for m in d["methods"]:
             r = d["boot_ratio"][m]
             r = r[np.isfinite(r)]
             if r.size == 0:
                 continue
-            ax.hist(r, bins=40, color=COLORS[m], alpha=0.35,
+            ax.hist(r, bins=bins, color=COLORS[m], alpha=0.35,
                     label=f"{LABELS[m]}: {d['full_ratio'][m]:.3g} "
                           f"[{d['boot_lower'][m]:.3g}, {d['boot_upper'][m]:.3g}]")
             ax.axvline(d["full_ratio"][m], color=COLORS[m], lw=1.5)

@@ -131,7 +131,7 @@ def pool_stats(errors, weights) -> PoolStats:
     e = errors.astype(jnp.float64)
     total = jnp.sum(w)
     p = (w @ e) / total
-    p_both = (e.T * w) @ e / total
+    p_both = (e.T * w[None, :]) @ e / total
     rho, tau, status, phi = K_.tetrachoric_all(errors, w)
     return PoolStats(p, tau, rho, phi, p_both, status, total)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .common import add_command
 
 EXAMPLES = """\
-  cofail report configs/example.h5                  # figures beside it, in example_figures/
+  cofail report results/example.h5                  # figures beside it, in example_figures/
   cofail report sweep.h5 --outdir figs
 """
 

@@ -10,7 +10,7 @@ EXAMPLES = """\
   cofail sweep configs/example.toml                 # embedded MATH level-5 example (minutes)
   cofail sweep configs/zeroeval_gsm8k.toml --out gsm8k.h5
   cofail sweep configs/example.toml --json          # summary as JSON (progress on stderr)
-  cofail report configs/example.h5                  # the figures
+  cofail report results/example.h5                  # the figures
 """
 
 
