@@ -1,0 +1,124 @@
+"""``cofail identify``: observed beta against the range the pool's pairwise statistics allow."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .common import add_command, add_input_args, emit_json, fmt_table, input_path, load_input
+
+EXAMPLES = """\
+  cofail identify                                         # the embedded example (38 models: relaxed)
+  cofail identify results.csv --top 10                    # the 10 most accurate models, exact LP
+  cofail identify results.csv --models gpt-4o,claude-3.5,llama-3.1-405b --json
+  cofail identify results.csv --top 12 --out identify.h5
+"""
+
+
+def add_parser(sub) -> None:
+    p = add_command(
+        sub, "identify",
+        help="observed beta vs the range [beta_min, beta_max] that pairwise statistics allow",
+        description="From the pool's error rates and pairwise both-wrong rates (everything a "
+                    "pairwise correlation analysis sees), computes the smallest and largest "
+                    "beta = P(all wrong) of any joint law that matches them, and sets the "
+                    "observed beta and the Gaussian-copula (tetrachoric-calibrated) beta "
+                    "inside that range. Exact by linear programming over the 2^k atoms for "
+                    "k <= --max-exact-k; for larger non-exchangeable pools the bounds are a "
+                    "valid relaxation (labelled).",
+        examples=EXAMPLES)
+    add_input_args(p)
+    p.add_argument("--top", type=int, default=None,
+                   help="analyse only the this-many most accurate models")
+    p.add_argument("--max-exact-k", type=int, default=16,
+                   help="largest pool for the exact 2^k-atom LP (k = 16 takes seconds)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the Gaussian orthant estimator")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--out", default=None, help="also write an HDF5 results file")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from .._src import identify as I
+    from .._src.errors import InputError
+    from .._src.h5 import provenance, write_results
+
+    if not 1 <= args.max_exact_k <= 20:
+        raise InputError(f"must lie in 1..20, got {args.max_exact_k}", where="--max-exact-k",
+                         hint="2^k atoms: 16 takes seconds, 20 minutes")
+    m = load_input(args)
+    if args.top is not None:
+        if not 2 <= args.top <= m.k:
+            raise InputError(f"must lie in 2..{m.k}, got {args.top}", where="--top",
+                             hint="the number of most accurate models to keep", source=m.source)
+        order = np.argsort(-m.accuracy, kind="stable")[: args.top]
+        m = m.select_models(order)
+    if m.k < 2:
+        raise InputError("need at least 2 models", source=m.source, where="columns",
+                         hint="add models or drop --models")
+    r = I.identify(m.errors, max_exact_k=args.max_exact_k)
+    b, g = r.bounds, r.gaussian
+    if b.status != "OK":  # cannot happen for a real matrix; kept for weighted/edited input
+        raise InputError(b.message, source=m.source, where="pairwise rates",
+                         hint="the matrix's rates should always be consistent; report a bug")
+    prov = provenance(input_path=input_path(args), method=b.method, seed=args.seed,
+                      config={"models": list(m.models), "max_exact_k": args.max_exact_k,
+                              "top": args.top},
+                      extra={"gaussian_method": g.method})
+    iu, ju = np.triu_indices(m.k, 1)
+    result = {
+        "n": r.n, "k": r.k, "models": list(m.models), "beta_observed": r.beta_observed,
+        "all_wrong": int(round(r.beta_observed * r.n)),
+        "bounds": b.to_dict(), "inside": r.inside, "exchangeable": r.exchangeable,
+        "gaussian": {"beta": g.beta, "abs_err": g.abs_err, "method": g.method,
+                     "status": g.status, "message": g.message},
+        "error_rate": r.p, "both_wrong_pairs": r.p2[iu, ju],
+        "pair_i": iu, "pair_j": ju,
+    }
+    if args.out:
+        tree = {"identify": {"n": r.n, "k": r.k, "beta_observed": r.beta_observed,
+                             "inside": r.inside, **b.to_dict(),
+                             "gaussian_beta": g.beta, "gaussian_abs_err": g.abs_err,
+                             "gaussian_method": g.method, "gaussian_status": g.status,
+                             "error_rate": r.p, "both_wrong": r.p2,
+                             "tetrachoric": g.rho}}
+        write_results(args.out, tree, attrs=prov,
+                      dims={"identify/error_rate": ("model",),
+                            "identify/both_wrong": ("model", "model2"),
+                            "identify/tetrachoric": ("model", "model2")},
+                      coords={"model": np.asarray(m.models, dtype=object),
+                              "model2": np.asarray(m.models, dtype=object)})
+    if args.json:
+        emit_json("identify", result, prov)
+        return 0
+    print(render(r, m))
+    if args.out:
+        print(f"wrote {args.out}")
+    return 0
+
+
+def render(r, m) -> str:
+    b, g = r.bounds, r.gaussian
+    lab = lambda e: "exact (sharp)" if e else "relaxed (valid, maybe loose)"  # noqa: E731
+    pos = lambda v: (f"{(v - b.beta_min) / (b.beta_max - b.beta_min):.0%} of the range"  # noqa: E731
+                     if b.beta_max > b.beta_min else "")
+    K = int(round(r.beta_observed * r.n))
+    lines = [f"input: {m.source}", f"{r.n} queries x {r.k} models"
+             + (" (exchangeable rates)" if r.exchangeable else ""), ""]
+    lines.append(fmt_table([
+        ("observed beta", f"{r.beta_observed:.4f} ({K}/{r.n}); {pos(r.beta_observed)}"),
+        ("beta_min", f"{b.beta_min:.4f}  {lab(b.lower_exact)}"),
+        ("beta_max", f"{b.beta_max:.4f}  {lab(b.upper_exact)}"),
+        ("Gaussian copula beta", f"{g.beta:.4f} +- {g.abs_err:.1g} ({g.method}"
+                                 + (", matrix repaired" if g.status == "REPAIRED" else "")
+                                 + f"); {pos(g.beta)}"),
+        ("method", b.method),
+    ]))
+    lines.append("")
+    lines.append(f"Every joint law with these {r.k} error rates and {r.k * (r.k - 1) // 2} "
+                 f"pairwise both-wrong rates has beta in [{b.beta_min:.4f}, {b.beta_max:.4f}]; "
+                 "pairwise statistics cannot tell these apart.")
+    if not (b.lower_exact and b.upper_exact):
+        lines.append(f"note: {b.message}")
+    if not r.inside:
+        lines.append("WARNING: observed beta is outside the range (numerical problem)")
+    return "\n".join(lines)
