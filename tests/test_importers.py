@@ -347,7 +347,7 @@ def test_pandas_wide_and_long_round_trip():
 
 # ---- cofail convert ---------------------------------------------------------------------------
 @pytest.mark.parametrize(
-    "out", ["wide.csv", "long.jsonl", "long.long.csv", "m.h5", "m_samples.jsonl"]
+    "out", ["wide.csv", "long.jsonl", "long.long.csv", "m.h5", "m_samples.jsonl", "long.parquet"]
 )
 def test_convert_round_trips(tmp_path, capsys, out):
     src = os.path.join(FIX, "inspect")
@@ -521,21 +521,37 @@ def test_lmeval_several_filters(tmp_path, capsys):
         lines = []
         for i, (_, a) in enumerate(MF.QUESTIONS):
             for filt, ok in (("strict-match", MF.TRUTH[i][j]), ("flexible-extract", 1)):
-                lines.append(json.dumps({"doc_id": i, "target": a, "filter": filt,
-                                         "metrics": ["exact_match"], "filtered_resps": [a],
-                                         "exact_match": float(ok)}))
+                lines.append(
+                    json.dumps(
+                        {
+                            "doc_id": i,
+                            "target": a,
+                            "filter": filt,
+                            "metrics": ["exact_match"],
+                            "filtered_resps": [a],
+                            "exact_match": float(ok),
+                        }
+                    )
+                )
         (tmp_path / model / "samples_gsm8k_2024-11-05T10-00-00.000000.jsonl").write_text(
-            "\n".join(lines))
+            "\n".join(lines)
+        )
     m = load_matrix(str(tmp_path))  # first filter by default, said in the notes
     np.testing.assert_array_equal(m.correct, TRUTH[:, :2])
     assert any("kept answer filter 'strict-match'" in n for n in m.notes)
     m = load_matrix(str(tmp_path), filter="flexible-extract")
     assert m.correct.all()
-    rc, _, _ = run_cli(["convert", str(tmp_path), "--to", str(tmp_path / "o.csv"),
-                        "--filter", "flexible-extract"], capsys)
+    rc, _, _ = run_cli(
+        ["convert", str(tmp_path), "--to", str(tmp_path / "o.csv"), "--filter", "flexible-extract"],
+        capsys,
+    )
     assert rc == 0
-    assert_bad(["convert", str(tmp_path), "--to", str(tmp_path / "p.csv"), "--filter", "x"],
-               capsys, "samples_gsm8k", "has no filter 'x'")
+    assert_bad(
+        ["convert", str(tmp_path), "--to", str(tmp_path / "p.csv"), "--filter", "x"],
+        capsys,
+        "samples_gsm8k",
+        "has no filter 'x'",
+    )
 
 
 def test_unknown_loader_options_are_errors():

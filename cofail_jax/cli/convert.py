@@ -45,11 +45,11 @@ def add_parser(sub) -> None:
     p = add_command(
         sub,
         "convert",
-        help="convert any supported input to CSV, JSONL, HDF5 or EEE",
+        help="convert any supported input to CSV, JSONL, Parquet, HDF5 or EEE",
         description="Read an outcome matrix in any supported format (wide/long CSV, JSONL, HDF5, "
         "solved-id folders, lm-evaluation-harness, Inspect AI, HELM, OpenAI evals, "
         "Every Eval Ever, Parquet details) and write it as a wide CSV, long CSV or "
-        "JSONL, cofail HDF5 or Every Eval Ever instance JSONL. The output is written "
+        "JSONL, long Parquet, cofail HDF5 or Every Eval Ever instance JSONL. The output is written "
         "atomically: whole or not at all.",
         examples=EXAMPLES,
     )
@@ -58,7 +58,7 @@ def add_parser(sub) -> None:
         "--to",
         required=True,
         metavar="OUT",
-        help="output file: .csv (wide), .jsonl (long), .h5, *_samples.jsonl (EEE)",
+        help="output file: .csv (wide), .jsonl (long), .parquet (long), .h5, *_samples.jsonl (EEE)",
     )
     p.add_argument(
         "--to-format",

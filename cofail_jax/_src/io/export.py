@@ -1,8 +1,8 @@
 """Writing matrices and results where other tools read them (issue 10).
 
-* :func:`save_matrix`: an outcome matrix as wide CSV, long CSV, long JSONL, cofail HDF5
-  or Every Eval Ever instance JSONL, chosen by ``format`` or the file name; written
-  atomically.
+* :func:`save_matrix`: an outcome matrix as wide CSV, long CSV, long JSONL, long Parquet
+  (pyarrow), cofail HDF5 or Every Eval Ever instance JSONL, chosen by ``format`` or the
+  file name; written atomically.
 * :func:`results_tables` / :func:`export_csv`: every group of an HDF5 results file as
   tidy tables (one row per combination of dimension values, one column per variable;
   the coordinates as leading columns), plus ``attributes.csv`` with every group's
@@ -28,7 +28,7 @@ from ..errors import InputError
 from ..h5 import atomic_output
 from ..matrix import OutcomeMatrix
 
-SAVE_FORMATS = ("wide", "long-csv", "long-jsonl", "h5", "eee")
+SAVE_FORMATS = ("wide", "long-csv", "long-jsonl", "h5", "eee", "parquet")
 
 
 def format_for_path(path: str) -> str:
@@ -40,6 +40,8 @@ def format_for_path(path: str) -> str:
         return "long-jsonl"
     if low.endswith((".h5", ".hdf5", ".nc")):
         return "h5"
+    if low.endswith(".parquet"):
+        return "parquet"
     if low.endswith((".long.csv", "_long.csv")):
         return "long-csv"
     if low.endswith((".csv", ".tsv")):
@@ -144,6 +146,20 @@ def save_matrix(
     recs = long_records(m)
     if m.model_meta:
         notes.append(f"per-model columns not written: {', '.join(m.model_meta)} (use .h5)")
+    if fmt == "parquet":
+        from .importers.parquet import _pyarrow
+
+        _pyarrow()
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        cols: dict[str, None] = {}
+        for r in recs:
+            cols.update(dict.fromkeys(r))
+        table = pa.table({c: [r.get(c) for r in recs] for c in cols})
+        with atomic_output(path) as tmp:
+            pq.write_table(table, tmp)
+        return fmt, notes
     if fmt == "long-jsonl":
         with atomic_output(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
             f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in recs)
