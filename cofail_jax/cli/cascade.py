@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._policy_common import add_eval_args, check_eval_args, ci, config, get_answers, parse_costs
+from ._policy_common import (
+    add_eval_args,
+    check_eval_args,
+    ci,
+    config,
+    get_answers,
+    parse_costs,
+    wrap,
+)
 from .common import add_command, add_input_args, emit_json, fmt_table, input_path, load_input
 
 EXAMPLES = """\
@@ -32,6 +40,7 @@ def add_parser(sub) -> None:
         "intervals, next to the single best (chosen on the training split).",
         examples=EXAMPLES,
     )
+    p.description = wrap(p.description)  # the raw formatter keeps line breaks only
     add_input_args(p)
     p.add_argument(
         "--costs",

@@ -12,6 +12,7 @@ from ._policy_common import (
     config,
     gain_row,
     parse_costs,
+    wrap,
 )
 from .common import add_command, add_input_args, emit_json, fmt_table, input_path, load_input
 
@@ -43,6 +44,7 @@ def add_parser(sub) -> None:
         "router (pip install 'cofail_jax[router]').",
         examples=EXAMPLES,
     )
+    p.description = wrap(p.description)  # the raw formatter keeps line breaks only
     add_input_args(p)
     p.add_argument(
         "--choices",

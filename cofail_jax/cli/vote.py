@@ -13,6 +13,7 @@ from ._policy_common import (
     config,
     gain_row,
     get_answers,
+    wrap,
 )
 from .common import add_command, add_input_args, emit_json, fmt_table, input_path, load_input
 
@@ -43,6 +44,7 @@ def add_parser(sub) -> None:
         "interval next to the naive i.i.d. one.",
         examples=EXAMPLES,
     )
+    p.description = wrap(p.description)  # the raw formatter keeps line breaks only
     add_input_args(p)
     p.add_argument(
         "--tie",
