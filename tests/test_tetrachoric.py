@@ -214,3 +214,65 @@ def test_correction_closed_form():
     assert abs(float(res.rho) - _brentq_pair(p_i, p_j, q)) < 1e-9
     plain = tetrachoric_from_rates(p_i, p_j, p_ij, n)
     assert int(plain.status) == T.BOUNDARY_HIGH and float(plain.rho) == 1.0
+
+
+def _boundary_csv(tmp_path):
+    """The 12 x 5 matrix of test_boundary_and_degenerate_status as a wide CSV of CORRECT."""
+    E = np.zeros((12, 5), bool)
+    E[0:5, 0] = True
+    E[0:2, 1] = True
+    E[5:8, 2] = True
+    E[[2, 5, 9], 4] = True
+    path = tmp_path / "m.csv"
+    names = ["a", "b", "c", "always-right", "e"]
+    lines = ["query_id," + ",".join(names)]
+    lines += [f"q{i}," + ",".join(str(int(not v)) for v in row) for i, row in enumerate(E)]
+    path.write_text("\n".join(lines) + "\n")
+    return path, E, names
+
+
+def test_cli_json_and_hdf5(tmp_path, capsys):
+    h5py = pytest.importorskip("h5py")
+    from cofail_jax.cli.main import main
+
+    path, E, names = _boundary_csv(tmp_path)
+    out = tmp_path / "corr.h5"
+    assert main(["correlations", str(path), "--repair", "higham", "--out", str(out),
+                 "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["schema"] == "cofail_jax.json/1" and doc["command"] == "correlations"
+    r = doc["result"]
+    assert r["degenerate_models"] == [["always-right", "always right"]]
+    assert r["n_boundary_low"] == 3 and r["n_boundary_high"] == 1  # a-c, b-c, b-e; a-b
+    assert r["boundary_pairs"]["boundary_high"] == [["a", "b"]]
+    lib = tetrachoric(E)
+    assert abs(r["mean_rho"] - float(lib.mean_rho)) < 1e-15
+    assert r["repair"]["models_used"] == 4 and r["repair"]["converged"]
+    assert "input_sha256" in doc["provenance"]
+    with h5py.File(out, "r") as f:
+        g = f["correlations"]
+        np.testing.assert_allclose(g["rho"][...], np.asarray(lib.rho), equal_nan=True)
+        assert [s.decode() if isinstance(s, bytes) else s for s in g["model"][...]] == names
+        assert g["rho"].dims[0][0].name.endswith("/model")
+        assert g["rho"].dims[1][0].name.endswith("/model2")
+        rep = g["rho_repaired"][...]
+        keep = [0, 1, 2, 4]
+        sub = rep[np.ix_(keep, keep)]
+        assert np.linalg.eigvalsh(sub)[0] > -1e-12 and np.allclose(np.diag(sub), 1)
+        assert np.all(np.isnan(rep[3]))
+        assert "cofail_jax_version" in f.attrs
+
+
+def test_cli_table_and_bad_input(tmp_path, capsys):
+    from cofail_jax.cli.main import main
+
+    path, _, _ = _boundary_csv(tmp_path)
+    assert main(["correlations", str(path), "--repair", "clip"]) == 0
+    text = capsys.readouterr().out
+    assert "mean tetrachoric rho" in text and "always-right (always right)" in text
+    assert "eigenvalue-clip" in text
+    out = tmp_path / "never.h5"
+    assert main(["correlations", str(path), "--correction", "-1", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "--correction" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
