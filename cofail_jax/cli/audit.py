@@ -137,10 +137,10 @@ def run(args) -> int:
     prov = provenance(input_path=input_path(args), method="audit evidence rules R1-R6; "
                       "Clopper-Pearson; equal-loading one-factor ratio", config=_config(args))
     result = {
-        "n": m.n, "k": m.k, "K": K, "n_flagged": len(ev), "suggested_counts": counts,
+        "n": m.n, "k": m.k, "K": K, "models": list(m.models), "n_flagged": len(ev),
+        "suggested_counts": counts,
         "suggestion_note": "suggested classes are suggestions from rules R1-R6, not verdicts",
-        "queries": [{**r, "answers": list(e.answers), "models": list(m.models)}
-                    for r, e in zip(rows, ev)],
+        "queries": [{**r, "answers": list(e.answers)} for r, e in zip(rows, ev)],
         "sensitivity": sens.rows(), "notes": notes,
     }
     if args.out:
