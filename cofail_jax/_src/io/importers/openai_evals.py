@@ -165,6 +165,7 @@ def load_openai_evals(
             )
         seen[name] = file
         prompts: dict[str, str] = {}
+        first_of_model = len(records)
         counts: Counter = Counter()
         n_match: Counter = Counter()
         for ln, e in sorted(events, key=lambda t: (t[1].get("event_id", 0) or 0, t[0])):
@@ -214,8 +215,8 @@ def load_openai_evals(
             if data.get("options"):
                 rec["choices"] = as_text(list(data["options"]))
             records.append(rec)
-        for r in records:
-            if r["model"] == name and r["query_id"] in prompts and prompts[r["query_id"]]:
+        for r in records[first_of_model:]:
+            if prompts.get(r["query_id"]):
                 r.setdefault("prompt", prompts[r["query_id"]])
         if counts:
             notes.append(

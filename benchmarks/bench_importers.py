@@ -1,0 +1,245 @@
+"""Importer throughput: load_matrix on each harness format against the bare parse.
+
+For each format a pool of k models x n queries (random 0/1 cells, seed 0) is written in
+that harness's layout; the baseline is the irreducible cost of reading the same files
+(``json.load`` / ``json.loads`` per line / ``pyarrow.parquet.read_table``) in the same
+run, and the importer must return exactly the written matrix.
+
+    .venv/bin/python benchmarks/bench_importers.py [--quick]
+
+Defaults: k = 38 models, n = 721 queries (the embedded MATH level-5 example's size).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+from cofail_jax import load_matrix
+
+
+def write_inspect(d, truth):
+    n, k = truth.shape
+    for j in range(k):
+        samples = [
+            {
+                "id": i,
+                "epoch": 1,
+                "input": f"question {i}",
+                "target": "42",
+                "output": {
+                    "choices": [
+                        {"message": {"role": "assistant", "content": "x"}, "stop_reason": "stop"}
+                    ],
+                    "usage": {"input_tokens": 10, "output_tokens": 3, "total_tokens": 13},
+                },
+                "scores": {"match": {"value": "C" if truth[i, j] else "I", "answer": "x"}},
+            }
+            for i in range(n)
+        ]
+        log = {
+            "version": 2,
+            "status": "success",
+            "eval": {"task": "t", "model": f"org/m{j:02d}"},
+            "samples": samples,
+        }
+        with open(os.path.join(d, f"log_{j:02d}.json"), "w") as f:
+            json.dump(log, f)
+
+
+def write_eee(d, truth):
+    n, k = truth.shape
+    for j in range(k):
+        with open(os.path.join(d, f"m{j:02d}_samples.jsonl"), "w") as f:
+            for i in range(n):
+                ok = bool(truth[i, j])
+                f.write(
+                    json.dumps(
+                        {
+                            "schema_version": "0.2.1",
+                            "evaluation_id": "e",
+                            "model_id": f"org/m{j:02d}",
+                            "evaluation_name": "t",
+                            "sample_id": f"q{i}",
+                            "interaction_type": "single_turn",
+                            "input": {"raw": f"question {i}", "reference": ["42"]},
+                            "output": {"raw": ["x"]},
+                            "answer_attribution": [
+                                {
+                                    "turn_idx": 0,
+                                    "source": "output.raw",
+                                    "extracted_value": "x",
+                                    "extraction_method": "regex",
+                                    "is_terminal": True,
+                                }
+                            ],
+                            "evaluation": {"score": float(ok), "is_correct": ok},
+                        }
+                    )
+                    + "\n"
+                )
+
+
+def write_openai(d, truth):
+    n, k = truth.shape
+    for j in range(k):
+        with open(os.path.join(d, f"run{j:02d}.jsonl"), "w") as f:
+            f.write(
+                json.dumps(
+                    {"spec": {"completion_fns": [f"m{j:02d}"], "eval_name": "t", "run_id": f"r{j}"}}
+                )
+                + "\n"
+            )
+            f.writelines(
+                json.dumps(
+                    {
+                        "run_id": f"r{j}",
+                        "event_id": i,
+                        "sample_id": f"t.{i}",
+                        "type": "match",
+                        "data": {"correct": bool(truth[i, j]), "expected": "42", "picked": "x"},
+                    }
+                )
+                + "\n"
+                for i in range(n)
+            )
+
+
+def write_helm(d, truth):
+    n, k = truth.shape
+    for j in range(k):
+        run = os.path.join(d, f"t:model=org_m{j:02d}")
+        os.makedirs(run)
+        with open(os.path.join(run, "run_spec.json"), "w") as f:
+            json.dump(
+                {"name": f"t:model=org_m{j:02d}", "adapter_spec": {"model": f"org/m{j:02d}"}}, f
+            )
+        with open(os.path.join(run, "per_instance_stats.json"), "w") as f:
+            json.dump(
+                [
+                    {
+                        "instance_id": f"id{i}",
+                        "train_trial_index": 0,
+                        "stats": [
+                            {
+                                "name": {"name": "exact_match", "split": "test"},
+                                "count": 1,
+                                "sum": float(truth[i, j]),
+                                "mean": float(truth[i, j]),
+                            }
+                        ],
+                    }
+                    for i in range(n)
+                ],
+                f,
+            )
+
+
+def write_parquet(d, truth):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    n, k = truth.shape
+    for j in range(k):
+        sub = os.path.join(d, f"org__m{j:02d}")
+        os.makedirs(sub)
+        pq.write_table(
+            pa.table(
+                {
+                    "doc_id": np.arange(n),
+                    "target": ["42"] * n,
+                    "filtered_resps": [["x"]] * n,
+                    "exact_match": truth[:, j].astype(float),
+                }
+            ),
+            os.path.join(sub, "samples_t_2024-01-01T00-00-00.parquet"),
+        )
+
+
+def parse_only(d, kind):
+    """The baseline: read every file of the pool, nothing else."""
+    for root, _, files in os.walk(d):
+        for name in files:
+            p = os.path.join(root, name)
+            if kind == "parquet":
+                import pyarrow.parquet as pq
+
+                pq.read_table(p).to_pydict()
+            elif name.endswith(".jsonl"):
+                with open(p) as f:
+                    [json.loads(line) for line in f if line.strip()]
+            else:
+                with open(p) as f:
+                    json.load(f)
+
+
+def best_of(fn, repeats):
+    times = []
+    out = None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return min(times), out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="k=8 models, n=200 queries, 1 repeat")
+    args = ap.parse_args()
+    k, n, repeats = (8, 200, 1) if args.quick else (38, 721, 3)
+    truth = np.random.default_rng(0).random((n, k)) < 0.6
+    writers = {
+        "inspect": write_inspect,
+        "eee": write_eee,
+        "openai-evals": write_openai,
+        "helm": write_helm,
+        "parquet": write_parquet,
+    }
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, write in writers.items():
+            d = os.path.join(tmp, name)
+            os.makedirs(d)
+            write(d, truth)
+            size = sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(d) for f in fs)
+            t_parse, _ = best_of(lambda d=d, name=name: parse_only(d, name), repeats)
+            t_load, m = best_of(lambda d=d: load_matrix(d), repeats)
+            order = np.argsort(np.asarray(m.models))  # every format names models m00..m37
+            got = m.correct[:, order]
+            if name == "openai-evals":
+                rows_idx = [int(q.split(".")[1]) for q in m.query_ids]
+            else:
+                rows_idx = [int("".join(ch for ch in q if ch.isdigit())) for q in m.query_ids]
+            assert np.array_equal(got, truth[rows_idx]), name
+            rows.append(
+                (
+                    name,
+                    f"{size / 1e6:.1f}",
+                    f"{t_parse:.3f}",
+                    f"{t_load:.3f}",
+                    f"{t_load / t_parse:.1f}x",
+                    f"{n * k / t_load / 1e3:.0f}",
+                )
+            )
+    header = ("format", "MB", "parse only (s)", "load_matrix (s)", "load / parse", "k cells/s")
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    print(
+        f"importers: k={k} models x n={n} queries, best of {repeats}; "
+        f"load includes validation and metadata"
+    )
+    for r in [header, tuple("-" * w for w in widths), *rows]:
+        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
