@@ -176,3 +176,24 @@ def test_audited_matrix_helper_for_other_commands():
     sheet = os.path.join(FIX, "pool_verdicts.csv")
     assert audited_matrix(p.parse_args(["--audit", sheet]), m).n == 13
     assert audited_matrix(p.parse_args(["--audit", sheet, "--unadjudicated", "artefact"]), m).n == 12
+
+
+def test_results_files_open_group_by_group(tmp_path, capsys):
+    """Every group of 'audit --h5' and 'certify --audit --out' opens in xarray with named
+    dimensions (no phony or automatic axis names) and the audit lives in its own group."""
+    import xarray as xr
+
+    au, ce = tmp_path / "audit.h5", tmp_path / "cert.h5"
+    assert run(capsys, "audit", POOL, "--h5", au, "--no-ratio")[0] == 0
+    assert run(capsys, "certify", POOL, "--audit", os.path.join(FIX, "pool_verdicts.csv"),
+               "--out", ce)[0] == 0
+    for path, expect in ((au, {"evidence", "sensitivity"}),
+                         (ce, {"audit", "audit/graded", "audit/genuine_only",
+                               "audit/conservative", "certificate", "curve"})):
+        names = []
+        with h5py.File(path) as f:
+            f.visit(lambda n: names.append(n) if isinstance(f[n], h5py.Group) else None)
+        assert expect <= set(names) and not any(n.startswith("certificate/audit") for n in names)
+        for g in names:
+            with xr.open_dataset(path, group=g, engine="h5netcdf") as ds:
+                assert not any("phony" in d or d.endswith("_dim0") for d in ds.sizes), (g, ds.sizes)

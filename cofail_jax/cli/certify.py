@@ -123,8 +123,9 @@ def run(args) -> int:
         audited = certify_audit(args, m)
         result["audit"] = audited.to_dict()
     if args.out:
+        skip = ("curve", "models", "beta_ci", "audit")
         tree = {"certificate": {k: v for k, v in result.items()
-                                if k not in ("curve", "models", "beta_ci") and v is not None}}
+                                if k not in skip and v is not None}}
         tree["certificate"]["beta_ci_lower"] = cert.beta_ci[0]
         tree["certificate"]["beta_ci_upper"] = cert.beta_ci[1]
         dims = {}
