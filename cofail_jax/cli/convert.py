@@ -28,7 +28,10 @@ LOADER_OPTIONS = {
         "--noanswer",
         "Inspect: what an 'N' (no answer) score counts as: wrong, correct, missing",
     ),
-    "threshold": ("--threshold", "Inspect/HELM: numeric scores at or above this are correct (1.0)"),
+    "threshold": (
+        "--threshold",
+        "Inspect/HELM: numeric scores at or above this are correct; None: 1.0",
+    ),
     "score_key": ("--score-key", "Inspect: key to read from dict-valued scores"),
     "metric": ("--metric", "lm-eval/HELM/Parquet: the 0/1 metric that decides correctness"),
     "task": ("--task", "the task/eval/scenario to read when the input holds several"),
@@ -64,7 +67,7 @@ def add_parser(sub) -> None:
         "--to-format",
         default=None,
         choices=SAVE_FORMATS,
-        help="output format (default: from the --to file name)",
+        help="output format; None: from the --to file name",
     )
     p.add_argument(
         "--format", default=None, choices=list(LOADERS), help="input format (detected when omitted)"
@@ -80,6 +83,7 @@ def add_parser(sub) -> None:
         p.add_argument(
             flag,
             dest=f"opt_{name}",
+            metavar=name.upper(),
             default=None,
             type=float if name == "threshold" else str,
             help=help_,
@@ -87,7 +91,7 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--evaluation-name",
         default=None,
-        help="EEE output: the evaluation_name (default: the input's name)",
+        help="EEE output: the evaluation_name; None: the input's name",
     )
     p.add_argument("--json", action="store_true", help="print a JSON summary instead of text")
     p.set_defaults(func=run)
