@@ -559,3 +559,16 @@ def test_unknown_loader_options_are_errors():
         load_matrix(os.path.join(FIX, "helm"), scorer="match")
     with pytest.raises(InputError, match="load_inspect does not take metric="):
         load_matrix(os.path.join(FIX, "inspect"), metric="acc")
+
+
+def test_lmeval_malformed_names_the_line(tmp_path, capsys):
+    for model in ("m-a", "m-b"):
+        (tmp_path / model).mkdir()
+        lines = [json.dumps({"doc_id": i, "target": "1", "acc": 1}) for i in range(3)]
+        if model == "m-b":
+            lines.insert(1, "")  # a blank line does not shift the numbering
+            lines[3] = json.dumps({"doc_id": 2, "target": "1", "acc": 0.5})
+        (tmp_path / model / "samples_arc_2024-11-05T10-00-00.000000.jsonl").write_text(
+            "\n".join(lines)
+        )
+    assert_bad(["certify", str(tmp_path)], capsys, "m-b", "samples_arc", "line 4", "not 0/1")

@@ -376,18 +376,20 @@ def load_lmeval(path: str, *, missing: str = "error", metric: str | None = None,
             raise InputError(f"model {model!r} has two sample files for task {task!r}", source=file,
                              hint=f"keep one (the other is {seen_models[model]})")
         seen_models[model] = file
-        recs = read_jsonl(file)
-        filters = list(dict.fromkeys(r.get("filter") for r in recs if r.get("filter") is not None))
+        numbered = _jsonl_numbered(file)
+        filters = list(dict.fromkeys(r.get("filter") for _, r in numbered
+                                     if r.get("filter") is not None))
         if filter is not None:
             if filter not in filters:
                 raise InputError(f"has no filter {filter!r}", source=file, where="filter",
                                  hint=f"choose one of {', '.join(map(str, filters)) or '(none)'}")
-            recs = [r for r in recs if r.get("filter") == filter]
+            numbered = [(ln, r) for ln, r in numbered if r.get("filter") == filter]
         elif len(filters) > 1:
-            recs = [r for r in recs if r.get("filter") in (None, filters[0])]
+            numbered = [(ln, r) for ln, r in numbered if r.get("filter") in (None, filters[0])]
             notes.append(f"kept answer filter {filters[0]!r}; also present: "
                          f"{', '.join(map(str, filters[1:]))} (choose with --filter)")
-        for i, rec in enumerate(recs):
+        for ln, rec in numbered:
+            i = ln - 1  # messages below say "line {i + 1}": the file's own line number
             if "doc_id" not in rec:
                 raise InputError("has no 'doc_id'", source=file, where=f"line {i + 1}",
                                  hint="is this an lm-evaluation-harness samples file?")
@@ -416,6 +418,25 @@ def load_lmeval(path: str, *, missing: str = "error", metric: str | None = None,
             records.append(out)
     m = matrix_from_records(records, source=path, missing=missing, where_prefix="sample")
     return m.with_notes(*dict.fromkeys(notes))
+
+
+def _jsonl_numbered(path: str) -> list[tuple[int, dict]]:
+    """(line number, record) for each non-blank line; errors name the line."""
+    out = []
+    with _open_text(path) as f:
+        for ln, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise InputError(f"is not valid JSON ({e.msg})", source=path, where=f"line {ln}",
+                                 hint="each line must be one JSON object") from None
+            if not isinstance(rec, dict):
+                raise InputError("is not a JSON object", source=path, where=f"line {ln}",
+                                 hint="each line must be one JSON object")
+            out.append((ln, rec))
+    return out
 
 
 def _lmeval_prompt(arguments) -> str | None:
