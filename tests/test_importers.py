@@ -18,10 +18,21 @@ from cofail_jax import InputError, OutcomeMatrix, load_matrix
 from cofail_jax.cli.main import main
 
 FIX = os.path.join(os.path.dirname(__file__), "fixtures", "importers")
-sys.path.insert(0, FIX)
-import make_fixtures as MF
 
-sys.path.pop(0)
+
+def _load_fixture_module():
+    """make_fixtures.py under a unique module name (other fixture folders have one too)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "cofail_importer_fixtures", os.path.join(FIX, "make_fixtures.py")
+    )
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+MF = _load_fixture_module()
 TRUTH = np.array(MF.TRUTH, bool)
 EPOCH2 = np.array(MF.EPOCH2, bool)
 
