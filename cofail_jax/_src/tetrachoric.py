@@ -160,7 +160,7 @@ def _initial_guess(p_i, p_j, p_ij):
 
 
 def _solve(tau_i, tau_j, target, rho0, tol, max_iter):
-    """Safeguarded Newton for Phi_2(tau_i, tau_j; rho) = target on [-1, 1], all at once.
+    """Safeguarded Halley/Newton for Phi_2(tau_i, tau_j; rho) = target on [-1, 1], all at once.
 
     Returns (rho, n_iter, converged). Assumes target strictly inside the attainable range
     (callers mask the other pairs and pass safe values for them).
@@ -183,7 +183,14 @@ def _solve(tau_i, tau_j, target, rho0, tol, max_iter):
         lo2 = jnp.where(f < 0, x, lo)
         hi2 = jnp.where(f < 0, hi, x)
         fp_s = jnp.where(fp > 0, fp, 1.0)
-        newton = jnp.where(fp > 0, x - f / fp_s, jnp.nan)
+        # Halley: f'' / f' = d log phi_2 / d rho, in closed form
+        s2 = jnp.maximum((1 - x) * (1 + x), 1e-300)
+        q = tau_i * tau_i - 2 * x * tau_i * tau_j + tau_j * tau_j
+        dlog = (tau_i * tau_j * s2 - x * q) / (s2 * s2) + x / s2
+        nstep = f / fp_s
+        denom = 1 - nstep * dlog / 2
+        halley = jnp.where(jnp.abs(denom) > 0.5, nstep / denom, nstep)
+        newton = jnp.where(fp > 0, x - halley, jnp.nan)
         inside = (newton > lo2) & (newton < hi2)
         new_x = jnp.where(inside, newton, (lo2 + hi2) / 2)
         new_x = jnp.where(f == 0, x, new_x)
