@@ -325,3 +325,15 @@ def test_cli_identify(shared_data, tmp_path, capsys):
     assert rc == 0 and "exact (sharp)" in text and "observed beta" in text
     rc, _, err = run(capsys, "identify", path, "--top", "1")
     assert rc == 2 and "--top" in err
+
+
+def test_column_generation_equals_full_lp():
+    rng = np.random.default_rng(5)
+    for k in (5, 7):
+        p, p2 = rates_of(rng.dirichlet(np.full(1 << k, 0.3)))
+        full = I.beta_bounds_lp(p, p2, solver="full", laws=False)
+        cg = I.beta_bounds_lp(p, p2, solver="colgen")
+        assert (cg.beta_min, cg.beta_max) == pytest.approx((full.beta_min, full.beta_max), abs=1e-9)
+        np.testing.assert_allclose(cg.law_max.p2, p2, atol=1e-9)
+    p, p2 = I.exchangeable_rates(5, 0.5, rho=-0.3)
+    assert I.beta_bounds_lp(p, p2, solver="colgen").status == "INFEASIBLE"

@@ -476,7 +476,40 @@ def _nan_bounds(k, method, status, message, lower_exact=False, upper_exact=False
                       message, None, None, k)
 
 
-def beta_bounds_lp(p, p2, *, laws: bool = True, check: bool = True) -> BetaBounds:
+def _colgen(c, A_csc, At, b, *, tol=1e-10, batch=128, max_iter=1000):
+    """Column generation for min c.x, A x = b, x >= 0 over the atoms.
+
+    The restricted master holds a few atom columns plus artificial columns +-e_r at cost
+    1e3 (so it is always feasible); each round prices every atom at once (reduced costs
+    c - A^T y, one sparse product) and adds the most negative ``batch``. Returns
+    ``(x, artificial_mass, converged)``; a positive artificial mass means the caller must
+    decide feasibility with the full LP.
+    """
+    from scipy.optimize import linprog
+
+    m, N = A_csc.shape
+    art = np.concatenate([np.eye(m), -np.eye(m)], axis=1)
+    cols = np.array([0, N - 1], dtype=np.int64)
+    res = None
+    for _ in range(max_iter):
+        Ar = np.concatenate([A_csc[:, cols].toarray(), art], axis=1)
+        cr = np.concatenate([c[cols], np.full(2 * m, 1e3)])
+        res = linprog(cr, A_eq=Ar, b_eq=b, bounds=(0, None), method="highs-ds")
+        if res.status != 0:
+            return None, float("inf"), False
+        red = c - At @ res.eqlin.marginals
+        red[cols] = np.inf
+        neg = np.flatnonzero(red < -tol)
+        if neg.size == 0:
+            x = np.zeros(N)
+            x[cols] = res.x[: cols.size]
+            return x, float(res.x[cols.size:].sum()), True
+        cols = np.concatenate([cols, neg[np.argsort(red[neg])[:batch]]])
+    return None, float("inf"), False
+
+
+def beta_bounds_lp(p, p2, *, laws: bool = True, check: bool = True,
+                   solver: str = "auto") -> BetaBounds:
     """Exact range of beta over all joint laws of k binary errors with rates (p, p2).
 
     Solves
@@ -486,13 +519,17 @@ def beta_bounds_lp(p, p2, *, laws: bool = True, check: bool = True) -> BetaBound
 
     over the 2^k atoms a (subsets of wrong models) with HiGHS. The constraint matrix is
     sparse and built by bit arithmetic. Both bounds are sharp: the returned laws attain
-    them. Memory and time grow as 2^k k^2; k = 16 takes about a second.
+    them. Memory grows as 2^k k^2; k = 16 takes seconds (see benchmarks/RESULTS.md).
 
     Args:
       p: (k,) marginal error rates P(model i wrong).
       p2: (k, k) both-wrong rates P(i and j wrong); the diagonal is ignored.
       laws: also return the extremal laws (``law_min``, ``law_max``).
       check: run :func:`check_pairwise_rates` first, for a precise message.
+      solver: ``"full"`` (HiGHS dual simplex on all 2^k columns), ``"colgen"`` (column
+        generation: a small restricted LP priced against every atom by one sparse
+        product per round; falls back to ``"full"`` if it cannot certify feasibility) or
+        ``"auto"`` (column generation for k > 10).
 
     Returns:
       :class:`BetaBounds` with ``method="exact-lp"``; a data problem comes back in
@@ -521,12 +558,22 @@ def beta_bounds_lp(p, p2, *, laws: bool = True, check: bool = True) -> BetaBound
         status, msg = check_pairwise_rates(p, p2)
         if status != "OK":
             return _nan_bounds(k, "exact-lp", status, msg + " (check the inputs)", True, True)
+    if solver not in ("auto", "full", "colgen"):
+        raise NotImplementedError(f"beta_bounds_lp: solver must be auto, full or colgen, got {solver!r}")
+    use_cg = solver == "colgen" or (solver == "auto" and k > 10)
     A, _, iu, ju = _atom_design(k)
     b = np.concatenate([[1.0], p, p2[iu, ju]])
-    c = np.zeros(1 << k)
+    if use_cg:
+        A_csc, At = A.tocsc(), A.T.tocsr()
     out = []
     for sign in (1.0, -1.0):
+        c = np.zeros(1 << k)
         c[-1] = sign
+        if use_cg:
+            x, art, ok = _colgen(c, A_csc, At, b)
+            if ok and art <= 1e-12:
+                out.append(np.clip(x, 0.0, None))
+                continue
         # Dual simplex without presolve: about 3x faster than the default here (k = 16).
         res = linprog(c, A_eq=A, b_eq=b, bounds=(0, None), method="highs-ds",
                       options={"presolve": False})
