@@ -61,6 +61,28 @@ from ._src.sharding import device_mesh as device_mesh
 # ---- sweeps (issue 5) ----------------------------------------------------------------
 
 # ---- non-identification (issue 6) ----------------------------------------------------
+from ._src.identify import ErrorLaw as ErrorLaw
+from ._src.identify import BetaBounds as BetaBounds
+from ._src.identify import GaussianBeta as GaussianBeta
+from ._src.identify import Counterexample as Counterexample
+from ._src.identify import LawStats as LawStats
+from ._src.identify import SimulationCheck as SimulationCheck
+from ._src.identify import IdentifyResult as IdentifyResult
+from ._src.identify import pairwise_rates as pairwise_rates
+from ._src.identify import exchangeable_rates as exchangeable_rates
+from ._src.identify import check_pairwise_rates as check_pairwise_rates
+from ._src.identify import law_from_table as law_from_table
+from ._src.identify import law_from_counts as law_from_counts
+from ._src.identify import beta_bounds as beta_bounds
+from ._src.identify import beta_bounds_lp as beta_bounds_lp
+from ._src.identify import beta_bounds_moments as beta_bounds_moments
+from ._src.identify import tetrachoric_matrix as tetrachoric_matrix
+from ._src.identify import gaussian_copula_beta as gaussian_copula_beta
+from ._src.identify import counterexample as counterexample
+from ._src.identify import sample_law as sample_law
+from ._src.identify import simulate_law_stats as simulate_law_stats
+from ._src.identify import verify_by_simulation as verify_by_simulation
+from ._src.identify import identify as identify
 
 # ---- policies (issue 7) --------------------------------------------------------------
 from ._src.policies.bootstrap import make_query_bootstrap as make_query_bootstrap

@@ -247,9 +247,9 @@ def test_sampler_matches_streamed_stats_and_counts_law():
     ce = I.counterexample(3, 0.5, 0.25)
     key = jax.random.key(3)
     n = 70_000  # not a multiple of the chunk
-    e = np.asarray(I.sample_errors(key, ce.law_max, n, chunk_size=1 << 14))
+    e = np.asarray(I.sample_law(key, ce.law_max, n, chunk_size=1 << 14))
     assert e.shape == (n, 3) and e.dtype == np.bool_
-    st = I.simulate_stats(key, ce.law_max, n, chunk_size=1 << 14)
+    st = I.simulate_law_stats(key, ce.law_max, n, chunk_size=1 << 14)
     np.testing.assert_array_equal(st.p * n, e.sum(0))
     np.testing.assert_array_equal(st.p2 * n, e.T.astype(int) @ e.astype(int))
     assert st.beta * n == e.all(1).sum()

@@ -14,7 +14,7 @@ matrices from them, and places the Gaussian-copula value inside the range.
 * :func:`beta_bounds`: picks the exact method when it can and says which bound is exact.
 * :func:`counterexample`: the two extremal laws for an exchangeable specification, with
   their statistics; :func:`gaussian_copula_beta` the tetrachoric-calibrated Gaussian value.
-* :func:`sample_errors`, :func:`simulate_stats`, :func:`verify_by_simulation`: a JAX
+* :func:`sample_law`, :func:`simulate_law_stats`, :func:`verify_by_simulation`: a JAX
   sampler (inverse-CDF draw over atoms or counts, then bits) and a streaming check that
   two laws agree on marginals and pairwise correlations within Monte Carlo error while
   their beta differs.
@@ -52,7 +52,7 @@ __all__ = [
     "IdentifyResult", "pairwise_rates", "exchangeable_rates", "check_pairwise_rates",
     "law_from_table", "law_from_counts", "beta_bounds_lp", "beta_bounds_moments",
     "beta_bounds", "tetrachoric_matrix", "gaussian_copula_beta", "counterexample",
-    "sample_errors", "simulate_stats", "verify_by_simulation", "identify",
+    "sample_law", "simulate_law_stats", "verify_by_simulation", "identify",
 ]
 
 MAX_EXACT_K = 16
@@ -529,7 +529,7 @@ def beta_bounds_lp(p, p2, *, laws: bool = True, check: bool = True,
       solver: ``"full"`` (HiGHS dual simplex on all 2^k columns), ``"colgen"`` (column
         generation: a small restricted LP priced against every atom by one sparse
         product per round; falls back to ``"full"`` if it cannot certify feasibility) or
-        ``"auto"`` (column generation for k > 10).
+        ``"auto"`` (column generation for k > 12).
 
     Returns:
       :class:`BetaBounds` with ``method="exact-lp"``; a data problem comes back in
@@ -560,7 +560,7 @@ def beta_bounds_lp(p, p2, *, laws: bool = True, check: bool = True,
             return _nan_bounds(k, "exact-lp", status, msg + " (check the inputs)", True, True)
     if solver not in ("auto", "full", "colgen"):
         raise NotImplementedError(f"beta_bounds_lp: solver must be auto, full or colgen, got {solver!r}")
-    use_cg = solver == "colgen" or (solver == "auto" and k > 10)
+    use_cg = solver == "colgen" or (solver == "auto" and k > 12)
     A, _, iu, ju = _atom_design(k)
     b = np.concatenate([[1.0], p, p2[iu, ju]])
     if use_cg:
@@ -974,13 +974,13 @@ def _sample_fn(kind: str, k: int, chunk: int, n_chunks: int):
     return sample
 
 
-def sample_errors(key, law: ErrorLaw, n: int, *, chunk_size: int = 1 << 16):
+def sample_law(key, law: ErrorLaw, n: int, *, chunk_size: int = 1 << 16):
     """Draw an outcome matrix of n queries from a joint error law (JAX).
 
     A query is one inverse-CDF draw over the 2^k atoms (``searchsorted`` on the cumulative
     table), then its bits; for an exchangeable count law, a draw of the number S of wrong
     models then a uniformly random subset of size S. Chunk c uses
-    ``jax.random.fold_in(key, c)``, so the rows equal those :func:`simulate_stats` counts.
+    ``jax.random.fold_in(key, c)``, so the rows equal those :func:`simulate_law_stats` counts.
 
     Args:
       key: a JAX PRNG key.
@@ -1027,7 +1027,7 @@ def _stats_fn(kind: str, k: int, m: int, chunk: int, n_chunks: int):
     return stats
 
 
-def simulate_stats(key, law: ErrorLaw, n: int, *, chunk_size: int = 1 << 16,
+def simulate_law_stats(key, law: ErrorLaw, n: int, *, chunk_size: int = 1 << 16,
                    max_pairs_models: int = 64) -> LawStats:
     """Empirical marginals, pairwise rates and correlations, and beta of n draws.
 
@@ -1106,7 +1106,7 @@ def verify_by_simulation(key, law_min: ErrorLaw, law_max: ErrorLaw, n: int = 1_0
     """
     import jax
 
-    st = [simulate_stats(jax.random.fold_in(key, i), law, n, chunk_size=chunk_size)
+    st = [simulate_law_stats(jax.random.fold_in(key, i), law, n, chunk_size=chunk_size)
           for i, law in enumerate((law_min, law_max))]
     floor = 1.0 / n
     if z_tol is None:
