@@ -197,3 +197,37 @@ def test_judges_fixture(tmp_path, capsys):
 def test_bad_arguments_exit_2(argv, match, capsys):
     rc, _, err = run(capsys, *argv)
     assert rc == 2 and match in err and "Traceback" not in err
+
+
+def test_vote_tetrachoric_rho(shared_data, capsys):
+    import jax
+    import numpy as np
+
+    from cofail_jax import load_matrix, tetrachoric, train_test_split
+    from cofail_jax._src.policies.votes import subset_votes
+
+    path = os.path.join(shared_data, "zeroeval_math-l5.csv")
+    m = load_matrix(path)
+    models = list(m.models[:7])
+    rc, js, _ = run(
+        capsys,
+        "vote",
+        path,
+        "--models",
+        ",".join(models),
+        "--rho",
+        "tetrachoric",
+        "--n-boot",
+        50,
+        "--json",
+    )
+    r = json.loads(js)["result"]["subsets"]
+    assert rc == 0 and r["count"] == 35 and "tetrachoric" in r["rho"]
+    # the same split (first half of the split key) and tetrachoric rho by hand
+    mm = m.select_models(models)
+    k_split, _ = jax.random.split(jax.random.key(0))
+    train, test = train_test_split(k_split, mm.n, 0.5)
+    t = tetrachoric(~mm.correct[train])
+    rho = np.where(np.asarray(t.status) == 0, np.asarray(t.rho), np.nan)
+    ref = subset_votes(mm.correct, size=3, train=train, test=test, rho=rho)
+    assert r["slope_gain_on_rho"] == pytest.approx(ref.slope)

@@ -26,6 +26,25 @@ EXAMPLES = """\
 """
 
 
+RHO_LABEL = {
+    "phi": "phi coefficient of error indicators on the training split",
+    "tetrachoric": "tetrachoric correlation of error indicators on the training split "
+    "(pairs not solved in the interior left out)",
+}
+
+
+def _rho(m, train, kind):
+    """(k, k) pairwise correlation on the training rows, or None for the default phi."""
+    if kind == "phi":
+        return None
+    from .._src.tetrachoric import OK, tetrachoric
+
+    res = tetrachoric(~m.correct[train])
+    rho = np.asarray(res.rho, np.float64).copy()
+    rho[np.asarray(res.status) != OK] = np.nan
+    return rho
+
+
 def add_parser(sub) -> None:
     p = add_command(
         sub,
@@ -56,6 +75,14 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--subset-size", type=int, default=3, help="size m of the subset votes (odd)")
     p.add_argument("--no-subsets", action="store_true", help="skip the subset votes")
+    p.add_argument(
+        "--rho",
+        default="phi",
+        choices=("phi", "tetrachoric"),
+        help="pairwise error correlation for the slope, on the training split: phi (Pearson "
+        "on the 0/1 error indicators) or tetrachoric (latent normal; boundary and "
+        "degenerate pairs are left out of the fit)",
+    )
     add_eval_args(p)
     p.set_defaults(func=run)
 
@@ -101,7 +128,13 @@ def run(args) -> int:
     sub_note = None
     if not args.no_subsets:
         try:
-            sub = subset_votes(m.correct, size=args.subset_size, train=train, test=test)
+            sub = subset_votes(
+                m.correct,
+                size=args.subset_size,
+                train=train,
+                test=test,
+                rho=_rho(m, train, args.rho),
+            )
         except ValueError as e:
             sub_note = str(e)
     ref = ev["reference"]
@@ -149,7 +182,7 @@ def run(args) -> int:
             "slope_ci_naive": sub.slope_ci_naive,
             "slope_se_jackknife": sub.slope_se_jackknife,
             "slope_ci_jackknife": sub.slope_ci_jackknife,
-            "rho": "phi coefficient of error indicators on the training split",
+            "rho": RHO_LABEL[args.rho],
             "status": sub.status,
         }
     elif sub_note:
@@ -266,7 +299,10 @@ def render(r, m, args) -> str:
                         f"{s['mean_gain']:+.4f}  (median {s['gain_quantiles']['median']:+.4f}, "
                         f"range {s['gain_quantiles']['min']:+.4f} .. {s['gain_quantiles']['max']:+.4f})",
                     ),
-                    ("slope of gain on mean pairwise rho", f"{s['slope_gain_on_rho']:+.4f}"),
+                    (
+                        f"slope of gain on mean pairwise rho ({args.rho})",
+                        f"{s['slope_gain_on_rho']:+.4f}",
+                    ),
                     ("  95% CI, naive (subsets i.i.d.)", ci(*s["slope_ci_naive"])),
                     ("  95% CI, jackknife over models", ci(*s["slope_ci_jackknife"])),
                 ]
