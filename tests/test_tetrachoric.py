@@ -37,14 +37,24 @@ def _load_errors(path):
     return correct == 0, names
 
 
+_CACHE = {}
+
+
+def _math_l5(shared_data):
+    """The MATH level-5 error matrix and its tetrachoric result, computed once."""
+    if "math" not in _CACHE:
+        E, names = _load_errors(os.path.join(shared_data, "zeroeval_math-l5.csv"))
+        _CACHE["math"] = (E, names, tetrachoric(E))
+    return _CACHE["math"]
+
+
 def _cells(E, i, j):
     a, b = E[:, i], E[:, j]
     return (np.sum(a & b), np.sum(a & ~b), np.sum(~a & b), np.sum(~a & ~b))
 
 
 def test_all_pairs_match_brentq_on_real_data(shared_data):
-    E, names = _load_errors(os.path.join(shared_data, "zeroeval_math-l5.csv"))
-    res = tetrachoric(E)
+    E, names, res = _math_l5(shared_data)
     k = E.shape[1]
     p = E.mean(0)
     n_checked = 0
@@ -154,22 +164,28 @@ def test_matches_r_psych(shared_data):
     models, tight = _read_fixture("psych_tetrachoric_tight.csv")
     _, default0 = _read_fixture("psych_tetrachoric_correct0.csv")
     _, default05 = _read_fixture("psych_tetrachoric_correct05.csv")
-    E_all, names = _load_errors(os.path.join(shared_data, "zeroeval_math-l5.csv"))
-    E = E_all[:, [names.index(m) for m in models]]
-    res = tetrachoric(E)
-    ok = np.asarray(res.status) == T.OK
-    rho = np.asarray(res.rho)
+    E_all, names, res_all = _math_l5(shared_data)
+    idx = [names.index(m) for m in models]
+    E = E_all[:, idx]
+    # pairwise estimates: the 10-model submatrix of the 38-model result
+    rho = np.asarray(res_all.rho)[np.ix_(idx, idx)]
+    ok = np.asarray(res_all.status)[np.ix_(idx, idx)] == T.OK
     assert ok.sum() == 10 * 10 - 2 * 2  # two boundary pairs (errors nested in o1-mini's)
     np.testing.assert_allclose(rho[ok], tight[ok], rtol=0, atol=1e-6)
     np.testing.assert_allclose(rho[ok], default0[ok], rtol=0, atol=1e-4)
     # psych's correct=0 leaves boundary pairs wherever optimize() stopped (0.93, 0.96);
     # we report the MLE rho = 1 with a status instead.
-    assert np.all(rho[~ok] == 1.0) and np.all(np.asarray(res.status)[~ok] == T.BOUNDARY_HIGH)
+    assert np.all(rho[~ok] == 1.0)
+    assert np.all(np.asarray(res_all.status)[np.ix_(idx, idx)][~ok] == T.BOUNDARY_HIGH)
     assert np.all(default0[~ok] < 0.99)
     # the continuity correction reproduces psych's correct = .5 on the boundary pairs
-    res05 = tetrachoric(E, correction=True)
-    assert int(res05.n_corrected) == 2 and int(res05.n_boundary) == 0
-    np.testing.assert_allclose(np.asarray(res05.rho), default05, rtol=0, atol=1e-4)
+    n = float(E.shape[0])
+    p = E.mean(0)
+    for i, j in zip(*np.nonzero(np.triu(~ok, 1))):
+        c = tetrachoric_from_rates(p[i], p[j], np.mean(E[:, i] & E[:, j]), n, correction=True)
+        assert int(c.status) == T.OK
+        assert abs(float(c.rho) - default05[i, j]) < 1e-4
+    np.testing.assert_allclose(rho[ok], default05[ok], rtol=0, atol=1e-4)
 
 
 def test_standard_error_matches_parametric_bootstrap():
