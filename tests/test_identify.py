@@ -113,14 +113,14 @@ def test_independence():
     assert (b.beta_min, b.beta_max) == pytest.approx(vertex_bounds(p, p2), abs=1e-10)
     # k = 2 is identified: beta = p_12
     b2 = I.beta_bounds(p[:2], p2[:2, :2])
-    assert b2.beta_min == pytest.approx(0.06, abs=1e-12) and b2.beta_max == pytest.approx(0.06, abs=1e-12)
+    assert (b2.beta_min, b2.beta_max) == pytest.approx((0.06, 0.06), abs=1e-12)
 
 
 def test_comonotone_forces_min_p():
     p = np.array([0.1, 0.2, 0.3, 0.45])
     p2 = np.minimum.outer(p, p)
     b = I.beta_bounds(p, p2)
-    assert b.beta_min == pytest.approx(0.1, abs=1e-10) and b.beta_max == pytest.approx(0.1, abs=1e-10)
+    assert (b.beta_min, b.beta_max) == pytest.approx((0.1, 0.1), abs=1e-10)
     # exchangeable comonotone: all wrong together
     ce = I.counterexample(6, 0.3, 0.3)
     assert ce.bounds.beta_min == pytest.approx(0.3, abs=1e-10)
@@ -180,11 +180,13 @@ def test_moment_lp_large_k_against_support_enumeration():
         s1 = k * p
         s2 = k * (k - 1) / 2 * (p * p + rho * p * (1 - p))
         b = I.beta_bounds_moments(k, s1, s2, exact=True, laws=False)
-        assert (b.beta_min, b.beta_max) == pytest.approx(moment_bounds_by_support(k, s1, s2), abs=1e-9)
+        ref = moment_bounds_by_support(k, s1, s2)
+        assert (b.beta_min, b.beta_max) == pytest.approx(ref, abs=1e-9)
     k = 1000
     b = I.beta_bounds_moments(k, 0.3 * k, k * (k - 1) / 2 * (0.09 + 0.2 * 0.21), exact=True,
                               laws=False)
-    assert b.status == "OK" and b.beta_min == pytest.approx(0.0, abs=1e-12) and 0.05 < b.beta_max < 0.3
+    assert b.status == "OK" and b.beta_min == pytest.approx(0.0, abs=1e-12)
+    assert 0.05 < b.beta_max < 0.3
 
 
 # ------------------------------------------------------------------------------------
@@ -276,13 +278,15 @@ def test_cli_counterexample(tmp_path, capsys):
     rc, text, _ = run(capsys, "counterexample", "--k", "3", "--p", "0.5", "--p2", "0.25",
                       "--out", str(out))
     assert rc == 0
-    assert "beta_min law" in text and "[0, 0.25]" in text and "agree" in text and "beta differs" in text
+    for word in ("beta_min law", "[0, 0.25]", "agree", "beta differs"):
+        assert word in text
     rc, js, _ = run(capsys, "counterexample", "--k", "3", "--p", "0.5", "--rho", "0", "--n-sim",
                     "0", "--json")
     doc = json.loads(js)
     assert doc["schema"] == "cofail_jax.json/1" and doc["provenance"]["method"] == "exchangeable-lp"
     r = doc["result"]
-    assert r["bounds"]["beta_max"] == pytest.approx(0.25) and r["law_min"]["beta"] == pytest.approx(0)
+    assert r["bounds"]["beta_max"] == pytest.approx(0.25)
+    assert r["law_min"]["beta"] == pytest.approx(0)
     with h5py.File(out) as f:
         assert f["bounds"].attrs["beta_max"] == pytest.approx(0.25)
         np.testing.assert_allclose(f["law_min/table"][:], [0.25, 0, 0, 0.25, 0, 0.25, 0.25, 0],
@@ -299,7 +303,8 @@ def test_cli_counterexample(tmp_path, capsys):
 def test_cli_counterexample_bad_input(tmp_path, capsys, argv, match):
     out = tmp_path / "bad.h5"
     rc, _, err = run(capsys, "counterexample", *argv, "--out", str(out))
-    assert rc == 2 and match in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert rc == 2 and match in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
     assert not out.exists()
 
 
@@ -329,7 +334,7 @@ def test_cli_identify(shared_data, tmp_path, capsys):
 
 def test_column_generation_equals_full_lp():
     rng = np.random.default_rng(5)
-    for k in (5, 7):
+    for k in (5, 6):
         p, p2 = rates_of(rng.dirichlet(np.full(1 << k, 0.3)))
         full = I.beta_bounds_lp(p, p2, solver="full", laws=False)
         cg = I.beta_bounds_lp(p, p2, solver="colgen")

@@ -343,7 +343,8 @@ def check_pairwise_rates(p, p2, tol: float = _FEAS_TOL) -> tuple[str, str]:
     if over.size:
         m = over[0]
         i, j = iu[m], ju[m]
-        return "INCONSISTENT", (f"p2[{i},{j}] = {pij[m]:.6g} exceeds min(p[{i}], p[{j}]) = {hi[m]:.6g}: "
+        return "INCONSISTENT", (f"p2[{i},{j}] = {pij[m]:.6g} exceeds min(p[{i}], p[{j}]) = "
+                                f"{hi[m]:.6g}: "
                                 "two models cannot both be wrong more often than either is wrong")
     under = np.flatnonzero(pij < lo - tol)
     if under.size:
@@ -358,7 +359,8 @@ def check_pairwise_rates(p, p2, tol: float = _FEAS_TOL) -> tuple[str, str]:
         a, b, c = (np.asarray(t) for t in zip(*_triples(k)))
         pa, pb, pc = p[a], p[b], p[c]
         pab, pac, pbc = p2[a, b], p2[a, c], p2[b, c]
-        t_lo = np.maximum.reduce([np.zeros_like(pa), pab + pac - pa, pab + pbc - pb, pac + pbc - pc])
+        t_lo = np.maximum.reduce([np.zeros_like(pa), pab + pac - pa, pab + pbc - pb,
+                                  pac + pbc - pc])
         t_hi = np.minimum.reduce([pab, pac, pbc, 1 - pa - pb - pc + pab + pac + pbc])
         viol = np.flatnonzero(t_lo > t_hi + tol)
         if viol.size:
@@ -559,7 +561,8 @@ def beta_bounds_lp(p, p2, *, laws: bool = True, check: bool = True,
         if status != "OK":
             return _nan_bounds(k, "exact-lp", status, msg + " (check the inputs)", True, True)
     if solver not in ("auto", "full", "colgen"):
-        raise NotImplementedError(f"beta_bounds_lp: solver must be auto, full or colgen, got {solver!r}")
+        raise NotImplementedError(
+            f"beta_bounds_lp: solver must be auto, full or colgen, got {solver!r}")
     use_cg = solver == "colgen" or (solver == "auto" and k > 12)
     A, _, iu, ju = _atom_design(k)
     b = np.concatenate([[1.0], p, p2[iu, ju]])
@@ -581,7 +584,8 @@ def beta_bounds_lp(p, p2, *, laws: bool = True, check: bool = True,
             return _nan_bounds(k, "exact-lp", "INFEASIBLE",
                                "no joint law of binary errors has these marginal and pairwise "
                                "rates (they pass the pairwise and three-model checks but fail a "
-                               "higher-order one); check that they come from one data set", True, True)
+                               "higher-order one); check that they come from one data set",
+                               True, True)
         if res.status != 0:
             return _nan_bounds(k, "exact-lp", "LP_FAILED",
                                f"HiGHS stopped: {res.message}", True, True)
@@ -654,7 +658,8 @@ def beta_bounds_moments(k: int, s1: float, s2: float, *, exact: bool = False,
                                "no distribution of the number of wrong models has these moments",
                                exact, exact)
         if res.status != 0:
-            return _nan_bounds(k, method, "LP_FAILED", f"HiGHS stopped: {res.message}", exact, exact)
+            return _nan_bounds(k, method, "LP_FAILED", f"HiGHS stopped: {res.message}", exact,
+                               exact)
         sols.append(np.clip(res.x, 0.0, None))
     q_min, q_max = sols
     lo, hi = float(q_min[-1]), float(q_max[-1])
@@ -850,7 +855,8 @@ def gaussian_copula_beta(p, p2, *, rho=None, seed: int = 0,
                         "REPAIRED" if repaired else "OK",
                         ("tetrachoric matrix was not positive definite: replaced by the nearest "
                          "correlation matrix; " if repaired else "")
-                        + f"{int(res.n_samples)} points, seed {seed}; abs_err is the standard error")
+                        + f"{int(res.n_samples)} points, seed {seed}; abs_err is the standard "
+                        "error")
 
 
 # ---------------------------------------------------------------------------------------
@@ -939,7 +945,8 @@ def _chunk_sampler(kind: str, k: int, chunk: int):
     def draw(key, cdf):
         key_atom, key_perm = jax.random.split(key)
         u = jax.random.uniform(key_atom, (chunk,), dtype=cdf.dtype)
-        idx = jnp.minimum(jnp.searchsorted(cdf, u, side="right"), cdf.shape[0] - 1).astype(jnp.int32)
+        idx = jnp.minimum(jnp.searchsorted(cdf, u, side="right"), cdf.shape[0] - 1)
+        idx = idx.astype(jnp.int32)
         if kind == "table":
             return ((idx[:, None] >> shifts[None, :]) & 1).astype(bool)
         # counts: S = idx wrong models, a uniformly random subset of that size.
@@ -1152,5 +1159,6 @@ def identify(errors, *, max_exact_k: int = MAX_EXACT_K, weights=None) -> Identif
     bounds = beta_bounds(p, p2, max_exact_k=max_exact_k, laws=False)
     gauss = gaussian_copula_beta(p, p2)
     tol = 1e-7
-    inside = bool(bounds.status == "OK" and bounds.beta_min - tol <= beta_obs <= bounds.beta_max + tol)
+    inside = bool(bounds.status == "OK"
+                  and bounds.beta_min - tol <= beta_obs <= bounds.beta_max + tol)
     return IdentifyResult(n, k, beta_obs, bounds, gauss, p, p2, _is_exchangeable(p, p2), inside)

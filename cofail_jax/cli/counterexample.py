@@ -7,7 +7,7 @@ import numpy as np
 from .common import add_command, emit_json, fmt_table
 
 EXAMPLES = """\
-  cofail counterexample                                   # k=3, p=0.5, p2=0.25 (pairwise independent)
+  cofail counterexample                              # k=3, p=0.5, p2=0.25 (pairwise independent)
   cofail counterexample --k 3 --p 0.5 --p2 0.25
   cofail counterexample --k 10 --p 0.3 --rho 0.2          # Pearson correlation of the errors
   cofail counterexample --k 67 --p 0.2 --rho-tet 0.5      # latent (tetrachoric) correlation
@@ -150,7 +150,8 @@ def run(args) -> int:
 
 
 def _check_dict(c):
-    return {"n": c.stats_min.n, "beta_min_hat": c.stats_min.beta, "beta_min_se": c.stats_min.beta_se,
+    return {"n": c.stats_min.n, "beta_min_hat": c.stats_min.beta,
+            "beta_min_se": c.stats_min.beta_se,
             "beta_max_hat": c.stats_max.beta, "beta_max_se": c.stats_max.beta_se,
             "max_z_marginal": c.max_z_marginal, "max_z_pairwise": c.max_z_pairwise,
             "max_z_pearson": c.max_z_pearson, "z_beta": c.z_beta, "z_tol": c.z_tol,
@@ -187,12 +188,14 @@ def render(ce, check=None) -> str:
     ]
     lines.append(fmt_table(rows, header=("", "beta_min law", "beta_max law")))
     lines.append("")
-    pos = (g.beta - b.beta_min) / (b.beta_max - b.beta_min) if b.beta_max > b.beta_min else float("nan")
+    width = b.beta_max - b.beta_min
+    pos = (g.beta - b.beta_min) / width if width > 0 else float("nan")
     lines.append(fmt_table([
         ("beta range [min, max]", f"[{b.beta_min:.6g}, {b.beta_max:.6g}]"),
         ("Gaussian copula beta", f"{g.beta:.6g} +- {g.abs_err:.2g} ({g.method}); "
                                  f"{pos:.1%} of the way from min to max"),
-        ("independence beta", f"{ce.independent_beta:.6g} (prod p_i; matches only if pairs are independent)"),
+        ("independence beta",
+         f"{ce.independent_beta:.6g} (prod p_i; matches only if pairs are independent)"),
     ]))
     if check is not None:
         c = check

@@ -7,7 +7,7 @@ import numpy as np
 from .common import add_command, add_input_args, emit_json, fmt_table, input_path, load_input
 
 EXAMPLES = """\
-  cofail identify                                         # the embedded example (38 models: relaxed)
+  cofail identify                                 # the embedded example (38 models: relaxed)
   cofail identify results.csv --top 10                    # the 10 most accurate models, exact LP
   cofail identify results.csv --models gpt-4o,claude-3.5,llama-3.1-405b --json
   cofail identify results.csv --top 12 --out identify.h5
@@ -99,8 +99,11 @@ def run(args) -> int:
 def render(r, m) -> str:
     b, g = r.bounds, r.gaussian
     lab = lambda e: "exact (sharp)" if e else "relaxed (valid, maybe loose)"  # noqa: E731
-    pos = lambda v: (f"{(v - b.beta_min) / (b.beta_max - b.beta_min):.0%} of the range"  # noqa: E731
-                     if b.beta_max > b.beta_min else "")
+    width = b.beta_max - b.beta_min
+
+    def pos(v):
+        return f"{(v - b.beta_min) / width:.0%} of the range" if width > 0 else ""
+
     K = int(round(r.beta_observed * r.n))
     lines = [f"input: {m.source}", f"{r.n} queries x {r.k} models"
              + (" (exchangeable rates)" if r.exchangeable else ""), ""]
