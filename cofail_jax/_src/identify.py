@@ -687,8 +687,9 @@ def beta_bounds(p, p2, *, max_exact_k: int = MAX_EXACT_K, laws: bool = True) -> 
     * exchangeable rates (any k): the (k + 1)-atom LP, exact;
     * k <= ``max_exact_k``: the 2^k-atom LP, exact;
     * otherwise: the moment relaxation on sum p_i and sum p_ij, with the upper bound
-      tightened by the exact three-model bounds (beta can be no larger than P(any three
-      models all wrong)); both bounds valid, neither claimed sharp.
+      tightened by the exact three-model bounds and by the exact LP upper bound of the
+      most accurate sub-pool (beta of the pool can be no larger than beta of any
+      sub-pool); both bounds valid, neither claimed sharp.
 
     Args:
       p: (k,) error rates. p2: (k, k) both-wrong rates.
@@ -719,9 +720,15 @@ def beta_bounds(p, p2, *, max_exact_k: int = MAX_EXACT_K, laws: bool = True) -> 
     if rel.status != "OK":
         return rel
     upper = min(rel.beta_max, float(p2[iu, ju].min()), _triple_upper(p, p2))
-    return rel._replace(beta_max=max(upper, rel.beta_min),
-                        message=rel.message + "; upper bound also capped by the exact "
-                        "three-model bounds" if k <= 200 else rel.message)
+    # beta of the whole pool <= beta of any sub-pool <= that sub-pool's exact beta_max:
+    # use the min(max_exact_k, 10) most accurate models.
+    sub = np.argsort(p, kind="stable")[: min(max_exact_k, 10)]
+    sb = beta_bounds_lp(p[sub], p2[np.ix_(sub, sub)], laws=False, check=False)
+    if sb.status == "OK":
+        upper = min(upper, sb.beta_max)
+    msg = rel.message + ("; upper bound also capped by the exact three-model bounds and the "
+                         f"exact LP on the {sub.size} most accurate models")
+    return rel._replace(beta_max=max(upper, rel.beta_min), message=msg)
 
 
 # ---------------------------------------------------------------------------------------

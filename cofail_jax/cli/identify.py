@@ -40,6 +40,7 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     from .._src import identify as I
     from .._src.errors import InputError
+    from .._src.certificate import clopper_pearson
     from .._src.h5 import provenance, write_results
 
     if not 1 <= args.max_exact_k <= 20:
@@ -57,6 +58,8 @@ def run(args) -> int:
                          hint="add models or drop --models")
     r = I.identify(m.errors, max_exact_k=args.max_exact_k)
     b, g = r.bounds, r.gaussian
+    K = int(m.errors.all(axis=1).sum())
+    ci = tuple(float(v) for v in clopper_pearson(K, r.n, 0.05))
     if b.status != "OK":  # cannot happen for a real matrix; kept for weighted/edited input
         raise InputError(b.message, source=m.source, where="pairwise rates",
                          hint="the matrix's rates should always be consistent; report a bug")
@@ -67,7 +70,8 @@ def run(args) -> int:
     iu, ju = np.triu_indices(m.k, 1)
     result = {
         "n": r.n, "k": r.k, "models": list(m.models), "beta_observed": r.beta_observed,
-        "all_wrong": int(round(r.beta_observed * r.n)),
+        "all_wrong": K, "beta_observed_ci95": ci,
+        "note": "the range is for the observed rates; it is not a confidence statement",
         "bounds": b.to_dict(), "inside": r.inside, "exchangeable": r.exchangeable,
         "gaussian": {"beta": g.beta, "abs_err": g.abs_err, "method": g.method,
                      "status": g.status, "message": g.message},
@@ -76,6 +80,7 @@ def run(args) -> int:
     }
     if args.out:
         tree = {"identify": {"n": r.n, "k": r.k, "beta_observed": r.beta_observed,
+                             "beta_observed_ci95_lower": ci[0], "beta_observed_ci95_upper": ci[1],
                              "inside": r.inside, **b.to_dict(),
                              "gaussian_beta": g.beta, "gaussian_abs_err": g.abs_err,
                              "gaussian_method": g.method, "gaussian_status": g.status,
@@ -90,13 +95,13 @@ def run(args) -> int:
     if args.json:
         emit_json("identify", result, prov)
         return 0
-    print(render(r, m))
+    print(render(r, m, ci))
     if args.out:
         print(f"wrote {args.out}")
     return 0
 
 
-def render(r, m) -> str:
+def render(r, m, ci=None) -> str:
     b, g = r.bounds, r.gaussian
     lab = lambda e: "exact (sharp)" if e else "relaxed (valid, maybe loose)"  # noqa: E731
     width = b.beta_max - b.beta_min
@@ -108,7 +113,9 @@ def render(r, m) -> str:
     lines = [f"input: {m.source}", f"{r.n} queries x {r.k} models"
              + (" (exchangeable rates)" if r.exchangeable else ""), ""]
     lines.append(fmt_table([
-        ("observed beta", f"{r.beta_observed:.4f} ({K}/{r.n}); {pos(r.beta_observed)}"),
+        ("observed beta", f"{r.beta_observed:.4f} ({K}/{r.n})"
+                          + (f" [{ci[0]:.4f}, {ci[1]:.4f}] 95% Clopper-Pearson" if ci else "")
+                          + f"; {pos(r.beta_observed)}"),
         ("beta_min", f"{b.beta_min:.4f}  {lab(b.lower_exact)}"),
         ("beta_max", f"{b.beta_max:.4f}  {lab(b.upper_exact)}"),
         ("Gaussian copula beta", f"{g.beta:.4f} +- {g.abs_err:.1g} ({g.method}"
@@ -117,9 +124,16 @@ def render(r, m) -> str:
         ("method", b.method),
     ]))
     lines.append("")
-    lines.append(f"Every joint law with these {r.k} error rates and {r.k * (r.k - 1) // 2} "
-                 f"pairwise both-wrong rates has beta in [{b.beta_min:.4f}, {b.beta_max:.4f}]; "
-                 "pairwise statistics cannot tell these apart.")
+    npairs = r.k * (r.k - 1) // 2
+    if b.lower_exact and b.upper_exact:
+        lines.append(f"Every beta in [{b.beta_min:.4f}, {b.beta_max:.4f}] is attained by a joint "
+                     f"law with these {r.k} error rates and {npairs} pairwise both-wrong rates: "
+                     "pairwise statistics cannot tell these apart.")
+    else:
+        lines.append(f"Every joint law with these {r.k} error rates and {npairs} pairwise "
+                     f"both-wrong rates has beta in [{b.beta_min:.4f}, {b.beta_max:.4f}] (a "
+                     "relaxation: the attainable range may be narrower).")
+    lines.append("The range is computed at the observed rates; it is not a confidence interval.")
     if not (b.lower_exact and b.upper_exact):
         lines.append(f"note: {b.message}")
     if not r.inside:
