@@ -35,6 +35,8 @@ from ._src.bvn import bvn_pdf as bvn_pdf
 from ._src.tetrachoric import TetrachoricResult as TetrachoricResult
 from ._src.tetrachoric import tetrachoric as tetrachoric
 from ._src.tetrachoric import tetrachoric_from_rates as tetrachoric_from_rates
+from ._src.tetrachoric import tetrachoric_bootstrap as tetrachoric_bootstrap
+from ._src.tetrachoric import TetrachoricBootstrap as TetrachoricBootstrap
 from ._src.repair import RepairResult as RepairResult
 from ._src.repair import nearest_correlation as nearest_correlation
 from ._src.repair import clip_correlation as clip_correlation

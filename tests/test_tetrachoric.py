@@ -254,7 +254,7 @@ def test_cli_json_and_hdf5(tmp_path, capsys):
     path, E, names = _boundary_csv(tmp_path)
     out = tmp_path / "corr.h5"
     assert main(["correlations", str(path), "--repair", "higham", "--out", str(out),
-                 "--json"]) == 0
+                 "--json", "--bootstrap", "50", "--seed", "3"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["schema"] == "cofail_jax.json/1" and doc["command"] == "correlations"
     r = doc["result"]
@@ -264,7 +264,10 @@ def test_cli_json_and_hdf5(tmp_path, capsys):
     lib = tetrachoric(E)
     assert abs(r["mean_rho"] - float(lib.mean_rho)) < 1e-15
     assert r["repair"]["models_used"] == 4 and r["repair"]["converged"]
-    assert "input_sha256" in doc["provenance"]
+    assert "input_sha256" in doc["provenance"] and doc["provenance"]["seed"] == 3
+    b = r["bootstrap"]
+    assert b["replicates"] == 50 and b["mean_rho_se"] > 0
+    assert b["mean_rho_interval"][0] <= b["mean_rho_interval"][1]
     with h5py.File(out, "r") as f:
         g = f["correlations"]
         np.testing.assert_allclose(g["rho"][...], np.asarray(lib.rho), equal_nan=True)
@@ -283,7 +286,7 @@ def test_cli_table_and_bad_input(tmp_path, capsys):
     from cofail_jax.cli.main import main
 
     path, _, _ = _boundary_csv(tmp_path)
-    assert main(["correlations", str(path), "--repair", "clip"]) == 0
+    assert main(["correlations", str(path), "--repair", "clip", "--bootstrap", "0"]) == 0
     text = capsys.readouterr().out
     assert "mean tetrachoric rho" in text and "always-right (always right)" in text
     assert "eigenvalue-clip" in text

@@ -37,6 +37,10 @@ def add_parser(sub) -> None:
                    help="continuity correction: put C (default 0.5, as psych's correct=.5) into "
                         "empty 2x2 cells instead of reporting boundary pairs; off by default")
     p.add_argument("--tol", type=float, default=1e-12, help="solver tolerance on rho")
+    p.add_argument("--bootstrap", type=int, default=200, metavar="B",
+                   help="query-bootstrap replicates for the standard errors of the means "
+                        "(0: none)")
+    p.add_argument("--seed", type=int, default=0, help="PRNG seed of the bootstrap")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--out", default=None, help="also write an HDF5 results file")
     p.set_defaults(func=run)
@@ -51,12 +55,16 @@ def _check_args(args):
     if not args.eps >= 0 or args.eps >= 1:
         raise InputError(f"must lie in [0, 1), got {args.eps}", where="--eps",
                          hint="use 0 for PSD, or a small floor such as 1e-6")
+    if args.bootstrap < 0 or args.bootstrap == 1:
+        raise InputError(f"must be 0 (off) or at least 2, got {args.bootstrap}",
+                         where="--bootstrap", hint="200 replicates give the SE to about 5 %")
     if not 0 < args.tol < 1e-3:
         raise InputError(f"must lie in (0, 1e-3), got {args.tol}", where="--tol",
                          hint="the default 1e-12 is machine precision in practice")
 
 
-def compute(m, *, correction=None, repair="none", eps=0.0, tol=1e-12) -> dict:
+def compute(m, *, correction=None, repair="none", eps=0.0, tol=1e-12, bootstrap=0,
+            seed=0) -> dict:
     """Everything the command reports, as plain numpy / Python values."""
     from .._src import tetrachoric as T
     from .._src.errors import InputError
@@ -99,6 +107,22 @@ def compute(m, *, correction=None, repair="none", eps=0.0, tol=1e-12) -> dict:
                      "n_iter": res.n_iter},
         "status_codes": {str(c): T.status_message(c) for c in T.STATUS_NAMES},
     }
+    if bootstrap:
+        import jax
+
+        bt = T.tetrachoric_bootstrap(jax.random.key(seed), errors, bootstrap,
+                                     correction=correction if correction is not None else False,
+                                     tol=tol)
+        mr, mp = np.asarray(bt.mean_rho), np.asarray(bt.mean_phi)
+        out["bootstrap"] = {
+            "replicates": int(bootstrap), "seed": int(seed),
+            "mean_rho_se": float(np.nanstd(mr, ddof=1)), "mean_phi_se": float(np.nanstd(mp, ddof=1)),
+            "mean_rho_interval": [float(v) for v in np.nanpercentile(mr, [2.5, 97.5])],
+            "mean_phi_interval": [float(v) for v in np.nanpercentile(mp, [2.5, 97.5])],
+            "interval": "2.5 and 97.5 percentiles of the query bootstrap",
+            "not_converged": int(np.sum(np.asarray(bt.n_not_converged))),
+        }
+        out["matrices"]["rho_bootstrap_sd"] = np.asarray(bt.rho_sd)
     if repair != "none":
         if keep.size < 2:
             raise InputError(f"only {keep.size} model(s) are neither always right nor always "
@@ -127,11 +151,12 @@ def run(args) -> int:
     _check_args(args)
     m = load_input(args)
     result = compute(m, correction=args.correction, repair=args.repair, eps=args.eps,
-                     tol=args.tol)
+                     tol=args.tol, bootstrap=args.bootstrap, seed=args.seed)
     method = "tetrachoric (Genz 2004 bivariate normal, safeguarded Newton)"
     prov = provenance(input_path=input_path(args), method=method,
+                      seed=args.seed if args.bootstrap else None,
                       config={"correction": args.correction, "repair": args.repair,
-                              "eps": args.eps, "tol": args.tol})
+                              "eps": args.eps, "tol": args.tol, "bootstrap": args.bootstrap})
     if args.out:
         mats = result["matrices"]
         tree = {"correlations": {k: v for k, v in mats.items()}}
@@ -145,6 +170,12 @@ def run(args) -> int:
                                               else float(args.correction))
         if "repair" in result:
             tree["repair"] = dict(result["repair"])
+        if "bootstrap" in result:
+            b = dict(result["bootstrap"])
+            for name in ("mean_rho_interval", "mean_phi_interval"):
+                lo, hi = b.pop(name)
+                b[name + "_lower"], b[name + "_upper"] = lo, hi
+            tree["bootstrap"] = b
         dims = {f"correlations/{k}": ("model", "model2") for k, v in mats.items()
                 if np.ndim(v) == 2}
         dims.update({f"correlations/{k}": ("model",) for k, v in mats.items() if np.ndim(v) == 1})
@@ -163,6 +194,15 @@ def run(args) -> int:
     return 0
 
 
+def _se(r: dict, which: str) -> str:
+    b = r.get("bootstrap")
+    if not b:
+        return ""
+    lo, hi = b[f"mean_{which}_interval"]
+    return (f" +- {b[f'mean_{which}_se']:.4f} [{lo:.4f}, {hi:.4f}] (query bootstrap, "
+            f"{b['replicates']} replicates, seed {b['seed']})")
+
+
 def render(r: dict, source: str | None = None) -> str:
     lines = []
     if source:
@@ -172,8 +212,9 @@ def render(r: dict, source: str | None = None) -> str:
         ("models k", r["n_models"]),
         ("pairs", f"{r['n_pairs']} ({r['n_ok']} solved, {r['n_boundary']} boundary, "
                   f"{r['n_not_converged']} not converged)"),
-        ("mean Pearson (phi)", f"{r['mean_phi']:.4f}  (over the {r['n_ok']} solved pairs)"),
-        ("mean tetrachoric rho", f"{r['mean_rho']:.4f}  (same pairs)"),
+        ("mean Pearson (phi)", f"{r['mean_phi']:.4f}{_se(r, 'phi')}  (over the {r['n_ok']} "
+                               "solved pairs)"),
+        ("mean tetrachoric rho", f"{r['mean_rho']:.4f}{_se(r, 'rho')}  (same pairs)"),
         ("boundary pairs", f"{r['n_boundary_low']} at rho = -1, {r['n_boundary_high']} at "
                            "rho = +1 (an empty 2x2 cell)"),
     ]
