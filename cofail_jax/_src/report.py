@@ -81,7 +81,7 @@ def _caption(d) -> str:
 def _finish(fig, d, path):
     import textwrap
 
-    fig.text(0.01, 0.01, "\n".join(textwrap.wrap(_caption(d), 150)), fontsize=7, color="0.3",
+    fig.text(0.01, 0.01, "\n".join(textwrap.wrap(_caption(d), 125)), fontsize=7, color="0.3",
              ha="left", va="bottom")
     fig.tight_layout(rect=(0, 0.06, 1, 1))
     from .h5 import atomic_output
