@@ -61,6 +61,17 @@ from ._src.clayton import ClaytonFit as ClaytonFit
 from ._src.sharding import device_mesh as device_mesh
 
 # ---- sweeps (issue 5) ----------------------------------------------------------------
+from ._src.sweep import PoolStats as PoolStats
+from ._src.sweep import Prices as Prices
+from ._src.sweep import pool_stats as pool_stats
+from ._src.sweep import make_subset_pricer as make_subset_pricer
+from ._src.sweep import make_subset_sweep as make_subset_sweep
+from ._src.sweep import make_bootstrap as make_bootstrap
+from ._src.sweep import draw_subsets as draw_subsets
+from ._src.sweep_io import SweepConfig as SweepConfig
+from ._src.sweep_io import load_config as load_sweep_config
+from ._src.sweep_io import run_sweep as run_sweep
+from ._src.report import write_figures as write_sweep_figures
 
 # ---- non-identification (issue 6) ----------------------------------------------------
 from ._src.identify import ErrorLaw as ErrorLaw
