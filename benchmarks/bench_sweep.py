@@ -83,8 +83,6 @@ def np_fit(rho, idx):
 
 
 def np_price(rng, p, tau, rho, pb, idx, e):
-    from scipy import stats
-
     k = len(idx)
     sub = rho[np.ix_(idx, idx)]
     off = ~np.eye(k, dtype=bool)
@@ -107,7 +105,7 @@ def np_price(rng, p, tau, rho, pb, idx, e):
         lo, hi = (lo, th) if m > target else (th, hi)
     out.append((1 + np.sum(pp ** -th - 1)) ** (-1 / th))
     beta_obs = np.mean(np.all(e[:, idx], axis=1))
-    return beta_obs, out, stats  # noqa
+    return beta_obs, out
 
 
 def baseline(e, n_probe_subsets, quick):

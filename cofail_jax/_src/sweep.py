@@ -75,7 +75,6 @@ class PoolStats(NamedTuple):
       p_both: (K, K) weighted rate of both wrong.
       status: (K, K) tetrachoric status codes (0 = OK).
       total: () total weight (number of queries).
-      errors_w: (n,) weights, kept for the all-wrong count.
     """
 
     p_wrong: jax.Array
