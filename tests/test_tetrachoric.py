@@ -116,6 +116,12 @@ def test_boundary_and_degenerate_status():
     assert np.isnan(float(res.se[0, 1])) and np.isnan(float(res.se[0, 2]))
     assert int(res.n_boundary) == int(res.n_boundary_low) + int(res.n_boundary_high)
     assert T.status_message(T.DEGENERATE).startswith("degenerate")
+    # an iteration cap too small: status NOT_CONVERGED, and throw=True raises
+    capped = tetrachoric(E, max_iter=1)
+    assert int(np.asarray(capped.status)[0, 4]) == T.NOT_CONVERGED
+    assert int(capped.n_not_converged) >= 1
+    with pytest.raises(RuntimeError, match="max_iter"):
+        tetrachoric(E, max_iter=1, throw=True)
 
 
 def test_weights_equal_repeated_rows_and_vmap():

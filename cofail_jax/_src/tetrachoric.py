@@ -101,8 +101,8 @@ class TetrachoricResult(NamedTuple):
         NaN in the rows/columns of degenerate models.
       tau: (k,) thresholds Phi^-1(error rate); -inf/+inf for degenerate models.
       se: (k, k) delta-method standard errors (thresholds estimated); 0 on the
-        diagonal, NaN for boundary, degenerate and corrected-by-1/2 pairs... see
-        :func:`tetrachoric` for the corrected case.
+        diagonal, NaN for boundary and degenerate pairs. Pairs corrected by the
+        continuity correction get the delta-method SE at their fitted cells.
       status: (k, k) int status per pair (OK on the diagonal of a non-degenerate model).
       phi: (k, k) Pearson correlations of the error indicators (weighted), NaN for
         degenerate models.
@@ -411,7 +411,7 @@ def _tetrachoric(errors, weights, *, correction, tol, max_iter):
 
 def tetrachoric(errors: ArrayLike, weights: ArrayLike | None = None, *,
                 correction: float | bool = False, tol: float = 1e-12,
-                max_iter: int = 100) -> TetrachoricResult:
+                max_iter: int = 100, throw: bool = False) -> TetrachoricResult:
     """Tetrachoric correlations between the error indicators of k models, all pairs.
 
     ``errors[q, i]`` is True (or 1) when model ``i`` got query ``q`` WRONG. Thresholds
@@ -449,6 +449,8 @@ def tetrachoric(errors: ArrayLike, weights: ArrayLike | None = None, *,
         accurate to far better than ``tol``: the last steps converge quadratically).
       max_iter: cap on solver iterations (static); pairs still moving get status
         ``NOT_CONVERGED``.
+      throw: raise ``RuntimeError`` if any pair did not converge (outside ``jit`` /
+        ``vmap`` only; there, read ``status``).
 
     Returns:
       :class:`TetrachoricResult`.
@@ -480,8 +482,16 @@ def tetrachoric(errors: ArrayLike, weights: ArrayLike | None = None, *,
         if weights.shape != errors.shape[:1]:
             raise ValueError(f"tetrachoric: weights must be ({errors.shape[0]},) to match "
                              f"errors, got {weights.shape}")
-    return _tetrachoric(errors, weights, correction=_correction_value(correction), tol=tol,
-                        max_iter=max_iter)
+    res = _tetrachoric(errors, weights, correction=_correction_value(correction), tol=tol,
+                       max_iter=max_iter)
+    if throw:
+        if isinstance(res.n_not_converged, jax.core.Tracer):
+            raise ValueError("tetrachoric: throw=True needs concrete values; under jit/vmap "
+                             "read result.status instead")
+        if int(res.n_not_converged):
+            raise RuntimeError(f"tetrachoric: {int(res.n_not_converged)} pairs: "
+                               + status_message(NOT_CONVERGED))
+    return res
 
 
 # ------------------------------------------------------------------------------------
@@ -528,7 +538,7 @@ def _bootstrap(key, errors, *, n_boot, correction, batch_size, tol, max_iter):
 
 
 def tetrachoric_bootstrap(key: Array, errors: ArrayLike, n_boot: int = 200, *,
-                          correction: float | bool = False, batch_size: int = 8,
+                          correction: float | bool = False, batch_size: int = 2,
                           tol: float = 1e-12, max_iter: int = 100) -> TetrachoricBootstrap:
     """Query-bootstrap replicates of :func:`tetrachoric`, all in one jitted call.
 
