@@ -243,6 +243,11 @@ def test_simulation_check_classic_example():
     assert abs(s.beta - 0.25) < 4 * s.beta_se
     np.testing.assert_array_less(np.abs(s.p - 0.5), 4 * s.p_se)
     assert chk.stats_min.count_hist[1] == 0 and chk.stats_min.count_hist[3] == 0
+    # a second law of the same shape reuses the compiled kernel
+    other = I.counterexample(3, 0.4, rho=0.1).law_max
+    I.simulate_law_stats(jax.random.key(9), other, 1_000_000)
+    fn = I._stats_fn("table", 3, 3, 1 << 16, -(-1_000_000 // (1 << 16)))
+    assert fn._cache_size() == 1
 
 
 def test_sampler_matches_streamed_stats_and_counts_law():

@@ -7,7 +7,7 @@ import numpy as np
 from .common import add_command, emit_json, fmt_table
 
 EXAMPLES = """\
-  cofail counterexample                              # k=3, p=0.5, p2=0.25 (pairwise independent)
+  cofail counterexample                                   # k=3, p=0.5, p2=0.25
   cofail counterexample --k 3 --p 0.5 --p2 0.25
   cofail counterexample --k 10 --p 0.3 --rho 0.2          # Pearson correlation of the errors
   cofail counterexample --k 67 --p 0.2 --rho-tet 0.5      # latent (tetrachoric) correlation
@@ -37,7 +37,8 @@ def add_parser(sub) -> None:
     g.add_argument("--rho-tet", type=float, default=None,
                    help="tetrachoric (latent Gaussian) correlation, every pair")
     p.add_argument("--n-sim", type=int, default=1_000_000,
-                   help="queries drawn from each law for the simulation check (0: skip)")
+                   help="queries drawn from each law for the simulation check (0: skip); "
+                        "about k log k work per query, so lower it for k in the thousands")
     p.add_argument("--seed", type=int, default=0, help="seed of the simulation key")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--out", default=None, help="also write an HDF5 results file")
