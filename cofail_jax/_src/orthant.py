@@ -127,7 +127,7 @@ def ndtri_log(lp):
         mills = jnp.exp(-0.5 * x * x - _LOG_SQRT_2PI - lx)
         return x - (lx - lp) / mills
 
-    x0 = jax.lax.fori_loop(0, 4, newton, x0)
+    x0 = jax.lax.fori_loop(0, 3, newton, x0)
     return jnp.where(tiny, x0, x)
 
 
@@ -273,12 +273,15 @@ def richtmyer_alpha(k: int) -> np.ndarray:
     return r - np.floor(r)
 
 
-def _lattice_block(alpha, shift, start, n):
-    """Tent-transformed shifted lattice points start+1 .. start+n: (n, k)."""
+def _lattice_block(alpha, shifts, start, n):
+    """Tent-transformed shifted lattice points start+1 .. start+n for every shift:
+    (n_shifts * n, k), shift-major."""
     j = (start + 1 + jnp.arange(n, dtype=alpha.dtype))[:, None]
-    x = jnp.mod(j * alpha[None, :] + shift[None, :], 1.0)
+    base = jnp.mod(j * alpha[None, :], 1.0)  # (n, k)
+    x = jnp.mod(base[None, :, :] + shifts[:, None, :], 1.0)
     u = jnp.abs(2.0 * x - 1.0)
-    return jnp.clip(u, 1e-300 if alpha.dtype == jnp.float64 else 1e-30, 1.0)
+    u = jnp.clip(u, 1e-300 if alpha.dtype == jnp.float64 else 1e-30, 1.0)
+    return u.reshape(shifts.shape[0] * n, alpha.shape[0])
 
 
 def _qmc(key, tau, corr, *, n_shifts, n_points, block, mesh, reorder):
@@ -295,19 +298,16 @@ def _qmc(key, tau, corr, *, n_shifts, n_points, block, mesh, reorder):
     shifts = jax.random.uniform(key, (n_shifts, k), dtype)
 
     def one(c, shifts, t, L):
-        s = c // n_blocks
-        b = c % n_blocks
-        U = _lattice_block(alpha, shifts[s], b * block, block)
-        lf = _sov_logf(U, t, L)
-        m = jnp.max(lf)
-        return m, jnp.sum(jnp.exp(lf - m))
+        # chunk c: lattice points c*block+1 .. (c+1)*block under every shift at once
+        U = _lattice_block(alpha, shifts, c * block, block)
+        lf = _sov_logf(U, t, L).reshape(n_shifts, block)
+        m = jnp.max(lf, axis=1)
+        return m, jnp.sum(jnp.exp(lf - m[:, None]), axis=1)
 
-    m_c, s_c = map_chunks(one, n_shifts * n_blocks, mesh, shifts, t, L)
-    m_c = m_c.reshape(n_shifts, n_blocks)
-    s_c = s_c.reshape(n_shifts, n_blocks)
+    m_c, s_c = map_chunks(one, n_blocks, mesh, shifts, t, L)  # (n_blocks, n_shifts)
     # per-shift log mean
-    M = jnp.max(m_c, axis=1, keepdims=True)
-    lm = M[:, 0] + jnp.log(jnp.sum(s_c * jnp.exp(m_c - M), axis=1)) - math.log(n_blocks * block)
+    M = jnp.max(m_c, axis=0, keepdims=True)
+    lm = M[0] + jnp.log(jnp.sum(s_c * jnp.exp(m_c - M), axis=0)) - math.log(n_points)
     top = jnp.max(lm)
     r = jnp.exp(lm - top)
     mean_r = jnp.mean(r)
@@ -315,7 +315,7 @@ def _qmc(key, tau, corr, *, n_shifts, n_points, block, mesh, reorder):
     logp = top + jnp.log(mean_r)
     status = jnp.where(ok & jnp.isfinite(logp), OK, NONFINITE)
     return OrthantResult(prob=jnp.exp(logp), std_err=jnp.exp(top) * sd_r, log_prob=logp,
-                         n_samples=jnp.asarray(n_shifts * n_blocks * block),
+                         n_samples=jnp.asarray(n_shifts * n_points),
                          hits=jnp.asarray(-1), status=status.astype(jnp.int32),
                          method=jnp.asarray(1))
 
@@ -428,8 +428,9 @@ def make_orthant_estimator(method: str = "qmc", n_samples: int = 2 ** 16, *,
         randomly shifted lattice) or ``"tilting"`` (Botev minimax tilting).
       n_samples: total draws (MC, tilting) or points over all shifts (QMC); rounded up to
         whole chunks (the result's ``n_samples`` says how many were used).
-      chunk_size: draws per chunk (default: 65536 MC, 1024 QMC/tilting); memory is
-        O(chunk_size * k) whatever ``n_samples``. Results depend on it (chunk keys), not on
+      chunk_size: draws per chunk (default: 65536 MC, 1024 tilting; QMC: lattice points
+        per shift per chunk, default 16384 / n_shifts, every shift in one chunk); memory
+        is O(chunk * k) whatever ``n_samples``. Results depend on it (chunk keys), not on
         the number of devices.
       n_shifts: independent random lattice shifts for the QMC error (default 16).
       reorder: Genz-Bretz variable reordering (QMC and tilting).
@@ -466,7 +467,7 @@ def make_orthant_estimator(method: str = "qmc", n_samples: int = 2 ** 16, *,
         if n_shifts < 2:
             raise ValueError("make_orthant_estimator: n_shifts must be >= 2 for an error estimate")
         per_shift = -(-n_samples // n_shifts)
-        block = int(chunk_size or min(1024, per_shift))
+        block = int(chunk_size or min(max(1, 16384 // n_shifts), per_shift))
         n_points = -(-per_shift // block) * block
         core = functools.partial(_qmc, n_shifts=n_shifts, n_points=n_points, block=block,
                                  mesh=mesh, reorder=reorder)
