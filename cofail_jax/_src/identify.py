@@ -177,7 +177,8 @@ class LawStats(NamedTuple):
 
     Attributes:
       n: draws.
-      p, p_se: (k,) empirical error rates and binomial standard errors.
+      p, p_se: (k,) empirical error rates and binomial standard errors ((m,) for a large
+        exchangeable law, see :func:`simulate_law_stats`).
       p2, p2_se: (m, m) empirical both-wrong rates of the first m = min(k, 64) models.
       pearson, pearson_se: (m, m) empirical Pearson correlations, delta-method s.e.
       beta, beta_se: empirical all-wrong rate and its binomial s.e.
@@ -1018,24 +1019,48 @@ def _stats_fn(kind: str, k: int, m: int, chunk: int, n_chunks: int):
     import jax.numpy as jnp
 
     draw = _chunk_sampler(kind, k, chunk)
+    # Exchangeable law with more models than are tracked: draw S, then only the first m
+    # models' bits, sequentially (model j is wrong with probability (S - wrong so far) /
+    # (k - j)): exactly the first m coordinates of a uniform random S-subset, O(m) a row.
+    partial = kind == "counts" and m < k
+    kt = m if partial else k
+
+    def draw_partial(key, cdf):
+        key_atom, key_seq = jax.random.split(key)
+        u = jax.random.uniform(key_atom, (chunk,), dtype=cdf.dtype)
+        S = jnp.minimum(jnp.searchsorted(cdf, u, side="right"), cdf.shape[0] - 1)
+        S = S.astype(jnp.int32)
+        v = jax.random.uniform(key_seq, (m, chunk), dtype=cdf.dtype)
+
+        def step(w, xs):
+            j, vj = xs
+            bit = vj * (k - j) < (S - w)
+            return w + bit.astype(jnp.int32), bit
+
+        _, bits = jax.lax.scan(step, jnp.zeros(chunk, jnp.int32), (jnp.arange(m), v))
+        return bits.T, S
 
     @jax.jit
     def stats(key, cdf, n):
         def body(c, carry):
             ni, nij, hist = carry
-            e = draw(jax.random.fold_in(key, c), cdf)
             valid = (c * chunk + jnp.arange(chunk)) < n
+            if partial:
+                e, s = draw_partial(jax.random.fold_in(key, c), cdf)
+            else:
+                e = draw(jax.random.fold_in(key, c), cdf)
+                s = e.sum(1)
             e = e & valid[:, None]
             ef = e.astype(jnp.float32)
             ni = ni + ef.sum(0).astype(jnp.int64)
             em = ef[:, :m]
             nij = nij + jnp.round(em.T @ em).astype(jnp.int64)
-            s = e.sum(1)
             s = jnp.where(valid, s, k + 1)
             hist = hist + jnp.bincount(s, length=k + 2).astype(jnp.int64)
             return ni, nij, hist
 
-        init = (jnp.zeros(k, jnp.int64), jnp.zeros((m, m), jnp.int64), jnp.zeros(k + 2, jnp.int64))
+        init = (jnp.zeros(kt, jnp.int64), jnp.zeros((m, m), jnp.int64),
+                jnp.zeros(k + 2, jnp.int64))
         return jax.lax.fori_loop(0, n_chunks, body, init)
 
     return stats
@@ -1045,7 +1070,10 @@ def simulate_law_stats(key, law: ErrorLaw, n: int, *, chunk_size: int = 1 << 16,
                    max_pairs_models: int = 64) -> LawStats:
     """Empirical marginals, pairwise rates and correlations, and beta of n draws.
 
-    Streams over chunks (memory O(chunk_size * k + k^2)); counts are exact integers.
+    Streams over chunks (memory O(chunk_size * k + k^2)); counts are exact integers. For
+    an exchangeable count law with k > ``max_pairs_models`` only the first
+    ``max_pairs_models`` models are drawn (sequentially, O(m) per row) besides the count S,
+    so ``p`` then has that length; :func:`sample_law` always returns every model.
     Standard errors: binomial for rates and beta, delta method for Pearson correlations
     (multinomial covariance of the three indicator means).
 
@@ -1127,12 +1155,12 @@ def verify_by_simulation(key, law_min: ErrorLaw, law_max: ErrorLaw, n: int = 1_0
         from scipy.special import ndtri
 
         mm = st[0].p2.shape[0]
-        n_tests = 2 * (law_min.k + mm * (mm + 1) // 2 + mm * (mm - 1) // 2)
+        n_tests = 2 * (st[0].p.shape[0] + mm * (mm + 1) // 2 + mm * (mm - 1) // 2)
         z_tol = max(4.0, float(-ndtri(1e-4 / (2 * n_tests))))
     zm = zp = zr = 0.0
     for s, law in zip(st, (law_min, law_max)):
         m = s.p2.shape[0]
-        zm = max(zm, _max_z(s.p, s.p_se, law.p, floor))
+        zm = max(zm, _max_z(s.p, s.p_se, law.p[: s.p.shape[0]], floor))
         zp = max(zp, _max_z(s.p2, s.p2_se, law.p2[:m, :m], floor))
         zr = max(zr, _max_z(s.pearson, s.pearson_se, law.pearson[:m, :m], floor))
     se = math.sqrt(st[0].beta_se ** 2 + st[1].beta_se ** 2)
