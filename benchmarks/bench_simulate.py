@@ -55,9 +55,13 @@ def main():
     n = 100_000 if args.quick else 1_000_000
     k = 67
     p = 1 - np.linspace(0.3, 0.9, k)
-    laws = {"independent": S.independent_law(p), "onefactor": S.onefactor_law(p, np.sqrt(0.3)),
-            "common_shock": S.common_shock_law(0.02, (p - 0.02) / 0.98),
-            "clayton": S.clayton_law(p, 1.0), "irt": S.benchmark_law(k)}
+    laws = {
+        "independent": S.independent_law(p),
+        "onefactor": S.onefactor_law(p, np.sqrt(0.3)),
+        "common_shock": S.common_shock_law(0.02, (p - 0.02) / 0.98),
+        "clayton": S.clayton_law(p, 1.0),
+        "irt": S.benchmark_law(k),
+    }
     rows = []
     key = jax.random.key(0)
     for kind, law in laws.items():
@@ -69,10 +73,23 @@ def main():
         t = time.perf_counter()
         b = numpy_baseline(kind, law, n, rng)
         tn = time.perf_counter() - t
-        rows.append((kind, n / tj, n / tn, e.all(axis=1).mean(), b.all(axis=1).mean(), S.true_beta(law).beta))
-    print(f"simulator generation rate, k={k} models, n={n} queries, chunk 65536, "
-          f"{jax.devices()[0].device_kind}, load {os.getloadavg()[0]:.1f}")
-    print(f"{'law':14s} {'jax q/s':>12s} {'numpy q/s':>12s} {'speed-up':>9s}   beta jax / numpy / true")
+        rows.append(
+            (
+                kind,
+                n / tj,
+                n / tn,
+                e.all(axis=1).mean(),
+                b.all(axis=1).mean(),
+                S.true_beta(law).beta,
+            )
+        )
+    print(
+        f"simulator generation rate, k={k} models, n={n} queries, chunk 65536, "
+        f"{jax.devices()[0].device_kind}, load {os.getloadavg()[0]:.1f}"
+    )
+    print(
+        f"{'law':14s} {'jax q/s':>12s} {'numpy q/s':>12s} {'speed-up':>9s}   beta jax / numpy / true"
+    )
     for kind, rj, rn, bj, bn, bt in rows:
         print(f"{kind:14s} {rj:12.3g} {rn:12.3g} {rj / rn:9.2f}   {bj:.2e} / {bn:.2e} / {bt:.2e}")
 

@@ -18,8 +18,9 @@ def parse(name: str, doc: str) -> tuple[dict, argparse.Namespace]:
     p.add_argument("--config", default=os.path.join(ROOT, "configs", f"validate_{name}.toml"))
     p.add_argument("--quick", action="store_true", help="small run (overrides from [quick])")
     p.add_argument("--out", default=None, help="HDF5 results (default results/validate_<name>.h5)")
-    p.add_argument("--figure", default=None,
-                   help=f"PNG figure (default docs/figures/validate_{name}.png)")
+    p.add_argument(
+        "--figure", default=None, help=f"PNG figure (default docs/figures/validate_{name}.png)"
+    )
     args = p.parse_args()
     with open(args.config, "rb") as f:
         cfg = tomllib.load(f)
@@ -31,14 +32,20 @@ def parse(name: str, doc: str) -> tuple[dict, argparse.Namespace]:
     return cfg, args
 
 
-def save(args, name: str, cfg: dict, tree: dict, *, dims=None, coords=None, method: str = "",
-         fig=None) -> None:
+def save(
+    args, name: str, cfg: dict, tree: dict, *, dims=None, coords=None, method: str = "", fig=None
+) -> None:
     """Write the HDF5 results (with provenance) and the figure, atomically."""
     import cofail_jax  # noqa: F401  (x64)
     from cofail_jax._src.h5 import atomic_output, provenance, write_results
 
-    prov = provenance(command=" ".join(sys.argv), config=cfg, seed=cfg.get("seed"),
-                      method=method, extra={"study": f"validate_{name}"})
+    prov = provenance(
+        command=" ".join(sys.argv),
+        config=cfg,
+        seed=cfg.get("seed"),
+        method=method,
+        extra={"study": f"validate_{name}"},
+    )
     write_results(args.out, tree, attrs=prov, dims=dims or {}, coords=coords or {})
     if fig is not None:
         with atomic_output(args.figure, suffix=".png") as tmp:

@@ -31,8 +31,12 @@ def main():
 
     k = cfg["n_models"]
     acc = np.linspace(0.3, 0.9, k)
-    laws = {"common_shock": S.common_shock_law(cfg["omega"], (1 - acc - cfg["omega"]) / (1 - cfg["omega"])),
-            "irt": S.benchmark_law(k)}
+    laws = {
+        "common_shock": S.common_shock_law(
+            cfg["omega"], (1 - acc - cfg["omega"]) / (1 - cfg["omega"])
+        ),
+        "irt": S.benchmark_law(k),
+    }
     names = cfg["laws"]
     sizes = np.asarray(cfg["sizes"])
     R = cfg["replicates"]
@@ -48,7 +52,9 @@ def main():
         true_beta[a], true_gain[a] = tb, gain
         for b, n in enumerate(sizes):
             # one long draw, cut into R data sets of n queries (rows are independent)
-            err = S.sample_errors(jax.random.fold_in(jax.random.fold_in(key, a), int(n)), law, int(n) * R)
+            err = S.sample_errors(
+                jax.random.fold_in(jax.random.fold_in(key, a), int(n)), law, int(n) * R
+            )
             err = err.reshape(R, int(n), k)
             K = err.all(axis=2).sum(axis=1)
             best = (~err).sum(axis=1).max(axis=1)
@@ -60,19 +66,24 @@ def main():
             cov_cert[a, b] = np.mean(gain <= bound)
             cov_unsound[a, b] = np.mean(gain <= unsound)
             mean_bound[a, b] = bound.mean()
-            print(f"{name:13s} n={n:5d}: beta CP coverage {cov_beta[a, b]:.3f}, certificate "
-                  f"{cov_cert[a, b]:.3f}, unsound pairing {cov_unsound[a, b]:.3f} "
-                  f"(true beta {tb:.4f}, true gain {gain:.4f}, mean bound {mean_bound[a, b]:.4f})")
+            print(
+                f"{name:13s} n={n:5d}: beta CP coverage {cov_beta[a, b]:.3f}, certificate "
+                f"{cov_cert[a, b]:.3f}, unsound pairing {cov_unsound[a, b]:.3f} "
+                f"(true beta {tb:.4f}, true gain {gain:.4f}, mean bound {mean_bound[a, b]:.4f})"
+            )
     mc_se = np.sqrt(0.95 * 0.05 / R)
 
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, len(names), figsize=(5.2 * len(names), 3.8), squeeze=False)
     for a, name in enumerate(names):
         ax = axes[0, a]
-        ax.axhspan(1 - alpha - 2 * mc_se, 1 - alpha + 2 * mc_se, color="0.88", label="nominal ± 2 MC s.e.")
+        ax.axhspan(
+            1 - alpha - 2 * mc_se, 1 - alpha + 2 * mc_se, color="0.88", label="nominal ± 2 MC s.e."
+        )
         ax.axhline(1 - alpha, color="0.4", lw=0.8)
         ax.plot(sizes, cov_beta[a], "o-", label=f"CP interval on β ({1 - alpha:.0%})")
         ax.plot(sizes, cov_cert[a], "s-", label=f"certificate gain bound ({1 - delta:.0%})")
@@ -81,20 +92,37 @@ def main():
         ax.set_ylim(-0.02, 1.02)
         ax.set_xlabel("queries n")
         ax.set_ylabel("coverage over simulated data sets")
-        ax.set_title(f"{name} law, k={k}: β={true_beta[a]:.3f}, gain={true_gain[a]:.3f}", fontsize=9)
+        ax.set_title(
+            f"{name} law, k={k}: β={true_beta[a]:.3f}, gain={true_gain[a]:.3f}", fontsize=9
+        )
         if a == 0:
             ax.legend(fontsize=7, loc="center left")
     fig.suptitle(f"Coverage over {R} data sets per point", fontsize=10)
     fig.tight_layout()
-    tree = {"coverage_beta": cov_beta, "coverage_certificate": cov_cert,
-            "coverage_unsound": cov_unsound, "mean_gain_bound": mean_bound,
-            "true_beta": true_beta, "true_gain": true_gain, "mc_se_at_nominal": mc_se}
-    dims = {k_: ("law", "n") for k_ in ("coverage_beta", "coverage_certificate", "coverage_unsound",
-                                        "mean_gain_bound")}
+    tree = {
+        "coverage_beta": cov_beta,
+        "coverage_certificate": cov_cert,
+        "coverage_unsound": cov_unsound,
+        "mean_gain_bound": mean_bound,
+        "true_beta": true_beta,
+        "true_gain": true_gain,
+        "mc_se_at_nominal": mc_se,
+    }
+    dims = {
+        k_: ("law", "n")
+        for k_ in ("coverage_beta", "coverage_certificate", "coverage_unsound", "mean_gain_bound")
+    }
     dims.update({"true_beta": ("law",), "true_gain": ("law",)})
-    V.save(args, NAME, cfg, tree, dims=dims,
-           coords={"law": np.asarray(names, dtype=object), "n": sizes},
-           method="clopper-pearson coverage by simulation", fig=fig)
+    V.save(
+        args,
+        NAME,
+        cfg,
+        tree,
+        dims=dims,
+        coords={"law": np.asarray(names, dtype=object), "n": sizes},
+        method="clopper-pearson coverage by simulation",
+        fig=fig,
+    )
 
 
 if __name__ == "__main__":

@@ -41,8 +41,11 @@ def main():
         "clayton": S.clayton_law(p, cfg["theta"]),
     }
     elo, ehi = cfg["extra_clayton_accuracy"]
-    extra = {f"clayton, accuracy {elo:g}-{ehi:g} (exact only)":
-             S.clayton_law(1 - np.linspace(elo, ehi, k), cfg["theta"])}
+    extra = {
+        f"clayton, accuracy {elo:g}-{ehi:g} (exact only)": S.clayton_law(
+            1 - np.linspace(elo, ehi, k), cfg["theta"]
+        )
+    }
     key = jax.random.key(cfg["seed"])
     order = np.asarray(jax.random.permutation(jax.random.fold_in(key, 10**6), k))
     sizes = np.arange(1, k + 1)
@@ -55,13 +58,17 @@ def main():
         law = laws.get(name) or extra[name]
         u = S.underpricing_curve(law, order)
         exact[a], beta_true[a] = u.ratio, u.beta_true
-        print(f"{name:40s} exact ratio at m=2,5,10,{k}: "
-              + ", ".join(f"{u.ratio[m - 1]:.3f}" for m in (2, 5, 10, k)))
+        print(
+            f"{name:40s} exact ratio at m=2,5,10,{k}: "
+            + ", ".join(f"{u.ratio[m - 1]:.3f}" for m in (2, 5, 10, k))
+        )
         if name not in laws:
             continue
         ratios = np.full((R, k), np.nan)
         for r in range(R):
-            err = S.sample_errors(jax.random.fold_in(jax.random.fold_in(key, a), r), law, n)[:, order]
+            err = S.sample_errors(jax.random.fold_in(jax.random.fold_in(key, a), r), law, n)[
+                :, order
+            ]
             e = err.astype(np.float64)
             pw = np.clip(e.mean(axis=0), 0.5 / n, 1 - 0.5 / n)
             q = e.T @ e / n
@@ -71,39 +78,78 @@ def main():
                 pred = S.onefactor_price(pw[:m], S.fit_onefactor(rho[:m, :m]))
                 ratios[r, m - 1] = obs / pred
         band[a][:, 1:] = np.percentile(ratios[:, 1:], [5, 50, 95], axis=0)
-        print(f"{'':40s} simulated median at m=2,5,10,{k}: "
-              + ", ".join(f"{band[a, 1, m - 1]:.3f}" for m in (2, 5, 10, k)))
+        print(
+            f"{'':40s} simulated median at m=2,5,10,{k}: "
+            + ", ".join(f"{band[a, 1, m - 1]:.3f}" for m in (2, 5, 10, k))
+        )
 
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7.5, 4.6))
     for a, name in enumerate(names):
-        ax.plot(sizes[1:], exact[a, 1:], color=f"C{a}", lw=2 if a < len(laws) else 1.2,
-                ls="-" if a < len(laws) else ":", label=name)
+        ax.plot(
+            sizes[1:],
+            exact[a, 1:],
+            color=f"C{a}",
+            lw=2 if a < len(laws) else 1.2,
+            ls="-" if a < len(laws) else ":",
+            label=name,
+        )
         if a < len(laws):
-            ax.fill_between(sizes[1:], np.maximum(band[a, 0, 1:], 1e-2), band[a, 2, 1:],
-                            color=f"C{a}", alpha=0.15, lw=0)
+            ax.fill_between(
+                sizes[1:],
+                np.maximum(band[a, 0, 1:], 1e-2),
+                band[a, 2, 1:],
+                color=f"C{a}",
+                alpha=0.15,
+                lw=0,
+            )
     ax.axhline(1, color="0.3", lw=0.8)
     ax.set_yscale("log")
     ax.set_ylim(0.1, max(100, float(exact.max()) * 1.5))
     ax.set_xlabel("pool size m (first m models of a fixed random order)")
     ax.set_ylabel("β_true / β_pred (one-factor, tetrachoric)")
-    ax.set_title(f"Underpricing by pool size: lines exact, bands 5–95 % of {R} data sets "
-                 f"of n={n}", fontsize=9)
+    ax.set_title(
+        f"Underpricing by pool size: lines exact, bands 5–95 % of {R} data sets of n={n}",
+        fontsize=9,
+    )
     ax.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
-    tree = {"ratio_exact": exact, "beta_true": beta_true, "ratio_sim_q05": band[:, 0],
-            "ratio_sim_median": band[:, 1], "ratio_sim_q95": band[:, 2], "order": order,
-            "p_wrong": p}
-    dims = {"ratio_exact": ("law", "m"), "beta_true": ("law", "m"), "ratio_sim_q05": ("sim_law", "m"),
-            "ratio_sim_median": ("sim_law", "m"), "ratio_sim_q95": ("sim_law", "m"), "order": ("m",),
-            "p_wrong": ("m",)}
-    V.save(args, NAME, cfg, tree, dims=dims,
-           coords={"law": np.asarray(names, dtype=object), "sim_law": np.asarray(list(laws), dtype=object),
-                   "m": sizes},
-           method="one-factor Gaussian priced from tetrachoric correlations vs the law's beta", fig=fig)
+    tree = {
+        "ratio_exact": exact,
+        "beta_true": beta_true,
+        "ratio_sim_q05": band[:, 0],
+        "ratio_sim_median": band[:, 1],
+        "ratio_sim_q95": band[:, 2],
+        "order": order,
+        "p_wrong": p,
+    }
+    dims = {
+        "ratio_exact": ("law", "m"),
+        "beta_true": ("law", "m"),
+        "ratio_sim_q05": ("sim_law", "m"),
+        "ratio_sim_median": ("sim_law", "m"),
+        "ratio_sim_q95": ("sim_law", "m"),
+        "order": ("m",),
+        "p_wrong": ("m",),
+    }
+    V.save(
+        args,
+        NAME,
+        cfg,
+        tree,
+        dims=dims,
+        coords={
+            "law": np.asarray(names, dtype=object),
+            "sim_law": np.asarray(list(laws), dtype=object),
+            "m": sizes,
+        },
+        method="one-factor Gaussian priced from tetrachoric correlations vs the law's beta",
+        fig=fig,
+    )
 
 
 if __name__ == "__main__":

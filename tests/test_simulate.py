@@ -18,10 +18,9 @@ P4 = np.array([0.35, 0.5, 0.6, 0.45])
 
 
 def _laws():
-    corr = np.array([[1.0, 0.5, 0.3, 0.2],
-                     [0.5, 1.0, 0.4, 0.1],
-                     [0.3, 0.4, 1.0, 0.6],
-                     [0.2, 0.1, 0.6, 1.0]])
+    corr = np.array(
+        [[1.0, 0.5, 0.3, 0.2], [0.5, 1.0, 0.4, 0.1], [0.3, 0.4, 1.0, 0.6], [0.2, 0.1, 0.6, 1.0]]
+    )
     return {
         "independent": S.independent_law(P4),
         "onefactor": S.onefactor_law(P4, [0.8, 0.6, 0.7, 0.5]),
@@ -62,7 +61,8 @@ def test_true_beta_closed_forms():
     cl = LAWS["clayton"]
     th = 1.5
     assert S.true_beta(cl, [0, 1]).beta == pytest.approx(
-        (0.35 ** -th + 0.5 ** -th - 1) ** (-1 / th), rel=1e-14)
+        (0.35**-th + 0.5**-th - 1) ** (-1 / th), rel=1e-14
+    )
     art = LAWS["artefacts"]
     assert S.true_beta(art).beta == pytest.approx(0.03 + 0.97 * np.prod(P4), rel=1e-14)
 
@@ -71,8 +71,15 @@ def test_onefactor_quadrature_matches_scipy_mvn():
     lam = np.array([0.8, 0.6, 0.7, 0.5])
     corr = np.outer(lam, lam)
     np.fill_diagonal(corr, 1.0)
-    want = multivariate_normal.cdf(ndtri(P4), mean=np.zeros(4), cov=corr, abseps=1e-8, releps=1e-8,
-                                   maxpts=2_000_000, rng=np.random.default_rng(1))
+    want = multivariate_normal.cdf(
+        ndtri(P4),
+        mean=np.zeros(4),
+        cov=corr,
+        abseps=1e-8,
+        releps=1e-8,
+        maxpts=2_000_000,
+        rng=np.random.default_rng(1),
+    )
     assert S.true_beta(LAWS["onefactor"]).beta == pytest.approx(want, abs=1e-6)
     # and the full-Gaussian path of the same matrix agrees with the one-factor path
     g = S.gaussian_law(P4, corr)
@@ -107,8 +114,8 @@ def test_sampling_independent_of_chunk_size():
 def test_common_shock_underpricing_is_one_at_two_and_grows():
     law = S.common_shock_law(0.02, np.full(12, 0.4))
     u = S.underpricing_curve(law)
-    assert u.ratio[1] == pytest.approx(1.0, abs=1e-6)       # m = 2: the 2x2 table is the model
-    assert np.all(np.diff(u.ratio[2:]) > 0)                  # strictly increasing from m = 3
+    assert u.ratio[1] == pytest.approx(1.0, abs=1e-6)  # m = 2: the 2x2 table is the model
+    assert np.all(np.diff(u.ratio[2:]) > 0)  # strictly increasing from m = 3
     assert u.ratio[-1] > 10
     # ... and the pairwise-calibrated price is exact under a one-factor Gaussian law
     g = S.onefactor_law(np.linspace(0.2, 0.6, 8), np.linspace(0.3, 0.8, 8))
@@ -146,7 +153,9 @@ def test_benchmark_pool_is_deterministic():
     assert np.mean(np.abs(a.accuracy - (1 - law.p_wrong)) < 4 * se) > 0.98
 
 
-@pytest.mark.parametrize("kind", ["independent", "onefactor", "gaussian", "clayton", "common_shock", "irt"])
+@pytest.mark.parametrize(
+    "kind", ["independent", "onefactor", "gaussian", "clayton", "common_shock", "irt"]
+)
 def test_calibrated_generators_reproduce_accuracies(kind, shared_data):
     from cofail_jax import load_matrix
 
@@ -197,8 +206,23 @@ def test_cli_simulate_roundtrips_through_loaders(ext, tmp_path, capsys):
     from cofail_jax import load_matrix
 
     out = tmp_path / f"pool.{ext}"
-    rc, text, _ = _cli(capsys, "simulate", "--law", "common-shock", "--models", "6", "--queries",
-                       "400", "--omega", "0.05", "--seed", "3", "--out", str(out), "--json")
+    rc, text, _ = _cli(
+        capsys,
+        "simulate",
+        "--law",
+        "common-shock",
+        "--models",
+        "6",
+        "--queries",
+        "400",
+        "--omega",
+        "0.05",
+        "--seed",
+        "3",
+        "--out",
+        str(out),
+        "--json",
+    )
     assert rc == 0
     doc = json.loads(text)
     truth = doc["result"]
@@ -223,10 +247,12 @@ def test_cli_simulate_bad_input_exits_2_without_output(tmp_path, capsys):
     from cofail_jax.cli.main import main
 
     out = tmp_path / "pool.csv"
-    for argv in (["--law", "common-shock", "--omega", "0.5"],
-                 ["--law", "clayton", "--theta", "-1"],
-                 ["--accuracy-range", "0.9"],
-                 ["--calibrate-to", str(tmp_path / "missing.csv")]):
+    for argv in (
+        ["--law", "common-shock", "--omega", "0.5"],
+        ["--law", "clayton", "--theta", "-1"],
+        ["--accuracy-range", "0.9"],
+        ["--calibrate-to", str(tmp_path / "missing.csv")],
+    ):
         assert main(["simulate", *argv, "--out", str(out)]) == 2
         _, err = capsys.readouterr()
         assert "Traceback" not in err and err.strip().count("\n") == 0

@@ -135,8 +135,9 @@ def gaussian_law(p_wrong: Sequence[float], corr) -> Law:
     try:
         chol = np.linalg.cholesky(c)
     except np.linalg.LinAlgError:
-        raise ValueError("gaussian_law: corr is not positive definite; "
-                         "project it with nearest_correlation()") from None
+        raise ValueError(
+            "gaussian_law: corr is not positive definite; project it with nearest_correlation()"
+        ) from None
     return Law("gaussian", p, {"corr": c, "chol": chol})
 
 
@@ -156,8 +157,14 @@ def common_shock_law(omega: float, alpha: Sequence[float]) -> Law:
     return Law("common_shock", omega + (1 - omega) * a, {"omega": float(omega), "alpha": a})
 
 
-def irt_law(ability: Sequence[float], *, difficulty_mean: float = 0.0, difficulty_sd: float = 1.5,
-            log_disc_mean: float = 0.0, log_disc_sd: float = 0.3) -> Law:
+def irt_law(
+    ability: Sequence[float],
+    *,
+    difficulty_mean: float = 0.0,
+    difficulty_sd: float = 1.5,
+    log_disc_mean: float = 0.0,
+    log_disc_sd: float = 0.3,
+) -> Law:
     """Two-parameter logistic item-response law.
 
     P(model i correct on a query with difficulty b, discrimination a) = sigmoid(a (theta_i - b)),
@@ -169,9 +176,13 @@ def irt_law(ability: Sequence[float], *, difficulty_mean: float = 0.0, difficult
         raise ValueError("irt_law: ability must be a non-empty 1-D array")
     if difficulty_sd < 0 or log_disc_sd < 0:
         raise ValueError("irt_law: standard deviations must be >= 0")
-    params = {"ability": th, "difficulty_mean": float(difficulty_mean),
-              "difficulty_sd": float(difficulty_sd), "log_disc_mean": float(log_disc_mean),
-              "log_disc_sd": float(log_disc_sd)}
+    params = {
+        "ability": th,
+        "difficulty_mean": float(difficulty_mean),
+        "difficulty_sd": float(difficulty_sd),
+        "log_disc_mean": float(log_disc_mean),
+        "log_disc_sd": float(log_disc_sd),
+    }
     p = np.array([_irt_beta(params, np.array([i]))[0] for i in range(th.size)])
     return Law("irt", np.clip(p, 1e-300, 1 - 1e-16), params)
 
@@ -209,12 +220,14 @@ _LOGW_Z = -0.5 * _Z**2 - 0.5 * math.log(2 * math.pi) + math.log(_Z[1] - _Z[0])
 
 def _logsumexp(a, axis=None):
     from scipy.special import logsumexp
+
     return logsumexp(a, axis=axis)
 
 
 def _onefactor_log_beta(tau, lam) -> float:
     """log P(Z_i <= tau_i for all i), Z one-factor; trapezoid over the factor on [-12, 12]."""
     from scipy.special import log_ndtr
+
     s = np.sqrt(1.0 - lam**2)
     arg = (tau[None, :] - lam[None, :] * _Z[:, None]) / s[None, :]
     return float(_logsumexp(_LOGW_Z + log_ndtr(arg).sum(axis=1)))
@@ -262,7 +275,10 @@ def _bvn_cdf_np(h, k, rho):
     |rho| <= 0.99).
     """
     from scipy.special import ndtr
-    h, k, rho = np.broadcast_arrays(np.asarray(h, float), np.asarray(k, float), np.asarray(rho, float))
+
+    h, k, rho = np.broadcast_arrays(
+        np.asarray(h, float), np.asarray(k, float), np.asarray(rho, float)
+    )
     x, w = np.polynomial.legendre.leggauss(64)
     amax = np.arcsin(np.clip(rho, -1 + 1e-15, 1 - 1e-15))
     t = 0.5 * amax[..., None] * (x + 1.0)
@@ -273,7 +289,9 @@ def _bvn_cdf_np(h, k, rho):
     return ndtr(h) * ndtr(k) + integral
 
 
-def true_beta(law: Law, subset: Sequence[int] | None = None, *, gaussian_abseps: float = 1e-6) -> TrueBeta:
+def true_beta(
+    law: Law, subset: Sequence[int] | None = None, *, gaussian_abseps: float = 1e-6
+) -> TrueBeta:
     """P(every model in ``subset`` is wrong) under ``law`` (default: all models).
 
     Args:
@@ -301,28 +319,48 @@ def true_beta(law: Law, subset: Sequence[int] | None = None, *, gaussian_abseps:
         b, err, how = s ** (-1.0 / th), 0.0, "closed form Clayton copula C(p)"
     elif law.kind == "onefactor":
         from scipy.special import ndtri
+
         b = math.exp(_onefactor_log_beta(ndtri(p), P["loadings"][idx]))
-        err, how = 1e-12 * max(b, 1e-300) + 1e-300, "trapezoid quadrature over the factor (2401 nodes on [-12, 12])"
+        err, how = (
+            1e-12 * max(b, 1e-300) + 1e-300,
+            "trapezoid quadrature over the factor (2401 nodes on [-12, 12])",
+        )
     elif law.kind == "irt":
         b = float(_irt_beta(P, idx)[0])
-        err, how = 1e-10 * b, "2-D quadrature over the query latent (801 trapezoid x 32 Gauss-Hermite)"
+        err, how = (
+            1e-10 * b,
+            "2-D quadrature over the query latent (801 trapezoid x 32 Gauss-Hermite)",
+        )
     elif law.kind == "gaussian":
         from scipy.special import ndtri
         from scipy.stats import multivariate_normal
+
         tau = ndtri(p)
         c = P["corr"][np.ix_(idx, idx)]
         if idx.size == 1:
             b, err, how = float(p[0]), 0.0, "marginal"
         elif idx.size == 2:
-            b, err, how = float(_bvn_cdf_np(tau[0], tau[1], c[0, 1])), 1e-12, "bivariate normal (Plackett)"
+            b, err, how = (
+                float(_bvn_cdf_np(tau[0], tau[1], c[0, 1])),
+                1e-12,
+                "bivariate normal (Plackett)",
+            )
         elif _is_onefactor(c):
             lam = fit_onefactor(c)
             b = math.exp(_onefactor_log_beta(tau, lam))
             err, how = 1e-12 * b, "one-factor correlation: trapezoid quadrature over the factor"
         else:
-            b = float(multivariate_normal.cdf(tau, mean=np.zeros(idx.size), cov=c, abseps=gaussian_abseps,
-                                              releps=1e-4, maxpts=50_000 * idx.size,
-                                              rng=np.random.default_rng(0)))
+            b = float(
+                multivariate_normal.cdf(
+                    tau,
+                    mean=np.zeros(idx.size),
+                    cov=c,
+                    abseps=gaussian_abseps,
+                    releps=1e-4,
+                    maxpts=50_000 * idx.size,
+                    rng=np.random.default_rng(0),
+                )
+            )
             err, how = gaussian_abseps, f"Genz randomised QMC (scipy), abseps {gaussian_abseps:g}"
     else:
         raise NotImplementedError(f"true_beta: unknown law kind {law.kind!r}")
@@ -362,8 +400,9 @@ def pair_both_wrong(law: Law) -> np.ndarray:
         out = (p[:, None] ** -th + p[None, :] ** -th - 1) ** (-1 / th)
     elif law.kind in ("onefactor", "gaussian"):
         from scipy.special import ndtri
+
         tau = ndtri(p)
-        r = (np.outer(P["loadings"], P["loadings"]) if law.kind == "onefactor" else P["corr"])
+        r = np.outer(P["loadings"], P["loadings"]) if law.kind == "onefactor" else P["corr"]
         out = _bvn_cdf_np(tau[:, None], tau[None, :], np.clip(r, -0.999999, 0.999999))
     elif law.kind == "irt":
         lp, lw = _irt_log_pwrong(P, np.arange(k))
@@ -482,8 +521,15 @@ def sample_errors(key, law: Law, n_queries: int, *, chunk_size: int = 65536):
     return out
 
 
-def simulate(key, law: Law, n_queries: int, *, models: Sequence[str] | None = None,
-             seed: int | None = None, chunk_size: int = 65536):
+def simulate(
+    key,
+    law: Law,
+    n_queries: int,
+    *,
+    models: Sequence[str] | None = None,
+    seed: int | None = None,
+    chunk_size: int = 65536,
+):
     """Draw an :class:`OutcomeMatrix` from ``law`` (correct = not wrong).
 
     The law's parameters and true beta of the whole pool go in ``model_meta`` / ``notes``.
@@ -501,21 +547,32 @@ def simulate(key, law: Law, n_queries: int, *, models: Sequence[str] | None = No
         models=names,
         model_meta={"true_error_rate": law.marginal_error},
         source=f"<simulate {law.kind}{'' if seed is None else f' seed={seed}'}>",
-        notes=(f"simulated from the {law.kind} law; true beta of the pool {tb.beta:.6g} ({tb.method})",),
+        notes=(
+            f"simulated from the {law.kind} law; true beta of the pool {tb.beta:.6g} ({tb.method})",
+        ),
     )
 
 
 # ---------------------------------------------------------------------------------------
 # calibration helpers
 # ---------------------------------------------------------------------------------------
-def irt_abilities(target_accuracy: Sequence[float], *, difficulty_mean: float = 0.0,
-                  difficulty_sd: float = 1.5, log_disc_mean: float = 0.0,
-                  log_disc_sd: float = 0.3) -> np.ndarray:
+def irt_abilities(
+    target_accuracy: Sequence[float],
+    *,
+    difficulty_mean: float = 0.0,
+    difficulty_sd: float = 1.5,
+    log_disc_mean: float = 0.0,
+    log_disc_sd: float = 0.3,
+) -> np.ndarray:
     """Abilities theta_i whose 2PL marginal accuracy equals ``target_accuracy`` (bisection)."""
     acc = np.asarray(target_accuracy, dtype=np.float64)
-    params = {"ability": np.zeros(1), "difficulty_mean": difficulty_mean,
-              "difficulty_sd": difficulty_sd, "log_disc_mean": log_disc_mean,
-              "log_disc_sd": log_disc_sd}
+    params = {
+        "ability": np.zeros(1),
+        "difficulty_mean": difficulty_mean,
+        "difficulty_sd": difficulty_sd,
+        "log_disc_mean": log_disc_mean,
+        "log_disc_sd": log_disc_sd,
+    }
     B, A, LW = _irt_nodes(params)
     w = np.exp(LW)
     lo = np.full(acc.shape, -40.0)
@@ -554,7 +611,12 @@ def benchmark_pool(seed: int = 0, n_queries: int = 330, n_models: int = 67):
     return simulate(jax.random.key(seed), law, n_queries, seed=seed)
 
 
-BENCHMARK_IRT = {"difficulty_mean": 0.0, "difficulty_sd": 3.0, "log_disc_mean": 0.3, "log_disc_sd": 0.3}
+BENCHMARK_IRT = {
+    "difficulty_mean": 0.0,
+    "difficulty_sd": 3.0,
+    "log_disc_mean": 0.3,
+    "log_disc_sd": 0.3,
+}
 
 
 @functools.lru_cache(maxsize=8)
@@ -591,6 +653,7 @@ def tetrachoric_from_rates(p_wrong, both_wrong, *, rho_max: float = 0.995) -> np
         correlation of characters not quantitatively measurable. Phil. Trans. A 195.
     """
     from scipy.special import ndtri
+
     p = np.asarray(p_wrong, dtype=np.float64)
     q = np.asarray(both_wrong, dtype=np.float64)
     tau = ndtri(p)
@@ -645,6 +708,7 @@ def fit_onefactor(corr, *, n_iter: int = 500, max_loading: float = 0.999) -> np.
 def onefactor_price(p_wrong, loadings, subset=None) -> float:
     """P(all wrong) under the one-factor Gaussian model (quadrature over the factor)."""
     from scipy.special import ndtri
+
     p = np.asarray(p_wrong, dtype=np.float64)
     lam = np.asarray(loadings, dtype=np.float64)
     idx = np.arange(p.size) if subset is None else np.asarray(subset)
@@ -681,8 +745,9 @@ class Underpricing(NamedTuple):
     ratio: np.ndarray
 
 
-def underpricing_curve(law: Law, order: Sequence[int] | None = None,
-                       sizes: Sequence[int] | None = None) -> Underpricing:
+def underpricing_curve(
+    law: Law, order: Sequence[int] | None = None, sizes: Sequence[int] | None = None
+) -> Underpricing:
     """Exact (no sampling) underpricing ratio beta_true / beta_pred(one-factor, tetrachoric).
 
     The tetrachoric correlations come from the law's own pairwise error rates
@@ -757,8 +822,14 @@ def _golden(f, lo, hi, n_iter=40):
     return 0.5 * (a + b)
 
 
-def calibrate(kind: str, correct, *, omega: float | None = None, theta: float | None = None,
-              irt_log_disc: tuple[float, float] = (0.3, 0.3)) -> Calibration:
+def calibrate(
+    kind: str,
+    correct,
+    *,
+    omega: float | None = None,
+    theta: float | None = None,
+    irt_log_disc: tuple[float, float] = (0.3, 0.3),
+) -> Calibration:
     """Fit a law of ``kind`` to an outcome matrix (bool (n, k), True = correct).
 
     Every law matches each model's error rate exactly. The pairwise structure:
@@ -786,16 +857,28 @@ def calibrate(kind: str, correct, *, omega: float | None = None, theta: float | 
         r = tetrachoric_from_rates(p, q)
         if kind == "onefactor":
             lam = fit_onefactor(r)
-            return Calibration(onefactor_law(p, np.clip(lam, -0.995, 0.995)), p, q,
-                               "accuracies; loadings fitted to the tetrachoric matrix", status)
-        return Calibration(gaussian_law(p, nearest_correlation(r)), p, q,
-                           "accuracies; correlation = tetrachoric matrix (made positive definite)", status)
+            return Calibration(
+                onefactor_law(p, np.clip(lam, -0.995, 0.995)),
+                p,
+                q,
+                "accuracies; loadings fitted to the tetrachoric matrix",
+                status,
+            )
+        return Calibration(
+            gaussian_law(p, nearest_correlation(r)),
+            p,
+            q,
+            "accuracies; correlation = tetrachoric matrix (made positive definite)",
+            status,
+        )
     if kind == "clayton":
         if theta is None:
+
             def loss(lt):
                 th = math.exp(lt)
                 pij = (p[iu[0]] ** -th + p[iu[1]] ** -th - 1) ** (-1 / th)
                 return (pij.mean() - target_pair) ** 2
+
             theta = math.exp(_golden(loss, math.log(1e-3), math.log(50.0)))
             matched = "accuracies; theta matches the mean pairwise both-wrong rate"
         else:
@@ -804,20 +887,26 @@ def calibrate(kind: str, correct, *, omega: float | None = None, theta: float | 
     if kind == "common_shock":
         pmin = float(p.min())
         if omega is None:
+
             def loss(w):
                 a = (p - w) / (1 - w)
                 return ((w + (1 - w) * a[iu[0]] * a[iu[1]]).mean() - target_pair) ** 2
+
             omega = _golden(loss, 0.0, pmin * (1 - 1e-6))
             matched = "accuracies; omega matches the mean pairwise both-wrong rate"
             if math.sqrt(loss(omega)) > 1e-3 * target_pair:
-                status = (f"omega reached its bound {pmin:.4g} (the smallest error rate) without "
-                          "matching the mean pairwise both-wrong rate: a common shock cannot make "
-                          "models co-fail more often than the best model fails; try --law clayton or irt")
+                status = (
+                    f"omega reached its bound {pmin:.4g} (the smallest error rate) without "
+                    "matching the mean pairwise both-wrong rate: a common shock cannot make "
+                    "models co-fail more often than the best model fails; try --law clayton or irt"
+                )
         else:
             matched = "accuracies; omega given"
             if not 0 <= omega < pmin:
-                raise ValueError(f"calibrate: omega={omega} must lie in [0, {pmin:.4g}) (the smallest "
-                                 "error rate), since every model errs on co-hard queries")
+                raise ValueError(
+                    f"calibrate: omega={omega} must lie in [0, {pmin:.4g}) (the smallest "
+                    "error rate), since every model errs on co-hard queries"
+                )
         alpha = np.clip((p - omega) / (1 - omega), 1e-12, 1 - 1e-12)
         return Calibration(common_shock_law(omega, alpha), p, q, matched, status)
     if kind == "irt":
@@ -825,8 +914,13 @@ def calibrate(kind: str, correct, *, omega: float | None = None, theta: float | 
 
         def law_for(sd):
             th = irt_abilities(1 - p, difficulty_sd=sd, log_disc_mean=lm, log_disc_sd=ls)
-            params = {"ability": th, "difficulty_mean": 0.0, "difficulty_sd": sd,
-                      "log_disc_mean": lm, "log_disc_sd": ls}
+            params = {
+                "ability": th,
+                "difficulty_mean": 0.0,
+                "difficulty_sd": sd,
+                "log_disc_mean": lm,
+                "log_disc_sd": ls,
+            }
             return params
 
         def mean_pair(params):
@@ -836,14 +930,23 @@ def calibrate(kind: str, correct, *, omega: float | None = None, theta: float | 
             return float(np.exp(lw) @ (s**2 - (pw**2).sum(axis=1))) / (k * (k - 1))
 
         if k > 1:
-            sd = _golden(lambda sd: (mean_pair(law_for(sd)) - target_pair) ** 2, 0.05, 8.0, n_iter=25)
+            sd = _golden(
+                lambda sd: (mean_pair(law_for(sd)) - target_pair) ** 2, 0.05, 8.0, n_iter=25
+            )
         else:
             sd = 1.5
         if sd > 7.9 or sd < 0.06:
-            status = (f"difficulty sd hit its bound ({sd:.3g}); the pairwise structure is not matched"
-                      " - try another discrimination law")
+            status = (
+                f"difficulty sd hit its bound ({sd:.3g}); the pairwise structure is not matched"
+                " - try another discrimination law"
+            )
         params = law_for(sd)
         law = irt_law(params["ability"], difficulty_sd=sd, log_disc_mean=lm, log_disc_sd=ls)
-        return Calibration(law, p, q, "accuracies; difficulty spread matches the mean pairwise "
-                           "both-wrong rate", status)
+        return Calibration(
+            law,
+            p,
+            q,
+            "accuracies; difficulty spread matches the mean pairwise both-wrong rate",
+            status,
+        )
     raise NotImplementedError(f"calibrate: unknown law kind {kind!r}; choose from {KINDS}")

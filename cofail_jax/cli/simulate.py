@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 
@@ -21,33 +20,62 @@ EXAMPLES = """\
 
 def add_parser(sub) -> None:
     p = add_command(
-        sub, "simulate", help="draw an outcome matrix from a law whose beta is known",
+        sub,
+        "simulate",
+        help="draw an outcome matrix from a law whose beta is known",
         description="Draw an n x k outcome matrix (1 = correct) from a dependence law whose "
-                    "all-wrong probability beta is known exactly or to a stated precision, to "
-                    "check an estimator against the truth. Writes wide CSV (.csv), long JSONL "
-                    "(.jsonl) or cofail HDF5 (.h5); the law, its parameters and the true beta "
-                    "of the pool and of each leading sub-pool go to <out>.truth.json (CSV/JSONL) "
-                    "or to HDF5 attributes, with provenance.",
-        examples=EXAMPLES)
+        "all-wrong probability beta is known exactly or to a stated precision, to "
+        "check an estimator against the truth. Writes wide CSV (.csv), long JSONL "
+        "(.jsonl) or cofail HDF5 (.h5); the law, its parameters and the true beta "
+        "of the pool and of each leading sub-pool go to <out>.truth.json (CSV/JSONL) "
+        "or to HDF5 attributes, with provenance.",
+        examples=EXAMPLES,
+    )
     p.add_argument("--law", choices=LAWS, default="irt", help="dependence law")
     p.add_argument("--models", type=int, default=67, help="number of models k")
     p.add_argument("--queries", type=int, default=330, help="number of queries n")
-    p.add_argument("--accuracy-range", default="0.3,0.9",
-                   help="LO,HI: model accuracies spread evenly over [LO, HI] (without --calibrate-to)")
-    p.add_argument("--omega", type=float, default=None,
-                   help="common-shock: share of co-hard queries (default 0.02, or fitted with "
-                        "--calibrate-to)")
-    p.add_argument("--rho", type=float, default=0.3,
-                   help="onefactor/gaussian: equal latent correlation (loadings sqrt(rho))")
-    p.add_argument("--theta", type=float, default=None,
-                   help="clayton: dependence theta > 0 (default 1, or fitted with --calibrate-to)")
-    p.add_argument("--difficulty-sd", type=float, default=3.0,
-                   help="irt: spread of query difficulty (logit units)")
-    p.add_argument("--artefacts", type=float, default=0.0,
-                   help="share of queries marked wrong for every model (grading artefacts)")
-    p.add_argument("--calibrate-to", default=None, metavar="FILE",
-                   help="fit the law to a real outcome matrix: each model's accuracy, and the "
-                        "pairwise structure (see the README)")
+    p.add_argument(
+        "--accuracy-range",
+        default="0.3,0.9",
+        help="LO,HI: model accuracies spread evenly over [LO, HI] (without --calibrate-to)",
+    )
+    p.add_argument(
+        "--omega",
+        type=float,
+        default=None,
+        help="common-shock: share of co-hard queries (default 0.02, or fitted with --calibrate-to)",
+    )
+    p.add_argument(
+        "--rho",
+        type=float,
+        default=0.3,
+        help="onefactor/gaussian: equal latent correlation (loadings sqrt(rho))",
+    )
+    p.add_argument(
+        "--theta",
+        type=float,
+        default=None,
+        help="clayton: dependence theta > 0 (default 1, or fitted with --calibrate-to)",
+    )
+    p.add_argument(
+        "--difficulty-sd",
+        type=float,
+        default=3.0,
+        help="irt: spread of query difficulty (logit units)",
+    )
+    p.add_argument(
+        "--artefacts",
+        type=float,
+        default=0.0,
+        help="share of queries marked wrong for every model (grading artefacts)",
+    )
+    p.add_argument(
+        "--calibrate-to",
+        default=None,
+        metavar="FILE",
+        help="fit the law to a real outcome matrix: each model's accuracy, and the "
+        "pairwise structure (see the README)",
+    )
     p.add_argument("--seed", type=int, default=0, help="PRNG seed (jax.random.key)")
     p.add_argument("--out", required=True, help="output: .csv, .jsonl or .h5")
     p.add_argument("--json", action="store_true", help="print the truth as JSON instead of a table")
@@ -64,8 +92,11 @@ def _out_format(path: str) -> str:
         return "jsonl"
     if low.endswith((".h5", ".hdf5")):
         return "h5"
-    raise InputError(f"unknown output extension in {path!r}", where="--out",
-                     hint="end the name with .csv (wide CSV), .jsonl (long JSONL) or .h5 (cofail HDF5)")
+    raise InputError(
+        f"unknown output extension in {path!r}",
+        where="--out",
+        hint="end the name with .csv (wide CSV), .jsonl (long JSONL) or .h5 (cofail HDF5)",
+    )
 
 
 def _build_law(args):
@@ -77,27 +108,45 @@ def _build_law(args):
     if args.calibrate_to:
         m = load_matrix(args.calibrate_to)
         if m.n < 2 or m.k < 1:
-            raise InputError("needs at least 2 queries and 1 model", source=args.calibrate_to,
-                             hint="calibrate to a larger outcome matrix")
+            raise InputError(
+                "needs at least 2 queries and 1 model",
+                source=args.calibrate_to,
+                hint="calibrate to a larger outcome matrix",
+            )
         try:
             cal = S.calibrate(kind, m.correct, omega=args.omega, theta=args.theta)
         except InputError:
             raise
         except ValueError as e:
-            raise InputError(str(e), source=args.calibrate_to, where="--omega/--theta",
-                             hint="choose a smaller --omega, or leave it out to fit it") from None
-        return cal.law, list(m.models), {"calibrated_to": args.calibrate_to, "matched": cal.matched,
-                                         "status": cal.status}
+            raise InputError(
+                str(e),
+                source=args.calibrate_to,
+                where="--omega/--theta",
+                hint="choose a smaller --omega, or leave it out to fit it",
+            ) from None
+        return (
+            cal.law,
+            list(m.models),
+            {"calibrated_to": args.calibrate_to, "matched": cal.matched, "status": cal.status},
+        )
     if args.models < 1:
-        raise InputError(f"must be at least 1, got {args.models}", where="--models", hint="for example 67")
+        raise InputError(
+            f"must be at least 1, got {args.models}", where="--models", hint="for example 67"
+        )
     try:
         lo, hi = (float(x) for x in args.accuracy_range.split(","))
     except ValueError:
-        raise InputError(f"{args.accuracy_range!r} is not LO,HI", where="--accuracy-range",
-                         hint="for example 0.3,0.9") from None
+        raise InputError(
+            f"{args.accuracy_range!r} is not LO,HI",
+            where="--accuracy-range",
+            hint="for example 0.3,0.9",
+        ) from None
     if not 0 < lo <= hi < 1:
-        raise InputError(f"need 0 < LO <= HI < 1, got {lo}, {hi}", where="--accuracy-range",
-                         hint="for example 0.3,0.9")
+        raise InputError(
+            f"need 0 < LO <= HI < 1, got {lo}, {hi}",
+            where="--accuracy-range",
+            hint="for example 0.3,0.9",
+        )
     acc = np.linspace(lo, hi, args.models) if args.models > 1 else np.array([0.5 * (lo + hi)])
     p = 1 - acc
     try:
@@ -105,7 +154,9 @@ def _build_law(args):
             law = S.independent_law(p)
         elif kind in ("onefactor", "gaussian"):
             if not 0 <= args.rho < 1:
-                raise InputError(f"must lie in [0, 1), got {args.rho}", where="--rho", hint="for example 0.3")
+                raise InputError(
+                    f"must lie in [0, 1), got {args.rho}", where="--rho", hint="for example 0.3"
+                )
             if kind == "onefactor":
                 law = S.onefactor_law(p, np.sqrt(args.rho))
             else:
@@ -115,19 +166,26 @@ def _build_law(args):
         elif kind == "clayton":
             theta = 1.0 if args.theta is None else args.theta
             if not theta > 0:
-                raise InputError(f"must be > 0, got {theta}", where="--theta", hint="for example 1.0")
+                raise InputError(
+                    f"must be > 0, got {theta}", where="--theta", hint="for example 1.0"
+                )
             law = S.clayton_law(p, theta)
         elif kind == "common_shock":
             omega = 0.02 if args.omega is None else args.omega
             if not 0 <= omega < p.min():
-                raise InputError(f"must lie in [0, {p.min():.4g}) (below every model's error rate), "
-                                 f"got {omega}", where="--omega",
-                                 hint="lower --omega or the top of --accuracy-range")
+                raise InputError(
+                    f"must lie in [0, {p.min():.4g}) (below every model's error rate), got {omega}",
+                    where="--omega",
+                    hint="lower --omega or the top of --accuracy-range",
+                )
             law = S.common_shock_law(omega, (p - omega) / (1 - omega))
         elif kind == "irt":
             if not args.difficulty_sd > 0:
-                raise InputError(f"must be > 0, got {args.difficulty_sd}", where="--difficulty-sd",
-                                 hint="for example 3.0")
+                raise InputError(
+                    f"must be > 0, got {args.difficulty_sd}",
+                    where="--difficulty-sd",
+                    hint="for example 3.0",
+                )
             kw = dict(S.BENCHMARK_IRT, difficulty_sd=args.difficulty_sd)
             law = S.irt_law(S.irt_abilities(acc, **kw), **kw)
         else:  # pragma: no cover - argparse restricts choices
@@ -135,7 +193,9 @@ def _build_law(args):
     except InputError:
         raise
     except ValueError as e:
-        raise InputError(str(e), where=f"--law {args.law}", hint="check the law's parameters") from None
+        raise InputError(
+            str(e), where=f"--law {args.law}", hint="check the law's parameters"
+        ) from None
     return law, [f"sim-{i:02d}" for i in range(p.size)], {}
 
 
@@ -150,13 +210,22 @@ def truth_dict(law, *, curve_max: int = 200) -> dict:
         m_curve = [m for m in m_curve if m <= 2 or m == k]
     curve = [S.true_beta(law, np.arange(m)).beta for m in m_curve]
     params = {key: v for key, v in law.params.items() if key != "chol"}
-    return jsonable({
-        "law": law.kind, "params": params, "artefact_fraction": law.artefact,
-        "true_error_rate": law.marginal_error,
-        "true_beta": tb.beta, "true_beta_abs_err": tb.abs_err, "true_beta_method": tb.method,
-        "true_beta_curve": {"m": m_curve, "beta": curve,
-                            "note": "beta of the first m models in column order"},
-    })
+    return jsonable(
+        {
+            "law": law.kind,
+            "params": params,
+            "artefact_fraction": law.artefact,
+            "true_error_rate": law.marginal_error,
+            "true_beta": tb.beta,
+            "true_beta_abs_err": tb.abs_err,
+            "true_beta_method": tb.method,
+            "true_beta_curve": {
+                "m": m_curve,
+                "beta": curve,
+                "note": "beta of the first m models in column order",
+            },
+        }
+    )
 
 
 def run(args) -> int:
@@ -169,10 +238,15 @@ def run(args) -> int:
 
     fmt = _out_format(args.out)
     if args.queries < 1:
-        raise InputError(f"must be at least 1, got {args.queries}", where="--queries", hint="for example 330")
+        raise InputError(
+            f"must be at least 1, got {args.queries}", where="--queries", hint="for example 330"
+        )
     if not 0 <= args.artefacts < 1:
-        raise InputError(f"must lie in [0, 1), got {args.artefacts}", where="--artefacts",
-                         hint="for 1 % write 0.01")
+        raise InputError(
+            f"must lie in [0, 1), got {args.artefacts}",
+            where="--artefacts",
+            hint="for 1 % write 0.01",
+        )
     law, names, cal_info = _build_law(args)
     if args.artefacts:
         law = S.with_artefacts(law, args.artefacts)
@@ -183,8 +257,9 @@ def run(args) -> int:
     truth["observed_all_wrong"] = int(m.all_wrong.sum())
     truth["n_queries"] = m.n
     config = {k: v for k, v in vars(args).items() if k != "func"}
-    prov = provenance(config=config, seed=args.seed, method=f"simulate:{law.kind}",
-                      input_path=args.calibrate_to)
+    prov = provenance(
+        config=config, seed=args.seed, method=f"simulate:{law.kind}", input_path=args.calibrate_to
+    )
 
     if fmt == "h5":
         save_matrix_h5(m, args.out, attrs={**prov, "truth": truth})
@@ -196,25 +271,43 @@ def run(args) -> int:
                 with open(tmp, "w", encoding="utf-8") as f:
                     f.write(",".join(cols) + "\n")
                     ints = m.correct.astype(np.int8)
-                    for q, row in zip(m.query_ids, ints):
-                        f.write(q + "," + ",".join("1" if v else "0" for v in row) + "\n")
+                    f.writelines(
+                        q + "," + ",".join("1" if v else "0" for v in row) + "\n"
+                        for q, row in zip(m.query_ids, ints)
+                    )
             else:
                 with open(tmp, "w", encoding="utf-8") as f:
                     for i, q in enumerate(m.query_ids):
-                        for j, name in enumerate(m.models):
-                            f.write(json.dumps({"query_id": q, "model": name,
-                                                "correct": int(m.correct[i, j])}) + "\n")
+                        f.writelines(
+                            json.dumps(
+                                {"query_id": q, "model": name, "correct": int(m.correct[i, j])}
+                            )
+                            + "\n"
+                            for j, name in enumerate(m.models)
+                        )
             with atomic_output(sidecar) as tmp2, open(tmp2, "w", encoding="utf-8") as f:
-                json.dump({"schema": "cofail_jax.json/1", "command": "simulate",
-                           "result": truth, "provenance": jsonable(prov)}, f, indent=2, allow_nan=False)
+                json.dump(
+                    {
+                        "schema": "cofail_jax.json/1",
+                        "command": "simulate",
+                        "result": truth,
+                        "provenance": jsonable(prov),
+                    },
+                    f,
+                    indent=2,
+                    allow_nan=False,
+                )
     if args.json:
         emit_json("simulate", {**truth, "out": args.out}, prov)
         return 0
-    rows = [("law", law.kind + (f" + artefacts {law.artefact:g}" if law.artefact else "")),
-            ("models k", m.k), ("queries n", m.n),
-            ("true beta (pool)", f"{truth['true_beta']:.6g}  ({truth['true_beta_method']})"),
-            ("observed beta", f"{truth['observed_beta']:.4f} ({truth['observed_all_wrong']}/{m.n})"),
-            ("accuracy range", f"{m.accuracy.min():.3f} .. {m.accuracy.max():.3f}")]
+    rows = [
+        ("law", law.kind + (f" + artefacts {law.artefact:g}" if law.artefact else "")),
+        ("models k", m.k),
+        ("queries n", m.n),
+        ("true beta (pool)", f"{truth['true_beta']:.6g}  ({truth['true_beta_method']})"),
+        ("observed beta", f"{truth['observed_beta']:.4f} ({truth['observed_all_wrong']}/{m.n})"),
+        ("accuracy range", f"{m.accuracy.min():.3f} .. {m.accuracy.max():.3f}"),
+    ]
     if cal_info:
         rows.append(("calibrated to", f"{cal_info['calibrated_to']} ({cal_info['matched']})"))
         if cal_info["status"] != "OK":
