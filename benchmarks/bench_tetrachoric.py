@@ -130,7 +130,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--reps", type=int, default=2000)
-    ap.add_argument("--batch", type=int, default=8, help="replicates per vectorized batch")
+    ap.add_argument("--batch", type=int, default=2, help="replicates per vectorized batch")
     args = ap.parse_args()
 
     E, origin = pool()
