@@ -301,3 +301,20 @@ def test_cli_table_and_bad_input(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--correction" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_bootstrap_independent_of_batch_size():
+    from cofail_jax._src.tetrachoric import tetrachoric_bootstrap
+
+    rng = np.random.default_rng(5)
+    E = rng.random((40, 6)) < np.array([0.2, 0.3, 0.4, 0.5, 0.35, 0.25])
+    key = jax.random.key(11)
+    a = tetrachoric_bootstrap(key, E, 8, batch_size=2)
+    b = tetrachoric_bootstrap(key, E, 8, batch_size=4)
+    np.testing.assert_allclose(np.asarray(a.mean_rho), np.asarray(b.mean_rho), atol=1e-13)
+    np.testing.assert_allclose(np.asarray(a.rho_sd), np.asarray(b.rho_sd), atol=1e-12,
+                               equal_nan=True)
+    # replicate 0 is tetrachoric on the resample drawn with fold_in(key, 0)
+    idx = jax.random.randint(jax.random.fold_in(key, 0), (40,), 0, 40)
+    w = np.bincount(np.asarray(idx), minlength=40).astype(float)
+    assert abs(float(tetrachoric(E, w).mean_rho) - float(a.mean_rho[0])) < 1e-13

@@ -173,7 +173,7 @@ def nearest_correlation(corr: ArrayLike, *, tol: float = 1e-10, max_iter: int = 
       >>> import numpy as np
       >>> a = np.array([[1, 1, 0], [1, 1, 1], [0, 1, 1]], float)  # Higham's example
       >>> res = nearest_correlation(a)
-      >>> np.round(np.asarray(res.corr), 4)[0, 1]
+      >>> round(float(res.corr[0, 1]), 4)
       0.7607
 
     References:
