@@ -133,6 +133,12 @@ from ._src.simulate import clayton_law as clayton_law
 from ._src.simulate import common_shock_law as common_shock_law
 from ._src.simulate import irt_law as irt_law
 from ._src.simulate import with_artefacts as with_artefacts
+from ._src.simulate import table_law as table_law
+from ._src.simulate import exchangeable_law as exchangeable_law
+from ._src.simulate import from_error_law as from_error_law
+from ._src.simulate import calibrate_law as calibrate_law
+from ._src.simulate import Calibration as Calibration
+from ._src.simulate import underpricing_curve as underpricing_curve
 from ._src.simulate import sample_errors as sample_errors
 from ._src.simulate import simulate as simulate
 from ._src.simulate import true_beta as true_beta

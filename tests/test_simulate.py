@@ -272,3 +272,25 @@ def test_agrees_with_pricing_and_tetrachoric_engines():
     mine = S.tetrachoric_from_rates(e.mean(axis=0), q)
     theirs = np.asarray(tetra.tetrachoric(err).rho)
     np.testing.assert_allclose(mine, theirs, atol=1e-7)
+
+
+def test_counterexample_laws_plug_in():
+    """Issue 6's extremal laws: same pairwise tables, different beta, both sampled correctly."""
+    identify = pytest.importorskip("cofail_jax._src.identify")
+    for ce in (
+        identify.counterexample(3, 0.5, 0.25),  # atom tables (parity law)
+        identify.counterexample(12, 0.3, rho_tetrachoric=0.4),
+    ):  # exchangeable counts
+        lo, hi = S.from_error_law(ce.law_min), S.from_error_law(ce.law_max)
+        np.testing.assert_allclose(S.pair_both_wrong(lo), S.pair_both_wrong(hi), atol=1e-9)
+        assert S.true_beta(lo).beta == pytest.approx(ce.law_min.beta, abs=1e-12)
+        assert S.true_beta(hi).beta == pytest.approx(ce.law_max.beta, abs=1e-12)
+        for law in (lo, hi):
+            err = S.sample_errors(jax.random.fold_in(KEY, law.k), law, 20_000)
+            for subset in (np.arange(law.k), [0, 1]):
+                tb = S.true_beta(law, subset).beta
+                if tb == 0:
+                    assert not err[:, subset].all(axis=1).any()
+                else:
+                    ok, info = _within(err[:, subset].all(axis=1).sum(), 20_000, tb)
+                    assert ok, (law.kind, info)

@@ -50,7 +50,16 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-KINDS = ("independent", "onefactor", "gaussian", "clayton", "common_shock", "irt")
+KINDS = (
+    "independent",
+    "onefactor",
+    "gaussian",
+    "clayton",
+    "common_shock",
+    "irt",
+    "table",
+    "exchangeable",
+)
 
 
 class Law(NamedTuple):
@@ -187,6 +196,52 @@ def irt_law(
     return Law("irt", np.clip(p, 1e-300, 1 - 1e-16), params)
 
 
+def table_law(table) -> Law:
+    """An explicit joint law of k error indicators: probabilities of the 2^k error patterns.
+
+    Bit i of an atom's index is model i wrong (the convention of issue 6's ``ErrorLaw``).
+    """
+    t = np.asarray(table, dtype=np.float64)
+    k = round(math.log2(t.size)) if t.size else 0
+    if t.ndim != 1 or t.size != 2**k or k < 1:
+        raise ValueError(f"table_law: table must have 2^k entries, got shape {t.shape}")
+    if np.any(t < -1e-12) or abs(t.sum() - 1) > 1e-9:
+        raise ValueError("table_law: table must be a probability vector (>= 0, sums to 1)")
+    t = np.clip(t, 0.0, None)
+    t = t / t.sum()
+    bits = (np.arange(t.size)[:, None] >> np.arange(k)[None, :]) & 1
+    return Law("table", t @ bits, {"table": t, "bits": bits.astype(bool)})
+
+
+def exchangeable_law(counts) -> Law:
+    """An exchangeable law given the distribution of the number S of wrong models.
+
+    ``counts[s]`` = P(S = s), s = 0..k; given S = s every set of s models is equally likely.
+    """
+    c = np.asarray(counts, dtype=np.float64)
+    k = c.size - 1
+    if c.ndim != 1 or k < 1 or np.any(c < -1e-12) or abs(c.sum() - 1) > 1e-9:
+        raise ValueError("exchangeable_law: counts must be a probability vector of length k + 1")
+    c = np.clip(c, 0.0, None)
+    c = c / c.sum()
+    p = float(c @ np.arange(k + 1)) / k
+    return Law("exchangeable", np.full(k, p), {"counts": c})
+
+
+def from_error_law(error_law) -> Law:
+    """A simulator :class:`Law` from a non-identification ``ErrorLaw`` (issue 6, ``identify``).
+
+    Uses its atom table when present, else its exchangeable count distribution.
+    """
+    if getattr(error_law, "table", None) is not None:
+        return table_law(error_law.table)
+    if getattr(error_law, "exchangeable", False):
+        return exchangeable_law(error_law.counts)
+    raise NotImplementedError(
+        "from_error_law: the law has neither an atom table nor an exchangeable count distribution"
+    )
+
+
 def with_artefacts(law: Law, fraction: float) -> Law:
     """The same law with a fraction of queries marked wrong for every model (grading artefacts)."""
     if not 0 <= fraction < 1:
@@ -208,6 +263,10 @@ def select(law: Law, subset: Sequence[int]) -> Law:
         P["alpha"] = P["alpha"][idx]
     elif law.kind == "irt":
         P["ability"] = P["ability"][idx]
+    elif law.kind in ("table", "exchangeable"):
+        raise NotImplementedError(
+            f"select: not available for {law.kind!r} laws; use true_beta(law, subset)"
+        )
     return Law(law.kind, p, P, law.artefact)
 
 
@@ -331,6 +390,16 @@ def true_beta(
             1e-10 * b,
             "2-D quadrature over the query latent (801 trapezoid x 32 Gauss-Hermite)",
         )
+    elif law.kind == "table":
+        b = float(P["table"][P["bits"][:, idx].all(axis=1)].sum())
+        err, how = 1e-15, "sum of the atom table"
+    elif law.kind == "exchangeable":
+        from scipy.special import comb
+
+        kk, m = law.k, idx.size
+        s_ = np.arange(kk + 1)
+        b = float(P["counts"] @ (comb(s_, m) / comb(kk, m)))
+        err, how = 1e-15, "exchangeable: sum_s P(S=s) C(s,m)/C(k,m)"
     elif law.kind == "gaussian":
         from scipy.special import ndtri
         from scipy.stats import multivariate_normal
@@ -408,6 +477,12 @@ def pair_both_wrong(law: Law) -> np.ndarray:
         lp, lw = _irt_log_pwrong(P, np.arange(k))
         pw = np.exp(lp)
         out = np.einsum("q,qi,qj->ij", np.exp(lw), pw, pw)
+    elif law.kind == "table":
+        bits = P["bits"].astype(np.float64)
+        out = np.einsum("a,ai,aj->ij", P["table"], bits, bits)
+    elif law.kind == "exchangeable":
+        s_ = np.arange(k + 1)
+        out = np.full((k, k), float(P["counts"] @ (s_ * (s_ - 1))) / (k * (k - 1)))
     out = np.array(out, dtype=np.float64)
     np.fill_diagonal(out, p)
     return f + (1 - f) * out
@@ -451,6 +526,14 @@ def _one_query(kind: str, key, p, params, artefact):
         a = jnp.exp(params["log_disc_mean"] + params["log_disc_sd"] * jax.random.normal(ka, ()))
         pw = jax.nn.sigmoid(a * (b - params["ability"]))
         err = jax.random.uniform(ku, (k,)) < pw
+    elif kind == "table":
+        atom = jax.random.choice(key_law, params["cdf"].shape[0], p=params["prob"])
+        err = ((atom >> jnp.arange(k)) & 1).astype(bool)
+    elif kind == "exchangeable":
+        ks, kp = jax.random.split(key_law)
+        n_wrong = jax.random.choice(ks, k + 1, p=params["counts"])
+        rank = jax.random.permutation(kp, k)
+        err = rank < n_wrong
     else:
         raise NotImplementedError(f"sample_errors: unknown law kind {kind!r}")
     art = jax.random.uniform(key_art, ()) < artefact
@@ -485,6 +568,10 @@ def _jax_params(law: Law):
         return {"omega": jnp.asarray(P["omega"]), "alpha": jnp.asarray(P["alpha"])}
     if law.kind == "irt":
         return {k: jnp.asarray(v) for k, v in P.items()}
+    if law.kind == "table":
+        return {"prob": jnp.asarray(P["table"]), "cdf": jnp.asarray(np.cumsum(P["table"]))}
+    if law.kind == "exchangeable":
+        return {"counts": jnp.asarray(P["counts"])}
     return {}
 
 
@@ -822,7 +909,7 @@ def _golden(f, lo, hi, n_iter=40):
     return 0.5 * (a + b)
 
 
-def calibrate(
+def calibrate_law(
     kind: str,
     correct,
     *,
@@ -950,3 +1037,6 @@ def calibrate(
             status,
         )
     raise NotImplementedError(f"calibrate: unknown law kind {kind!r}; choose from {KINDS}")
+
+
+calibrate = calibrate_law  # short name used by the CLI and tests
