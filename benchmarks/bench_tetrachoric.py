@@ -138,7 +138,8 @@ def main():
     iu, ju = np.triu_indices(k, 1)
     pairs = list(zip(iu, ju))
     print(f"pool: {origin}: {n} queries x {k} models, {len(pairs)} pairs; "
-          f"devices {jax.devices()}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+          f"devices {jax.devices()}; load average {os.getloadavg()[0]:.1f} on "
+          f"{os.cpu_count()} CPUs")
 
     # ---------------- single matrix ----------------
     f_jax = jax.jit(lambda e: tetrachoric(e))
@@ -169,7 +170,8 @@ def main():
     d_jax_np = np.max(np.abs(rho_jax[sel] - rho_np))
     d_np_sp = np.max(np.abs(rho_np[pos] - rho_sp))
     print(f"\nsingle matrix: {ok.sum()} pairs solved, {len(pairs) - ok.sum()} boundary/degenerate;"
-          f" jax compile {t_compile:.2f} s; max Newton iterations {int(np.asarray(res.n_iter).max())}")
+          f" jax compile {t_compile:.2f} s; max Newton iterations "
+          f"{int(np.asarray(res.n_iter).max())}")
     rows = [("cofail_jax.tetrachoric (jit)", t_jax, 1.0),
             ("numpy bisection, 96-pt GL CDF", t_np, t_np / t_jax),
             ("scipy brentq per pair" + (" (scaled from %d pairs)" % len(sub) if args.quick else ""),

@@ -68,4 +68,5 @@ def test_67_model_matrix_repaired_to_psd_unit_diagonal():
         assert bool(out.converged)
     assert float(nearest_correlation(rho).frobenius_distance) <= float(
         clip_correlation(rho).frobenius_distance) + 1e-9
-    assert int(res.n_ok) > 0 and np.all(np.asarray(res.status)[np.triu_indices(67, 1)] != NOT_CONVERGED)
+    upper = np.asarray(res.status)[np.triu_indices(67, 1)]
+    assert int(res.n_ok) > 0 and np.all(upper != NOT_CONVERGED)

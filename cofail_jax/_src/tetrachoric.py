@@ -31,8 +31,8 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.scipy.special import ndtr, ndtri
-from jaxtyping import Array, ArrayLike, Bool, Float, Int
+from jax.scipy.special import ndtri
+from jaxtyping import Array, ArrayLike, Float, Int
 
 from .bvn import _bvn_core, _cond_cdf, _pdf_impl
 

@@ -116,7 +116,8 @@ def compute(m, *, correction=None, repair="none", eps=0.0, tol=1e-12, bootstrap=
         mr, mp = np.asarray(bt.mean_rho), np.asarray(bt.mean_phi)
         out["bootstrap"] = {
             "replicates": int(bootstrap), "seed": int(seed),
-            "mean_rho_se": float(np.nanstd(mr, ddof=1)), "mean_phi_se": float(np.nanstd(mp, ddof=1)),
+            "mean_rho_se": float(np.nanstd(mr, ddof=1)),
+            "mean_phi_se": float(np.nanstd(mp, ddof=1)),
             "mean_rho_interval": [float(v) for v in np.nanpercentile(mr, [2.5, 97.5])],
             "mean_phi_interval": [float(v) for v in np.nanpercentile(mp, [2.5, 97.5])],
             "interval": "2.5 and 97.5 percentiles of the query bootstrap",
