@@ -28,6 +28,9 @@ Laws:
     b ~ N(mu_b, sd_b), log discrimination log a ~ N(mu_a, sd_a), model ability theta_i;
     P(i correct on the query) = sigmoid(a (theta_i - b)). True beta of the *law* by a 2-D
     quadrature (trapezoid in b x Gauss-Hermite in log a) over the query latent.
+  * ``table`` / ``exchangeable``: an explicit law on the 2^k error patterns, or the
+    distribution of the number of wrong models (exchangeable); :func:`from_error_law`
+    turns issue 6's counterexample laws into these. True beta exact (a finite sum).
   * artefacts (any law, :func:`with_artefacts`): a fraction f of queries is marked wrong
     for every model (a broken grader); beta_f = f + (1 - f) beta.
 
@@ -430,7 +433,11 @@ def true_beta(
                     rng=np.random.default_rng(0),
                 )
             )
-            err, how = gaussian_abseps, f"Genz randomised QMC (scipy), abseps {gaussian_abseps:g}"
+            err = gaussian_abseps
+            how = (
+                f"Genz randomised QMC (scipy), target abs. error {gaussian_abseps:g}, "
+                "at most 50,000 points per dimension"
+            )
     else:
         raise NotImplementedError(f"true_beta: unknown law kind {law.kind!r}")
     if f > 0:
