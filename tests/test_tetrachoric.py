@@ -93,6 +93,12 @@ def test_rates_solver_matches_brentq_over_a_grid():
     assert np.all(np.asarray(res.status) == T.OK)
     ref = np.array([_brentq_pair(a, b, c) for a, b, c in zip(PI.ravel(), PJ.ravel(), PIJ.ravel())])
     np.testing.assert_allclose(np.asarray(res.rho).ravel(), ref, rtol=0, atol=1e-9)
+    # targets outside the attainable range [max(0, p_i + p_j - 1), min(p_i, p_j)]
+    out = tetrachoric_from_rates(np.array([0.3, 0.3, 0.7, 0.0]), np.array([0.4, 0.4, 0.6, 0.5]),
+                                 np.array([0.35, -0.01, 0.25, 0.0]))
+    np.testing.assert_array_equal(np.asarray(out.status), [T.BOUNDARY_HIGH, T.BOUNDARY_LOW,
+                                                           T.BOUNDARY_LOW, T.DEGENERATE])
+    np.testing.assert_array_equal(np.asarray(out.rho)[:3], [1.0, -1.0, -1.0])
 
 
 def test_boundary_and_degenerate_status():
