@@ -67,9 +67,12 @@ def _orthant(method, n, key, tau, corr):
     from .._src.orthant import METHODS as OM, STATUS_MESSAGES, mvn_orthant
 
     r = mvn_orthant(key, jnp.asarray(tau), jnp.asarray(corr), method=method, n_samples=n)
+    status = STATUS_MESSAGES[int(r.status)]
+    if int(r.hits) == 0:
+        status = (f"0 hits in {int(r.n_samples):,} draws: beta is below about "
+                  f"{3 / int(r.n_samples):.2g} (95 %); use --method tilting or qmc")
     return {"beta": float(r.prob), "std_err": float(r.std_err), "log_beta": float(r.log_prob),
-            "method": OM[int(r.method)], "n_samples": int(r.n_samples),
-            "status": STATUS_MESSAGES[int(r.status)]}
+            "method": OM[int(r.method)], "n_samples": int(r.n_samples), "status": status}
 
 
 def price_matrix(m, *, models=MODELS, method="auto", samples=None, seed=0, alpha=0.05):
