@@ -74,6 +74,12 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as e:
         print(f"cofail {args.command}: error: {e.format()}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into head & co.: stop quietly
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print(f"cofail {args.command}: interrupted; finished work is kept", file=sys.stderr)
         return 130
