@@ -87,6 +87,14 @@ def test_subsets_with_beta_obs_zero_are_counted_not_divided(setup):
     np.testing.assert_allclose(med, np.median(want[want > 0] / out.beta_pred[want > 0, 0]))
 
 
+def test_pool_sizes_share_one_compilation(setup):
+    # k = 2 and k = 3 above (and k = 5 here) run through one compiled function
+    e, stats, sweep = setup
+    masks = np.ones((1, e.shape[1]), bool)
+    sweep(jax.random.key(2), stats, e, [5], [0], masks, batch=16)
+    assert sweep.jitted._cache_size() == 1
+
+
 def test_draw_subsets_keys_distinct_and_full_pool():
     key = jax.random.key(7)
     rows = S.draw_subsets(key, 12, 4, 50)

@@ -313,6 +313,7 @@ def make_bootstrap(methods: Sequence[str] = METHODS, **pricer_kw):
         static = (key_boot, jnp.asarray(errors), jnp.asarray(mask, bool))
         return _run_rows(run_mesh, static, indices, len(indices), batch)
 
+    boot.jitted = run_mesh[0]
     return boot
 
 
@@ -342,6 +343,7 @@ def make_subset_sweep(methods: Sequence[str] = METHODS, **pricer_kw):
         static = (key_sub, stats, jnp.asarray(errors))
         return _run_rows(run_mesh, static, rows, len(ks), batch)
 
+    sweep.jitted = run_mesh[0]
     return sweep
 
 
