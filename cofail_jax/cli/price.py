@@ -48,6 +48,12 @@ def add_parser(sub) -> None:
                    help="two-sided Clopper-Pearson interval on observed beta at 1 - alpha")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--out", default=None, help="also write an HDF5 results file")
+    try:  # --audit SHEET: price the matrix with adjudicated grading artefacts dropped
+        from .audit import add_audit_option
+    except ImportError:  # pragma: no cover - the audit command is optional
+        pass
+    else:
+        add_audit_option(p)
     p.set_defaults(func=run)
 
 
@@ -210,6 +216,10 @@ def run(args) -> int:
                          where="--method quadrature",
                          hint="quadrature is for --model one-factor / one-factor-fitted")
     m = load_input(args)
+    if getattr(args, "audit", None):
+        from .audit import audited_matrix
+
+        m = audited_matrix(args, m)
     models = MODELS if args.model == "all" else (args.model,)
     if args.method == "quadrature" and args.model == "all":
         models = ("one-factor", "one-factor-fitted")
@@ -218,7 +228,8 @@ def run(args) -> int:
     prov = provenance(input_path=input_path(args), seed=args.seed,
                       method=f"tetrachoric + {args.method}",
                       config={"model": args.model, "method": args.method,
-                              "samples": args.samples, "alpha": args.alpha},
+                              "samples": args.samples, "alpha": args.alpha,
+                              "audit": getattr(args, "audit", None)},
                       extra={"pricing_methods": {k: v["method"] for k, v in res["predictions"].items()},
                              "n_samples": {k: v["n_samples"] for k, v in res["predictions"].items()}})
     for note in res["notes"]:
