@@ -9,6 +9,8 @@ import glob
 import json
 import os
 import re
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -115,23 +117,36 @@ def _detect_jsonl(path: str) -> bool:
     return False
 
 
+JSONL_HINT = "each line must be one JSON object"
+
+
+def iter_jsonl(lines: Iterable[str], source: str, *, hint: str = JSONL_HINT,
+               json_hint: str | None = None, invalid: str = "is not valid JSON",
+               objects_only: bool = True) -> Iterator[tuple[int, Any]]:
+    """(line number, value) for each non-blank line of an open JSONL file (or any
+    iterable of lines), lazily, so callers may check each record as it comes.
+
+    A line that is not JSON raises :class:`InputError` ``"{invalid} ({reason})"`` naming
+    ``source`` and the line, with ``json_hint`` (default ``hint``) as the remedy; with
+    ``objects_only``, a value that is not a JSON object raises ``"is not a JSON object"``
+    with ``hint``.
+    """
+    for ln, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise InputError(f"{invalid} ({e.msg})", source=source, where=f"line {ln}",
+                             hint=hint if json_hint is None else json_hint) from None
+        if objects_only and not isinstance(rec, dict):
+            raise InputError("is not a JSON object", source=source, where=f"line {ln}", hint=hint)
+        yield ln, rec
+
+
 def read_jsonl(path: str) -> list[dict]:
     """Records of a JSONL file; a bad line raises InputError naming the line."""
-    out = []
-    with _open_text(path) as f:
-        for i, line in enumerate(f):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise InputError(f"is not valid JSON ({e.msg})", source=path, where=f"line {i + 1}",
-                                 hint="each line must be one JSON object") from None
-            if not isinstance(rec, dict):
-                raise InputError("is not a JSON object", source=path, where=f"line {i + 1}",
-                                 hint="each line must be one JSON object")
-            out.append(rec)
-    return out
+    return [rec for _, rec in _jsonl_numbered(path)]
 
 
 def load_long_jsonl(path: str, *, missing: str = "error", **_) -> OutcomeMatrix:
@@ -422,21 +437,8 @@ def load_lmeval(path: str, *, missing: str = "error", metric: str | None = None,
 
 def _jsonl_numbered(path: str) -> list[tuple[int, dict]]:
     """(line number, record) for each non-blank line; errors name the line."""
-    out = []
     with _open_text(path) as f:
-        for ln, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise InputError(f"is not valid JSON ({e.msg})", source=path, where=f"line {ln}",
-                                 hint="each line must be one JSON object") from None
-            if not isinstance(rec, dict):
-                raise InputError("is not a JSON object", source=path, where=f"line {ln}",
-                                 hint="each line must be one JSON object")
-            out.append((ln, rec))
-    return out
+        return list(iter_jsonl(f, path))
 
 
 def _lmeval_prompt(arguments) -> str | None:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import csv
 import itertools
-import json
 from collections.abc import Sequence
 
 import numpy as np
@@ -192,6 +191,7 @@ def read_judge_labels(path: str, *, judge_key: str = "judge", label_key: str = "
     Returns:
       (labels int8 (J, n, k) with -1 for ungraded, query_ids, models, judges).
     """
+    from ..io.formats import iter_jsonl
     from ..io.tables import parse_cell
 
     records: list[tuple[dict, str]] = []
@@ -200,17 +200,11 @@ def read_judge_labels(path: str, *, judge_key: str = "judge", label_key: str = "
             head = f.read(1)
             f.seek(0)
             if head == "{":
-                for ln, line in enumerate(f, start=1):
-                    if line.strip():
-                        try:
-                            records.append((json.loads(line), f"line {ln}"))
-                        except json.JSONDecodeError as e:
-                            raise InputError(
-                                f"not valid JSON ({e.msg})",
-                                source=path,
-                                where=f"line {ln}",
-                                hint="one JSON object per line",
-                            ) from None
+                for ln, rec in iter_jsonl(
+                    f, path, hint="one JSON object per line", invalid="not valid JSON",
+                    objects_only=False,
+                ):
+                    records.append((rec, f"line {ln}"))
             else:
                 reader = csv.DictReader(f)
                 for r, row in enumerate(reader, start=2):

@@ -351,7 +351,8 @@ def read_choices(
       ``allow_partial``) uncovered queries raise :class:`InputError`.
     """
     import csv
-    import json
+
+    from ..io.formats import iter_jsonl
 
     qpos = {q: i for i, q in enumerate(query_ids)}
     mpos = {m: j for j, m in enumerate(models)}
@@ -361,18 +362,10 @@ def read_choices(
             head = f.read(1)
             f.seek(0)
             if head == "{":
-                for ln, line in enumerate(f, start=1):
-                    if not line.strip():
-                        continue
-                    try:
-                        d = json.loads(line)
-                    except json.JSONDecodeError as e:
-                        raise InputError(
-                            f"not valid JSON ({e.msg})",
-                            source=path,
-                            where=f"line {ln}",
-                            hint="one JSON object per line",
-                        ) from None
+                for ln, d in iter_jsonl(
+                    f, path, hint="one JSON object per line", invalid="not valid JSON",
+                    objects_only=False,
+                ):
                     if not isinstance(d, dict) or "query_id" not in d or "model" not in d:
                         raise InputError(
                             "needs keys 'query_id' and 'model'",

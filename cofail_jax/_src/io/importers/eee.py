@@ -36,6 +36,7 @@ import numpy as np
 
 from ...errors import InputError
 from ...matrix import OutcomeMatrix
+from ..formats import iter_jsonl
 from ..tables import matrix_from_records
 from ._common import as_text, dedupe_notes, files_with_suffix, reject_options
 
@@ -94,25 +95,7 @@ def load_eee(
     rows: list[tuple[str, int, dict]] = []
     for file in files:
         with open(file, encoding="utf-8-sig") as f:
-            for ln, line in enumerate(f, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise InputError(
-                        f"is not valid JSON ({e.msg})",
-                        source=file,
-                        where=f"line {ln}",
-                        hint="each line must be one instance record",
-                    ) from None
-                if not isinstance(rec, dict):
-                    raise InputError(
-                        "is not a JSON object",
-                        source=file,
-                        where=f"line {ln}",
-                        hint="each line must be one instance record",
-                    )
+            for ln, rec in iter_jsonl(f, file, hint="each line must be one instance record"):
                 for key in REQUIRED:
                     if key not in rec:
                         raise InputError(

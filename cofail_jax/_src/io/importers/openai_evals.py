@@ -28,6 +28,7 @@ from typing import Any
 
 from ...errors import InputError
 from ...matrix import OutcomeMatrix
+from ..formats import iter_jsonl
 from ..tables import matrix_from_records
 from ._common import as_text, content_text, dedupe_notes, files_with_suffix, reject_options
 
@@ -94,25 +95,9 @@ def load_openai_evals(
     for file in files:
         spec, events = None, []
         with open(file, encoding="utf-8") as f:
-            for ln, line in enumerate(f, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise InputError(
-                        f"is not valid JSON ({e.msg})",
-                        source=file,
-                        where=f"line {ln}",
-                        hint="each line must be one JSON object; the log may be truncated",
-                    ) from None
-                if not isinstance(rec, dict):
-                    raise InputError(
-                        "is not a JSON object",
-                        source=file,
-                        where=f"line {ln}",
-                        hint="each line must be one JSON object",
-                    )
+            for ln, rec in iter_jsonl(
+                f, file, json_hint="each line must be one JSON object; the log may be truncated"
+            ):
                 if "spec" in rec:
                     spec = rec["spec"]
                 elif "final_report" in rec:
