@@ -154,6 +154,28 @@ def dedupe_notes(notes: Iterable[str]) -> tuple[str, ...]:
     return tuple(seen)
 
 
+def choose_task(
+    names: Iterable[str], task: str | None, *, source: str, several: str, absent: str
+) -> str:
+    """The task to read from a folder that may hold several: ``task`` when given, else
+    the only one. Several and no ``task`` raise ``"{several}: a, b"``; a ``task`` not
+    among ``names`` raises ``"{absent} 'task'"``; both hint at the choices."""
+    names = sorted(names)
+    if task is None:
+        if len(names) > 1:
+            raise InputError(
+                f"{several}: {', '.join(names)}",
+                source=source,
+                hint="choose one with `cofail convert --task` (or task= in load_matrix)",
+            )
+        task = names[0]
+    if task not in names:
+        raise InputError(
+            f"{absent} {task!r}", source=source, hint=f"choose one of {', '.join(names)}"
+        )
+    return task
+
+
 def reject_options(loader: str, options: dict) -> None:
     """An option the loader does not know is an error, never silently ignored."""
     if options:

@@ -38,7 +38,7 @@ from ...errors import InputError
 from ...matrix import OutcomeMatrix
 from ..formats import iter_jsonl
 from ..tables import matrix_from_records
-from ._common import as_text, dedupe_notes, files_with_suffix, reject_options
+from ._common import as_text, choose_task, dedupe_notes, files_with_suffix, reject_options
 
 EEE_SCHEMA_VERSION = "0.2.1"
 REQUIRED = (
@@ -106,18 +106,9 @@ def load_eee(
                         )
                 rows.append((file, ln, rec))
     names = sorted({str(r["evaluation_name"]) for _, _, r in rows})
-    if task is None:
-        if len(names) > 1:
-            raise InputError(
-                f"holds several evaluations: {', '.join(names)}",
-                source=path,
-                hint="choose one with `cofail convert --task` (or task= in load_matrix)",
-            )
-        task = names[0]
-    if task not in names:
-        raise InputError(
-            f"has no evaluation {task!r}", source=path, hint=f"choose one of {', '.join(names)}"
-        )
+    task = choose_task(
+        names, task, source=path, several="holds several evaluations", absent="has no evaluation"
+    )
     records = []
     n_err = 0
     for file, ln, r in rows:

@@ -36,7 +36,7 @@ from typing import Any
 from ...errors import InputError
 from ...matrix import OutcomeMatrix
 from ..tables import matrix_from_records
-from ._common import dedupe_notes, read_json, reject_options
+from ._common import choose_task, dedupe_notes, read_json, reject_options
 
 HELM_METRICS = (
     "exact_match",
@@ -147,20 +147,9 @@ def load_helm(
             )
         name = str(spec.get("name") or os.path.basename(run))
         groups.setdefault(_group_name(name), []).append((run, str(model), spec))
-    if task is None:
-        if len(groups) > 1:
-            raise InputError(
-                f"holds several HELM scenarios: {', '.join(sorted(groups))}",
-                source=path,
-                hint="choose one with `cofail convert --task` (or task= in load_matrix)",
-            )
-        task = next(iter(groups))
-    if task not in groups:
-        raise InputError(
-            f"has no runs for {task!r}",
-            source=path,
-            hint=f"choose one of {', '.join(sorted(groups))}",
-        )
+    task = choose_task(
+        groups, task, source=path, several="holds several HELM scenarios", absent="has no runs for"
+    )
     notes: list[str] = []
     records: list[dict] = []
     used: set[str] = set()

@@ -37,6 +37,7 @@ from ..tables import matrix_from_records
 from ._common import (
     as_text,
     check_rule,
+    choose_task,
     content_text,
     dedupe_notes,
     files_with_suffix,
@@ -290,20 +291,13 @@ def load_inspect(
     tasks: dict[str, list] = {}
     for entry in logs:
         tasks.setdefault(str(entry[1]["eval"].get("task", "")), []).append(entry)
-    if task is None:
-        if len(tasks) > 1:
-            raise InputError(
-                f"holds logs of several tasks: {', '.join(sorted(tasks))}",
-                source=path,
-                hint="choose one with `cofail convert --task` (or task= in load_matrix)",
-            )
-        task = next(iter(tasks))
-    if task not in tasks:
-        raise InputError(
-            f"has no logs for task {task!r}",
-            source=path,
-            hint=f"choose one of {', '.join(sorted(tasks))}",
-        )
+    task = choose_task(
+        tasks,
+        task,
+        source=path,
+        several="holds logs of several tasks",
+        absent="has no logs for task",
+    )
     notes: list[str] = []
     records: list[dict] = []
     used_scorers: set[str] = set()

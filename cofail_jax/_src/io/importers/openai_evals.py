@@ -30,7 +30,14 @@ from ...errors import InputError
 from ...matrix import OutcomeMatrix
 from ..formats import iter_jsonl
 from ..tables import matrix_from_records
-from ._common import as_text, content_text, dedupe_notes, files_with_suffix, reject_options
+from ._common import (
+    as_text,
+    choose_task,
+    content_text,
+    dedupe_notes,
+    files_with_suffix,
+    reject_options,
+)
 
 
 def _first_record(path: str) -> dict | None:
@@ -121,21 +128,13 @@ def load_openai_evals(
                 hint="pass `cofail convert --model` (or model= in load_matrix) to name the model",
             )
         runs.append((file, str(spec.get("eval_name", "")), str(name), events))
-    evals = sorted({r[1] for r in runs})
-    if task is None:
-        if len(evals) > 1:
-            raise InputError(
-                f"holds several evals: {', '.join(evals)}",
-                source=path,
-                hint="choose one with `cofail convert --task` (or task= in load_matrix)",
-            )
-        task = evals[0]
-    if task not in evals:
-        raise InputError(
-            f"has no records of eval {task!r}",
-            source=path,
-            hint=f"choose one of {', '.join(evals)}",
-        )
+    task = choose_task(
+        {r[1] for r in runs},
+        task,
+        source=path,
+        several="holds several evals",
+        absent="has no records of eval",
+    )
     records: list[dict] = []
     notes: list[str] = []
     seen: dict[str, str] = {}
