@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._src.errors import InputError
+from .common import add_output_args
 
 
 def wrap(text: str, width: int = 88) -> str:
@@ -29,8 +30,20 @@ def add_eval_args(p, *, split: bool = True) -> None:
         )
     p.add_argument("--n-boot", type=int, default=1000, help="query-bootstrap replicates")
     p.add_argument("--level", type=float, default=0.95, help="bootstrap interval coverage")
-    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    p.add_argument("--out", default=None, help="also write an HDF5 results file")
+    add_output_args(p)
+
+
+def add_alpha_args(p) -> None:
+    """--alpha (intervals at level 1 - alpha), --json, --out."""
+    p.add_argument("--alpha", type=float, default=0.05, help="intervals at level 1 - alpha")
+    add_output_args(p)
+
+
+def check_alpha(args) -> None:
+    if not 0 < args.alpha < 1:
+        raise InputError(
+            f"must lie strictly between 0 and 1, got {args.alpha}", where="--alpha", hint="use 0.05"
+        )
 
 
 def check_eval_args(args) -> None:

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import add_command, add_input_args, emit_json, fmt_table, input_path, load_input
+from .common import (
+    add_command,
+    add_input_args,
+    add_output_args,
+    emit_json,
+    fmt_table,
+    input_path,
+    load_input,
+)
 
 EXAMPLES = """\
   cofail certify                                   # the embedded example
@@ -40,8 +48,7 @@ def add_parser(sub) -> None:
                    help="counts mode: single-best accuracy (fraction) or correct count")
     p.add_argument("--pool-size", type=int, default=None,
                    help="counts mode: the single best was chosen in-sample from this many models")
-    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    p.add_argument("--out", default=None, help="also write an HDF5 results file")
+    add_output_args(p)
     p.add_argument("--audit", default=None, metavar="SHEET",
                    help="an audit sheet from 'cofail audit --out' with verdicts filled in: also "
                         "report beta counting only adjudicated-genuine events and the range "

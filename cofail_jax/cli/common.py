@@ -40,6 +40,12 @@ def add_input_args(p, *, file_required: bool = False, models: bool = True) -> No
                        help="comma-separated model names to analyse (default: all)")
 
 
+def add_output_args(p) -> None:
+    """--json (print JSON instead of a table) and --out (also write an HDF5 results file)."""
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--out", default=None, help="also write an HDF5 results file")
+
+
 def input_path(args) -> str:
     if getattr(args, "file", None):
         return args.file

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import add_command, add_input_args, emit_json, fmt_table, input_path, load_input
+from .common import (
+    add_command,
+    add_input_args,
+    add_output_args,
+    emit_json,
+    fmt_table,
+    input_path,
+    load_input,
+)
 
 EXAMPLES = """\
   cofail correlations                                  # the embedded example
@@ -41,8 +49,7 @@ def add_parser(sub) -> None:
                    help="query-bootstrap replicates for the standard errors of the means "
                         "(0: none)")
     p.add_argument("--seed", type=int, default=0, help="PRNG seed of the bootstrap")
-    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    p.add_argument("--out", default=None, help="also write an HDF5 results file")
+    add_output_args(p)
     p.set_defaults(func=run)
 
 

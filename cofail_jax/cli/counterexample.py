@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import add_command, emit_json, fmt_table
+from .common import add_command, add_output_args, emit_json, fmt_table
 
 EXAMPLES = """\
   cofail counterexample                                   # k=3, p=0.5, p2=0.25
@@ -40,8 +40,7 @@ def add_parser(sub) -> None:
                    help="queries drawn from each law for the simulation check (0: skip); "
                         "about k log k work per query, so lower it for k in the thousands")
     p.add_argument("--seed", type=int, default=0, help="seed of the simulation key")
-    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    p.add_argument("--out", default=None, help="also write an HDF5 results file")
+    add_output_args(p)
     p.set_defaults(func=run)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._policy_common import ci, config, wrap
+from ._policy_common import add_alpha_args, check_alpha, ci, config, wrap
 from .common import add_command, emit_json, fmt_table
 
 EXAMPLES = """\
@@ -46,9 +46,7 @@ def add_parser(sub) -> None:
         choices=("fisher", "boschloo"),
         help="exact test for the full sets",
     )
-    p.add_argument("--alpha", type=float, default=0.05, help="intervals at level 1 - alpha")
-    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    p.add_argument("--out", default=None, help="also write an HDF5 results file")
+    add_alpha_args(p)
     p.set_defaults(func=run)
 
 
@@ -65,10 +63,7 @@ def run(args) -> int:
             where="--names",
             hint="write --names mc,free",
         )
-    if not 0 < args.alpha < 1:
-        raise InputError(
-            f"must lie strictly between 0 and 1, got {args.alpha}", where="--alpha", hint="use 0.05"
-        )
+    check_alpha(args)
     ma = load_matrix(args.file_a, args.format, missing=args.missing)
     mb = load_matrix(args.file_b, args.format, missing=args.missing)
     r = compare_formats(

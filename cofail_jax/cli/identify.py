@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import add_command, add_input_args, emit_json, fmt_table, input_path, load_input
+from .common import (
+    add_command,
+    add_input_args,
+    add_output_args,
+    emit_json,
+    fmt_table,
+    input_path,
+    load_input,
+)
 
 EXAMPLES = """\
   cofail identify                                 # the embedded example (38 models: relaxed)
@@ -32,8 +40,7 @@ def add_parser(sub) -> None:
     p.add_argument("--max-exact-k", type=int, default=16,
                    help="largest pool for the exact 2^k-atom LP (k = 16 takes seconds)")
     p.add_argument("--seed", type=int, default=0, help="seed of the Gaussian orthant estimator")
-    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    p.add_argument("--out", default=None, help="also write an HDF5 results file")
+    add_output_args(p)
     p.set_defaults(func=run)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._policy_common import ci, config, wrap
+from ._policy_common import add_alpha_args, check_alpha, ci, config, wrap
 from .common import add_command, emit_json, fmt_table
 
 EXAMPLES = """\
@@ -39,21 +39,15 @@ def add_parser(sub) -> None:
         choices=("wrong", "correct"),
         help="majority rule: what a tie between judges counts as",
     )
-    p.add_argument("--alpha", type=float, default=0.05, help="intervals at level 1 - alpha")
-    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    p.add_argument("--out", default=None, help="also write an HDF5 results file")
+    add_alpha_args(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from .._src.errors import InputError
     from .._src.h5 import provenance, write_results
     from .._src.policies.judges import judge_panel, read_judge_labels
 
-    if not 0 < args.alpha < 1:
-        raise InputError(
-            f"must lie strictly between 0 and 1, got {args.alpha}", where="--alpha", hint="use 0.05"
-        )
+    check_alpha(args)
     lab, qids, models, judges = read_judge_labels(
         args.file, judge_key=args.judge_column, label_key=args.label_column
     )

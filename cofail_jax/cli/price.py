@@ -6,7 +6,15 @@ import sys
 
 import numpy as np
 
-from .common import add_command, add_input_args, emit_json, fmt_table, input_path, load_input
+from .common import (
+    add_command,
+    add_input_args,
+    add_output_args,
+    emit_json,
+    fmt_table,
+    input_path,
+    load_input,
+)
 
 MODELS = ("one-factor", "one-factor-fitted", "gaussian", "clayton")
 METHODS = ("auto", "quadrature", "mc", "qmc", "tilting")
@@ -46,8 +54,7 @@ def add_parser(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="PRNG seed")
     p.add_argument("--alpha", type=float, default=0.05,
                    help="two-sided Clopper-Pearson interval on observed beta at 1 - alpha")
-    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    p.add_argument("--out", default=None, help="also write an HDF5 results file")
+    add_output_args(p)
     try:  # --audit SHEET: price the matrix with adjudicated grading artefacts dropped
         from .audit import add_audit_option
     except ImportError:  # pragma: no cover - the audit command is optional
