@@ -14,7 +14,7 @@ from ._policy_common import (
     parse_costs,
     wrap,
 )
-from .common import add_command, add_input_args, emit_json, fmt_table, input_path, load_input
+from .common import add_command, add_input_args, finish, fmt_table, input_path, load_input
 
 EXAMPLES = """\
   cofail cascade long.csv                          # 'cost' and 'confidence' columns
@@ -196,13 +196,7 @@ def run(args) -> int:
                 dims[f"{rule}/target"] = (dim,)
             tree[rule] = g
         write_results(args.out, tree, attrs=prov, dims=dims, coords=coords)
-    if args.json:
-        emit_json("cascade", result, prov)
-        return 0
-    print(render(result, m, args))
-    if args.out:
-        print(f"wrote {args.out}")
-    return 0
+    return finish(args, "cascade", result, prov, lambda: render(result, m, args))
 
 
 def _money(x):

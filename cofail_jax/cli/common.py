@@ -100,6 +100,18 @@ def emit_json(command: str, result: Any, provenance: dict | None = None, file=No
     (file or sys.stdout).write("\n")
 
 
+def finish(args, command: str, result: Any, provenance: dict | None, render) -> int:
+    """A command's last step: the JSON document with --json, else the text ``render()``
+    returns and, with --out, the file written. The exit status (0)."""
+    if args.json:
+        emit_json(command, result, provenance)
+        return 0
+    print(render())
+    if args.out:
+        print(f"wrote {args.out}")
+    return 0
+
+
 def fmt_table(rows: list[tuple], header: tuple | None = None) -> str:
     """A plain aligned text table."""
     rows = [tuple(str(c) for c in r) for r in rows]

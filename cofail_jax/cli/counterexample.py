@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import add_command, add_output_args, emit_json, fmt_table
+from .common import add_command, add_output_args, finish, fmt_table
 
 EXAMPLES = """\
   cofail counterexample                                   # k=3, p=0.5, p2=0.25
@@ -140,13 +140,7 @@ def run(args) -> int:
         if check is not None:
             tree["simulation"] = {k: v for k, v in result["simulation"].items()}
         write_results(args.out, tree, attrs=prov, dims=dims)
-    if args.json:
-        emit_json("counterexample", result, prov)
-        return 0
-    print(render(ce, check))
-    if args.out:
-        print(f"wrote {args.out}")
-    return 0
+    return finish(args, "counterexample", result, prov, lambda: render(ce, check))
 
 
 def _check_dict(c):

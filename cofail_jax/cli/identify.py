@@ -8,7 +8,7 @@ from .common import (
     add_command,
     add_input_args,
     add_output_args,
-    emit_json,
+    finish,
     fmt_table,
     input_path,
     load_input,
@@ -99,13 +99,7 @@ def run(args) -> int:
                             "identify/tetrachoric": ("model", "model2")},
                       coords={"model": np.asarray(m.models, dtype=object),
                               "model2": np.asarray(m.models, dtype=object)})
-    if args.json:
-        emit_json("identify", result, prov)
-        return 0
-    print(render(r, m, ci))
-    if args.out:
-        print(f"wrote {args.out}")
-    return 0
+    return finish(args, "identify", result, prov, lambda: render(r, m, ci))
 
 
 def render(r, m, ci=None) -> str:

@@ -10,7 +10,7 @@ from .common import (
     add_command,
     add_input_args,
     add_output_args,
-    emit_json,
+    finish,
     fmt_table,
     input_path,
     load_input,
@@ -243,13 +243,7 @@ def run(args) -> int:
         print(f"note: {note}", file=sys.stderr)
     if args.out:
         _write(args.out, res, prov)
-    if args.json:
-        emit_json("price", res, prov)
-        return 0
-    print(render(res))
-    if args.out:
-        print(f"wrote {args.out}")
-    return 0
+    return finish(args, "price", res, prov, lambda: render(res))
 
 
 def _write(path, res, prov):

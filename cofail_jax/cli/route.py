@@ -14,7 +14,7 @@ from ._policy_common import (
     parse_costs,
     wrap,
 )
-from .common import add_command, add_input_args, emit_json, fmt_table, input_path, load_input
+from .common import add_command, add_input_args, finish, fmt_table, input_path, load_input
 
 EXAMPLES = """\
   cofail route long.csv                            # needs a 'prompt' and/or 'domain' column
@@ -287,13 +287,7 @@ def run(args) -> int:
             for v in frontier:
                 dims[f"cost_frontier/{v}"] = ("point",)
         write_results(args.out, tree, attrs=prov, dims=dims, coords={"model": names})
-    if args.json:
-        emit_json("route", result, prov)
-        return 0
-    print(render(result, m, args))
-    if args.out:
-        print(f"wrote {args.out}")
-    return 0
+    return finish(args, "route", result, prov, lambda: render(result, m, args))
 
 
 def render(r, m, args) -> str:

@@ -15,7 +15,7 @@ from ._policy_common import (
     get_answers,
     wrap,
 )
-from .common import add_command, add_input_args, emit_json, fmt_table, input_path, load_input
+from .common import add_command, add_input_args, finish, fmt_table, input_path, load_input
 
 EXAMPLES = """\
   cofail vote                                        # the embedded example (38 models)
@@ -241,13 +241,7 @@ def run(args) -> int:
             dims["subsets/slope_ci_jackknife"] = ("bound",)
             coords["bound"] = np.asarray(["lower", "upper"], object)
         write_results(args.out, tree, attrs=prov, dims=dims, coords=coords)
-    if args.json:
-        emit_json("vote", result, prov)
-        return 0
-    print(render(result, m, args))
-    if args.out:
-        print(f"wrote {args.out}")
-    return 0
+    return finish(args, "vote", result, prov, lambda: render(result, m, args))
 
 
 def render(r, m, args) -> str:
