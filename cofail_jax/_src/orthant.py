@@ -136,6 +136,17 @@ def _cholesky(corr):
     return L, jnp.all(jnp.isfinite(L))
 
 
+def _factor(tau, corr, reorder):
+    """Thresholds capped at BIG and the lower Cholesky factor of corr, both in Genz-Bretz
+    order with ``reorder``; ``ok`` is False when the factor is not finite (corr not PD)."""
+    t = jnp.minimum(tau, BIG)
+    if reorder:
+        t, L, _ = reorder_cholesky(t, corr)
+    else:
+        L = jnp.linalg.cholesky(corr)
+    return t, L, jnp.all(jnp.isfinite(L))
+
+
 def reorder_cholesky(tau: ArrayLike, corr: ArrayLike):
     """Genz-Bretz variable reordering with the Cholesky factor built alongside.
 
@@ -287,12 +298,7 @@ def _lattice_block(alpha, shifts, start, n):
 def _qmc(key, tau, corr, *, n_shifts, n_points, block, mesh, reorder):
     k = tau.shape[0]
     dtype = tau.dtype
-    t = jnp.minimum(tau, BIG)
-    if reorder:
-        t, L, _ = reorder_cholesky(t, corr)
-    else:
-        L = jnp.linalg.cholesky(corr)
-    ok = jnp.all(jnp.isfinite(L))
+    t, L, ok = _factor(tau, corr, reorder)
     alpha = jnp.asarray(richtmyer_alpha(k), dtype)
     n_blocks = n_points // block
     shifts = jax.random.uniform(key, (n_shifts, k), dtype)
@@ -385,12 +391,7 @@ def _tilt_logw(U, Lt, ut, mu):
 def _tilting(key, tau, corr, *, n_chunks, chunk, mesh, reorder):
     d = tau.shape[0]
     dtype = tau.dtype
-    t = jnp.minimum(tau, BIG)
-    if reorder:
-        t, L, _ = reorder_cholesky(t, corr)
-    else:
-        L = jnp.linalg.cholesky(corr)
-    ok = jnp.all(jnp.isfinite(L))
+    t, L, ok = _factor(tau, corr, reorder)
     _, mu, psi_star, gnorm, Lt, ut = tilting_saddle(t, L)
 
     def one(c, key, Lt, ut, mu, psi_star):
