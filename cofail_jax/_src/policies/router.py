@@ -291,6 +291,17 @@ def cross_fit_router(
     n, k = c.shape
     prompts = np.asarray(_clean_text(prompts, n), dtype=object)
     domains = None if domains is None else np.asarray(_clean_text(domains, n), dtype=object)
+
+    def fit_on(tr, te):
+        return fit_router_probabilities(
+            c[tr],
+            prompts[tr],
+            prompts[te],
+            None if domains is None else domains[tr],
+            None if domains is None else domains[te],
+            **fit_kwargs,
+        )
+
     if n_folds and n_folds >= 2:
         folds = kfold_assignments(key, n, n_folds)
         proba = np.empty((n, k))
@@ -300,14 +311,7 @@ def cross_fit_router(
         for f in range(n_folds):
             te = folds == f
             tr = ~te
-            fit = fit_router_probabilities(
-                c[tr],
-                prompts[tr],
-                prompts[te],
-                None if domains is None else domains[tr],
-                None if domains is None else domains[te],
-                **fit_kwargs,
-            )
+            fit = fit_on(tr, te)
             proba[te] = fit.proba
             best[te] = single_best_index(c, tr)
             const |= set(fit.constant_models)
@@ -321,14 +325,7 @@ def cross_fit_router(
             "scheme": f"{n_folds}-fold cross-fitting",
         }
     tr, te = train_test_split(jax.random.fold_in(key, 0), n, test_fraction)
-    fit = fit_router_probabilities(
-        c[tr],
-        prompts[tr],
-        prompts[te],
-        None if domains is None else domains[tr],
-        None if domains is None else domains[te],
-        **fit_kwargs,
-    )
+    fit = fit_on(tr, te)
     return {
         "test": te,
         "proba": fit.proba,
