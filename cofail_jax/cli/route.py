@@ -126,24 +126,11 @@ def run(args) -> int:
     frontier = None
     if args.choices:
         rows, ch = read_choices(args.choices, m.query_ids, m.models)
-        c = m.correct[rows]
-        best = single_best_index(c)
+        best = single_best_index(m.correct[rows])
         scheme = (
             f"external router {args.choices}: {rows.size} of {m.n} queries; single best in-sample"
         )
-        scored_ids = [m.query_ids[i] for i in rows]
-        cost_s = None if costs is None else (costs[rows] if costs.ndim == 2 else costs)
-        policies = {
-            "external_router": evaluate_choices(
-                jax.random.fold_in(k_boot, 0),
-                c,
-                ch,
-                best=best,
-                cost=cost_s,
-                n_boot=args.n_boot,
-                level=args.level,
-            )
-        }
+        policy = "external_router"
     else:
         prompts = m.query_meta.get("prompt")
         domains = m.query_meta.get("domain")
@@ -177,23 +164,27 @@ def run(args) -> int:
         except ImportError as e:
             raise InputError(str(e), where="route", hint="install the 'router' extra") from None
         rows = np.flatnonzero(cf["test"])
-        c = m.correct[rows]
         best = cf["best"]
         scheme = cf["scheme"]
-        scored_ids = [m.query_ids[i] for i in rows]
-        cost_s = None if costs is None else (costs[rows] if costs.ndim == 2 else costs)
         ch = route_argmax(cf["proba"])
-        policies = {
-            "learned_router": evaluate_choices(
-                jax.random.fold_in(k_boot, 0),
-                c,
-                ch,
-                best=best,
-                cost=cost_s,
-                n_boot=args.n_boot,
-                level=args.level,
-            ),
-        }
+        policy = "learned_router"
+    c = m.correct[rows]
+    scored_ids = [m.query_ids[i] for i in rows]
+    cost_s = None if costs is None else (costs[rows] if costs.ndim == 2 else costs)
+
+    def evaluate(stream, choices):
+        return evaluate_choices(
+            jax.random.fold_in(k_boot, stream),
+            c,
+            choices,
+            best=best,
+            cost=cost_s,
+            n_boot=args.n_boot,
+            level=args.level,
+        )
+
+    policies = {policy: evaluate(0, ch)}
+    if not args.choices:
         result["constant_models"] = [m.models[j] for j in cf["constant_models"]]
         result["n_features"] = cf["n_features"]
         if cost_s is not None:
@@ -202,24 +193,8 @@ def run(args) -> int:
             frontier = cost_frontier(c, cf["proba"], cost_s, lam)
     # sanity rows: the oracle router and always-the-single-best
     best_arr = np.broadcast_to(np.asarray(best), (c.shape[0],))
-    policies["oracle_router"] = evaluate_choices(
-        jax.random.fold_in(k_boot, 1),
-        c,
-        oracle_choices(c),
-        best=best,
-        cost=cost_s,
-        n_boot=args.n_boot,
-        level=args.level,
-    )
-    policies["always_single_best"] = evaluate_choices(
-        jax.random.fold_in(k_boot, 2),
-        c,
-        best_arr.copy(),
-        best=best,
-        cost=cost_s,
-        n_boot=args.n_boot,
-        level=args.level,
-    )
+    policies["oracle_router"] = evaluate(1, oracle_choices(c))
+    policies["always_single_best"] = evaluate(2, best_arr.copy())
     ref = policies["oracle_router"]["bootstrap"]
     names = np.asarray(m.models, object)
     result.update(
