@@ -48,11 +48,15 @@ CONFIG_KEYS = {
     "repair": "eigenvalue repair before the full-correlation Gaussian: nearest (default) or clip",
     "bootstrap_chunk": "replicates per vmapped batch and checkpoint (default 256)",
     "subset_chunk": "subsets per vmapped batch (default 64)",
+    "audit": "audit sheet with verdicts from 'cofail audit --out': sweep the corrected matrix "
+             "(adjudicated artefacts dropped; default none)",
+    "unadjudicated": "with audit: all-wrong events without a verdict count as genuine (default) "
+                     "or artefact",
 }
 
 RESULT_KEYS = ("input_sha256", "models", "drop_degenerate", "seed", "methods", "pool_sizes",
                "subsets", "bootstrap", "interval", "orthant_samples", "orthant_method",
-               "repair", "format", "missing")
+               "repair", "format", "missing", "audit_sha256", "unadjudicated")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,6 +83,9 @@ class SweepConfig:
     bootstrap_chunk: int
     subset_chunk: int
     input_sha256: str = ""
+    audit: str | None = None
+    unadjudicated: str = "genuine"
+    audit_sha256: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -127,7 +134,8 @@ def _resolve_input(path: str, raw_input: str) -> str:
     return here
 
 
-def load_config(path: str | os.PathLike, *, output: str | None = None) -> SweepConfig:
+def load_config(path: str | os.PathLike, *, output: str | None = None,
+                audit: str | None = None) -> SweepConfig:
     """Read and check a sweep config (TOML); every problem is an :class:`InputError`
     naming the config file and the key. The input file is read here too, so unknown
     models and pool sizes larger than the pool are caught before any work starts.
@@ -223,6 +231,20 @@ def load_config(path: str | os.PathLike, *, output: str | None = None) -> SweepC
     elif not isinstance(out, str):
         raise _bad(path, "output", f"must be a path string, got {out!r}")
 
+    audit_path = audit if audit is not None else raw.get("audit")
+    if audit_path is not None:
+        if not isinstance(audit_path, str):
+            raise _bad(path, "audit", f"must be a path string, got {audit_path!r}")
+        audit_path = (os.path.abspath(audit_path) if audit is not None
+                      else _resolve_input(path, audit_path))
+        if not os.path.exists(audit_path):
+            raise _bad(path, "audit", f"audit sheet {audit_path!r} not found",
+                       hint="write one with 'cofail audit FILE --out audit.csv'")
+    unadjudicated = raw.get("unadjudicated", "genuine")
+    if unadjudicated not in ("genuine", "artefact"):
+        raise _bad(path, "unadjudicated", f"unknown value {unadjudicated!r}",
+                   hint="use genuine or artefact")
+
     # The input: readable, models known, pool sizes within the pool.
     if not os.path.exists(input_path):
         raise _bad(path, "input", f"input file {raw['input']!r} not found (looked for {input_path})",
@@ -232,7 +254,8 @@ def load_config(path: str | os.PathLike, *, output: str | None = None) -> SweepC
                       output=out, seed=seed, methods=methods, pool_sizes=pool_sizes,
                       subsets=subsets, bootstrap=bootstrap, interval=tuple(float(x) for x in interval),
                       orthant_samples=orthant_samples, orthant_method=orthant_method, repair=repair,
-                      bootstrap_chunk=bootstrap_chunk, subset_chunk=subset_chunk)
+                      bootstrap_chunk=bootstrap_chunk, subset_chunk=subset_chunk,
+                      audit=audit_path, unadjudicated=unadjudicated)
     m, dropped = load_pool(cfg)
     kmax = m.k
     if kmax < 2:
@@ -246,7 +269,8 @@ def load_config(path: str | os.PathLike, *, output: str | None = None) -> SweepC
                        hint=f"use sizes between 2 and {kmax}, or \"all\"")
     from .h5 import file_sha256
 
-    return dataclasses.replace(cfg, input_sha256=file_sha256(input_path))
+    return dataclasses.replace(cfg, input_sha256=file_sha256(input_path),
+                               audit_sha256=file_sha256(audit_path) if audit_path else "")
 
 
 def load_pool(cfg: SweepConfig):
@@ -261,6 +285,10 @@ def load_pool(cfg: SweepConfig):
     except (OSError, ValueError) as e:
         raise _bad(cfg.path, "input", f"cannot read {cfg.input_path}: {e}",
                    hint="check the file's format") from None
+    if cfg.audit:
+        from .audit.adjudicate import apply_adjudications, read_adjudications
+
+        m = apply_adjudications(m, read_adjudications(cfg.audit, m), unadjudicated=cfg.unadjudicated)
     if cfg.models is not None:
         unknown = [x for x in cfg.models if x not in m.models]
         if unknown:

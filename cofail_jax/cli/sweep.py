@@ -29,13 +29,16 @@ def add_parser(sub) -> None:
     p.add_argument("--out", default=None, help="results file (overrides the config's 'output')")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--no-progress", action="store_true", help="no progress output on stderr")
+    p.add_argument("--audit", default=None, metavar="SHEET",
+                   help="audit sheet with verdicts (overrides the config's 'audit'): sweep the "
+                        "matrix with adjudicated artefacts dropped")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     from .._src.sweep_io import load_config, run_sweep
 
-    cfg = load_config(args.config, output=args.out)
+    cfg = load_config(args.config, output=args.out, audit=args.audit)
     summary = run_sweep(cfg, progress=not args.no_progress)
     if args.json:
         import h5py
