@@ -230,43 +230,34 @@ def _pad_to(n: int, m: int) -> int:
 
 
 def _runner(one):
-    """Jitted ``run(static, rows)``: ``one(static, row)`` for every row, in micro-batches
-    of :data:`MICRO` rows (``lax.map`` over ``vmap``), the micro-batches split across the
-    devices with ``shard_map``. ``static`` is replicated; ``rows`` is a pytree whose
-    leading axis is a multiple of ``MICRO * device_count``."""
+    """Jitted ``micro(static, rows)``: ``vmap(one)`` over one micro-batch of
+    :data:`MICRO` rows per device. ``static`` is replicated; with several devices the
+    ``MICRO * device_count`` rows are split across them with ``shard_map``, with one
+    device the vmapped body is jitted directly (no ``shard_map``).
+
+    The host loops over micro-batches (:func:`_run_rows`): every row goes through the
+    same compiled program whatever the chunk size, so results are bit-for-bit
+    reproducible. (An earlier version looped over micro-batches inside one program, a
+    ``fori_loop`` around ``shard_map`` around the engines' nested ``while`` loops; the
+    67-model bootstrap with all four copulas could stop using CPU inside it.)"""
     mesh = _mesh()
-
-    def local(static, rows, n_micro):
-        # A while loop with a traced trip count: XLA cannot unroll or inline it, so the
-        # micro-batch body is the same compiled code for any number of micro-batches.
-        rs = jax.tree_util.tree_map(lambda a: a.reshape((-1, MICRO) + a.shape[1:]), rows)
-        body_fn = jax.vmap(one, in_axes=(None, 0))
-        first = jax.tree_util.tree_map(lambda a: a[0], rs)
-        shapes = jax.eval_shape(body_fn, static, first)
-        m = jax.tree_util.tree_leaves(rs)[0].shape[0]
-        init = jax.tree_util.tree_map(lambda sd: jnp.zeros((m,) + sd.shape, sd.dtype), shapes)
-
-        def body(i, acc):
-            r = jax.tree_util.tree_map(lambda a: jax.lax.dynamic_index_in_dim(a, i, 0, False), rs)
-            o = body_fn(static, r)
-            return jax.tree_util.tree_map(
-                lambda buf, v: jax.lax.dynamic_update_index_in_dim(buf, v, i, 0), acc, o)
-
-        out = jax.lax.fori_loop(0, n_micro[0], body, init)
-        return jax.tree_util.tree_map(lambda a: a.reshape((-1,) + a.shape[2:]), out)
-
-    f = jax.shard_map(local, mesh=mesh,
-                      in_specs=(PartitionSpec(), PartitionSpec("d"), PartitionSpec()),
+    body = jax.vmap(one, in_axes=(None, 0))
+    if mesh.size == 1:
+        return jax.jit(body), mesh
+    f = jax.shard_map(body, mesh=mesh, in_specs=(PartitionSpec(), PartitionSpec("d")),
                       out_specs=PartitionSpec("d"), check_vma=False)
     return jax.jit(f), mesh
 
 
 def _run_rows(run_mesh, static, rows, n_rows, batch=None):
-    """Pad ``rows`` (numpy pytree, leading axis n_rows) to ``batch`` rows (rounded up to
-    whole micro-batches on every device; one compiled shape per batch size) and run;
-    returns numpy, unpadded."""
-    run, mesh = run_mesh
-    size = _pad_to(max(n_rows, batch or 0, 1), MICRO * mesh.size)
+    """Run ``rows`` (numpy pytree, leading axis n_rows) through the micro-batch program,
+    one dispatch per ``MICRO * device_count`` rows (the last padded by repeating row 0);
+    returns numpy, unpadded. ``batch`` is accepted for compatibility: the compiled shape
+    is always one micro-batch, so it does not change the work or the results."""
+    del batch
+    micro, mesh = run_mesh
+    step = MICRO * mesh.size
+    size = _pad_to(max(n_rows, 1), step)
 
     def pad(a):
         a = np.asarray(a)
@@ -275,11 +266,16 @@ def _run_rows(run_mesh, static, rows, n_rows, batch=None):
         fill = np.repeat(a[:1], size - a.shape[0], axis=0)
         return np.concatenate([a, fill])
 
-    sh = NamedSharding(mesh, PartitionSpec("d"))
-    rows = jax.tree_util.tree_map(lambda a: jax.device_put(pad(a), sh), rows)
-    n_micro = jnp.asarray([size // (MICRO * mesh.size)], jnp.int32)
-    out = run(static, rows, n_micro)
-    return jax.tree_util.tree_map(lambda a: np.asarray(a)[:n_rows], out)
+    rows = jax.tree_util.tree_map(pad, rows)
+    sh = NamedSharding(mesh, PartitionSpec("d")) if mesh.size > 1 else None
+    outs = []
+    for s in range(0, size, step):
+        r = jax.tree_util.tree_map(lambda a: a[s:s + step], rows)
+        if sh is not None:
+            r = jax.tree_util.tree_map(lambda a: jax.device_put(a, sh), r)
+        outs.append(micro(static, r))
+    return jax.tree_util.tree_map(lambda *a: np.concatenate([np.asarray(x) for x in a])[:n_rows],
+                                  *outs)
 
 
 def bootstrap_weights(key, n: int):
