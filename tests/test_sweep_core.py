@@ -141,3 +141,27 @@ def test_bootstrap_drop_reasons_match_resamples():
     always_right = np.asarray(always_right)
     assert always_right.any() and not always_right.all()
     np.testing.assert_array_equal(out.reason == S.ALWAYS_RIGHT, always_right)
+
+
+def test_compacted_subsets_match_full_width_pricing():
+    # A k-subset of a 20-model pool is priced in COMPACT_DIMS[0] = 8 dimensions (its
+    # models first); the reference is the same subset priced at full width (d = K).
+    rs = np.random.RandomState(5)
+    kk = 20
+    z = 0.6 * rs.randn(400, 1) + 0.8 * rs.randn(400, kk)
+    e = z < rs.uniform(-0.8, 0.2, kk)[None, :]
+    stats = jax.jit(S.pool_stats)(e, jnp.ones(e.shape[0]))
+    sweep = S.make_subset_sweep(METHODS, **KW)
+    rows = S.draw_subsets(jax.random.key(4), kk, 5, 8)
+    masks = S.subset_masks(rows, kk)
+    assert S._compact_dim(5, kk) == 8 and S._compact_dim(20, kk) == kk
+    out = sweep(jax.random.key(4), stats, e, np.full(8, 5), np.arange(8), masks)
+    static = (jax.random.key(4), stats, jnp.asarray(e))
+    full = S._run_rows(sweep.runner, static, (np.full(8, 5), np.arange(8), masks), 8, d=kk)
+    for name in ("beta_obs", "mean_rho", "mean_phi", "rho_eff", "fit_rms", "min_eig"):
+        np.testing.assert_allclose(getattr(out, name), getattr(full, name), rtol=1e-9, atol=1e-12)
+    exact = [0, 1, 3]  # equal-loading, one-factor, Clayton: deterministic
+    np.testing.assert_allclose(out.beta_pred[:, exact], full.beta_pred[:, exact], rtol=1e-6)
+    se = np.hypot(out.beta_pred_se[:, 2], full.beta_pred_se[:, 2])
+    assert np.all(np.abs(out.beta_pred[:, 2] - full.beta_pred[:, 2]) <= 5 * se + 1e-12)
+    np.testing.assert_array_equal(out.reason, full.reason)

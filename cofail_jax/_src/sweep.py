@@ -42,7 +42,6 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from . import sweep_kernels as K_
 
@@ -221,43 +220,45 @@ MICRO = 8
 body whatever the chunk size or device count, so results are bit-for-bit reproducible."""
 
 
-def _mesh():
-    return Mesh(np.asarray(jax.devices()), ("d",))
-
-
 def _pad_to(n: int, m: int) -> int:
     return -(-n // m) * m
 
 
 def _runner(one):
-    """Jitted ``micro(static, rows)``: ``vmap(one)`` over one micro-batch of
-    :data:`MICRO` rows per device. ``static`` is replicated; with several devices the
-    ``MICRO * device_count`` rows are split across them with ``shard_map``, with one
-    device the vmapped body is jitted directly (no ``shard_map``).
+    """Jitted ``micro(static, rows, d)``: ``vmap(one(d))`` over one micro-batch of
+    :data:`MICRO` rows, compiled once per static ``d`` (the compacted subset dimension,
+    see :func:`make_subset_sweep`), plus the devices to spread micro-batches over.
 
-    The host loops over micro-batches (:func:`_run_rows`): every row goes through the
-    same compiled program whatever the chunk size, so results are bit-for-bit
-    reproducible. (An earlier version looped over micro-batches inside one program, a
-    ``fori_loop`` around ``shard_map`` around the engines' nested ``while`` loops; the
-    67-model bootstrap with all four copulas could stop using CPU inside it.)"""
-    mesh = _mesh()
-    body = jax.vmap(one, in_axes=(None, 0))
-    if mesh.size == 1:
-        return jax.jit(body), mesh
-    f = jax.shard_map(body, mesh=mesh, in_specs=(PartitionSpec(), PartitionSpec("d")),
-                      out_specs=PartitionSpec("d"), check_vma=False)
-    return jax.jit(f), mesh
+    :func:`_run_rows` loops over micro-batches on the host and sends micro-batch b to
+    device ``b % device_count`` (accelerators; one device on CPU) (inputs committed there, so the jitted call runs there
+    and the devices work concurrently under async dispatch). Every row goes through the
+    same single-device program whatever the chunk size or device count, so results are
+    bit-for-bit reproducible. (An earlier version ran all micro-batches inside one
+    program, a ``fori_loop`` inside ``shard_map`` around the engines' nested ``while``
+    loops; with several host devices, or with the 67-model pool and all four copulas,
+    XLA's CPU runtime could stop using CPU inside it.)"""
+    devices = tuple(jax.devices())
+    if devices[0].platform == "cpu":
+        # Host "devices" (--xla_force_host_platform_device_count) share the same cores,
+        # and XLA's CPU runtime already threads inside each program; concurrent
+        # executions of this program on several host devices stopped using CPU on this
+        # jaxlib, so on CPU everything runs on the first device.
+        devices = devices[:1]
+
+    def micro(static, rows, d):
+        return jax.vmap(functools.partial(one, d=d), in_axes=(None, 0))(static, rows)
+
+    return jax.jit(micro, static_argnums=2), devices
 
 
-def _run_rows(run_mesh, static, rows, n_rows, batch=None):
+def _run_rows(run_mesh, static, rows, n_rows, batch=None, d=None):
     """Run ``rows`` (numpy pytree, leading axis n_rows) through the micro-batch program,
-    one dispatch per ``MICRO * device_count`` rows (the last padded by repeating row 0);
-    returns numpy, unpadded. ``batch`` is accepted for compatibility: the compiled shape
-    is always one micro-batch, so it does not change the work or the results."""
+    one dispatch per :data:`MICRO` rows (the last padded by repeating row 0), round-robin
+    over the devices; returns numpy, unpadded. ``batch`` is accepted for compatibility:
+    the compiled shape is always one micro-batch, so it changes neither work nor results."""
     del batch
-    micro, mesh = run_mesh
-    step = MICRO * mesh.size
-    size = _pad_to(max(n_rows, 1), step)
+    micro, devices = run_mesh
+    size = _pad_to(max(n_rows, 1), MICRO)
 
     def pad(a):
         a = np.asarray(a)
@@ -267,15 +268,28 @@ def _run_rows(run_mesh, static, rows, n_rows, batch=None):
         return np.concatenate([a, fill])
 
     rows = jax.tree_util.tree_map(pad, rows)
-    sh = NamedSharding(mesh, PartitionSpec("d")) if mesh.size > 1 else None
+    statics = [jax.device_put(static, dev) for dev in devices]
     outs = []
-    for s in range(0, size, step):
-        r = jax.tree_util.tree_map(lambda a: a[s:s + step], rows)
-        if sh is not None:
-            r = jax.tree_util.tree_map(lambda a: jax.device_put(a, sh), r)
-        outs.append(micro(static, r))
+    for b, s in enumerate(range(0, size, MICRO)):
+        dev = devices[b % len(devices)]
+        r = jax.tree_util.tree_map(lambda a: jax.device_put(a[s:s + MICRO], dev), rows)
+        outs.append(micro(statics[b % len(devices)], r, d))
     return jax.tree_util.tree_map(lambda *a: np.concatenate([np.asarray(x) for x in a])[:n_rows],
                                   *outs)
+
+
+COMPACT_DIMS = (8, 16, 32, 48)
+"""Subset dimensions the sweep compiles: a k-subset of a K-model pool is priced in the
+smallest of these that holds it (its models first, then other models of the pool masked
+out), or at K. One compilation per dimension used; a row's numbers depend only on its k,
+never on the chunk it falls in."""
+
+
+def _compact_dim(k: int, n_models: int) -> int:
+    for d in COMPACT_DIMS:
+        if k <= d < n_models:
+            return d
+    return n_models
 
 
 def bootstrap_weights(key, n: int):
@@ -295,7 +309,7 @@ def make_bootstrap(methods: Sequence[str] = METHODS, **pricer_kw):
     """
     price = make_subset_pricer(methods, **pricer_kw)
 
-    def one(static, i):
+    def one(static, i, d=None):
         key_boot, errors, mask = static
         key_w, key_p = jax.random.split(jax.random.fold_in(key_boot, i))
         w = bootstrap_weights(key_w, errors.shape[0])
@@ -324,22 +338,45 @@ def make_subset_sweep(methods: Sequence[str] = METHODS, **pricer_kw):
     """
     price = make_subset_pricer(methods, **pricer_kw)
 
-    def one(static, row):
+    def one(static, row, d=None):
         key_sub, stats, errors = static
         k, j, mask = row
         key = jax.random.fold_in(jax.random.fold_in(jax.random.fold_in(key_sub, k), j), 1)
         w = jnp.ones((errors.shape[0],), jnp.float64)
+        if d is not None and d < mask.shape[0]:
+            # the subset's models first (pool order), then pad models up to d
+            idx = jnp.argsort(~mask, stable=True)[:d]
+            sq = lambda a: a[idx][:, idx]
+            stats = PoolStats(stats.p_wrong[idx], stats.tau[idx], sq(stats.rho), sq(stats.phi),
+                              sq(stats.p_both), sq(stats.status), stats.total)
+            errors, mask = errors[:, idx], mask[idx]
         return price(key, stats, errors, w, mask)
 
     run_mesh = _runner(one)
 
     def sweep(key_sub, stats, errors, ks, js, masks, batch=None):
         ks = np.asarray(ks, np.int64)
-        rows = (ks, np.asarray(js, np.int64), np.asarray(masks, bool))
+        js = np.asarray(js, np.int64)
+        masks = np.asarray(masks, bool)
         static = (key_sub, stats, jnp.asarray(errors))
-        return _run_rows(run_mesh, static, rows, len(ks), batch)
+        n_models = masks.shape[1]
+        dims = np.asarray([_compact_dim(int(k), n_models) for k in ks], np.int64)
+        parts = {}
+        for d in np.unique(dims):
+            sel = np.flatnonzero(dims == d)
+            parts[int(d)] = (sel, _run_rows(run_mesh, static, (ks[sel], js[sel], masks[sel]),
+                                            len(sel), batch, d=int(d)))
+        if len(parts) == 1:
+            return next(iter(parts.values()))[1]
+        first = next(iter(parts.values()))[1]
+        out = jax.tree_util.tree_map(lambda a: np.empty((len(ks),) + a.shape[1:], a.dtype), first)
+        for sel, part in parts.values():
+            for o, v in zip(out, part):
+                o[sel] = v
+        return out
 
     sweep.jitted = run_mesh[0]
+    sweep.runner = run_mesh
     return sweep
 
 
