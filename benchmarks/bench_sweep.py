@@ -16,7 +16,8 @@ correlation (about 0.25 s per 67-model subset on this CPU, against eigenvalue cl
 in the baseline) and QMC-SOV with variable reordering (4096 points).
 
 Both sides are timed on a fraction (after compilation for JAX) and extrapolated to the
-full sweep: per-subset cost at k = 2, 34, 67 (linear interpolation in k) times the
+full sweep: per-subset cost at the probe sizes PROBE_K (both sides of each compacted
+subset dimension; linear interpolation in k between them) times the
 subset counts, plus B times the per-replicate cost. ``--full`` runs the whole JAX sweep.
 
     .venv/bin/python benchmarks/bench_sweep.py [--quick] [--full]
@@ -32,7 +33,7 @@ import time
 import numpy as np
 
 K, N, P, B = 67, 330, 200, 2000
-PROBE_K = (2, 34, 67)
+PROBE_K = (2, 8, 9, 16, 17, 32, 33, 48, 49, 67)  # both sides of each compacted dimension
 REPAIR = "nearest"
 
 
@@ -143,8 +144,7 @@ def jax_side(e, n_sub, n_rep, full):
 
     from cofail_jax._src import sweep as S
 
-    # Higham nearest-correlation repair (the baseline clips eigenvalues, which is cheaper;
-    # repair="clip" made XLA's CPU compiler hang on this jaxlib, see RESULTS.md)
+    # Higham nearest-correlation repair (the baseline clips eigenvalues, which is cheaper)
     kw = dict(orthant_samples=4096, orthant_method="qmc", repair=REPAIR)
     methods = S.METHODS
     sweep = S.make_subset_sweep(methods, **kw)
@@ -152,17 +152,22 @@ def jax_side(e, n_sub, n_rep, full):
     key = jax.random.key(0)
     stats = jax.jit(S.pool_stats)(e, jnp.ones(e.shape[0]))
     jax.block_until_ready(stats)
+    # one compilation per compacted subset dimension (8, 16, 32, 48, 67): warm each up
+    # on one micro-batch (the compiled shape does not depend on the number of rows)
     t0 = time.perf_counter()
-    rows = S.draw_subsets(key, K, 2, n_sub)
-    sweep(key, stats, e, np.full(n_sub, 2), np.arange(n_sub), S.subset_masks(rows, K), batch=n_sub)
+    for k in (8, 16, 32, 48, K):
+        rows = S.draw_subsets(key, K, k, S.MICRO)
+        sweep(key, stats, e, np.full(len(rows), k), np.arange(len(rows)), S.subset_masks(rows, K))
     compile_sweep = time.perf_counter() - t0
     per_subset = {}
     for k in PROBE_K:
         rows = S.draw_subsets(key, K, k, n_sub)
         m = S.subset_masks(rows, K)
+        if k == K:  # one subset only: time n_sub copies for a per-row cost
+            m = np.repeat(m, n_sub, axis=0)
         t0 = time.perf_counter()
-        sweep(key, stats, e, np.full(len(rows), k), np.arange(len(rows)), m, batch=n_sub)
-        per_subset[k] = (time.perf_counter() - t0) / len(rows) if k < K else (time.perf_counter() - t0) / n_sub
+        sweep(key, stats, e, np.full(len(m), k), np.arange(len(m)), m, batch=n_sub)
+        per_subset[k] = (time.perf_counter() - t0) / len(m)
     t0 = time.perf_counter()
     boot(key, e, np.ones(K, bool), np.arange(n_rep), batch=n_rep)
     compile_boot = time.perf_counter() - t0
@@ -204,15 +209,17 @@ def main():
     bs, br, t_tet = baseline(e, 1 if args.quick else 3, args.quick)
     j_sweep, j_boot = extrapolate(js, jr)
     b_sweep, b_boot = extrapolate(bs, br)
-    rows = [("per subset, k=2", js[2], bs[2]), ("per subset, k=34", js[34], bs[34]),
-            ("per subset, k=67", js[67], bs[67]), ("per bootstrap replicate", jr, br),
+    rows = [(f"per subset, k={k}", js[k], bs[k]) for k in PROBE_K]
+    rows += [("per bootstrap replicate", jr, br),
             ("sweep (13,068 subsets), extrapolated", j_sweep, b_sweep),
             ("bootstrap (B = 2,000), extrapolated", j_boot, b_boot),
             ("whole analysis, extrapolated", j_sweep + j_boot, b_sweep + b_boot)]
     print(f"{'':40s} {'JAX (s)':>12s} {'numpy/scipy (s)':>16s} {'speed-up':>9s}")
     for name, a, b in rows:
         print(f"{name:40s} {a:12.4g} {b:16.4g} {b / a:9.1f}x")
-    print(f"JAX compile: sweep {c1:.1f} s, bootstrap {c2:.1f} s (once per run; not in the rows above)")
+    print(f"JAX compile: sweep {c1:.1f} s (5 subset dimensions), bootstrap {c2:.1f} s "
+          f"(once per run; not in the rows above)")
+    print(f"whole analysis incl. compilation, extrapolated: {j_sweep + j_boot + c1 + c2:.0f} s")
     print(f"baseline: one all-pairs tetrachoric (2,211 pairs) {t_tet:.1f} s")
     if full_time is not None:
         print(f"JAX whole sweep, measured: {full_time:.1f} s")

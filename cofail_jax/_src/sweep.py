@@ -309,19 +309,28 @@ def make_bootstrap(methods: Sequence[str] = METHODS, **pricer_kw):
     """
     price = make_subset_pricer(methods, **pricer_kw)
 
-    def one(static, i, d=None):
-        key_boot, errors, mask = static
+    # Two programs per micro-batch (resample + pool statistics, then pricing) rather than
+    # one: the combined 67-model program with all four copulas stopped using CPU on this
+    # jaxlib (XLA CPU runtime), each stage alone runs.
+    def stats_one(static, i, d=None):
+        key_boot, errors, _ = static
         key_w, key_p = jax.random.split(jax.random.fold_in(key_boot, i))
         w = bootstrap_weights(key_w, errors.shape[0])
-        stats = pool_stats(errors, w)
-        return price(key_p, stats, errors, w, mask)
+        return jax.random.key_data(key_p), w, pool_stats(errors, w)
 
-    run_mesh = _runner(one)
+    def price_one(static, row, d=None):
+        _, errors, mask = static
+        key_p, w, stats = row
+        return price(jax.random.wrap_key_data(key_p), stats, errors, w, mask)
+
+    run_stats = _runner(stats_one)
+    run_mesh = _runner(price_one)
 
     def boot(key_boot, errors, mask, indices, batch=None):
         indices = np.asarray(indices, dtype=np.int64)
         static = (key_boot, jnp.asarray(errors), jnp.asarray(mask, bool))
-        return _run_rows(run_mesh, static, indices, len(indices), batch)
+        rows = _run_rows(run_stats, static, indices, len(indices), batch)
+        return _run_rows(run_mesh, static, rows, len(indices), batch)
 
     boot.jitted = run_mesh[0]
     return boot
