@@ -13,7 +13,8 @@ the array kernels of the sweep:
   given as a boolean mask (a model outside the subset gets threshold +inf, an exact
   factor 1, and pair weight 0), under each copula: equal-loading one-factor, fitted
   one-factor, full-correlation Gaussian (after eigenvalue repair) and Clayton.
-* :func:`make_bootstrap` / :func:`make_subset_sweep`: vmapped, device-sharded batches of
+* :func:`make_bootstrap` / :func:`make_subset_sweep`: vmapped micro-batches (round-robin
+  over accelerator devices) of
   query-bootstrap replicates and of model subsets, with keys folded from the run seed
   (replicate i uses ``fold_in(key_boot, i)``; subset j of size k uses
   ``fold_in(fold_in(key_sub, k), j)``), so results do not depend on chunk size or
