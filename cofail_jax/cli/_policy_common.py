@@ -9,14 +9,6 @@ from .._src.errors import InputError
 from .common import add_output_args
 
 
-def wrap(text: str, width: int = 88) -> str:
-    """A help description wrapped to ``width`` columns (the house formatter keeps raw
-    line breaks, so long descriptions must be broken here)."""
-    import textwrap
-
-    return textwrap.fill(" ".join(text.split()), width)
-
-
 def add_eval_args(p, *, split: bool = True) -> None:
     """--seed, --test-fraction, --n-boot, --level, --json, --out."""
     p.add_argument("--seed", type=int, default=0, help="PRNG seed (split and bootstrap)")

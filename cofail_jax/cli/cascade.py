@@ -11,9 +11,7 @@ from ._policy_common import (
     ci,
     config,
     get_answers,
-    parse_costs,
-    wrap,
-)
+    parse_costs,)
 from .common import add_command, add_input_args, finish, fmt_table, input_path, load_input
 
 EXAMPLES = """\
@@ -40,7 +38,6 @@ def add_parser(sub) -> None:
         "intervals, next to the single best (chosen on the training split).",
         examples=EXAMPLES,
     )
-    p.description = wrap(p.description)  # the raw formatter keeps line breaks only
     add_input_args(p)
     p.add_argument(
         "--costs",

@@ -17,9 +17,21 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefau
     """Keeps the examples' line breaks and shows defaults."""
 
 
+def wrap_description(text: str, width: int = 88) -> str:
+    """Fill each one-line paragraph of a description to ``width`` columns; paragraphs
+    that already hold line breaks are kept as written (the house formatter keeps raw
+    line breaks, so long one-line descriptions must be broken here)."""
+    import textwrap
+
+    paras = text.split("\n\n")
+    return "\n\n".join(textwrap.fill(" ".join(p.split()), width) if "\n" not in p.strip() else p
+                       for p in paras)
+
+
 def add_command(sub, name: str, help: str, description: str, examples: str = ""):
-    """A subcommand parser with the house formatter and an examples epilog."""
-    return sub.add_parser(name, help=help, description=description,
+    """A subcommand parser with the house formatter, a wrapped description and an
+    examples epilog."""
+    return sub.add_parser(name, help=help, description=wrap_description(description),
                           epilog=("examples:\n" + examples) if examples else None,
                           formatter_class=HelpFormatter)
 

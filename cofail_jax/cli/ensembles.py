@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._policy_common import add_eval_args, check_eval_args, ci, config, wrap
+from ._policy_common import add_eval_args, check_eval_args, ci, config
 from .common import add_command, add_input_args, emit_json, fmt_table, input_path, load_input
 
 EXAMPLES = """\
@@ -32,7 +32,6 @@ def add_parser(sub) -> None:
         "the best model alone.",
         examples=EXAMPLES,
     )
-    p.description = wrap(p.description)  # the raw formatter keeps line breaks only
     add_input_args(p)
     p.add_argument("--size", type=int, default=3, help="ensemble size m (odd)")
     p.add_argument(

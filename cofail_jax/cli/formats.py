@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._policy_common import add_alpha_args, check_alpha, ci, config, wrap
+from ._policy_common import add_alpha_args, check_alpha, ci, config
 from .common import add_command, emit_json, fmt_table
 
 EXAMPLES = """\
@@ -27,7 +27,6 @@ def add_parser(sub) -> None:
         "samples although they share questions.",
         examples=EXAMPLES,
     )
-    p.description = wrap(p.description)  # the raw formatter keeps line breaks only
     p.add_argument("file_a", metavar="FILE_A", help="outcome matrix under the first format")
     p.add_argument("file_b", metavar="FILE_B", help="outcome matrix under the second format")
     p.add_argument("--names", default="A,B", help="labels of the two formats")

@@ -11,9 +11,7 @@ from ._policy_common import (
     check_eval_args,
     config,
     gain_row,
-    parse_costs,
-    wrap,
-)
+    parse_costs,)
 from .common import add_command, add_input_args, finish, fmt_table, input_path, load_input
 
 EXAMPLES = """\
@@ -44,7 +42,6 @@ def add_parser(sub) -> None:
         "router (pip install 'cofail_jax[router]').",
         examples=EXAMPLES,
     )
-    p.description = wrap(p.description)  # the raw formatter keeps line breaks only
     add_input_args(p)
     p.add_argument(
         "--choices",

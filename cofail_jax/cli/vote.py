@@ -12,9 +12,7 @@ from ._policy_common import (
     ci,
     config,
     gain_row,
-    get_answers,
-    wrap,
-)
+    get_answers,)
 from .common import add_command, add_input_args, finish, fmt_table, input_path, load_input
 
 EXAMPLES = """\
@@ -63,7 +61,6 @@ def add_parser(sub) -> None:
         "interval next to the naive i.i.d. one.",
         examples=EXAMPLES,
     )
-    p.description = wrap(p.description)  # the raw formatter keeps line breaks only
     add_input_args(p)
     p.add_argument(
         "--tie",
