@@ -28,8 +28,6 @@ from typing import Any
 
 import numpy as np
 
-STR = None  # set lazily to h5py.string_dtype("utf-8")
-
 
 def _str_dtype():
     import h5py

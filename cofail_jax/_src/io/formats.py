@@ -348,11 +348,9 @@ def _detect_lmeval(path: str) -> bool:
     return False
 
 
-def _lmeval_model_name(file: str, root: str) -> str:
-    folder = os.path.dirname(os.path.abspath(file))
-    if os.path.abspath(root) == folder and os.path.isdir(root):
-        return os.path.basename(folder)
-    return os.path.basename(folder) if os.path.isdir(root) else os.path.basename(folder)
+def _lmeval_model_name(file: str) -> str:
+    """The harness writes ``<output_path>/<model>/samples_...``: the folder names the model."""
+    return os.path.basename(os.path.dirname(os.path.abspath(file)))
 
 
 def load_lmeval(path: str, *, missing: str = "error", metric: str | None = None,
@@ -386,7 +384,7 @@ def load_lmeval(path: str, *, missing: str = "error", metric: str | None = None,
     notes: list[str] = []
     seen_models: dict[str, str] = {}
     for file in tasks[task]:
-        model = _lmeval_model_name(file, path)
+        model = _lmeval_model_name(file)
         if model in seen_models:
             raise InputError(f"model {model!r} has two sample files for task {task!r}", source=file,
                              hint=f"keep one (the other is {seen_models[model]})")
