@@ -21,7 +21,6 @@ import json
 import os
 import platform
 import sys
-import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -95,22 +94,103 @@ def provenance(*, command: str | None = None, config: Any = None, seed: int | No
     return prov
 
 
-@contextlib.contextmanager
-def atomic_output(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[str]:
-    """Yield a temporary path beside ``path``; rename it into place only on success."""
+# What the running command reads, and how it reports a replaced file: set by the CLI
+# (:func:`set_run_context`); library callers get neither check nor message.
+_RUN: dict[str, Any] = {"inputs": (), "report": None, "seen": set()}
+TMP_TAG = ".cofail-tmp-"
+
+
+def set_run_context(inputs: tuple[str, ...] | list[str] = (), report=None) -> None:
+    """Declare the inputs of the current run (no output may replace one of them) and a
+    ``report(message)`` callable told when an output replaces an existing file."""
+    _RUN["inputs"] = tuple(os.fspath(p) for p in inputs)
+    _RUN["report"] = report
+    _RUN["seen"] = set()
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        if os.path.exists(a) and os.path.exists(b):
+            return os.path.samefile(a, b)
+    except OSError:
+        pass
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def remove_stale_temps(path: str | os.PathLike) -> list[str]:
+    """Remove the temporary files a killed run (``kill -9``) left beside ``path``: those
+    named ``.<name>.cofail-tmp-<pid>...`` whose process no longer exists. Returns them."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path)) or "."
+    prefix = "." + os.path.basename(path) + TMP_TAG
+    removed = []
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return removed
+    for name in names:
+        if not name.startswith(prefix):
+            continue
+        pid = name[len(prefix):].split(".", 1)[0].split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            with contextlib.suppress(OSError):
+                os.remove(os.path.join(folder, name))
+                removed.append(os.path.join(folder, name))
+    return removed
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[str]:
+    """Yield a temporary path beside ``path``; rename it into place only on success.
+
+    The temporary file is ``.<name>.cofail-tmp-<pid><suffix>``: it is removed on any
+    error, on Ctrl-C, and (through the CLI's signal handler) on SIGTERM; one left by a
+    run killed with ``kill -9`` is removed by the next write to the same target.
+    Refuses (:class:`InputError`) a target that is a directory or an input of the run
+    declared with :func:`set_run_context`.
+    """
+    from .errors import InputError
+
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise InputError("is a directory", source=path, hint="name a file for the output")
+    for inp in _RUN["inputs"]:
+        if _same_file(path, inp):
+            raise InputError("is also an input of this run; refusing to overwrite it",
+                             source=path, hint="choose another output file")
+    folder = os.path.dirname(os.path.abspath(path)) or "."
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=suffix, dir=folder)
-    os.close(fd)
+    remove_stale_temps(path)
+    base = os.path.join(folder, "." + os.path.basename(path) + TMP_TAG + str(os.getpid()))
+    tmp, i = base + suffix, 0
+    while True:
+        try:
+            os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+            break
+        except FileExistsError:  # a nested write to the same target in this process
+            i += 1
+            tmp = f"{base}-{i}{suffix}"
     try:
         yield tmp
-        # mkstemp makes the file private (0600); give it the permissions an ordinary
-        # open() would (0666 less the umask), so results are readable like any file.
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
+        existed = os.path.exists(path)
         os.replace(tmp, path)
+        key = os.path.abspath(path)
+        if existed and _RUN["report"] is not None and key not in _RUN["seen"]:
+            _RUN["report"](f"replaced {path}")
+        _RUN["seen"].add(key)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.remove(tmp)

@@ -117,18 +117,19 @@ class OutcomeMatrix:
                 out.append((m, "always wrong"))
         return out
 
-    def model_index(self, names: Sequence[str]) -> np.ndarray:
-        """Column indices of ``names``; unknown names raise :class:`InputError`."""
+    def model_index(self, names: Sequence[str], where: str = "--models") -> np.ndarray:
+        """Column indices of ``names``; unknown names raise :class:`InputError` naming
+        ``where`` (the option that listed them)."""
         lookup = {m: i for i, m in enumerate(self.models)}
         idx = []
         for name in names:
             if name not in lookup:
                 raise InputError(
-                    f"unknown model {name!r}", source=self.source, where="--models",
+                    f"unknown model {name!r}", source=self.source, where=where,
                     hint=f"choose from: {', '.join(self.models[:10])}{' ...' if self.k > 10 else ''}")
             idx.append(lookup[name])
         if len(set(idx)) != len(idx):
-            raise InputError("a model is named twice", source=self.source, where="--models",
+            raise InputError("a model is named twice", source=self.source, where=where,
                              hint="name each model once")
         return np.asarray(idx, dtype=np.int64)
 

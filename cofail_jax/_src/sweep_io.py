@@ -230,6 +230,8 @@ def load_config(path: str | os.PathLike, *, output: str | None = None,
         out = os.path.splitext(os.path.abspath(path))[0] + ".h5"
     elif not isinstance(out, str):
         raise _bad(path, "output", f"must be a path string, got {out!r}")
+    if os.path.isdir(out):
+        raise _bad(path, "output", f"{out!r} is a directory; name a results file (.h5) inside it")
 
     audit_path = audit if audit is not None else raw.get("audit")
     if audit_path is not None:
@@ -249,6 +251,10 @@ def load_config(path: str | os.PathLike, *, output: str | None = None,
     if not os.path.exists(input_path):
         raise _bad(path, "input", f"input file {raw['input']!r} not found (looked for {input_path})",
                    hint="relative paths are taken from the current folder (run from the repo root)")
+    for other in (input_path, path, audit_path):
+        if other and os.path.realpath(out) == os.path.realpath(other):
+            raise _bad(path, "output", f"{out!r} is also an input of this sweep; refusing to "
+                       "overwrite it", hint="choose another output file")
     cfg = SweepConfig(path=path, input=raw["input"], input_path=input_path, format=fmt,
                       missing=missing, models=models, drop_degenerate=drop_degenerate,
                       output=out, seed=seed, methods=methods, pool_sizes=pool_sizes,

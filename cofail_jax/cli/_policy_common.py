@@ -6,28 +6,28 @@ from __future__ import annotations
 import numpy as np
 
 from .._src.errors import InputError
-from .common import add_output_args
+from .common import add_seed_arg, add_output_args, count, open_probability
 
 
 def add_eval_args(p, *, split: bool = True) -> None:
     """--seed, --test-fraction, --n-boot, --level, --json, --out."""
-    p.add_argument("--seed", type=int, default=0, help="PRNG seed (split and bootstrap)")
+    add_seed_arg(p, "PRNG seed (split and bootstrap)")
     if split:
         p.add_argument(
             "--test-fraction",
-            type=float,
+            type=open_probability,
             default=0.5,
             help="share of queries held out for scoring (the rest choose the single "
             "best and fit weights)",
         )
-    p.add_argument("--n-boot", type=int, default=1000, help="query-bootstrap replicates")
-    p.add_argument("--level", type=float, default=0.95, help="bootstrap interval coverage")
+    p.add_argument("--n-boot", type=count(2, 10**6), default=1000, help="query-bootstrap replicates")
+    p.add_argument("--level", type=open_probability, default=0.95, help="bootstrap interval coverage")
     add_output_args(p)
 
 
 def add_alpha_args(p) -> None:
     """--alpha (intervals at level 1 - alpha), --json, --out."""
-    p.add_argument("--alpha", type=float, default=0.05, help="intervals at level 1 - alpha")
+    p.add_argument("--alpha", type=open_probability, default=0.05, help="intervals at level 1 - alpha")
     add_output_args(p)
 
 

@@ -7,7 +7,19 @@ import csv
 
 import numpy as np
 
-from .common import add_command, add_input_args, emit_json, fmt_table, input_path, load_input
+from .common import (
+    add_command,
+    add_input_args,
+    count,
+    emit_json,
+    fmt_table,
+    input_file,
+    input_path,
+    load_input,
+    nonneg_float,
+    open_probability,
+    output_file,
+)
 
 EXAMPLES = """\
   cofail audit results.csv                          # evidence, suggested classes, sensitivity
@@ -32,20 +44,20 @@ def add_parser(sub) -> None:
                     "with answers and a reference for evidence beyond the counts.",
         examples=EXAMPLES)
     add_input_args(p)
-    p.add_argument("--out", default=None, help="write the audit sheet (CSV) here")
-    p.add_argument("--h5", default=None, help="also write evidence and sensitivity to HDF5")
+    p.add_argument("--out", type=output_file, default=None, help="write the audit sheet (CSV) here")
+    p.add_argument("--h5", type=output_file, default=None, help="also write evidence and sensitivity to HDF5")
     p.add_argument("--near", action="store_true",
                    help="also flag queries that all models but one got wrong")
     p.add_argument("--no-symbolic", action="store_true",
                    help="skip the sympy layer of the equivalence checker (faster)")
-    p.add_argument("--rel-tol", type=float, default=0.0,
+    p.add_argument("--rel-tol", type=nonneg_float, default=0.0,
                    help="relative tolerance for numeric answers (0: exact rational equality)")
-    p.add_argument("--max-artefacts", type=int, default=None,
+    p.add_argument("--max-artefacts", type=count(0, 10**9), default=None,
                    help="sensitivity rows for 0..J artefacts (default: all K events)")
     p.add_argument("--no-ratio", action="store_true",
                    help="skip the one-factor ratio in the sensitivity table")
-    p.add_argument("--alpha", type=float, default=0.05, help="Clopper-Pearson level 1 - alpha")
-    p.add_argument("--delta", type=float, default=0.05, help="certificate confidence 1 - delta")
+    p.add_argument("--alpha", type=open_probability, default=0.05, help="Clopper-Pearson level 1 - alpha")
+    p.add_argument("--delta", type=open_probability, default=0.05, help="certificate confidence 1 - delta")
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
     p.set_defaults(func=run)
 
@@ -261,7 +273,7 @@ def render_audit(audited, sheet: str) -> str:
 def add_audit_option(p) -> None:
     """``--audit SHEET`` and ``--unadjudicated {genuine,artefact}`` for any command that
     analyses the corrected matrix (see :func:`audited_matrix`)."""
-    p.add_argument("--audit", default=None, metavar="SHEET",
+    p.add_argument("--audit", type=input_file, default=None, metavar="SHEET",
                    help="an audit sheet from 'cofail audit --out' with verdicts: analyse the "
                         "matrix with adjudicated artefacts dropped")
     p.add_argument("--unadjudicated", default="genuine", choices=("genuine", "artefact"),

@@ -12,7 +12,7 @@ from ._policy_common import (
     config,
     get_answers,
     parse_costs,)
-from .common import add_command, add_input_args, finish, fmt_table, input_path, load_input
+from .common import add_command, add_input_args, count, finish, fmt_table, input_path, load_input
 
 EXAMPLES = """\
   cofail cascade long.csv                          # 'cost' and 'confidence' columns
@@ -53,7 +53,7 @@ def add_parser(sub) -> None:
     )
     p.add_argument(
         "--thresholds",
-        type=int,
+        type=count(1, 10_000),
         default=11,
         help="number of threshold quantiles of the training scores",
     )

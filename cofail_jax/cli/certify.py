@@ -8,10 +8,15 @@ from .common import (
     add_command,
     add_input_args,
     add_output_args,
+    count,
     emit_json,
+    float_range,
     fmt_table,
+    input_file,
     input_path,
     load_input,
+    nonneg_float,
+    open_probability,
 )
 
 EXAMPLES = """\
@@ -32,24 +37,24 @@ def add_parser(sub) -> None:
                     "gain of any selection policy at confidence 1 - delta.",
         examples=EXAMPLES)
     add_input_args(p)
-    p.add_argument("--delta", type=float, default=0.05,
+    p.add_argument("--delta", type=open_probability, default=0.05,
                    help="the gain bound holds with probability >= 1 - delta")
-    p.add_argument("--alpha", type=float, default=0.05,
+    p.add_argument("--alpha", type=open_probability, default=0.05,
                    help="two-sided Clopper-Pearson interval on beta at level 1 - alpha")
-    p.add_argument("--overhead", type=float, default=None,
+    p.add_argument("--overhead", type=float_range(-1.0, 1.0, what='an accuracy difference'), default=None,
                    help="cost of combining, in accuracy points (e.g. 0.02): prints a verdict")
     p.add_argument("--fixed-best", action="store_true",
                    help="treat the single best as fixed in advance (no multiplicity correction)")
     p.add_argument("--order", default=None,
                    help="comma-separated model order for the beta curve (default: greedy)")
-    p.add_argument("--K", type=int, default=None, help="counts mode: all-wrong queries")
-    p.add_argument("--n", type=int, default=None, help="counts mode: queries")
-    p.add_argument("--asb", type=float, default=None,
+    p.add_argument("--K", type=count(0, 10**12), default=None, help="counts mode: all-wrong queries")
+    p.add_argument("--n", type=count(1, 10**12), default=None, help="counts mode: queries")
+    p.add_argument("--asb", type=nonneg_float, default=None,
                    help="counts mode: single-best accuracy (fraction) or correct count")
-    p.add_argument("--pool-size", type=int, default=None,
+    p.add_argument("--pool-size", type=count(1, 10**6), default=None,
                    help="counts mode: the single best was chosen in-sample from this many models")
     add_output_args(p)
-    p.add_argument("--audit", default=None, metavar="SHEET",
+    p.add_argument("--audit", type=input_file, default=None, metavar="SHEET",
                    help="an audit sheet from 'cofail audit --out' with verdicts filled in: also "
                         "report beta counting only adjudicated-genuine events and the range "
                         "with unadjudicated events treated as genuine")
@@ -114,7 +119,8 @@ def run(args) -> int:
                              overhead=args.overhead)
         order = None
         if args.order:
-            order = m.model_index([s.strip() for s in args.order.split(",") if s.strip()])
+            order = m.model_index([s.strip() for s in args.order.split(",") if s.strip()],
+                                  where="--order")
         idx, betas = C.beta_curve(m.correct, order)
         curve = {"model": [m.models[i] for i in idx], "beta": betas}
         prov = provenance(input_path=input_path(args), method="clopper-pearson", config=_config(args))

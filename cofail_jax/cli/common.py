@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from typing import Any
 
@@ -36,12 +37,137 @@ def add_command(sub, name: str, help: str, description: str, examples: str = "")
                           formatter_class=HelpFormatter)
 
 
+# ---- option validators (argparse ``type=``): one definition each -------------------------
+# A bad value fails at parse time, before any file is read or anything is compiled, with
+# exit status 2 and one line naming the option and the allowed range.
+
+SEED_MAX = 2**32 - 1
+# Largest outcome matrix a command may be asked to create (cells = queries x models):
+# 2e8 cells are 200 MB as bits-in-bytes and a few GB in the float intermediates.
+MAX_CELLS = 200_000_000
+
+
+def _interval(lo, hi, lo_open: bool = False, hi_open: bool = False) -> str:
+    return f"{'(' if lo_open else '['}{lo}, {hi}{')' if hi_open else ']'}"
+
+
+def int_range(lo: int, hi: int, what: str = "an integer"):
+    """``type=`` validator: an integer in [lo, hi]."""
+
+    def parse(text: str) -> int:
+        rng = _interval(lo, hi)
+        try:
+            v = int(str(text).strip().replace("_", ""), 10)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {what} in {rng}, got {text!r}") from None
+        if not lo <= v <= hi:
+            raise argparse.ArgumentTypeError(f"must be {what} in {rng}, got {text}")
+        return v
+
+    parse.__name__ = "integer"
+    return parse
+
+
+def float_range(lo: float, hi: float, *, lo_open: bool = False, hi_open: bool = False,
+                what: str = "a number"):
+    """``type=`` validator: a finite number in the interval (NaN and inf rejected)."""
+
+    def parse(text: str) -> float:
+        rng = _interval(lo, hi, lo_open, hi_open)
+        try:
+            v = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {what} in {rng}, got {text!r}") from None
+        ok = (math.isfinite(v) and (lo < v if lo_open else lo <= v)
+              and (v < hi if hi_open else v <= hi))
+        if not ok:
+            raise argparse.ArgumentTypeError(f"must be {what} in {rng}, got {text}")
+        return v
+
+    parse.__name__ = "number"
+    return parse
+
+
+seed_int = int_range(0, SEED_MAX, "an integer seed")
+probability = float_range(0.0, 1.0, what="a probability")
+open_probability = float_range(0.0, 1.0, lo_open=True, hi_open=True, what="a probability")
+nonneg_float = float_range(0.0, 1e300, what="a non-negative number")
+positive_float = float_range(0.0, 1e300, lo_open=True, what="a positive number")
+
+
+def count(lo: int = 0, hi: int = 10**9):
+    """``type=`` validator for a count (replicates, samples, sizes) in [lo, hi]."""
+    return int_range(lo, hi, "a whole number")
+
+
+class InputPath(str):
+    """A path the run reads (so no output of the same run may replace it)."""
+
+
+class OutputPath(str):
+    """A file the run writes."""
+
+
+def input_arg(text: str) -> InputPath:
+    """``type=`` for an input file or folder: existence is checked by the loader, which
+    names the file; the tag lets the CLI refuse an output that would replace it."""
+    return InputPath(text)
+
+
+def input_file(text: str) -> InputPath:
+    """``type=`` for an input that must be a file (not a folder)."""
+    if os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"{text} is a directory, not a file; name the file")
+    return InputPath(text)
+
+
+def output_file(text: str) -> OutputPath:
+    """``type=`` for an output file: not an existing directory, and its folder (if it
+    exists) is a folder."""
+    if not str(text).strip():
+        raise argparse.ArgumentTypeError("is empty; name the output file")
+    if os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"{text} is a directory; name a file inside it, "
+                                         f"e.g. {os.path.join(text, 'results.h5')}")
+    parent = os.path.dirname(os.path.abspath(text))
+    while parent and not os.path.exists(parent):
+        parent = os.path.dirname(parent) if os.path.dirname(parent) != parent else ""
+    if parent and not os.path.isdir(parent):
+        raise argparse.ArgumentTypeError(f"{text}: {parent} is a file, not a folder")
+    return OutputPath(text)
+
+
+def output_dir(text: str) -> OutputPath:
+    """``type=`` for an output folder: not an existing file."""
+    if os.path.exists(text) and not os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"{text} exists and is not a directory")
+    return OutputPath(text)
+
+
+def add_seed_arg(p, help: str = "PRNG seed") -> None:
+    """--seed: the one definition every command uses."""
+    p.add_argument("--seed", type=seed_int, default=0, help=f"{help} (0 .. 2**32-1)")
+
+
+def run_paths(args) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(option, path) of the inputs and of the outputs named on the command line."""
+    ins, outs = [], []
+    for dest, v in vars(args).items():
+        opt = "--" + dest.replace("_", "-")
+        if isinstance(v, InputPath):
+            ins.append((opt, str(v)))
+        elif isinstance(v, OutputPath):
+            outs.append((opt, str(v)))
+    return ins, outs
+
+
 def add_input_args(p, *, file_required: bool = False, models: bool = True) -> None:
     """FILE (default: the embedded example), --format, --missing and --models."""
     if file_required:
-        p.add_argument("file", metavar="FILE", help="outcome matrix (wide/long CSV, JSONL, HDF5, folder)")
+        p.add_argument("file", metavar="FILE", type=input_arg,
+                       help="outcome matrix (wide/long CSV, JSONL, HDF5, folder)")
     else:
-        p.add_argument("file", metavar="FILE", nargs="?", default=None,
+        p.add_argument("file", metavar="FILE", nargs="?", default=None, type=input_arg,
                        help="outcome matrix (wide/long CSV, JSONL, HDF5, folder); "
                             "default: the embedded example (MATH level 5, 38 models)")
     p.add_argument("--format", default=None, help="input format (detected when omitted)")
@@ -55,7 +181,7 @@ def add_input_args(p, *, file_required: bool = False, models: bool = True) -> No
 def add_output_args(p) -> None:
     """--json (print JSON instead of a table) and --out (also write an HDF5 results file)."""
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    p.add_argument("--out", default=None, help="also write an HDF5 results file")
+    p.add_argument("--out", default=None, type=output_file, help="also write an HDF5 results file")
 
 
 def input_path(args) -> str:

@@ -6,7 +6,7 @@ import inspect
 import os
 import sys
 
-from .common import add_command, emit_json, fmt_table
+from .common import add_command, emit_json, fmt_table, input_arg, output_file
 
 EXAMPLES = """\
   cofail convert logs/ --to matrix.csv                   # Inspect AI logs -> wide CSV
@@ -56,9 +56,9 @@ def add_parser(sub) -> None:
         "atomically: whole or not at all.",
         examples=EXAMPLES,
     )
-    p.add_argument("file", metavar="IN", help="input file or folder")
+    p.add_argument("file", type=input_arg, metavar="IN", help="input file or folder")
     p.add_argument(
-        "--to",
+        "--to", type=output_file,
         required=True,
         metavar="OUT",
         help="output file: .csv (wide), .jsonl (long), .parquet (long), .h5, *_samples.jsonl (EEE)",

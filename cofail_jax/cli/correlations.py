@@ -6,10 +6,13 @@ from __future__ import annotations
 import numpy as np
 
 from .common import (
+    add_seed_arg,
     add_command,
     add_input_args,
     add_output_args,
+    count,
     emit_json,
+    float_range,
     fmt_table,
     input_path,
     load_input,
@@ -38,17 +41,17 @@ def add_parser(sub) -> None:
     add_input_args(p)
     p.add_argument("--repair", default="none", choices=("none", "higham", "clip"),
                    help="make the tetrachoric matrix PSD with unit diagonal")
-    p.add_argument("--eps", type=float, default=0.0,
+    p.add_argument("--eps", type=float_range(0.0, 1.0, what='an eigenvalue floor'), default=0.0,
                    help="eigenvalue floor for the repair (0: PSD; > 0: positive definite)")
-    p.add_argument("--correction", nargs="?", const=0.5, default=None, type=float,
+    p.add_argument("--correction", nargs="?", const=0.5, default=None, type=float_range(0.0, 1e6, lo_open=True, what='a cell count'),
                    metavar="C",
                    help="continuity correction: put C (default 0.5, as psych's correct=.5) into "
                         "empty 2x2 cells instead of reporting boundary pairs; off by default")
-    p.add_argument("--tol", type=float, default=1e-12, help="solver tolerance on rho")
-    p.add_argument("--bootstrap", type=int, default=200, metavar="B",
+    p.add_argument("--tol", type=float_range(0.0, 1.0, lo_open=True, what='a tolerance'), default=1e-12, help="solver tolerance on rho")
+    p.add_argument("--bootstrap", type=count(0, 10**6), default=200, metavar="B",
                    help="query-bootstrap replicates for the standard errors of the means "
                         "(0: none)")
-    p.add_argument("--seed", type=int, default=0, help="PRNG seed of the bootstrap")
+    add_seed_arg(p, "PRNG seed of the bootstrap")
     add_output_args(p)
     p.set_defaults(func=run)
 

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import add_command, add_output_args, finish, fmt_table
+from .common import (
+    add_seed_arg,
+    add_command,
+    add_output_args,
+    count,
+    finish,
+    float_range,
+    fmt_table,
+    probability,
+)
 
 EXAMPLES = """\
   cofail counterexample                                   # k=3, p=0.5, p2=0.25
@@ -26,20 +35,20 @@ def add_parser(sub) -> None:
                     "beta, and checks by simulation that the pairwise statistics agree within "
                     "Monte Carlo error while beta differs.",
         examples=EXAMPLES)
-    p.add_argument("--k", type=int, default=3, help="number of models")
+    p.add_argument("--k", type=count(2, 100_000), default=3, help="number of models")
     p.add_argument("--p", default="0.5",
                    help="error rate of every model, or k comma-separated rates")
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--p2", type=float, default=None,
+    g.add_argument("--p2", type=probability, default=None,
                    help="pairwise both-wrong rate P(i and j wrong), every pair")
-    g.add_argument("--rho", type=float, default=None,
+    g.add_argument("--rho", type=float_range(-1.0, 1.0, what='a correlation'), default=None,
                    help="Pearson (phi) correlation of the error indicators, every pair")
-    g.add_argument("--rho-tet", type=float, default=None,
+    g.add_argument("--rho-tet", type=float_range(-1.0, 1.0, what='a correlation'), default=None,
                    help="tetrachoric (latent Gaussian) correlation, every pair")
-    p.add_argument("--n-sim", type=int, default=1_000_000,
+    p.add_argument("--n-sim", type=count(0, 10**9), default=1_000_000,
                    help="queries drawn from each law for the simulation check (0: skip); "
                         "about k log k work per query, so lower it for k in the thousands")
-    p.add_argument("--seed", type=int, default=0, help="seed of the simulation key")
+    add_seed_arg(p, "seed of the simulation key")
     add_output_args(p)
     p.set_defaults(func=run)
 

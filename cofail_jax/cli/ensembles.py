@@ -6,7 +6,16 @@ from __future__ import annotations
 import numpy as np
 
 from ._policy_common import add_eval_args, check_eval_args, ci, config
-from .common import add_command, add_input_args, emit_json, fmt_table, input_path, load_input
+from .common import (
+    add_command,
+    add_input_args,
+    count,
+    emit_json,
+    fmt_table,
+    input_path,
+    load_input,
+    probability,
+)
 
 EXAMPLES = """\
   cofail ensembles long.csv                        # needs a 'sample' column (S >= 4 samples)
@@ -33,16 +42,16 @@ def add_parser(sub) -> None:
         examples=EXAMPLES,
     )
     add_input_args(p)
-    p.add_argument("--size", type=int, default=3, help="ensemble size m (odd)")
+    p.add_argument("--size", type=count(1, 10_000), default=3, help="ensemble size m (odd)")
     p.add_argument(
         "--band",
         default=None,
         help="accuracy band lo,hi of the mixed pool (default: the --width window "
         "holding the most models)",
     )
-    p.add_argument("--width", type=float, default=0.1, help="width of the default band")
+    p.add_argument("--width", type=probability, default=0.1, help="width of the default band")
     p.add_argument(
-        "--partitions", type=int, default=60, help="random sample-to-ensemble partitions"
+        "--partitions", type=count(1, 10**6), default=60, help="random sample-to-ensemble partitions"
     )
     add_eval_args(p, split=False)
     p.set_defaults(func=run)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .common import add_command, emit_json
+from .common import add_command, emit_json, input_file, output_dir
 
 EXAMPLES = """\
   cofail certify results.csv --out cert.h5 && cofail export cert.h5 --csv cert_tables/
@@ -22,9 +22,9 @@ def add_parser(sub) -> None:
         "provenance (versions, seed, command, input hash) at the root.",
         examples=EXAMPLES,
     )
-    p.add_argument("results", metavar="RESULTS.h5", help="an HDF5 results file")
+    p.add_argument("results", type=input_file, metavar="RESULTS.h5", help="an HDF5 results file")
     p.add_argument(
-        "--csv", required=True, metavar="DIR", help="folder for the CSV tables (created)"
+        "--csv", type=output_dir, required=True, metavar="DIR", help="folder for the CSV tables (created)"
     )
     p.add_argument("--json", action="store_true", help="print a JSON list of the tables written")
     p.set_defaults(func=run)

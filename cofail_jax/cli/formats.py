@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ._policy_common import add_alpha_args, check_alpha, ci, config
-from .common import add_command, emit_json, fmt_table
+from .common import add_command, emit_json, fmt_table, input_arg
 
 EXAMPLES = """\
   cofail formats mc.csv free.csv                   # e.g. multiple choice vs free response
@@ -27,8 +27,8 @@ def add_parser(sub) -> None:
         "samples although they share questions.",
         examples=EXAMPLES,
     )
-    p.add_argument("file_a", metavar="FILE_A", help="outcome matrix under the first format")
-    p.add_argument("file_b", metavar="FILE_B", help="outcome matrix under the second format")
+    p.add_argument("file_a", type=input_arg, metavar="FILE_A", help="outcome matrix under the first format")
+    p.add_argument("file_b", type=input_arg, metavar="FILE_B", help="outcome matrix under the second format")
     p.add_argument("--names", default="A,B", help="labels of the two formats")
     p.add_argument(
         "--format", default=None, help="input format of both files (detected when omitted)"

@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from .common import (
+    add_seed_arg,
     add_command,
     add_input_args,
     add_output_args,
+    count,
     finish,
     fmt_table,
     input_path,
@@ -35,11 +37,11 @@ def add_parser(sub) -> None:
                     "valid relaxation (labelled).",
         examples=EXAMPLES)
     add_input_args(p)
-    p.add_argument("--top", type=int, default=None,
+    p.add_argument("--top", type=count(2, 10**6), default=None,
                    help="analyse only the this-many most accurate models")
-    p.add_argument("--max-exact-k", type=int, default=16,
+    p.add_argument("--max-exact-k", type=count(1, 30), default=16,
                    help="largest pool for the exact 2^k-atom LP (k = 16 takes seconds)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the Gaussian orthant estimator")
+    add_seed_arg(p, "seed of the Gaussian orthant estimator")
     add_output_args(p)
     p.set_defaults(func=run)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._policy_common import add_alpha_args, check_alpha, ci, config
-from .common import add_command, emit_json, fmt_table
+from .common import add_command, emit_json, fmt_table, input_file
 
 EXAMPLES = """\
   cofail judges labels.csv                         # query_id,model,judge,correct per row
@@ -29,7 +29,7 @@ def add_parser(sub) -> None:
         "test of unanimous vs lenient beta.",
         examples=EXAMPLES,
     )
-    p.add_argument("file", metavar="FILE", help="judge labels: long CSV or JSONL")
+    p.add_argument("file", type=input_file, metavar="FILE", help="judge labels: long CSV or JSONL")
     p.add_argument("--judge-column", default="judge", help="column naming the judge")
     p.add_argument("--label-column", default="correct", help="column with the judge's 0/1 verdict")
     p.add_argument(

@@ -35,9 +35,9 @@ COMMANDS = {
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, exit 2 (argparse's own convention)
-        self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: error: {message}\n")
+    def error(self, message):  # exactly one line, exit 2 (argparse's own status)
+        message = " ".join(str(message).split())
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,14 +61,51 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_outputs(args) -> str | None:
+    """A message when an output named on the command line is also an input."""
+    from .._src.h5 import _same_file
+    from .common import run_paths
+
+    ins, outs = run_paths(args)
+    for oopt, out in outs:
+        for iopt, inp in ins:
+            if _same_file(out, inp):
+                name = iopt.lstrip("-").upper() if iopt == "--file" else iopt
+                return (f"{oopt}: {out} is also the input {name} of this run; refusing to "
+                        "overwrite it (choose another output file)")
+    return None
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, unwound like Ctrl-C so temporary files are removed."""
+
+
+def _on_sigterm(signum, frame):
+    raise _Terminated
+
+
 def main(argv: list[str] | None = None) -> int:
+    import signal
+    import threading
+
     from .._src.errors import InputError
+    from .._src.h5 import set_run_context
+    from .common import run_paths
 
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    clash = _check_outputs(args)
+    if clash:
+        print(f"cofail {args.command}: error: {clash}", file=sys.stderr)
+        return 2
+    set_run_context([p for _, p in run_paths(args)[0]],
+                    report=lambda msg: print(msg, file=sys.stderr))
+    old_term = None
+    if threading.current_thread() is threading.main_thread():
+        old_term = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return int(args.func(args) or 0)
     except InputError as e:
@@ -80,9 +117,18 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
         print(f"cofail {args.command}: interrupted; finished work is kept", file=sys.stderr)
-        return 130
+        return 143 if isinstance(e, _Terminated) else 130
+    except OSError as e:  # a file the run could not read or write: one line, not a traceback
+        where = f"{e.filename}: " if getattr(e, "filename", None) else ""
+        print(f"cofail {args.command}: error: {where}{e.strerror or e} "
+              "(check the path, free space and permissions)", file=sys.stderr)
+        return 2
+    finally:
+        set_run_context()
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
 
 
 if __name__ == "__main__":

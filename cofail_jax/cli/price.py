@@ -7,13 +7,16 @@ import sys
 import numpy as np
 
 from .common import (
+    add_seed_arg,
     add_command,
     add_input_args,
     add_output_args,
+    count,
     finish,
     fmt_table,
     input_path,
     load_input,
+    open_probability,
 )
 
 MODELS = ("one-factor", "one-factor-fitted", "gaussian", "clayton")
@@ -49,10 +52,10 @@ def add_parser(sub) -> None:
                         "Gaussian uses QMC-SOV, or minimax tilting when beta < 1e-4; "
                         "mc/qmc/tilting price every Gaussian model by that estimator on its "
                         "full matrix; the Clayton copula is closed form unless 'mc'")
-    p.add_argument("--samples", type=int, default=None,
+    p.add_argument("--samples", type=count(1, 2**34), default=None,
                    help="draws/points (default 2^16 for qmc/tilting/clayton, 2^22 for mc)")
-    p.add_argument("--seed", type=int, default=0, help="PRNG seed")
-    p.add_argument("--alpha", type=float, default=0.05,
+    add_seed_arg(p, "PRNG seed")
+    p.add_argument("--alpha", type=open_probability, default=0.05,
                    help="two-sided Clopper-Pearson interval on observed beta at 1 - alpha")
     add_output_args(p)
     try:  # --audit SHEET: price the matrix with adjudicated grading artefacts dropped

@@ -5,7 +5,17 @@ from __future__ import annotations
 
 import csv
 
-from .common import add_command, add_input_args, emit_json, fmt_table, input_path, load_input
+from .common import (
+    add_command,
+    add_input_args,
+    count,
+    emit_json,
+    fmt_table,
+    input_path,
+    load_input,
+    nonneg_float,
+    output_file,
+)
 
 EXAMPLES = """\
   cofail regrade results.csv                         # summary and the flipped cells
@@ -29,16 +39,16 @@ def add_parser(sub) -> None:
                     "as disagreements and applied only with --downgrade.",
         examples=EXAMPLES)
     add_input_args(p)
-    p.add_argument("--out", default=None, help="write every flipped cell (and disagreement) as CSV")
-    p.add_argument("--matrix-out", default=None,
+    p.add_argument("--out", type=output_file, default=None, help="write every flipped cell (and disagreement) as CSV")
+    p.add_argument("--matrix-out", type=output_file, default=None,
                    help="write the regraded matrix as a wide CSV (query_id, one 0/1 column "
                         "per model)")
     p.add_argument("--downgrade", action="store_true",
                    help="also apply disagreements (graded right, not found equivalent)")
     p.add_argument("--no-symbolic", action="store_true", help="skip the sympy layer")
-    p.add_argument("--rel-tol", type=float, default=0.0,
+    p.add_argument("--rel-tol", type=nonneg_float, default=0.0,
                    help="relative tolerance for numeric answers (0: exact)")
-    p.add_argument("--show", type=int, default=20, help="flipped cells to print")
+    p.add_argument("--show", type=count(0, 10**9), default=20, help="flipped cells to print")
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
     p.set_defaults(func=run)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .common import add_command
+from .common import add_command, input_file, output_dir
 
 EXAMPLES = """\
   cofail report results/example.h5                  # figures beside it, in example_figures/
@@ -18,8 +18,8 @@ def add_parser(sub) -> None:
                     "pairwise correlation across subsets, and the bootstrap distribution of the "
                     "full-pool ratio.",
         examples=EXAMPLES)
-    p.add_argument("results", metavar="RESULTS.h5", help="results file written by 'cofail sweep'")
-    p.add_argument("--outdir", default=None,
+    p.add_argument("results", type=input_file, metavar="RESULTS.h5", help="results file written by 'cofail sweep'")
+    p.add_argument("--outdir", type=output_dir, default=None,
                    help="folder for the PNGs (default: RESULTS_figures beside the file)")
     p.set_defaults(func=run)
 

@@ -12,7 +12,16 @@ from ._policy_common import (
     config,
     gain_row,
     parse_costs,)
-from .common import add_command, add_input_args, finish, fmt_table, input_path, load_input
+from .common import (
+    add_command,
+    add_input_args,
+    count,
+    finish,
+    fmt_table,
+    input_path,
+    load_input,
+    positive_float,
+)
 
 EXAMPLES = """\
   cofail route long.csv                            # needs a 'prompt' and/or 'domain' column
@@ -51,14 +60,14 @@ def add_parser(sub) -> None:
     )
     p.add_argument(
         "--folds",
-        type=int,
+        type=count(0, 1000),
         default=0,
         help="K-fold cross-fitting (K >= 2); 0 = one train/test split",
     )
     p.add_argument(
-        "--C", type=float, default=1.0, help="inverse L2 penalty of each logistic regression"
+        "--C", type=positive_float, default=1.0, help="inverse L2 penalty of each logistic regression"
     )
-    p.add_argument("--min-df", type=int, default=1, help="drop n-grams in fewer training prompts")
+    p.add_argument("--min-df", type=count(1, 10**6), default=1, help="drop n-grams in fewer training prompts")
     p.add_argument(
         "--costs",
         default=None,

@@ -6,7 +6,20 @@ import json
 
 import numpy as np
 
-from .common import add_command, emit_json, fmt_table, jsonable
+from .common import (
+    add_seed_arg,
+    add_command,
+    count,
+    emit_json,
+    float_range,
+    fmt_table,
+    input_arg,
+    jsonable,
+    nonneg_float,
+    output_file,
+    positive_float,
+    probability,
+)
 
 LAWS = ("independent", "onefactor", "gaussian", "clayton", "common-shock", "irt")
 
@@ -32,8 +45,8 @@ def add_parser(sub) -> None:
         examples=EXAMPLES,
     )
     p.add_argument("--law", choices=LAWS, default="irt", help="dependence law")
-    p.add_argument("--models", type=int, default=67, help="number of models k")
-    p.add_argument("--queries", type=int, default=330, help="number of queries n")
+    p.add_argument("--models", type=count(1, 100_000), default=67, help="number of models k")
+    p.add_argument("--queries", type=count(1, 10**8), default=330, help="number of queries n")
     p.add_argument(
         "--accuracy-range",
         default="0.3,0.9",
@@ -41,43 +54,43 @@ def add_parser(sub) -> None:
     )
     p.add_argument(
         "--omega",
-        type=float,
+        type=probability,
         default=None,
         help="common-shock: share of co-hard queries (default 0.02, or fitted with --calibrate-to)",
     )
     p.add_argument(
         "--rho",
-        type=float,
+        type=float_range(0.0, 1.0, hi_open=True, what='a correlation'),
         default=0.3,
         help="onefactor/gaussian: equal latent correlation (loadings sqrt(rho))",
     )
     p.add_argument(
         "--theta",
-        type=float,
+        type=positive_float,
         default=None,
         help="clayton: dependence theta > 0 (default 1, or fitted with --calibrate-to)",
     )
     p.add_argument(
         "--difficulty-sd",
-        type=float,
+        type=nonneg_float,
         default=3.0,
         help="irt: spread of query difficulty (logit units)",
     )
     p.add_argument(
         "--artefacts",
-        type=float,
+        type=probability,
         default=0.0,
         help="share of queries marked wrong for every model (grading artefacts)",
     )
     p.add_argument(
-        "--calibrate-to",
+        "--calibrate-to", type=input_arg,
         default=None,
         metavar="FILE",
         help="fit the law to a real outcome matrix: each model's accuracy, and the "
         "pairwise structure (see the README)",
     )
-    p.add_argument("--seed", type=int, default=0, help="PRNG seed (jax.random.key)")
-    p.add_argument("--out", required=True, help="output: .csv, .jsonl or .h5")
+    add_seed_arg(p, "PRNG seed (jax.random.key)")
+    p.add_argument("--out", type=output_file, required=True, help="output: .csv, .jsonl or .h5")
     p.add_argument("--json", action="store_true", help="print the truth as JSON instead of a table")
     p.set_defaults(func=run)
 
@@ -237,6 +250,14 @@ def run(args) -> int:
     from .._src.io.formats import save_matrix_h5
 
     fmt = _out_format(args.out)
+    from .common import MAX_CELLS
+
+    if args.queries * args.models > MAX_CELLS:
+        raise InputError(
+            f"{args.queries} queries x {args.models} models is more than {MAX_CELLS:,} cells",
+            where="--queries/--models",
+            hint="simulate fewer queries or models; the matrix must fit in memory",
+        )
     if args.queries < 1:
         raise InputError(
             f"must be at least 1, got {args.queries}", where="--queries", hint="for example 330"

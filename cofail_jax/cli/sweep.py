@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from .common import add_command, emit_json, fmt_table
+from .common import add_command, emit_json, fmt_table, input_file, output_file
 
 EXAMPLES = """\
   cofail sweep configs/example.toml                 # embedded MATH level-5 example (minutes)
@@ -25,11 +25,11 @@ def add_parser(sub) -> None:
                     "TOML config (keys: see the README section 'Underpricing sweeps'). Resumable: "
                     "work is checkpointed into OUT.partial; rerun the same command to continue.",
         examples=EXAMPLES)
-    p.add_argument("config", metavar="CONFIG", help="sweep config (.toml)")
-    p.add_argument("--out", default=None, help="results file (overrides the config's 'output')")
+    p.add_argument("config", type=input_file, metavar="CONFIG", help="sweep config (.toml)")
+    p.add_argument("--out", type=output_file, default=None, help="results file (overrides the config's 'output')")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--no-progress", action="store_true", help="no progress output on stderr")
-    p.add_argument("--audit", default=None, metavar="SHEET",
+    p.add_argument("--audit", type=input_file, default=None, metavar="SHEET",
                    help="audit sheet with verdicts (overrides the config's 'audit'): sweep the "
                         "matrix with adjudicated artefacts dropped")
     p.set_defaults(func=run)

@@ -13,7 +13,7 @@ from ._policy_common import (
     config,
     gain_row,
     get_answers,)
-from .common import add_command, add_input_args, finish, fmt_table, input_path, load_input
+from .common import add_command, add_input_args, count, finish, fmt_table, input_path, load_input
 
 EXAMPLES = """\
   cofail vote                                        # the embedded example (38 models)
@@ -70,7 +70,7 @@ def add_parser(sub) -> None:
         "with the best training accuracy wins; or its expectation under a random "
         "tie-break",
     )
-    p.add_argument("--subset-size", type=int, default=3, help="size m of the subset votes (odd)")
+    p.add_argument("--subset-size", type=count(1, 10_000), default=3, help="size m of the subset votes (odd)")
     p.add_argument("--no-subsets", action="store_true", help="skip the subset votes")
     p.add_argument(
         "--rho",

@@ -7,7 +7,10 @@ register themselves here with :func:`register_format`.
 
 from __future__ import annotations
 
+import csv
 import os
+import struct
+import zlib
 from collections.abc import Callable
 
 from ..errors import InputError
@@ -38,21 +41,62 @@ def load_matrix(path: str | os.PathLike, format: str | None = None, *, missing: 
     """
     path = os.fspath(path)
     if not os.path.exists(path):
+        if os.path.islink(path):
+            raise InputError("is a broken symbolic link", source=path, hint="check the path")
         raise InputError("no such file or folder", source=path, hint="check the path")
     if format is not None:
         if format not in LOADERS:
             raise InputError(f"unknown format {format!r}", source=path, where="--format",
                              hint=f"use one of {', '.join(LOADERS)}")
-        return LOADERS[format][1](path, missing=missing, **options)
-    for name, (detect, load) in LOADERS.items():
+        return _guarded_load(format, path, missing=missing, **options)
+    for name, (detect, _) in LOADERS.items():
         try:
             hit = detect(path)
-        except (OSError, UnicodeDecodeError, ValueError):
+        except Exception:  # noqa: BLE001  (an unreadable or odd file is "not this format")
             hit = False
         if hit:
-            return load(path, missing=missing, **options)
+            return _guarded_load(name, path, missing=missing, **options)
+    if os.path.isdir(path):
+        raise InputError("is a directory in none of the known layouts", source=path,
+                         hint=f"name a matrix file, or pass --format with one of {', '.join(LOADERS)}")
     raise InputError("cannot tell the format of this input", source=path,
                      hint=f"pass --format with one of {', '.join(LOADERS)}")
+
+
+# What a damaged or hostile file can make a parser raise (h5py raises RuntimeError and
+# KeyError on corrupted HDF5, the csv module csv.Error, decoders UnicodeError, zip and
+# parquet readers their own OSError/ValueError subclasses). Each becomes an InputError
+# naming the file; anything else is a bug and keeps its traceback.
+_READ_ERRORS: tuple[type[BaseException], ...] = (
+    OSError, RuntimeError, KeyError, IndexError, ValueError, TypeError, AttributeError,
+    UnicodeError, EOFError, RecursionError, OverflowError, csv.Error, zlib.error, struct.error,
+)
+
+
+def _guarded_load(name: str, path: str, **kwargs) -> OutcomeMatrix:
+    """``LOADERS[name]`` on ``path``; a failure that is not already an InputError
+    becomes one naming the file and the format."""
+    try:
+        return LOADERS[name][1](path, **kwargs)
+    except InputError:
+        raise
+    except IsADirectoryError:
+        raise InputError(f"is a directory, but format {name!r} reads a file", source=path,
+                         hint="name the file itself") from None
+    except NotADirectoryError:
+        raise InputError(f"is a file, but format {name!r} reads a folder", source=path,
+                         hint="name the folder") from None
+    except UnicodeError:
+        raise InputError(f"is not UTF-8 text, so not {name!r} input", source=path,
+                         hint="save it as UTF-8 (CSV/JSONL), or check the file and --format") from None
+    except MemoryError:
+        raise InputError(f"is too large to load as {name!r}", source=path,
+                         hint="split the file or select fewer models") from None
+    except _READ_ERRORS as e:
+        msg = " ".join(str(e).split())[:200]
+        raise InputError(f"cannot be read as {name!r} input; the file may be damaged "
+                         f"({type(e).__name__}: {msg})", source=path,
+                         hint="re-export it, or check --format") from None
 
 
 from . import formats as _formats  # noqa: E402,F401  (registers the built-in loaders)

@@ -5,7 +5,7 @@ lm-evaluation-harness samples. Each detects its format and builds the matrix thr
 from __future__ import annotations
 
 import csv
-import glob
+import fnmatch
 import json
 import os
 import re
@@ -23,11 +23,50 @@ LONG_KEYS = {"query_id", "model", "correct"}
 
 
 def _read_header(path: str) -> list[str]:
-    with open(path, newline="", encoding="utf-8") as f:
-        return next(csv.reader(f), [])
+    # utf-8-sig: a byte-order mark (as Excel writes) is not part of the first column name
+    delim = "\t" if path.lower().endswith(".tsv") else ","
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        return next(csv.reader(f, delimiter=delim), [])
+
+
+_MAGIC = ((b"\x89HDF\r\n\x1a\n", "an HDF5 file"), (b"\x1f\x8b", "gzip-compressed"),
+          (b"PK\x03\x04", "a zip archive"), (b"PAR1", "a Parquet file"),
+          (b"\x28\xb5\x2f\xfd", "zstd-compressed"), (b"BZh", "bzip2-compressed"),
+          (b"\xfd7zXZ\x00", "xz-compressed"))
+
+
+def check_text_file(path: str, what: str = "a UTF-8 text file") -> None:
+    """Raise :class:`InputError` unless ``path`` looks like UTF-8 text: it names a
+    directory, a binary file (HDF5, gzip, zip, Parquet, NUL bytes) or UTF-16 text
+    plainly instead of letting a decoder fail later."""
+    if os.path.isdir(path):
+        raise InputError(f"is a directory, not {what}", source=path, hint="name the file itself")
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError as e:
+        raise InputError(f"cannot be read ({e.strerror})", source=path,
+                         hint="check the path and permissions") from None
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            raise InputError(f"is {kind}, not {what}", source=path,
+                             hint="check the file name, or convert it with 'cofail convert'")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(f"is UTF-16 text, not {what}", source=path,
+                         hint="save it as UTF-8 (in Excel: 'CSV UTF-8')")
+    if b"\x00" in head:
+        raise InputError(f"is a binary file (it holds NUL bytes), not {what}", source=path,
+                         hint="check the file name and --format")
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as e:
+        if e.start < len(head) - 4:  # not just a character cut at the 4096-byte boundary
+            raise InputError(f"is not UTF-8 text (byte {e.start + 1}), not {what}", source=path,
+                             hint="save it as UTF-8") from None
 
 
 def _open_text(path: str):
+    check_text_file(path)
     try:
         return open(path, newline="", encoding="utf-8-sig")
     except OSError as e:
@@ -50,6 +89,9 @@ def load_wide_csv(path: str, *, missing: str = "error", **_) -> OutcomeMatrix:
         reader = csv.reader(f, delimiter=delim)
         try:
             header = next(reader)
+        except UnicodeDecodeError:
+            raise InputError("is not UTF-8 text", source=path, where="row 1",
+                             hint="save it as UTF-8") from None
         except StopIteration:
             raise InputError("is empty", source=path,
                              hint="write a header line: query_id,<model1>,<model2>,...") from None
@@ -80,7 +122,11 @@ def load_wide_csv(path: str, *, missing: str = "error", **_) -> OutcomeMatrix:
                                      source=path, where=f"row {r + 2}",
                                      hint="every row needs a query id and one cell per model")
         except csv.Error as e:
-            raise InputError(f"is not valid CSV ({e})", source=path) from None
+            raise InputError(f"is not valid CSV ({e})", source=path,
+                             where=f"row {reader.line_num}") from None
+        except UnicodeDecodeError:
+            raise InputError("is not UTF-8 text", source=path, where=f"after row {reader.line_num}",
+                             hint="save it as UTF-8") from None
     m = matrix_from_wide_table(qids, models, rows, source=path, missing=missing)
     return m
 
@@ -102,7 +148,11 @@ def load_long_csv(path: str, *, missing: str = "error", **_) -> OutcomeMatrix:
             reader = csv.DictReader(f, delimiter=delim)
             records = [{(k or "").strip(): v for k, v in row.items()} for row in reader]
         except csv.Error as e:
-            raise InputError(f"is not valid CSV ({e})", source=path) from None
+            raise InputError(f"is not valid CSV ({e})", source=path,
+                             where=f"row {reader.line_num}") from None
+        except UnicodeDecodeError:
+            raise InputError("is not UTF-8 text", source=path, where=f"after row {reader.line_num}",
+                             hint="save it as UTF-8") from None
     return matrix_from_records(records, source=path, missing=missing, where_prefix="data row")
 
 
@@ -237,12 +287,23 @@ def load_h5(path: str, *, missing: str = "error", **_) -> OutcomeMatrix:
             qmeta = _sub_arrays(g["query_meta"]) if "query_meta" in g else {}
             mmeta = _sub_arrays(g["model_meta"]) if "model_meta" in g else {}
             notes = tuple(str(g.attrs["notes"]).split("\n")) if "notes" in g.attrs else ()
-    except (OSError, KeyError) as e:
-        raise InputError(f"is not a cofail HDF5 outcome file ({e})", source=path,
+    except KeyError as e:
+        raise InputError(f"is not a cofail HDF5 outcome file (missing {e})", source=path,
                          hint="write one with 'cofail convert IN --to file.h5'") from None
-    m = OutcomeMatrix(correct=correct, query_ids=tuple(qids), models=tuple(models),
-                      query_meta=qmeta, cell_meta=cell, model_meta=mmeta, samples=samples,
-                      source=path, notes=notes)
+    except (OSError, RuntimeError, ValueError, TypeError, AttributeError, UnicodeError) as e:
+        # h5py raises RuntimeError/OSError on a damaged file (bytes flipped mid-file)
+        msg = " ".join(str(e).split())[:160]
+        raise InputError(f"is a damaged or unreadable HDF5 file ({msg})", source=path,
+                         hint="re-create it with 'cofail convert IN --to file.h5'") from None
+    try:
+        m = OutcomeMatrix(correct=correct, query_ids=tuple(qids), models=tuple(models),
+                          query_meta=qmeta, cell_meta=cell, model_meta=mmeta, samples=samples,
+                          source=path, notes=notes)
+    except InputError:
+        raise
+    except (ValueError, TypeError, IndexError) as e:
+        raise InputError(f"holds an inconsistent outcome matrix ({e})", source=path,
+                         hint="re-create it with 'cofail convert IN --to file.h5'") from None
     return check_sizes(m)
 
 
@@ -331,10 +392,23 @@ LMEVAL_METRICS = ("acc", "exact_match", "em", "acc_norm", "pass@1", "correct")
 _SAMPLES_RE = re.compile(r"samples_(?P<task>.+?)_(?P<stamp>\d{4}-\d{2}-\d{2}T[\d\-\.]+)\.jsonl$")
 
 
+MAX_WALK_FOLDERS = 20_000
+
+
 def _lmeval_files(path: str) -> list[str]:
+    """``samples_*.jsonl`` files under ``path``. Symbolic links to folders are not
+    followed (a link loop would never end) and the walk stops after
+    ``MAX_WALK_FOLDERS`` folders."""
     if os.path.isfile(path):
         return [path]
-    return sorted(glob.glob(os.path.join(path, "**", "samples_*.jsonl"), recursive=True))
+    out = []
+    for n, (root, dirs, files) in enumerate(os.walk(path, followlinks=False)):
+        if n >= MAX_WALK_FOLDERS:
+            raise InputError(f"holds more than {MAX_WALK_FOLDERS} folders", source=path,
+                             hint="point at the harness's output folder itself")
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        out.extend(os.path.join(root, f) for f in fnmatch.filter(files, "samples_*.jsonl"))
+    return sorted(out)
 
 
 def _detect_lmeval(path: str) -> bool:
@@ -436,7 +510,13 @@ def load_lmeval(path: str, *, missing: str = "error", metric: str | None = None,
 def _jsonl_numbered(path: str) -> list[tuple[int, dict]]:
     """(line number, record) for each non-blank line; errors name the line."""
     with _open_text(path) as f:
-        return list(iter_jsonl(f, path))
+        try:
+            return list(iter_jsonl(f, path))
+        except UnicodeDecodeError:
+            raise InputError("is not UTF-8 text", source=path, hint="save it as UTF-8") from None
+        except RecursionError:
+            raise InputError("nests JSON too deeply", source=path,
+                             hint="each line must be one flat JSON object") from None
 
 
 def _lmeval_prompt(arguments) -> str | None:

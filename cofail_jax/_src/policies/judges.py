@@ -191,12 +191,15 @@ def read_judge_labels(path: str, *, judge_key: str = "judge", label_key: str = "
     Returns:
       (labels int8 (J, n, k) with -1 for ungraded, query_ids, models, judges).
     """
-    from ..io.formats import iter_jsonl
+    from ..io.formats import check_text_file, iter_jsonl
     from ..io.tables import parse_cell
 
+    what = "a CSV or JSONL file of judge labels"
+    check_text_file(path, what)  # a folder, binary, gzip, HDF5 or UTF-16 file: one line
     records: list[tuple[dict, str]] = []
+    where = "line 1"
     try:
-        with open(path, encoding="utf-8", newline="") as f:
+        with open(path, encoding="utf-8-sig", newline="") as f:
             head = f.read(1)
             f.seek(0)
             if head == "{":
@@ -204,15 +207,29 @@ def read_judge_labels(path: str, *, judge_key: str = "judge", label_key: str = "
                     f, path, hint="one JSON object per line", invalid="not valid JSON",
                     objects_only=False,
                 ):
-                    records.append((rec, f"line {ln}"))
+                    where = f"line {ln}"
+                    if not isinstance(rec, dict):
+                        raise InputError("is not a JSON object", source=path, where=where,
+                                         hint="one JSON object per line")
+                    records.append((rec, where))
             else:
                 reader = csv.DictReader(f)
                 for r, row in enumerate(reader, start=2):
-                    records.append(({(k or "").strip(): v for k, v in row.items()}, f"row {r}"))
+                    where = f"row {r}"
+                    records.append(({(k or "").strip(): v for k, v in row.items()}, where))
     except OSError as e:
         raise InputError(
             f"cannot read judge labels ({e.strerror})", source=path, hint="check the path"
         ) from None
+    except UnicodeDecodeError:
+        raise InputError("is not UTF-8 text", source=path, where=f"after {where}",
+                         hint="save it as UTF-8") from None
+    except csv.Error as e:
+        raise InputError(f"is not valid CSV ({e})", source=path, where=f"after {where}",
+                         hint="one row per query_id, model, judge, correct") from None
+    except RecursionError:
+        raise InputError("nests JSON too deeply", source=path, where=f"after {where}",
+                         hint="one flat JSON object per line") from None
     if not records:
         raise InputError(
             "has no judge labels",
@@ -245,6 +262,12 @@ def read_judge_labels(path: str, *, judge_key: str = "judge", label_key: str = "
         mi = m.setdefault(str(rec["model"]).strip(), len(m))
         ji = jd.setdefault(str(rec[judge_key]).strip(), len(jd))
         cells.append((ji, qi, mi, v, where))
+    if len(jd) * len(q) * len(m) > 500_000_000:
+        raise InputError(
+            f"{len(jd)} judges x {len(q)} queries x {len(m)} models is too large a panel",
+            source=path,
+            hint="check the query_id, model and judge columns (are they swapped?)",
+        )
     lab = np.full((len(jd), len(q), len(m)), -1, np.int8)
     for ji, qi, mi, v, where in cells:
         if lab[ji, qi, mi] != -1:
