@@ -124,12 +124,19 @@ def compute(m, *, correction=None, repair="none", eps=0.0, tol=1e-12, bootstrap=
                                      correction=correction if correction is not None else False,
                                      tol=tol)
         mr, mp = np.asarray(bt.mean_rho), np.asarray(bt.mean_phi)
+        import warnings
+
+        with warnings.catch_warnings():  # no solved pair (all right / all wrong): NaN + status
+            warnings.simplefilter("ignore", RuntimeWarning)
+            se_rho, se_phi = float(np.nanstd(mr, ddof=1)), float(np.nanstd(mp, ddof=1))
+            iv_rho, iv_phi = np.nanpercentile(mr, [2.5, 97.5]), np.nanpercentile(mp, [2.5, 97.5])
         out["bootstrap"] = {
             "replicates": int(bootstrap), "seed": int(seed),
-            "mean_rho_se": float(np.nanstd(mr, ddof=1)),
-            "mean_phi_se": float(np.nanstd(mp, ddof=1)),
-            "mean_rho_interval": [float(v) for v in np.nanpercentile(mr, [2.5, 97.5])],
-            "mean_phi_interval": [float(v) for v in np.nanpercentile(mp, [2.5, 97.5])],
+            "status": "OK" if np.isfinite(mr).sum() >= 2 else "NO_SOLVED_PAIRS",
+            "mean_rho_se": se_rho,
+            "mean_phi_se": se_phi,
+            "mean_rho_interval": [float(v) for v in iv_rho],
+            "mean_phi_interval": [float(v) for v in iv_phi],
             "interval": "2.5 and 97.5 percentiles of the query bootstrap",
             "not_converged": int(np.sum(np.asarray(bt.n_not_converged))),
         }

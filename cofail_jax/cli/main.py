@@ -103,6 +103,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     set_run_context([p for _, p in run_paths(args)[0]],
                     report=lambda msg: print(msg, file=sys.stderr))
+    for dest, v in vars(args).items():  # the tags did their work: plain str from here on
+        if isinstance(v, str) and type(v) is not str:
+            setattr(args, dest, str(v))
     old_term = None
     if threading.current_thread() is threading.main_thread():
         old_term = signal.signal(signal.SIGTERM, _on_sigterm)

@@ -198,6 +198,7 @@ def read_judge_labels(path: str, *, judge_key: str = "judge", label_key: str = "
     check_text_file(path, what)  # a folder, binary, gzip, HDF5 or UTF-16 file: one line
     records: list[tuple[dict, str]] = []
     where = "line 1"
+    reader = None
     try:
         with open(path, encoding="utf-8-sig", newline="") as f:
             head = f.read(1)
@@ -225,7 +226,8 @@ def read_judge_labels(path: str, *, judge_key: str = "judge", label_key: str = "
         raise InputError("is not UTF-8 text", source=path, where=f"after {where}",
                          hint="save it as UTF-8") from None
     except csv.Error as e:
-        raise InputError(f"is not valid CSV ({e})", source=path, where=f"after {where}",
+        raise InputError(f"is not valid CSV ({e})", source=path,
+                         where=f"near line {reader.line_num + 1}" if reader is not None else where,
                          hint="one row per query_id, model, judge, correct") from None
     except RecursionError:
         raise InputError("nests JSON too deeply", source=path, where=f"after {where}",
