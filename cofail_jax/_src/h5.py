@@ -197,6 +197,32 @@ def atomic_output(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[str
         raise
 
 
+def guard_h5_read(hint: str):
+    """Decorator for a function ``fn(path, ...)`` that reads an HDF5 file: what h5py
+    raises on a damaged file (``RuntimeError``, ``KeyError``, ``OSError``, ...) becomes one
+    :class:`InputError` naming the file, with ``hint`` as the remedy."""
+    import functools
+
+    def deco(fn):
+        @functools.wraps(fn)
+        def wrapped(path, *args, **kwargs):
+            from .errors import InputError
+
+            try:
+                return fn(path, *args, **kwargs)
+            except InputError:
+                raise
+            except (OSError, RuntimeError, KeyError, IndexError, ValueError, TypeError,
+                    AttributeError, UnicodeError) as e:
+                msg = " ".join(str(e).split())[:160]
+                raise InputError(f"is a damaged or unexpected HDF5 file ({type(e).__name__}: "
+                                 f"{msg})", source=os.fspath(path), hint=hint) from None
+
+        return wrapped
+
+    return deco
+
+
 def set_attrs(obj, attrs: Mapping[str, Any]) -> None:
     """Store attributes: scalars and strings as they are, anything else as JSON text."""
     for key, value in attrs.items():

@@ -19,6 +19,7 @@ import os
 import numpy as np
 
 from .errors import InputError
+from .h5 import guard_h5_read
 
 FIGURES = ("ratio_vs_pool_size", "beta_by_pool_size", "beta_vs_rho", "bootstrap_ratio")
 LABELS = {"equal_loading": "equal-loading one-factor", "one_factor": "fitted one-factor",
@@ -27,6 +28,7 @@ COLORS = {"equal_loading": "tab:blue", "one_factor": "tab:orange", "gaussian": "
           "clayton": "tab:red"}
 
 
+@guard_h5_read("give a file written by 'cofail sweep'")
 def read_sweep(path: str) -> dict:
     """The parts of a sweep results file the figures need (plain h5py)."""
     import h5py

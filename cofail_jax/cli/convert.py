@@ -99,15 +99,9 @@ def add_parser(sub) -> None:
 
 def detect_format(path: str) -> str | None:
     """The name of the first registered format whose detector accepts ``path``."""
-    from .._src.io import LOADERS
+    from .._src.io import detect_format as detect
 
-    for name, (detect, _) in LOADERS.items():
-        try:
-            if detect(path):
-                return name
-        except (OSError, UnicodeDecodeError, ValueError):
-            continue
-    return None
+    return detect(path)
 
 
 def _options(args, fmt: str | None) -> dict:

@@ -25,6 +25,19 @@ def register_format(name: str, detect: Callable[[str], bool], load: Callable[...
     LOADERS[name] = (detect, load)
 
 
+def detect_format(path: str | os.PathLike) -> str | None:
+    """The first registered format whose detector accepts ``path``, or None. A detector
+    that fails on an unreadable, damaged or odd file counts as "not this format"."""
+    path = os.fspath(path)
+    for name, (detect, _) in LOADERS.items():
+        try:
+            if detect(path):
+                return name
+        except Exception:  # noqa: BLE001
+            continue
+    return None
+
+
 def load_matrix(path: str | os.PathLike, format: str | None = None, *, missing: str = "error",
                 **options) -> OutcomeMatrix:
     """Load an outcome matrix from a file or folder.
@@ -49,13 +62,9 @@ def load_matrix(path: str | os.PathLike, format: str | None = None, *, missing: 
             raise InputError(f"unknown format {format!r}", source=path, where="--format",
                              hint=f"use one of {', '.join(LOADERS)}")
         return _guarded_load(format, path, missing=missing, **options)
-    for name, (detect, _) in LOADERS.items():
-        try:
-            hit = detect(path)
-        except Exception:  # noqa: BLE001  (an unreadable or odd file is "not this format")
-            hit = False
-        if hit:
-            return _guarded_load(name, path, missing=missing, **options)
+    name = detect_format(path)
+    if name is not None:
+        return _guarded_load(name, path, missing=missing, **options)
     if os.path.isdir(path):
         raise InputError("is a directory in none of the known layouts", source=path,
                          hint=f"name a matrix file, or pass --format with one of {', '.join(LOADERS)}")

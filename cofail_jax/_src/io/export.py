@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from ..h5 import atomic_output
+from ..h5 import atomic_output, guard_h5_read
 from ..matrix import OutcomeMatrix
 
 SAVE_FORMATS = ("wide", "long-csv", "long-jsonl", "h5", "eee", "parquet")
@@ -204,6 +204,7 @@ def _attr_value(v: Any) -> str:
     return str(v)
 
 
+@guard_h5_read("export reads files written with --out")
 def results_tables(path: str) -> dict[str, tuple[list[str], list[list[Any]]]]:
     """Every group of a results file as tidy tables: ``{name: (columns, rows)}``.
 
