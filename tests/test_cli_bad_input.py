@@ -190,7 +190,8 @@ BAD_OPTIONS = [
     ("certify", ["--audit", "{dir}"]),
     ("correlations", ["--bootstrap", "-1"]), ("correlations", ["--tol", "0"]),
     ("correlations", ["--eps", "-0.1"]), ("correlations", ["--correction", "nan"]),
-    ("price", ["--samples", "0"]), ("price", ["--samples", str(10**15)]), ("price", ["--alpha", "0"]),
+    ("price", ["--samples", "0"]), ("price", ["--samples", str(10**15)]),
+    ("price", ["--alpha", "0"]),
     ("identify", ["--top", "-2"]), ("identify", ["--max-exact-k", "1000"]),
     ("simulate", ["--queries", str(10**12)]), ("simulate", ["--models", "-3"]),
     ("simulate", ["--rho", "nan"]), ("simulate", ["--artefacts", "1.5"]),
@@ -228,7 +229,8 @@ def _fill(args, ok, d):
     return [str(ok) if a == "{input}" else str(d) if a == "{dir}" else a for a in args]
 
 
-@pytest.mark.parametrize("cmd,opts", BAD_OPTIONS, ids=[f"{c}:{' '.join(o)}" for c, o in BAD_OPTIONS])
+@pytest.mark.parametrize("cmd,opts", BAD_OPTIONS,
+                         ids=[f"{c}:{' '.join(o)}" for c, o in BAD_OPTIONS])
 def test_bad_options(cmd, opts, corpus, capsys, tmp_path, monkeypatch):
     import jax
 

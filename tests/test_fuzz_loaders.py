@@ -191,7 +191,8 @@ def good_files(tmp_path_factory):
 
     d = tmp_path_factory.mktemp("good")
     rng = np.random.default_rng(0)
-    m = OutcomeMatrix(correct=rng.random((40, 4)) < 0.6, query_ids=tuple(f"q{i}" for i in range(40)),
+    m = OutcomeMatrix(correct=rng.random((40, 4)) < 0.6,
+                      query_ids=tuple(f"q{i}" for i in range(40)),
                       models=("a", "b", "c", "d"), source="fuzz")
     out = {}
     for ext, fmt in ((".h5", "h5"), (".parquet", "parquet")):

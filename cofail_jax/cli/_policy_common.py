@@ -20,14 +20,17 @@ def add_eval_args(p, *, split: bool = True) -> None:
             help="share of queries held out for scoring (the rest choose the single "
             "best and fit weights)",
         )
-    p.add_argument("--n-boot", type=count(2, 10**6), default=1000, help="query-bootstrap replicates")
-    p.add_argument("--level", type=open_probability, default=0.95, help="bootstrap interval coverage")
+    p.add_argument("--n-boot", type=count(2, 10**6), default=1000,
+                   help="query-bootstrap replicates")
+    p.add_argument("--level", type=open_probability, default=0.95,
+                   help="bootstrap interval coverage")
     add_output_args(p)
 
 
 def add_alpha_args(p) -> None:
     """--alpha (intervals at level 1 - alpha), --json, --out."""
-    p.add_argument("--alpha", type=open_probability, default=0.05, help="intervals at level 1 - alpha")
+    p.add_argument("--alpha", type=open_probability, default=0.05,
+                   help="intervals at level 1 - alpha")
     add_output_args(p)
 
 

@@ -45,7 +45,8 @@ def add_parser(sub) -> None:
         examples=EXAMPLES)
     add_input_args(p)
     p.add_argument("--out", type=output_file, default=None, help="write the audit sheet (CSV) here")
-    p.add_argument("--h5", type=output_file, default=None, help="also write evidence and sensitivity to HDF5")
+    p.add_argument("--h5", type=output_file, default=None,
+                   help="also write evidence and sensitivity to HDF5")
     p.add_argument("--near", action="store_true",
                    help="also flag queries that all models but one got wrong")
     p.add_argument("--no-symbolic", action="store_true",
@@ -56,8 +57,10 @@ def add_parser(sub) -> None:
                    help="sensitivity rows for 0..J artefacts (default: all K events)")
     p.add_argument("--no-ratio", action="store_true",
                    help="skip the one-factor ratio in the sensitivity table")
-    p.add_argument("--alpha", type=open_probability, default=0.05, help="Clopper-Pearson level 1 - alpha")
-    p.add_argument("--delta", type=open_probability, default=0.05, help="certificate confidence 1 - delta")
+    p.add_argument("--alpha", type=open_probability, default=0.05,
+                   help="Clopper-Pearson level 1 - alpha")
+    p.add_argument("--delta", type=open_probability, default=0.05,
+                   help="certificate confidence 1 - delta")
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
     p.set_defaults(func=run)
 

@@ -41,13 +41,15 @@ def add_parser(sub) -> None:
                    help="the gain bound holds with probability >= 1 - delta")
     p.add_argument("--alpha", type=open_probability, default=0.05,
                    help="two-sided Clopper-Pearson interval on beta at level 1 - alpha")
-    p.add_argument("--overhead", type=float_range(-1.0, 1.0, what='an accuracy difference'), default=None,
+    p.add_argument("--overhead", default=None,
+                   type=float_range(-1.0, 1.0, what="an accuracy difference"),
                    help="cost of combining, in accuracy points (e.g. 0.02): prints a verdict")
     p.add_argument("--fixed-best", action="store_true",
                    help="treat the single best as fixed in advance (no multiplicity correction)")
     p.add_argument("--order", default=None,
                    help="comma-separated model order for the beta curve (default: greedy)")
-    p.add_argument("--K", type=count(0, 10**12), default=None, help="counts mode: all-wrong queries")
+    p.add_argument("--K", type=count(0, 10**12), default=None,
+                   help="counts mode: all-wrong queries")
     p.add_argument("--n", type=count(1, 10**12), default=None, help="counts mode: queries")
     p.add_argument("--asb", type=nonneg_float, default=None,
                    help="counts mode: single-best accuracy (fraction) or correct count")

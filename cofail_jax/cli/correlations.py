@@ -43,11 +43,14 @@ def add_parser(sub) -> None:
                    help="make the tetrachoric matrix PSD with unit diagonal")
     p.add_argument("--eps", type=float_range(0.0, 1.0, what='an eigenvalue floor'), default=0.0,
                    help="eigenvalue floor for the repair (0: PSD; > 0: positive definite)")
-    p.add_argument("--correction", nargs="?", const=0.5, default=None, type=float_range(0.0, 1e6, lo_open=True, what='a cell count'),
+    p.add_argument("--correction", nargs="?", const=0.5, default=None,
+                   type=float_range(0.0, 1e6, lo_open=True, what="a cell count"),
                    metavar="C",
                    help="continuity correction: put C (default 0.5, as psych's correct=.5) into "
                         "empty 2x2 cells instead of reporting boundary pairs; off by default")
-    p.add_argument("--tol", type=float_range(0.0, 1.0, lo_open=True, what='a tolerance'), default=1e-12, help="solver tolerance on rho")
+    p.add_argument("--tol", default=1e-12,
+                   type=float_range(0.0, 1.0, lo_open=True, what="a tolerance"),
+                   help="solver tolerance on rho")
     p.add_argument("--bootstrap", type=count(0, 10**6), default=200, metavar="B",
                    help="query-bootstrap replicates for the standard errors of the means "
                         "(0: none)")

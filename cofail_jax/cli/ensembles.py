@@ -51,7 +51,8 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--width", type=probability, default=0.1, help="width of the default band")
     p.add_argument(
-        "--partitions", type=count(1, 10**6), default=60, help="random sample-to-ensemble partitions"
+        "--partitions", type=count(1, 10**6), default=60,
+        help="random sample-to-ensemble partitions"
     )
     add_eval_args(p, split=False)
     p.set_defaults(func=run)

@@ -24,7 +24,8 @@ def add_parser(sub) -> None:
     )
     p.add_argument("results", type=input_file, metavar="RESULTS.h5", help="an HDF5 results file")
     p.add_argument(
-        "--csv", type=output_dir, required=True, metavar="DIR", help="folder for the CSV tables (created)"
+        "--csv", type=output_dir, required=True, metavar="DIR",
+        help="folder for the CSV tables (created)"
     )
     p.add_argument("--json", action="store_true", help="print a JSON list of the tables written")
     p.set_defaults(func=run)

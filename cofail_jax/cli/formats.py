@@ -27,8 +27,10 @@ def add_parser(sub) -> None:
         "samples although they share questions.",
         examples=EXAMPLES,
     )
-    p.add_argument("file_a", type=input_arg, metavar="FILE_A", help="outcome matrix under the first format")
-    p.add_argument("file_b", type=input_arg, metavar="FILE_B", help="outcome matrix under the second format")
+    p.add_argument("file_a", type=input_arg, metavar="FILE_A",
+                   help="outcome matrix under the first format")
+    p.add_argument("file_b", type=input_arg, metavar="FILE_B",
+                   help="outcome matrix under the second format")
     p.add_argument("--names", default="A,B", help="labels of the two formats")
     p.add_argument(
         "--format", default=None, help="input format of both files (detected when omitted)"

@@ -93,7 +93,12 @@ def main(argv: list[str] | None = None) -> int:
     from .common import run_paths
 
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # a bad option: its one-line message is out; return the status
+        if e.code in (0, None):  # --help, --version
+            raise
+        return e.code if isinstance(e.code, int) else 2
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

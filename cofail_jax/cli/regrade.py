@@ -39,7 +39,8 @@ def add_parser(sub) -> None:
                     "as disagreements and applied only with --downgrade.",
         examples=EXAMPLES)
     add_input_args(p)
-    p.add_argument("--out", type=output_file, default=None, help="write every flipped cell (and disagreement) as CSV")
+    p.add_argument("--out", type=output_file, default=None,
+                   help="write every flipped cell (and disagreement) as CSV")
     p.add_argument("--matrix-out", type=output_file, default=None,
                    help="write the regraded matrix as a wide CSV (query_id, one 0/1 column "
                         "per model)")

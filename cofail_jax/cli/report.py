@@ -18,7 +18,8 @@ def add_parser(sub) -> None:
                     "pairwise correlation across subsets, and the bootstrap distribution of the "
                     "full-pool ratio.",
         examples=EXAMPLES)
-    p.add_argument("results", type=input_file, metavar="RESULTS.h5", help="results file written by 'cofail sweep'")
+    p.add_argument("results", type=input_file, metavar="RESULTS.h5",
+                   help="results file written by 'cofail sweep'")
     p.add_argument("--outdir", type=output_dir, default=None,
                    help="folder for the PNGs (default: RESULTS_figures beside the file)")
     p.set_defaults(func=run)

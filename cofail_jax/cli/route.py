@@ -65,9 +65,11 @@ def add_parser(sub) -> None:
         help="K-fold cross-fitting (K >= 2); 0 = one train/test split",
     )
     p.add_argument(
-        "--C", type=positive_float, default=1.0, help="inverse L2 penalty of each logistic regression"
+        "--C", type=positive_float, default=1.0,
+        help="inverse L2 penalty of each logistic regression"
     )
-    p.add_argument("--min-df", type=count(1, 10**6), default=1, help="drop n-grams in fewer training prompts")
+    p.add_argument("--min-df", type=count(1, 10**6), default=1,
+                   help="drop n-grams in fewer training prompts")
     p.add_argument(
         "--costs",
         default=None,

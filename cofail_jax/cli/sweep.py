@@ -26,7 +26,8 @@ def add_parser(sub) -> None:
                     "work is checkpointed into OUT.partial; rerun the same command to continue.",
         examples=EXAMPLES)
     p.add_argument("config", type=input_file, metavar="CONFIG", help="sweep config (.toml)")
-    p.add_argument("--out", type=output_file, default=None, help="results file (overrides the config's 'output')")
+    p.add_argument("--out", type=output_file, default=None,
+                   help="results file (overrides the config's 'output')")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--no-progress", action="store_true", help="no progress output on stderr")
     p.add_argument("--audit", type=input_file, default=None, metavar="SHEET",

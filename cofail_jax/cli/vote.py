@@ -70,7 +70,8 @@ def add_parser(sub) -> None:
         "with the best training accuracy wins; or its expectation under a random "
         "tie-break",
     )
-    p.add_argument("--subset-size", type=count(1, 10_000), default=3, help="size m of the subset votes (odd)")
+    p.add_argument("--subset-size", type=count(1, 10_000), default=3,
+                   help="size m of the subset votes (odd)")
     p.add_argument("--no-subsets", action="store_true", help="skip the subset votes")
     p.add_argument(
         "--rho",

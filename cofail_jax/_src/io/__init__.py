@@ -67,7 +67,8 @@ def load_matrix(path: str | os.PathLike, format: str | None = None, *, missing: 
         return _guarded_load(name, path, missing=missing, **options)
     if os.path.isdir(path):
         raise InputError("is a directory in none of the known layouts", source=path,
-                         hint=f"name a matrix file, or pass --format with one of {', '.join(LOADERS)}")
+                         hint="name a matrix file, or pass --format with one of "
+                         + ", ".join(LOADERS))
     raise InputError("cannot tell the format of this input", source=path,
                      hint=f"pass --format with one of {', '.join(LOADERS)}")
 
@@ -97,7 +98,8 @@ def _guarded_load(name: str, path: str, **kwargs) -> OutcomeMatrix:
                          hint="name the folder") from None
     except UnicodeError:
         raise InputError(f"is not UTF-8 text, so not {name!r} input", source=path,
-                         hint="save it as UTF-8 (CSV/JSONL), or check the file and --format") from None
+                         hint="save it as UTF-8 (CSV/JSONL), or check the file and --format",
+                         ) from None
     except MemoryError:
         raise InputError(f"is too large to load as {name!r}", source=path,
                          hint="split the file or select fewer models") from None
