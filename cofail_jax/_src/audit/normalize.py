@@ -42,11 +42,11 @@ import re
 from fractions import Fraction
 from typing import NamedTuple
 
-__all__ = ["Match", "normalize_answer", "parse_number", "answers_equivalent",
+__all__ = ["Match", "normalize_answer", "parse_number", "answers_equivalent", "unit_signature",
            "extract_answer", "sympy_available", "RULES", "parse_choices", "reference_forms"]
 
 RULES = ("exact", "normalized", "numeric", "numeric-tolerance", "ordered-tuple",
-         "unordered-list", "symbolic")
+         "unordered-list", "pm-expanded", "symbolic")
 
 
 class Match(NamedTuple):
@@ -127,8 +127,10 @@ def _replace_command(s: str, name: str, fmt) -> str:
 
 
 def _atom(x: str) -> str:
+    """x unchanged if it is one number, one symbol or one parenthesised group, else
+    parenthesised: ``\\frac1{2x}`` is ``1/(2x)``, never ``1/2x`` (which reads x/2)."""
     x = x.strip()
-    return x if re.fullmatch(r"-?[0-9a-z.]+|\([^()]*\)", x) else f"({x})"
+    return x if re.fullmatch(r"-?[0-9.]+|-?[a-z]|-?\([^()]*\)", x) else f"({x})"
 
 
 def _replace_all(s: str) -> str:
@@ -147,15 +149,20 @@ _UNITS = (
     "seconds|second|sec|s|minutes|minute|min|hours|hour|hrs|hr|days|day|weeks|week|years|year|"
     "dollars|dollar|cents|cent|degrees|degree|deg|liters|liter|l|ml|percent|people|students|ways|"
     "points|times|apples|cookies|marbles")
-_UNIT_RE = re.compile(r"^(.*?[0-9.)])\s*(?:" + _UNITS + r")\.?$")
+_UNIT_RE = re.compile(r"^(.*?[0-9.)])\s*(?:(?:square|sq\.?|cubic)\s+)?(?:" + _UNITS
+                      + r")(?:\^\{?[23]\}?)?\.?$")
+_UNIT_WORD_RE = re.compile(r"(?<![a-z])(?:(?:square|sq\.?|cubic)\s+)?(" + _UNITS
+                           + r")(?:\^\{?[23]\}?)?\s*\.?\s*$")
 _PREFIX_RE = re.compile(
     r"^(?:the\s+)?(?:final\s+)?(?:answer|result|solution)\s*(?:is|:|=)\s*:?\s*", re.I)
 _VAR_EQ_RE = re.compile(r"^[a-z](?:_\{?[0-9a-z]+\}?)?\s*=\s*(?!=)")
+_FUNC_EQ_RE = re.compile(r"^[a-z]\s*\(\s*[a-z]\s*\)\s*=\s*(?!=)")  # k(x) = ...
 _THOUSANDS_RE = re.compile(r"(?<![\d.,])(\d{1,3})((?:,\d{3})+)(?![\d,])")
 _SPACE_THOUSANDS_RE = re.compile(r"(?<![\d.])\d{1,3}(?: \d{3})+(?![\d])")
 
 
-def normalize_answer(text, *, strip_variable: bool = True) -> str:
+def normalize_answer(text, *, strip_variable: bool = True, thousands: bool = True,
+                     units: bool = True) -> str:
     """A canonical string for an answer: equal strings mean equal answers.
 
     Removes ``\\boxed{}``/``\\fbox{}`` (keeping the last box), math delimiters
@@ -170,8 +177,12 @@ def normalize_answer(text, *, strip_variable: bool = True) -> str:
 
     Args:
       text: the answer (anything with a ``str``); None gives ``""``.
-      strip_variable: drop a leading single-variable assignment (``x =``); list
-        elements are compared with it off, so ``x=1, y=2`` keeps its variables.
+      strip_variable: drop a leading single-variable assignment (``x =``) or function
+        name (``k(x) =``); list elements are compared with it off, so ``x=1, y=2`` keeps
+        its variables.
+      thousands: read ``1,000`` as one thousand (off when the reference is a list, so
+        a comma there separates elements; ``10,\\!080`` is always a thousands separator).
+      units: drop a currency sign, ``%`` and one trailing unit word (off in strict mode).
 
     Returns:
       The normalized string.
@@ -195,6 +206,7 @@ def normalize_answer(text, *, strip_variable: bool = True) -> str:
     s = s.replace("$", " ")
     s = s.replace("{,}", ",")
     s = re.sub(r"(?<=\d)\\,(?=\d{3})", "", s)
+    s = re.sub(r"(?<=\d)(?:\{,\}|,)\s*\\[!,;: ]\s*(?=\d{3}(?!\d))", "", s)
     s = re.sub(r"\\(?:left|right|displaystyle|big|Big|bigg|Bigg)(?![a-zA-Z])", "", s)
     s = re.sub(r"\\[!,;:> ]|\\q?quad(?![a-zA-Z])", " ", s)
     s = re.sub(r"\^\s*\{?\s*\\circ\s*\}?|°|\\circ(?![a-zA-Z])", "", s)
@@ -208,14 +220,19 @@ def normalize_answer(text, *, strip_variable: bool = True) -> str:
     s = _PREFIX_RE.sub("", s)
     s = s.lower().strip()
     s = re.sub(r"\s*\.$", "", s)
-    if strip_variable and _VAR_EQ_RE.match(s) and s.count("=") == 1:
-        s = _VAR_EQ_RE.sub("", s)
-    s = s.rstrip("%").strip()
-    if s.startswith("$"):
-        s = s[1:]
-    s = _THOUSANDS_RE.sub(lambda m: m.group(1) + m.group(2).replace(",", ""), s)
+    if strip_variable and s.count("=") == 1:
+        if _VAR_EQ_RE.match(s):
+            s = _VAR_EQ_RE.sub("", s)
+        elif _FUNC_EQ_RE.match(s):
+            s = _FUNC_EQ_RE.sub("", s)
+    if units:
+        s = s.rstrip("%").strip()
+        if s.startswith("$"):
+            s = s[1:]
+    if thousands:
+        s = _THOUSANDS_RE.sub(lambda m: m.group(1) + m.group(2).replace(",", ""), s)
     s = _SPACE_THOUSANDS_RE.sub(lambda m: m.group(0).replace(" ", ""), s)
-    m = _UNIT_RE.match(s)
+    m = _UNIT_RE.match(s) if units else None
     if m and parse_number(m.group(1).strip()) is not None:
         s = m.group(1).strip()
     s = re.sub(r"\s*([^\w\s])\s*", r"\1", s)
@@ -342,7 +359,7 @@ def sympy_available() -> bool:
     return _import_sympy() is not None
 
 
-_FUNCS = ("sqrt", "pi", "log", "ln", "sin", "cos", "tan", "exp", "oo")
+_FUNCS = ("sqrt", "pi", "log", "ln", "sin", "cos", "tan", "exp", "oo", "factorial")
 _SAFE_RE = re.compile(r"[0-9a-z+\-*/^().\s]*")
 
 
@@ -352,6 +369,10 @@ def _to_sympy_text(s: str) -> str | None:
         return None
     t = s.replace("{", "(").replace("}", ")")
     t = re.sub(r"\\(sin|cos|tan|log|ln|exp)(?![a-z])", r"\1", t)
+    if "!" in t:  # 7!*2! -> factorial(7)*factorial(2), small arguments only
+        t = re.sub(r"(?<![0-9])([0-9]{1,2})!(?!=)", r"factorial(\1)", t)
+        if "!" in t or any(int(x) > 30 for x in re.findall(r"factorial\((\d+)\)", t)):
+            return None
     if "\\" in t or not _SAFE_RE.fullmatch(t):
         return None
     if re.search(r"\.(?!\d)|[a-z)]\s*\.", t):  # a dot only inside a decimal number
@@ -375,7 +396,7 @@ def _sympy_expr(t: str):
     sympy, sp = mods
     trans = sp.standard_transformations + (sp.implicit_multiplication_application,)
     names = {c: sympy.Symbol(c) for c in "abcdefghijklmnopqrstuvwxyz"}
-    names.update(sqrt=sympy.sqrt, pi=sympy.pi, log=sympy.log, sin=sympy.sin, cos=sympy.cos,
+    names.update(factorial=sympy.factorial, sqrt=sympy.sqrt, pi=sympy.pi, log=sympy.log, sin=sympy.sin, cos=sympy.cos,
                  tan=sympy.tan, exp=sympy.exp, oo=sympy.oo)
     glob = {"__builtins__": {}, **{k: getattr(sympy, k)
                                     for k in ("Integer", "Float", "Rational", "Symbol", "Add",
@@ -483,15 +504,104 @@ def _normalized_equal(na: str, nb: str, rel_tol: float, symbolic: bool) -> str |
     return "unordered-list"
 
 
-def answers_equivalent(a, b, *, symbolic: bool = True, rel_tol: float = 0.0) -> Match:
+_UNIT_CANON = {"inches": "in", "inch": "in", "feet": "ft", "foot": "ft", "dollars": "$",
+               "dollar": "$", "usd": "$", "meters": "m", "meter": "m", "metres": "m", "metre": "m",
+               "percent": "%", "degrees": "deg", "degree": "deg", "°": "deg", "circ": "deg"}
+_TEXT_CMD_RE = re.compile(r"\\(?:text|mbox|mathrm|textrm|textnormal|operatorname)\s*(?=\{)")
+
+
+def unit_signature(text) -> tuple[str, ...]:
+    """The units an answer carries, canonical and sorted: words inside ``\\text{}`` or
+    ``\\mbox{}``, one trailing unit word (``5 cm``), a currency sign, ``%`` and degrees.
+
+    ``()`` for a bare number. Examples: ``864 \\mbox{ inches}^2`` gives ``('in^2',)``,
+    ``\\$32,\\!348`` gives ``('$',)``.
+    """
+    if text is None:
+        return ()
+    s = str(text)
+    boxed = _unwrap_last_command(s, ("boxed", "fbox"))
+    if boxed is not None:
+        s = boxed
+    out: list[str] = []
+
+    def add(word: str, power: str = "") -> None:
+        w = word.lower().strip(". ")
+        if not w:
+            return
+        w = _UNIT_CANON.get(w, w)
+        if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
+            w = w[:-1]
+        out.append(w + (f"^{power}" if power else ""))
+
+    rest = []
+    i = 0
+    for m in _TEXT_CMD_RE.finditer(s):
+        got = _braced(s, m.end())
+        if got is None or m.start() < i:
+            continue
+        rest.append(s[i:m.start()])
+        power = re.match(r"\s*\^\s*\{?\s*([23])", s[got[1]:])
+        words = re.findall(r"[A-Za-z]+", got[0])
+        pw = power.group(1) if power else ""
+        if len(words) >= 2 and words[0].lower() in ("square", "sq", "cubic"):
+            pw = "3" if words[0].lower() == "cubic" else "2"
+            words = words[1:]
+        for w in words:
+            add(w, pw if w is words[-1] else "")
+        i = got[1] + (power.end() if power else 0)
+    rest.append(s[i:])
+    s2 = " ".join(rest)
+    if re.search(r"\\\$|^\s*\$\s*\d[^$]*$|\bUSD\b", s2):
+        out.append("$")
+    if "%" in s2:
+        out.append("%")
+    if re.search(r"\^\s*\{?\s*\\circ|°|\\circ(?![a-zA-Z])", s2):
+        out.append("deg")
+    low = re.sub(r"\s+", " ", s2.replace("$", " ").lower()).strip()
+    m = _UNIT_WORD_RE.search(low)
+    if m and re.search(r"[0-9)}]\s*(?:(?:square|sq\.?|cubic)\s+)?$", low[:m.start(1)]):
+        pw = re.search(r"\^\{?([23])", low[m.end(1):])
+        sq = re.search(r"(square|sq\.?|cubic)\s+$", low[:m.start(1)])
+        add(m.group(1), pw.group(1) if pw else ("3" if sq and sq.group(1) == "cubic"
+                                                else "2" if sq else ""))
+    return tuple(sorted(set(out)))
+
+
+def _is_reference_list(ref: str) -> bool:
+    """The reference is a comma list (so commas in the answer separate elements): it has
+    a top-level comma even after its own thousands separators are read."""
+    nb = normalize_answer(ref)
+    return "," in nb and _as_list(nb) is not None
+
+
+def _expand_pm(s: str) -> str | None:
+    """``a\\pm b`` (normalized, one ``\\pm``) as the set ``{a+b,a-b}``, else None."""
+    if s.count("\\pm") != 1 or "," in s:
+        return None
+    left, right = (x.strip() for x in s.split("\\pm"))
+    if not right:
+        return None
+    if not left:
+        return f"{{{right},-{_atom(right)}}}"
+    return f"{{{left}+{right},{left}-{_atom(right)}}}"
+
+
+def answers_equivalent(a, b, *, symbolic: bool = True, rel_tol: float = 0.0,
+                       strict_units: bool = False) -> Match:
     """Whether answer ``a`` is equivalent to answer (or reference) ``b``.
 
     Args:
-      a, b: the two answers (strings; None or empty never match anything).
+      a, b: the two answers (strings; None or empty never match anything); ``b`` is
+        the reference where it matters: a comma in ``a`` separates list elements when
+        ``b`` is a list, and is a thousands separator otherwise.
       symbolic: try sympy simplification when the cheaper rules fail (skipped,
         and the rule says so, when sympy is not installed).
       rel_tol: relative tolerance for numbers; 0 (default) means exact rational
         equality, so a rounded decimal does not match a fraction.
+      strict_units: units must agree (:func:`unit_signature`): ``5 cm`` is not ``5``.
+        By default units are dropped, except that two different explicit units never
+        match (``5 cm`` is not ``5 m``).
 
     Returns:
       A :class:`Match` with the first rule that matched.
@@ -511,12 +621,21 @@ def answers_equivalent(a, b, *, symbolic: bool = True, rel_tol: float = 0.0) -> 
         return Match(False, "different")
     if sa == sb:
         return Match(True, "exact")
-    na, nb = normalize_answer(sa), normalize_answer(sb)
+    ua, ub = unit_signature(sa), unit_signature(sb)
+    if ua != ub and (strict_units or (ua and ub)):
+        return Match(False, "different; units differ")
+    thousands = not (_is_reference_list(sb) or _is_reference_list(sa))
+    na = normalize_answer(sa, thousands=thousands, units=not strict_units or bool(ua))
+    nb = normalize_answer(sb, thousands=thousands, units=not strict_units or bool(ub))
     if not na or not nb:
         return Match(False, "different")
     rule = _normalized_equal(na, nb, rel_tol, symbolic)
     if rule is not None:
         return Match(True, rule)
+    pa, pb = _expand_pm(na), _expand_pm(nb)
+    if (pa is not None) != (pb is not None):
+        if _normalized_equal(pa or na, pb or nb, rel_tol, symbolic) is not None:
+            return Match(True, "pm-expanded")
     if symbolic and _import_sympy() is None:
         return Match(False, "different; symbolic-unavailable")
     return Match(False, "different")
