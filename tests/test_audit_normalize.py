@@ -7,6 +7,7 @@ from fractions import Fraction
 import pytest
 
 from cofail_jax import answers_equivalent, normalize_answer
+from cofail_jax._src.audit import checker as C
 from cofail_jax._src.audit import normalize as N
 
 TABLE = os.path.join(os.path.dirname(__file__), "..", "docs", "equivalence_table.md")
@@ -19,32 +20,48 @@ def table_rows():
             if not line.startswith("| `"):
                 continue
             cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
-            a, b, match, rule, why = cells
+            a, b, match, rule, builtin, why = cells
             assert a.startswith("`") and a.endswith("`") and b.startswith("`") and b.endswith("`")
-            assert match in ("yes", "no") and (rule in N.RULES or rule == "different")
-            rows.append((a[1:-1], b[1:-1], match == "yes", rule, why))
+            assert match in ("yes", "no")
+            assert rule in N.RULES or rule in ("different", "math-verify"), rule
+            assert builtin in N.RULES or builtin == "no", builtin
+            rows.append((a[1:-1], b[1:-1], match == "yes", rule, builtin, why))
     return rows
 
 
 ROWS = table_rows()
+MV = C.math_verify_available()
 
 
 def test_table_is_substantial_and_balanced():
     must = [r for r in ROWS if r[2]]
     must_not = [r for r in ROWS if not r[2]]
-    assert len(must) >= 30 and len(must_not) >= 12
-    # every layer of the checker is exercised by at least one documented pair
-    assert {r[3] for r in must} >= {"exact", "normalized", "numeric", "unordered-list",
-                                     "ordered-tuple", "symbolic"}
+    assert len(must) >= 45 and len(must_not) >= 24
+    # every layer of the built-in checker, and math-verify, decide at least one pair
+    assert {r[4] for r in must} >= {"exact", "normalized", "numeric", "unordered-list",
+                                     "ordered-tuple", "symbolic", "pm-expanded"}
+    assert "math-verify" in {r[3] for r in must}
 
 
-@pytest.mark.parametrize("a, b, match, rule, why", ROWS, ids=[r[4] for r in ROWS])
-def test_equivalence_table(a, b, match, rule, why):
+@pytest.mark.parametrize("a, b, match, rule, builtin, why", ROWS, ids=[r[5] for r in ROWS])
+def test_equivalence_table(a, b, match, rule, builtin, why):
+    # the built-in layer on its own (what runs without math-verify)
     got = answers_equivalent(a, b)
-    assert got.equal == match, (a, b, got)
-    assert got.rule == rule, (a, b, got)
-    # equivalence is symmetric (the rule may differ only between exact/normalized forms)
-    assert answers_equivalent(b, a).equal == match
+    assert got.equal == (builtin != "no"), (a, b, got)
+    if builtin != "no":
+        assert got.rule == builtin, (a, b, got)
+        assert answers_equivalent(b, a).equal  # symmetric
+    # no false match with or without math-verify
+    if not match:
+        assert not got.equal and not C.check_answer(a, b, checker="builtin").equal
+    if not MV:
+        return
+    v = C.check_answer(a, b)
+    assert v.equal == match, (a, b, v)
+    assert v.rule.split(";")[0] == rule, (a, b, v)
+    assert v.checker == ("math-verify" if rule == "math-verify" else v.checker)
+    if rule == "math-verify" or (v.math_verify in ("yes", "no") and not match):
+        assert C.check_answer(b, a).equal == match  # symmetric on these rows too
 
 
 def test_numeric_layer_is_exact_rational_unless_tolerance():
@@ -65,9 +82,9 @@ def test_without_sympy_the_symbolic_layer_is_skipped(monkeypatch):
     got = answers_equivalent(r"2\sqrt{2}", r"\sqrt{8}")
     assert not got.equal and "symbolic-unavailable" in got.rule
     # everything that does not need sympy still works
-    for a, b, match, rule, _ in ROWS:
-        if rule != "symbolic":
-            assert answers_equivalent(a, b).equal == match, (a, b)
+    for a, b, match, rule, builtin, _ in ROWS:
+        if builtin not in ("symbolic", "pm-expanded"):
+            assert answers_equivalent(a, b).equal == (builtin != "no"), (a, b)
     # and symbolic=False never reports the missing dependency
     assert answers_equivalent("x+1", "x-1", symbolic=False).rule == "different"
 

@@ -240,12 +240,31 @@ def normalize_answer(text, *, strip_variable: bool = True, thousands: bool = Tru
     m = re.fullmatch(r"\(?([a-j])[).]?", s)
     if m:
         s = m.group(1)
-    # redundant braces and parentheses around the whole answer
-    while len(s) > 1 and s[0] == "{" and s[-1] == "}" and _braced(s, 0) == (s[1:-1], len(s)):
-        if "," in s[1:-1] or ";" in s[1:-1]:
-            break
-        s = s[1:-1]
-    return s
+    return _strip_outer_braces(s)
+
+
+def _strip_outer_braces(s: str) -> str:
+    """Drop redundant braces around the whole answer (``{{5}}`` is ``5``) in one pass,
+    keeping them around a list (``{1,2}`` is a set); linear in len(s)."""
+    lead = len(s) - len(s.lstrip("{"))
+    if lead == 0 or not s.endswith("}"):
+        return s
+    match: dict[int, int] = {}
+    stack: list[int] = []
+    for i, ch in enumerate(s):
+        if ch == "{":
+            stack.append(i)
+        elif ch == "}" and stack:
+            j = stack.pop()
+            if j < lead:
+                match[j] = i
+    r = 0
+    while r < lead and match.get(r) == len(s) - 1 - r:
+        r += 1
+    # keep the innermost pair when it holds a list
+    if r > 0 and ("," in s[r:len(s) - r] or ";" in s[r:len(s) - r]):
+        r -= 1
+    return s[r:len(s) - r] if r else s
 
 
 _NUM_RE = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?")
@@ -576,15 +595,12 @@ def _is_reference_list(ref: str) -> bool:
 
 
 def _expand_pm(s: str) -> str | None:
-    """``a\\pm b`` (normalized, one ``\\pm``) as the set ``{a+b,a-b}``, else None."""
-    if s.count("\\pm") != 1 or "," in s:
+    """A normalized answer with one ``\\pm`` as the set of its two readings
+    (``3\\pm 2sqrt(2)`` is ``{3+2sqrt(2),3-2sqrt(2)}``), else None."""
+    if s.count("\\pm") != 1 or "," in s or ";" in s:
         return None
-    left, right = (x.strip() for x in s.split("\\pm"))
-    if not right:
-        return None
-    if not left:
-        return f"{{{right},-{_atom(right)}}}"
-    return f"{{{left}+{right},{left}-{_atom(right)}}}"
+    plus, minus = (s.replace("\\pm", op).replace(" ", "") for op in ("+", "-"))
+    return f"{{{plus},{minus}}}"
 
 
 def answers_equivalent(a, b, *, symbolic: bool = True, rel_tol: float = 0.0,
