@@ -34,6 +34,9 @@ class OutcomeMatrix:
         0 wrong, -1 missing. ``correct`` equals ``samples[0] == 1``.
       source: where the matrix came from (a path), used in messages.
       notes: what loading dropped or changed, one line each.
+      sample_meta: per-sample answer columns (``answer``, ``extracted``,
+        ``raw_answer``), each an object array (S, n, k) matching ``samples``, so the
+        audit and regrading read every sample's answer; ``cell_meta`` holds sample 0.
     """
 
     correct: np.ndarray
@@ -45,6 +48,7 @@ class OutcomeMatrix:
     samples: np.ndarray | None = None
     source: str = "<array>"
     notes: tuple[str, ...] = ()
+    sample_meta: Mapping[str, np.ndarray] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
         correct = np.asarray(self.correct)
@@ -76,6 +80,11 @@ class OutcomeMatrix:
             if s.ndim != 3 or s.shape[1:] != (n, k):
                 raise ValueError(f"OutcomeMatrix: samples must be (S, {n}, {k}), got {s.shape}")
             object.__setattr__(self, "samples", s)
+        for name, col in self.sample_meta.items():
+            S = None if self.samples is None else self.samples.shape[0]
+            if np.ndim(col) != 3 or np.shape(col)[1:] != (n, k) or (S is not None and len(col) != S):
+                raise ValueError(f"OutcomeMatrix: sample_meta[{name!r}] has shape {np.shape(col)}, "
+                                 f"want ({S or 'S'}, {n}, {k})")
 
     # ---- basic views -------------------------------------------------------------
     @property
@@ -147,6 +156,7 @@ class OutcomeMatrix:
             cell_meta={k: v[:, idx] for k, v in self.cell_meta.items()},
             model_meta={k: np.asarray(v)[idx] for k, v in self.model_meta.items()},
             samples=None if self.samples is None else self.samples[:, :, idx],
+            sample_meta={k: v[:, :, idx] for k, v in self.sample_meta.items()},
         )
 
     def select_queries(self, mask_or_idx: np.ndarray) -> "OutcomeMatrix":
@@ -161,6 +171,7 @@ class OutcomeMatrix:
             query_meta={k: np.asarray(v)[idx] for k, v in self.query_meta.items()},
             cell_meta={k: v[idx] for k, v in self.cell_meta.items()},
             samples=None if self.samples is None else self.samples[:, idx],
+            sample_meta={k: v[:, idx] for k, v in self.sample_meta.items()},
         )
 
     def with_notes(self, *notes: str) -> "OutcomeMatrix":

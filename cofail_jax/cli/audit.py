@@ -27,6 +27,8 @@ EXAMPLES = """\
   cofail certify results.csv --audit audit.csv      #   beta as graded / genuine only / range
   cofail audit results.csv --near --no-symbolic     # also queries all but one model got wrong
   cofail audit results.csv --json --max-artefacts 10
+  cofail audit results.csv --workers 4 --timeout 2    # big pool: process pool, 2 s a pair
+  cofail audit results.csv --strict-units             # units must agree (physics, chemistry)
 """
 
 
@@ -53,6 +55,7 @@ def add_parser(sub) -> None:
                    help="skip the sympy layer of the equivalence checker (faster)")
     p.add_argument("--rel-tol", type=nonneg_float, default=0.0,
                    help="relative tolerance for numeric answers (0: exact rational equality)")
+    add_checker_args(p)
     p.add_argument("--max-artefacts", type=count(0, 10**9), default=None,
                    help="sensitivity rows for 0..J artefacts (default: all K events)")
     p.add_argument("--no-ratio", action="store_true",
@@ -63,6 +66,76 @@ def add_parser(sub) -> None:
                    help="certificate confidence 1 - delta")
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
     p.set_defaults(func=run)
+
+
+def add_checker_args(p) -> None:
+    """The answer checker's options, shared by ``cofail audit``, ``regrade`` and
+    ``ensembles --regrade``."""
+    p.add_argument("--checker", default="auto", choices=("auto", "math-verify", "builtin"),
+                   help="answer checker: math-verify for free-form math where installed "
+                        "(auto), or the built-in rules only; which one ran is recorded")
+    p.add_argument("--strict-units", action="store_true",
+                   help="units must agree ('5 cm' is not '5'); by default a unit is dropped "
+                        "when only one side has one")
+    from .common import count, positive_float
+
+    p.add_argument("--workers", type=count(0, 1024), default=0,
+                   help="processes for the answer checker (0: this process)")
+    p.add_argument("--timeout", type=positive_float, default=5.0,
+                   help="seconds per distinct answer/reference pair; past it the pair counts "
+                        "as not equal (rule 'timeout')")
+
+
+def check_checker_args(args) -> dict:
+    """Validate the checker options; return the keyword arguments for the audit core."""
+    from .._src.audit.checker import resolve_checker
+    from .._src.errors import InputError
+
+    if args.workers < 0:
+        raise InputError(f"must be 0 or more, got {args.workers}", where="--workers",
+                         hint="0 checks in this process; 4 uses four processes")
+    if not args.timeout > 0:
+        raise InputError(f"must be positive, got {args.timeout}", where="--timeout",
+                         hint="seconds per answer pair, for example 5")
+    try:
+        resolve_checker(args.checker)
+    except ImportError as e:
+        raise InputError(str(e), where="--checker",
+                         hint="install the audit extra or use --checker builtin") from None
+    return dict(checker=args.checker, strict_units=args.strict_units, workers=args.workers,
+                timeout=args.timeout, progress=progress_printer())
+
+
+def progress_printer(min_total: int = 500):
+    """A ``progress(done, total)`` callback for long runs: a tqdm bar on stderr where
+    tqdm is installed, else a line per 10 %; silent below ``min_total`` pairs."""
+    import sys
+
+    state: dict = {}
+
+    def progress(done: int, total: int) -> None:
+        if total < min_total:
+            return
+        bar = state.get("bar")
+        if bar is None and "plain" not in state:
+            try:
+                from tqdm import tqdm
+
+                bar = state["bar"] = tqdm(total=total, desc="checking answers", unit="pair",
+                                          file=sys.stderr, leave=False)
+            except ImportError:
+                state["plain"] = -1
+        if bar is not None:
+            bar.update(done - bar.n)
+            if done >= total:
+                bar.close()
+            return
+        step = int(10 * done / total)
+        if step > state["plain"]:
+            state["plain"] = step
+            print(f"checking answers: {done}/{total} distinct pairs", file=sys.stderr)
+
+    return progress
 
 
 def _config(args) -> dict:
@@ -129,12 +202,16 @@ def run(args) -> int:
     from .._src.audit.sensitivity import artefact_sensitivity
     from .._src.h5 import provenance, write_results
 
+    from .._src.audit.checker import checker_info
+
     m = load_input(args)
     K = int(m.all_wrong.sum())
     _check(args, K)
+    opts = check_checker_args(args)
     symbolic = not args.no_symbolic
     ev = audit_evidence(m, include_near_all_wrong=args.near, symbolic=symbolic,
-                        rel_tol=args.rel_tol)
+                        rel_tol=args.rel_tol, **opts)
+    info = checker_info(args.checker)
     sens = artefact_sensitivity(m, max_artefacts=args.max_artefacts, alpha=args.alpha,
                                 delta=args.delta, ratio=not args.no_ratio)
     rows = evidence_rows(ev, m.models)
@@ -149,10 +226,15 @@ def run(args) -> int:
     if symbolic and not sympy_available():
         notes.append("sympy is not installed: symbolic equivalence was skipped "
                      "(pip install 'cofail_jax[audit]')")
+    if info["checker"] == "builtin" and args.checker == "auto":
+        notes.append("math-verify is not installed: the built-in checker ran "
+                     "(pip install 'cofail_jax[audit]' for LaTeX-aware equivalence)")
     prov = provenance(input_path=input_path(args), method="audit evidence rules R1-R6; "
-                      "Clopper-Pearson; equal-loading one-factor ratio", config=_config(args))
+                      "Clopper-Pearson; equal-loading one-factor ratio", config=_config(args),
+                      extra=info)
     result = {
         "n": m.n, "k": m.k, "K": K, "models": list(m.models), "n_flagged": len(ev),
+        "checker": info, "n_samples": ev[0].n_samples if ev else 1,
         "suggested_counts": counts,
         "suggestion_note": "suggested classes are suggestions from rules R1-R6, not verdicts",
         "queries": [{**r, "answers": list(e.answers)} for r, e in zip(rows, ev)],
@@ -173,7 +255,7 @@ def run(args) -> int:
     if args.json:
         emit_json("audit", result, prov)
         return 0
-    print(render(m, ev, counts, sens, notes))
+    print(render(m, ev, counts, sens, notes, info))
     if args.out:
         print(f"\nwrote the audit sheet {args.out}: fill in the 'verdict' column (genuine, grader "
               "defect, wrong reference, ambiguous, truncation, artefact; empty = not adjudicated), "
@@ -183,7 +265,7 @@ def run(args) -> int:
     return 0
 
 
-def render(m, ev, counts, sens, notes) -> str:
+def render(m, ev, counts, sens, notes, info=None) -> str:
     lines = [f"input: {m.source}",
              fmt_table([("queries n", m.n), ("models k", m.k),
                         ("all-wrong K", int(m.all_wrong.sum())), ("flagged", len(ev))])]
@@ -198,12 +280,23 @@ def render(m, ev, counts, sens, notes) -> str:
                          e.suggested_rule.split(":")[0]))
         lines.append(fmt_table(rows, header=("query", "flag", "suggested", "reference",
                                              "top answer", "equiv", "no-extr", "trunc", "rule")))
+        fired = [(e.query_id, m_, r_) for e in ev for m_, r_ in zip(e.equiv_models, e.equiv_rules)]
+        if fired:
+            lines.append("\nanswers equivalent to the reference (the rule that fired per cell):")
+            lines.append(fmt_table(fired, header=("query", "model", "rule")))
+        disagree = [(e.query_id, n_) for e in ev for n_ in e.checker_notes]
+        if disagree:
+            lines.append("\nmath-verify and the built-in checker disagree (math-verify decided "
+                         "free-form math):")
+            lines.append(fmt_table(disagree, header=("query", "model: both verdicts")))
         lines.append("rules: R1 an answer equals the reference after normalization (grader "
                      "defect); "
                      "R2 half hit the token budget (truncation); R3 half empty or not extracted "
                      "(grader defect); R4 a strict majority agrees on another answer (wrong "
                      "reference); R5 two or more camps (ambiguous); R6 none (genuine)")
     lines.extend(sensitivity_lines(sens))
+    if info is not None:
+        lines.append("checker: " + ", ".join(f"{k_} {v_}" for k_, v_ in info.items()))
     for n in notes:
         lines.append("note: " + n)
     return "\n".join(lines)

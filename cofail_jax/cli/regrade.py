@@ -16,15 +16,18 @@ from .common import (
     nonneg_float,
     output_file,
 )
+from .audit import add_checker_args, check_checker_args
 
 EXAMPLES = """\
   cofail regrade results.csv                         # summary and the flipped cells
   cofail regrade results.csv --out regraded.csv      # every flipped cell, as CSV
   cofail regrade results.csv --matrix-out fixed.csv  # the regraded matrix (wide CSV)
   cofail regrade results.csv --downgrade --json      # also apply right -> wrong disagreements
+  cofail regrade results.csv --workers 4 --timeout 2 # big pool: process pool, 2 s a pair
 """
 
-FLIP_COLUMNS = ("query_id", "model", "graded", "regraded", "rule", "answer", "reference", "kind")
+FLIP_COLUMNS = ("query_id", "model", "sample", "graded", "regraded", "rule", "checker", "note",
+                "answer", "reference", "kind")
 
 
 def add_parser(sub) -> None:
@@ -49,6 +52,7 @@ def add_parser(sub) -> None:
     p.add_argument("--no-symbolic", action="store_true", help="skip the sympy layer")
     p.add_argument("--rel-tol", type=nonneg_float, default=0.0,
                    help="relative tolerance for numeric answers (0: exact)")
+    add_checker_args(p)
     p.add_argument("--show", type=count(0, 10**9), default=20, help="flipped cells to print")
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
     p.set_defaults(func=run)
@@ -58,8 +62,9 @@ def _rows(res) -> list[dict]:
     out = []
     for kind, cells in (("flip", res.flips), ("disagreement", res.disagreements)):
         for f in cells:
-            out.append({"query_id": f.query_id, "model": f.model, "graded": int(f.graded),
-                        "regraded": int(f.regraded), "rule": f.rule, "answer": f.answer,
+            out.append({"query_id": f.query_id, "model": f.model, "sample": f.sample,
+                        "graded": int(f.graded), "regraded": int(f.regraded), "rule": f.rule,
+                        "checker": f.checker, "note": f.note, "answer": f.answer,
                         "reference": f.reference, "kind": kind})
     return out
 
@@ -74,7 +79,9 @@ def run(args) -> int:
         raise InputError(f"must lie in [0, 1), got {args.rel_tol}", where="--rel-tol",
                          hint="0 for exact answers, 1e-6 for rounding noise")
     m = load_input(args)
-    res = regrade(m, symbolic=not args.no_symbolic, rel_tol=args.rel_tol, downgrade=args.downgrade)
+    opts = check_checker_args(args)
+    res = regrade(m, symbolic=not args.no_symbolic, rel_tol=args.rel_tol, downgrade=args.downgrade,
+                  **opts)
     rows = _rows(res)
     n = m.n
     K0, K1 = int(m.all_wrong.sum()), int(res.matrix.all_wrong.sum())
@@ -85,6 +92,7 @@ def run(args) -> int:
         "status": res.status, "n": n, "k": m.k, "n_checked": res.n_checked,
         "n_unchecked": res.n_unchecked, "n_flips": len(res.flips),
         "n_disagreements": len(res.disagreements), "downgrade_applied": bool(args.downgrade),
+        "n_samples": res.n_samples, "n_timeouts": res.n_timeouts, "checker": res.checker,
         "K_before": K0, "K_after": K1, "beta_before": res.beta_before, "beta_after": res.beta_after,
         "beta_before_ci": ci0, "beta_after_ci": ci1, "ci_method": "clopper-pearson 95%",
         "accuracy_before": dict(zip(m.models, acc0.tolist())),
@@ -92,8 +100,9 @@ def run(args) -> int:
         "cells": rows,
     }
     prov = provenance(input_path=input_path(args), method="answer equivalence checker "
-                      "(cofail_jax._src.audit.normalize)",
-                      config={k: v for k, v in vars(args).items() if k != "func"})
+                      "(cofail_jax._src.audit.checker: math-verify + built-in rules)",
+                      config={k: v for k, v in vars(args).items() if k != "func"},
+                      extra=res.checker)
     if args.out:
         with atomic_output(args.out) as tmp:
             with open(tmp, "w", newline="", encoding="utf-8") as f:
@@ -111,7 +120,10 @@ def run(args) -> int:
     if res.status != "ok":
         lines.append(res.status)
     lines.append(fmt_table([
-        ("cells checked", f"{res.n_checked} of {n * m.k} (the rest have no answer or reference)"),
+        ("cells checked", f"{res.n_checked} of {n * m.k * res.n_samples}"
+                          + (f" over {res.n_samples} samples" if res.n_samples > 1 else "")
+                          + " (the rest have no answer or reference)"),
+        ("checker", ", ".join(f"{k} {v}" for k, v in res.checker.items())),
         ("flips wrong -> right", f"{len(res.flips)} (applied)"),
         ("disagreements right -> ?",
          f"{len(res.disagreements)} " + ("(applied)" if args.downgrade
@@ -130,11 +142,18 @@ def run(args) -> int:
         def shown(r):
             return r["regraded"] if r["kind"] == "flip" or args.downgrade else r["graded"]
 
-        lines.append(fmt_table([(r["query_id"], r["model"], r["kind"],
+        lines.append(fmt_table([(r["query_id"], r["model"], r["sample"], r["kind"],
                                  f"{r['graded']}->{shown(r)}",
                                  r["rule"], r["answer"][:24], r["reference"][:16]) for r in show],
-                               header=("query", "model", "kind", "grade", "rule", "answer",
-                                       "reference")))
+                               header=("query", "model", "sample", "kind", "grade", "rule",
+                                       "answer", "reference")))
+        noted = [r for r in rows if r["note"]]
+        if noted:
+            lines.append(f"\n{len(noted)} cells where math-verify and the built-in checker "
+                         "disagree (--out lists them in 'note')")
+        if res.n_timeouts:
+            lines.append(f"{res.n_timeouts} answer pairs ran out of time (--timeout "
+                         f"{args.timeout:g}); counted as not equal")
     print("\n".join(lines))
     for path in (args.out, args.matrix_out):
         if path:

@@ -57,10 +57,11 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..matrix import OutcomeMatrix
+from .checker import MAX_CHARS, check_pairs, checker_info
 from .normalize import answers_equivalent, extract_answer, reference_forms
 
 __all__ = ["CLASSES", "QueryEvidence", "audit_evidence", "evidence_rows", "cell_answers",
-           "truncated_cells", "not_extracted_cells"]
+           "truncated_cells", "not_extracted_cells", "sample_candidates"]
 
 CLASSES = ("grader defect", "wrong reference", "ambiguous", "truncation", "genuine")
 TRUNCATION_REASONS = frozenset({"length", "max_tokens", "max_length", "truncated", "token_limit",
@@ -95,6 +96,11 @@ class QueryEvidence(NamedTuple):
       truncated_models: those models.
       suggested_class: one of ``CLASSES``.
       suggested_rule: the rule that produced it, in words.
+      n_samples: repeated samples whose answers were read (1 without repeats).
+      n_equiv_samples: graded-wrong answers over all samples (model x sample) that are
+        equivalent to the reference (equals ``n_equiv_reference`` with one sample).
+      checker_notes: ``model: both verdicts`` where math-verify and the built-in layer
+        disagreed on an answer against the reference.
     """
 
     query_id: str
@@ -118,6 +124,9 @@ class QueryEvidence(NamedTuple):
     truncated_models: tuple[str, ...]
     suggested_class: str
     suggested_rule: str
+    n_samples: int = 1
+    n_equiv_samples: int = 0
+    checker_notes: tuple[str, ...] = ()
 
 
 def _text(v) -> str:
@@ -164,6 +173,26 @@ def _candidates(m: OutcomeMatrix, i: int, j: int) -> list[str]:
     raw = m.cell_meta.get("raw_answer")
     if raw is not None:
         t = extract_answer(_text(raw[i, j]))
+        if t and t not in seen:
+            seen.append(t)
+    return seen
+
+
+def sample_candidates(m: OutcomeMatrix, s: int, i: int, j: int) -> list[str]:
+    """Every answer form of one cell in repeated sample ``s`` (sample 0: the cell's
+    own columns; later samples: ``OutcomeMatrix.sample_meta``)."""
+    if s == 0:
+        return _candidates(m, i, j)
+    seen = []
+    for name in ("extracted", "answer"):
+        col = m.sample_meta.get(name)
+        if col is not None:
+            t = _text(col[s, i, j])
+            if t and t not in seen:
+                seen.append(t)
+    raw = m.sample_meta.get("raw_answer")
+    if raw is not None:
+        t = extract_answer(_text(raw[s, i, j]))
         if t and t not in seen:
             seen.append(t)
     return seen
@@ -217,7 +246,8 @@ def not_extracted_cells(m: OutcomeMatrix) -> np.ndarray:
     return np.vectorize(lambda v: _text(v).lower() in _FALSE, otypes=[bool])(col)
 
 
-def _clusters(answers: Sequence[str], symbolic: bool, rel_tol: float) -> list[list[int]]:
+def _clusters(answers: Sequence[str], symbolic: bool, rel_tol: float,
+              check=None) -> list[list[int]]:
     """Group non-empty answers into equivalence classes (greedy, first member is the
     representative), largest first, ties by first appearance."""
     groups: list[list[int]] = []
@@ -225,7 +255,8 @@ def _clusters(answers: Sequence[str], symbolic: bool, rel_tol: float) -> list[li
         if not a:
             continue
         for g in groups:
-            if answers_equivalent(a, answers[g[0]], symbolic=symbolic, rel_tol=rel_tol).equal:
+            if (check(a, answers[g[0]])[0] if check is not None else
+                    answers_equivalent(a, answers[g[0]], symbolic=symbolic, rel_tol=rel_tol).equal):
                 g.append(j)
                 break
         else:
@@ -235,11 +266,14 @@ def _clusters(answers: Sequence[str], symbolic: bool, rel_tol: float) -> list[li
 
 def _classify(ev: dict, k: int, truncation_share: float, extraction_share: float,
               camp_share: float, groups: list[list[int]], has_answers: bool) -> tuple[str, str]:
-    if ev["n_equiv_reference"] >= 1:
+    if ev["n_equiv_reference"] >= 1 or ev["n_equiv_samples"] >= 1:
         rules = sorted(set(ev["equiv_rules"]))
+        S = ev["n_samples"]
+        more = (f" ({ev['n_equiv_samples']} of the {S * k} answers over {S} samples)"
+                if S > 1 else "")
         return "grader defect", (
             f"R1: {ev['n_equiv_reference']} of {k} answers graded wrong are equivalent to the "
-            f"reference ({', '.join(rules)}); check the grader")
+            f"reference{more} ({', '.join(rules) or 'in later samples'}); check the grader")
     if ev["n_truncated"] >= truncation_share * k and ev["n_truncated"] > 0:
         return "truncation", (
             f"R2: {ev['n_truncated']} of {k} answers reached the token budget; re-ask with a "
@@ -267,8 +301,10 @@ def _classify(ev: dict, k: int, truncation_share: float, extraction_share: float
 
 def audit_evidence(matrix: OutcomeMatrix, *, include_near_all_wrong: bool = False,
                    symbolic: bool = True, rel_tol: float = 0.0, truncation_share: float = 0.5,
-                   extraction_share: float = 0.5, camp_share: float = 0.25
-                   ) -> list[QueryEvidence]:
+                   extraction_share: float = 0.5, camp_share: float = 0.25,
+                   checker: str = "auto", strict_units: bool = False,
+                   timeout: float | None = 5.0, workers: int = 0, progress=None,
+                   max_chars: int | None = MAX_CHARS) -> list[QueryEvidence]:
     """Evidence and a suggested class for every all-wrong query of a matrix.
 
     Args:
@@ -282,6 +318,14 @@ def audit_evidence(matrix: OutcomeMatrix, *, include_near_all_wrong: bool = Fals
       truncation_share: rule R2's share of models that hit the token budget.
       extraction_share: rule R3's share of empty or not-extracted answers.
       camp_share: rule R5's smallest camp, as a share of the models (at least 2).
+      checker, strict_units, timeout, workers, progress, max_chars: the answer checker
+        (:func:`~cofail_jax._src.audit.checker.check_pairs`): ``"auto"`` uses
+        math-verify for free-form math where installed; each distinct pair is checked
+        once, under a per-pair timeout, optionally in a process pool.
+
+    With repeated samples (``OutcomeMatrix.sample_meta``) every sample's answer is read:
+    a graded-wrong answer in any sample that equals the reference counts for R1
+    (``n_equiv_samples``).
 
     Returns:
       One :class:`QueryEvidence` per flagged query, in matrix order.
@@ -293,7 +337,7 @@ def audit_evidence(matrix: OutcomeMatrix, *, include_near_all_wrong: bool = Fals
       ...                   query_meta={"reference": np.array(["5", "2"], dtype=object)},
       ...                   cell_meta={"answer": np.array([["x = 5", "6"], ["2", "3"]],
       ...                                                 dtype=object)})
-      >>> ev = audit_evidence(m)
+      >>> ev = audit_evidence(m, checker="builtin")
       >>> ev[0].query_id, ev[0].suggested_class, ev[0].equiv_models
       ('q1', 'grader defect', ('a',))
     """
@@ -314,25 +358,53 @@ def audit_evidence(matrix: OutcomeMatrix, *, include_near_all_wrong: bool = Fals
     has_answers = any(c in matrix.cell_meta for c in ("extracted", "answer", "raw_answer"))
     ref_col = matrix.query_meta.get("reference")
     choices_col = matrix.query_meta.get("choices")
-    out = []
+    S = (int(matrix.samples.shape[0]) if matrix.samples is not None and matrix.sample_meta
+         else 1)
+    grades = (matrix.samples if matrix.samples is not None
+              else matrix.correct[None].astype(np.int8))
+    # every distinct pair the evidence needs, checked once (optionally in a pool)
+    plan = {}
+    pairs: list[tuple[str, str]] = []
     for i in np.flatnonzero(flagged):
         ref = _text(ref_col[i]) if ref_col is not None else ""
         forms = reference_forms(ref, None if choices_col is None else choices_col[i])
         row = [str(a) for a in answers[i]]
-        equiv_models, equiv_rules = [], []
-        for j in range(k):
-            if matrix.correct[i, j] or not forms:
+        cands = {(s, j): sample_candidates(matrix, s, i, j) for s in range(S) for j in range(k)
+                 if forms and grades[s, i, j] == 0}
+        plan[i] = (ref, forms, row, cands)
+        pairs.extend((c, f) for cs in cands.values() for c in cs for f, _ in forms)
+        pairs.extend((a, f) for a in row if a for f, _ in forms)
+        pairs.extend((row[j], row[l]) for j in range(k) for l in range(j) if row[j] and row[l])
+    verdicts = check_pairs(pairs, checker=checker, symbolic=symbolic, rel_tol=rel_tol,
+                           strict_units=strict_units, timeout=timeout, workers=workers,
+                           progress=progress, max_chars=max_chars)
+
+    def check(a, b):
+        v = verdicts[(a, b)]
+        return v.equal, v.rule
+
+    out = []
+    for i in np.flatnonzero(flagged):
+        ref, forms, row, cands = plan[i]
+        equiv_models, equiv_rules, notes = [], [], []
+        n_equiv_samples = 0
+        for (s, j), cs in cands.items():
+            hit = match_reference(cs, forms, symbolic=symbolic, rel_tol=rel_tol, check=check)
+            if hit is None:
                 continue
-            hit = match_reference(_candidates(matrix, i, j), forms, symbolic=symbolic,
-                                  rel_tol=rel_tol)
-            if hit is not None:
+            n_equiv_samples += 1
+            if s == 0:
                 equiv_models.append(matrix.models[j])
                 equiv_rules.append(hit[1])
-        groups = _clusters(row, symbolic, rel_tol)
+        for j, a in enumerate(row):
+            for f, _ in forms:
+                if a and verdicts[(a, f)].note:
+                    notes.append(f"{matrix.models[j]}: {verdicts[(a, f)].note}")
+        groups = _clusters(row, symbolic, rel_tol, check=check)
         top = groups[0] if groups else []
         top_answer = row[top[0]] if top else ""
         top_is_ref = bool(top_answer) and match_reference(
-            [top_answer], forms, symbolic=symbolic, rel_tol=rel_tol) is not None
+            [top_answer], forms, symbolic=symbolic, rel_tol=rel_tol, check=check) is not None
         majority = bool(ref) and len(top) >= 2 and len(top) > k / 2 and not top_is_ref
         empty = np.array([not a for a in row])
         ev: dict[str, Any] = dict(
@@ -350,6 +422,7 @@ def audit_evidence(matrix: OutcomeMatrix, *, include_near_all_wrong: bool = Fals
             n_extraction_fail=int(((empty if has_answers else False) | notext[i]).sum()),
             n_truncated=int(trunc[i].sum()),
             truncated_models=tuple(matrix.models[j] for j in np.flatnonzero(trunc[i])),
+            n_samples=S, n_equiv_samples=n_equiv_samples, checker_notes=tuple(notes),
         )
         cls, rule = _classify(ev, k, truncation_share, extraction_share, camp_share, groups,
                               has_answers)
@@ -360,7 +433,8 @@ def audit_evidence(matrix: OutcomeMatrix, *, include_near_all_wrong: bool = Fals
 SHEET_COLUMNS = (
     "query_id", "flag", "suggested_class", "suggested_rule", "reference", "top_answer",
     "top_count", "n_models", "n_answered", "n_distinct", "majority_differs", "n_equiv_reference",
-    "equiv_models", "equiv_rules", "n_empty", "n_not_extracted", "n_extraction_fail", "n_truncated",
+    "equiv_models", "equiv_rules", "n_samples", "n_equiv_samples", "checker_notes", "n_empty",
+    "n_not_extracted", "n_extraction_fail", "n_truncated",
     "truncated_models", "correct_models", "answers", "verdict", "verdict_note")
 
 
@@ -374,6 +448,7 @@ def evidence_rows(records: Sequence[QueryEvidence], models: Sequence[str]) -> li
         row["majority_differs"] = int(ev.majority_differs)
         for c in ("equiv_models", "equiv_rules", "truncated_models", "correct_models"):
             row[c] = ";".join(d[c])
+        row["checker_notes"] = " | ".join(ev.checker_notes)
         row["answers"] = "; ".join(f"{m}={a}" for m, a in zip(models, ev.answers))
         row["verdict"] = ""
         row["verdict_note"] = ""

@@ -92,6 +92,11 @@ def long_records(m: OutcomeMatrix) -> list[dict]:
                     for k, val in qmeta.items():
                         if val is not None:
                             rec[k] = val
+                else:  # later samples carry their own answers (OutcomeMatrix.sample_meta)
+                    for k, col in m.sample_meta.items():
+                        val = _plain(col[s, i, j])
+                        if val is not None:
+                            rec[k] = val
                 recs.append(rec)
     return recs
 

@@ -30,6 +30,8 @@ CELL_COLUMNS = {
     # harness importers (issue 10): token counts, the raw numeric score, latency
     "input_tokens": float, "total_tokens": float, "score": float, "latency_ms": float,
 }
+# Cell columns also kept for every repeated sample (OutcomeMatrix.sample_meta).
+SAMPLE_COLUMNS = ("answer", "extracted", "raw_answer")
 # Long-format columns read as per-query metadata.
 QUERY_COLUMNS = {"domain": str, "prompt": str, "reference": str, "choices": str}
 
@@ -183,6 +185,7 @@ def matrix_from_records(records: Iterable[Mapping[str, Any]], *, source: str,
     cells = np.full((S, n, k), -1, dtype=np.int8)
     cell_meta: dict[str, np.ndarray] = {}
     query_meta: dict[str, np.ndarray] = {}
+    sample_meta: dict[str, np.ndarray] = {}
     q_names = list(qids)
     m_names = list(mods)
     for qi, mi, s, val, rec, where in entries:
@@ -206,6 +209,12 @@ def matrix_from_records(records: Iterable[Mapping[str, Any]], *, source: str,
                     except (TypeError, ValueError):
                         raise InputError(f"{col} value {rec[col]!r} is not a number", source=source,
                                          where=where, hint=f"write {col} as a number") from None
+        if S > 1:  # every sample's answer, for the audit and regrading
+            for col in SAMPLE_COLUMNS:
+                if rec.get(col) not in (None, ""):
+                    if col not in sample_meta:
+                        sample_meta[col] = np.full((S, n, k), None, dtype=object)
+                    sample_meta[col][j, qi, mi] = str(rec[col])
         for col, typ in QUERY_COLUMNS.items():
             if col in rec and rec[col] not in (None, ""):
                 arr = query_meta.get(col)
@@ -220,7 +229,8 @@ def matrix_from_records(records: Iterable[Mapping[str, Any]], *, source: str,
     cell_meta = {c: a[np.ix_(qi_keep, mi_keep)] for c, a in cell_meta.items()}
     query_meta = {c: a[qi_keep] for c, a in query_meta.items()}
     samples = cells[:, qi_keep][:, :, mi_keep] if S > 1 else None
+    sample_meta = {c: a[:, qi_keep][:, :, mi_keep] for c, a in sample_meta.items()}
     m = OutcomeMatrix(correct=base == 1, query_ids=tuple(q_keep), models=tuple(m_keep),
                       query_meta=query_meta, cell_meta=cell_meta, samples=samples,
-                      source=source, notes=tuple(notes))
+                      source=source, notes=tuple(notes), sample_meta=sample_meta)
     return check_sizes(m)
