@@ -21,6 +21,7 @@ EXAMPLES = """\
   cofail ensembles long.csv                        # needs a 'sample' column (S >= 4 samples)
   cofail ensembles long.csv --size 3 --band 0.55,0.7 --partitions 60
   cofail ensembles long.csv --json --out ensembles.h5
+  cofail ensembles long.csv --regrade              # regrade every sample's answer first
 """
 
 
@@ -55,6 +56,12 @@ def add_parser(sub) -> None:
         help="random sample-to-ensemble partitions"
     )
     add_eval_args(p, split=False)
+    p.add_argument("--regrade", action="store_true",
+                   help="first regrade every sample's answer against the reference with the "
+                        "answer checker (as 'cofail regrade'; needs answers and a reference)")
+    from .audit import add_checker_args
+
+    add_checker_args(p)
     p.set_defaults(func=run)
 
 
@@ -75,6 +82,18 @@ def run(args) -> int:
             hint="use long format with a 'sample' column numbering each model's "
             "repeated answers 0, 1, 2, ...",
         )
+    regrade_line = None
+    if args.regrade:
+        from .._src.audit.regrade import regrade
+        from .audit import check_checker_args
+
+        rg = regrade(m, **check_checker_args(args))
+        if rg.status != "ok":
+            raise InputError(rg.status, source=m.source, where="--regrade",
+                             hint="the long format needs 'answer' and 'reference' columns")
+        m = rg.matrix
+        regrade_line = (f"regraded {rg.n_checked} cells over {rg.n_samples} samples: "
+                        f"{len(rg.flips)} wrong -> right (checker {rg.checker['checker']})")
     band = None
     if args.band:
         try:
@@ -116,7 +135,8 @@ def run(args) -> int:
         seed=args.seed,
         config=config(args),
         method=r["method"],
-        extra={"n_boot": args.n_boot, "level": args.level},
+        extra={"n_boot": args.n_boot, "level": args.level,
+               **({"regrade": regrade_line} if regrade_line else {})},
     )
     if args.out:
         tree = {
@@ -178,6 +198,8 @@ def run(args) -> int:
             ]
         ),
     ]
+    if regrade_line:
+        lines.insert(1, regrade_line)
     print("\n".join(lines))
     if args.out:
         print(f"wrote {args.out}")
