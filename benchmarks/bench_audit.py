@@ -1,14 +1,15 @@
-"""Regrade throughput: the answer-equivalence checker on every cell of a synthetic pool.
+"""Regrade throughput: the answer checker on every cell of a synthetic pool.
 
 Compares, in the same run and on the same cells:
-  * cheap layers only (exact, normalized, numeric, lists; ``symbolic=False``);
-  * the sympy layer as first written (``sympy.simplify`` on every pair the cheap layers
-    cannot decide) -- the baseline;
-  * the sympy layer with the deterministic numeric screen (two fixed rational points
-    reject pairs that differ before ``simplify`` is called).
-Both symbolic variants must flip exactly the same cells.
+  * the built-in layer without sympy (``--checker builtin --no-symbolic``);
+  * the built-in layer with sympy and its numeric screen: today's checker, the
+    baseline (``--checker builtin``);
+  * math-verify + built-in layer (``--checker auto``, issue 15), in this process;
+  * the same with a process pool of ``--workers`` processes.
+Every distinct (answer, reference) pair is checked once in each variant (the pair
+cache); the flips of each variant are compared with the baseline's.
 
-Usage: .venv/bin/python benchmarks/bench_audit.py [--quick]
+Usage: .venv/bin/python benchmarks/bench_audit.py [--quick] [--workers 2]
 """
 
 from __future__ import annotations
@@ -62,39 +63,45 @@ def make_pool(n: int, k: int, seed: int = 0) -> OutcomeMatrix:
                          cell_meta={"answer": ans})
 
 
-def timed(m, symbolic: bool, screen: bool):
-    N._NUMERIC_SCREEN = screen
+def timed(m, **kw):
     N._symbolic_equal.cache_clear()
     N._sympy_expr.cache_clear()
     t = time.perf_counter()
-    r = regrade(m, symbolic=symbolic)
+    r = regrade(m, **kw)
     return time.perf_counter() - t, r
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
     n, k = (150, 20) if args.quick else (600, 20)
     m = make_pool(n, k)
-    timed(make_pool(6, 3, seed=1), True, True)  # import sympy and warm the parser
-    rows = []
-    results = {}
-    for label, sym, screen in (("cheap layers only", False, True),
-                               ("sympy, simplify every pair (baseline)", True, False),
-                               ("sympy, numeric screen then simplify", True, True)):
-        dt, r = timed(m, sym, screen)
-        results[label] = r
+    timed(make_pool(6, 3, seed=1), checker="auto")  # import sympy/math-verify, warm parsers
+    ans = m.cell_meta["answer"]
+    refs = m.query_meta["reference"]
+    n_pairs = len({(ans[i, j], refs[i]) for i in range(n) for j in range(k)})
+    rows, results = [], {}
+    for label, kw in (("builtin, no sympy", dict(checker="builtin", symbolic=False)),
+                      ("builtin + sympy screen (baseline)", dict(checker="builtin")),
+                      ("math-verify + builtin", dict(checker="auto")),
+                      (f"math-verify + builtin, {args.workers} workers",
+                       dict(checker="auto", workers=args.workers))):
+        dt, r = timed(m, **kw)
+        results[label] = {(f.query_id, f.model) for f in r.flips}
         rows.append((label, dt, len(r.flips)))
-    N._NUMERIC_SCREEN = True
-    base = {(f.query_id, f.model) for f in results["sympy, simplify every pair (baseline)"].flips}
-    new = {(f.query_id, f.model) for f in results["sympy, numeric screen then simplify"].flips}
-    assert base == new, "the numeric screen changed which cells flip"
+    base = results["builtin + sympy screen (baseline)"]
+    mv = results["math-verify + builtin"]
+    assert mv == results[f"math-verify + builtin, {args.workers} workers"], "pool changed flips"
     t_base = rows[1][1]
-    print(f"regrade of {n} x {k} = {n * k} cells (synthetic MATH-like pool)")
+    print(f"regrade of {n} x {k} = {n * k} cells, {n_pairs} distinct answer/reference pairs "
+          "(synthetic MATH-like pool)")
     print(f"{'checker':40s} {'seconds':>9s} {'cells/s':>9s} {'flips':>6s} {'vs baseline':>11s}")
     for label, dt, nf in rows:
         print(f"{label:40s} {dt:9.2f} {n * k / dt:9.0f} {nf:6d} {t_base / dt:10.1f}x")
+    print(f"math-verify flips not in the baseline: {len(mv - base)}; baseline flips not in "
+          f"math-verify's: {len(base - mv)}")
 
 
 if __name__ == "__main__":

@@ -176,7 +176,7 @@ def test_cli_regrade_strict_units_and_rules(tmp_path, capsys):
 
 
 def test_cli_audit_shows_the_rule_per_cell(capsys):
-    assert main(["audit", SAMPLES_POOL, "--checker", "builtin"]) == 0
+    assert main(["audit", SAMPLES_POOL, "--checker", "builtin", "--no-ratio"]) == 0
     text = capsys.readouterr().out
     assert "the rule that fired per cell" in text and "checker: checker builtin" in text
 

@@ -179,14 +179,53 @@ def _plain_sqrt(s: str) -> str:
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _mv_parse(text: str):
+    """math-verify's parse of one answer, cached (a reference is parsed once, not once
+    per model); a timeout inside is not cached (the exception propagates)."""
+    parse = _import_math_verify()[0]
+    got = parse(_for_math_verify(text), parsing_timeout=None)
+    return tuple(got) if got and not isinstance(got[0], str) else None
+
+
 def _math_verify_equal(answer: str, reference: str) -> bool | None:
     """math-verify's verdict (reference as gold), or None if either side did not parse."""
-    parse, verify, _ = _import_math_verify()
-    gold = parse(_for_math_verify(reference), parsing_timeout=None)
-    pred = parse(_for_math_verify(answer), parsing_timeout=None)
-    if not gold or not pred or isinstance(gold[0], str) or isinstance(pred[0], str):
+    verify = _import_math_verify()[1]
+    gold = _mv_parse(reference)
+    pred = _mv_parse(answer) if gold is not None else None
+    if gold is None or pred is None:
         return None
-    return bool(verify(gold, pred, timeout_seconds=None, float_rounding=10))
+    if _differ_at_a_point(gold[0], pred[0]):
+        return False
+    return bool(verify(list(gold), list(pred), timeout_seconds=None, float_rounding=10))
+
+
+def _differ_at_a_point(g, p) -> bool:
+    """Cheap screen before math-verify's ``simplify``: two plain expressions (no floats,
+    sets, relations or matrices) of math-verify's own parse that take different finite
+    values at a fixed rational point are different; anything else goes to ``verify``.
+    Equal expressions agree wherever both are defined, so the screen never hides a
+    match."""
+    import sympy
+
+    if not (isinstance(g, sympy.Expr) and isinstance(p, sympy.Expr)):
+        return False
+    if g.atoms(sympy.Float) or p.atoms(sympy.Float):
+        return False
+    syms = sorted(g.free_symbols | p.free_symbols, key=str)
+    pt = {x: sympy.Rational(3, 7) + sympy.Rational(i, 5) for i, x in enumerate(syms)}
+    try:
+        a = complex(g.subs(pt).evalf(30))
+        b = complex(p.subs(pt).evalf(30))
+    except (TypeError, ValueError, ZeroDivisionError, AttributeError, OverflowError):
+        return False
+    if not all(map(np_isfinite, (a.real, a.imag, b.real, b.imag))):
+        return False
+    return abs(a - b) > 1e-9 * (1.0 + abs(a) + abs(b))
+
+
+def np_isfinite(x: float) -> bool:
+    return x == x and abs(x) != float("inf")
 
 
 def _bare_words(text: str) -> bool:
