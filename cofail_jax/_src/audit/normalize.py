@@ -415,7 +415,8 @@ def _sympy_expr(t: str):
     sympy, sp = mods
     trans = sp.standard_transformations + (sp.implicit_multiplication_application,)
     names = {c: sympy.Symbol(c) for c in "abcdefghijklmnopqrstuvwxyz"}
-    names.update(factorial=sympy.factorial, sqrt=sympy.sqrt, pi=sympy.pi, log=sympy.log, sin=sympy.sin, cos=sympy.cos,
+    names.update(factorial=sympy.factorial)
+    names.update(sqrt=sympy.sqrt, pi=sympy.pi, log=sympy.log, sin=sympy.sin, cos=sympy.cos,
                  tan=sympy.tan, exp=sympy.exp, oo=sympy.oo)
     glob = {"__builtins__": {}, **{k: getattr(sympy, k)
                                     for k in ("Integer", "Float", "Rational", "Symbol", "Add",
