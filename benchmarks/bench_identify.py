@@ -61,7 +61,7 @@ def main():
     ks = (12,) if args.quick else (12, 16)
     for k in ks:
         (p, p2), src = rates(k)
-        I._atom_design(k)  # build (cached) outside the timing: both solvers share it
+        I.rates._atom_design(k)  # build (cached) outside the timing: both solvers share it
         reps = 2 if k <= 12 else 1
         t_cg, b_cg = timed(lambda: I.beta_bounds_lp(p, p2, laws=False, solver="colgen"), reps)
         t_full, b_full = timed(lambda: I.beta_bounds_lp(p, p2, laws=False, solver="full"), reps)

@@ -5,7 +5,7 @@ one-factor quadrature vs scipy quad (single and vmapped over 10,000 pools).
     .venv/bin/python benchmarks/bench_pricing.py [--quick]
 
 Pool: the tetrachoric matrix (repaired, Higham with eigenvalue floor 1e-3) of the simulated
-67-model x 330-query pool ``cofail_jax._src.simulate.benchmark_pool(0)``, and of the largest
+67-model x 330-query pool ``cofail_jax._src.simulate.benchmark_pool(jax.random.key(0))``, and of the largest
 real file in ../shared/data (mmlupro_mmlu-pro.csv, 12002 x 28; MMLU-Pro, TIGER-AI-Lab,
 Apache-2.0). Every timing is after compilation, best of a few repeats.
 """
@@ -52,7 +52,7 @@ def pool(name):
     from cofail_jax._src.io import load_matrix
     from cofail_jax._src.simulate import benchmark_pool
 
-    m = benchmark_pool(0) if name == "sim67" else load_matrix(DATA)
+    m = benchmark_pool(jax.random.key(0)) if name == "sim67" else load_matrix(DATA)
     deg = {d for d, _ in m.degenerate_models()}
     m = m.select_models([x for x in m.models if x not in deg])
     errors = ~np.asarray(m.correct, bool)

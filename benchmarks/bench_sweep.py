@@ -199,9 +199,9 @@ def main():
     import cofail_jax  # noqa: F401  (x64)
     from cofail_jax._src.simulate import benchmark_pool
 
-    pool = benchmark_pool(seed=0, n_queries=N, n_models=K)
+    pool = benchmark_pool(jax.random.key(0), n_queries=N, n_models=K)
     e = np.asarray(pool.errors)
-    print(f"pool: {N} queries x {K} models (simulate.benchmark_pool(seed=0)); "
+    print(f"pool: {N} queries x {K} models (simulate.benchmark_pool(jax.random.key(0))); "
           f"devices: {jax.device_count()} x {jax.devices()[0].device_kind}; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     n_sub, n_rep = (32, 32) if args.quick else (200, 256)

@@ -40,8 +40,8 @@ def pool():
     try:
         from cofail_jax._src.simulate import benchmark_pool
 
-        m = benchmark_pool()
-        return ~np.asarray(m.correct, bool), "cofail_jax._src.simulate.benchmark_pool(seed=0)"
+        m = benchmark_pool(jax.random.key(0))
+        return ~np.asarray(m.correct, bool), "cofail_jax._src.simulate.benchmark_pool(jax.random.key(0))"
     except ImportError:
         rng = np.random.default_rng(0)
         theta = rng.normal(size=(67, 1))

@@ -19,6 +19,8 @@ import pytest
 
 from cofail_jax import load_matrix
 from cofail_jax._src import identify as I
+from cofail_jax._src.identify import rates as rates_mod
+from cofail_jax._src.identify import sample as sample_mod
 from cofail_jax.cli.main import main
 
 
@@ -29,7 +31,7 @@ def vertex_bounds(p, p2):
     """min/max of P(all wrong) over the vertices of {x >= 0 : A x = b}: every basis of
     rank(A) atoms, solved directly (no LP solver)."""
     k = len(p)
-    A, _, iu, ju = I._atom_design(k)
+    A, _, iu, ju = rates_mod._atom_design(k)
     A = A.toarray()
     b = np.concatenate([[1.0], p, p2[iu, ju]])
     r = np.linalg.matrix_rank(A)
@@ -246,7 +248,7 @@ def test_simulation_check_classic_example():
     # a second law of the same shape reuses the compiled kernel
     other = I.counterexample(3, 0.4, rho=0.1).law_max
     I.simulate_law_stats(jax.random.key(9), other, 1_000_000)
-    fn = I._stats_fn("table", 3, 3, 1 << 16, -(-1_000_000 // (1 << 16)))
+    fn = sample_mod._stats_fn("table", 3, 3, 1 << 16, -(-1_000_000 // (1 << 16)))
     assert fn._cache_size() == 1
 
 
@@ -272,6 +274,30 @@ def test_sampler_matches_streamed_stats_and_counts_law():
                                  chunk_size=1 << 12)
     assert chk.stats_max.p.shape == (64,) and chk.agree and chk.beta_differs
     assert abs(chk.stats_max.beta - ce.law_max.beta) < 4 * chk.stats_max.beta_se
+
+
+def test_sampling_bit_identical_across_chunk_sizes():
+    """Query j uses fold_in(key, j): the matrix and its streamed counts ignore the chunking."""
+    key = jax.random.key(11)
+    for law in (I.counterexample(3, 0.5, 0.25).law_max,  # atom table
+                I.counterexample(20, 0.3, rho=0.2).law_max):  # exchangeable counts, no table
+        a = np.asarray(I.sample_law(key, law, 200, chunk_size=200))
+        b = np.asarray(I.sample_law(key, law, 200, chunk_size=7))
+        np.testing.assert_array_equal(a, b)
+        s1 = I.simulate_law_stats(key, law, 200, chunk_size=200)
+        s2 = I.simulate_law_stats(key, law, 200, chunk_size=7)
+        np.testing.assert_array_equal(s1.p2, s2.p2)
+        np.testing.assert_array_equal(s1.count_hist, s2.count_hist)
+        np.testing.assert_array_equal(s1.count_hist[: law.k + 1],
+                                      np.bincount(a.sum(1), minlength=law.k + 1))
+    # the simulator draws these laws with the same per-query sampler
+    from cofail_jax._src import simulate as S
+
+    law = I.counterexample(3, 0.5, 0.25).law_max
+    e1 = S.sample_errors(key, S.from_error_law(law), 200, chunk_size=200)
+    e2 = S.sample_errors(key, S.from_error_law(law), 200, chunk_size=7)
+    np.testing.assert_array_equal(e1, e2)
+    assert set(np.unique(e1.sum(1))) <= {1, 3}
 
 
 # ------------------------------------------------------------------------------------

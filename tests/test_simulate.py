@@ -141,11 +141,11 @@ def test_tetrachoric_inversion_recovers_rho():
 
 
 def test_benchmark_pool_is_deterministic():
-    a = S.benchmark_pool(seed=3)
-    b = S.benchmark_pool(seed=3)
+    a = S.benchmark_pool(jax.random.key(3))
+    b = S.benchmark_pool(jax.random.key(3))
     assert a.correct.shape == (330, 67)
     np.testing.assert_array_equal(a.correct, b.correct)
-    assert not np.array_equal(a.correct, S.benchmark_pool(seed=4).correct)
+    assert not np.array_equal(a.correct, S.benchmark_pool(jax.random.key(4)).correct)
     law = S.benchmark_law(67)
     np.testing.assert_allclose(1 - law.p_wrong, np.linspace(0.3, 0.9, 67), atol=1e-9)
     # accuracies within sampling error of the law (4 SE, per model; a few may stray)

@@ -53,6 +53,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .identify.sample import draw_query
+
 KINDS = (
     "independent",
     "onefactor",
@@ -533,14 +535,8 @@ def _one_query(kind: str, key, p, params, artefact):
         a = jnp.exp(params["log_disc_mean"] + params["log_disc_sd"] * jax.random.normal(ka, ()))
         pw = jax.nn.sigmoid(a * (b - params["ability"]))
         err = jax.random.uniform(ku, (k,)) < pw
-    elif kind == "table":
-        atom = jax.random.choice(key_law, params["cdf"].shape[0], p=params["prob"])
-        err = ((atom >> jnp.arange(k)) & 1).astype(bool)
-    elif kind == "exchangeable":
-        ks, kp = jax.random.split(key_law)
-        n_wrong = jax.random.choice(ks, k + 1, p=params["counts"])
-        rank = jax.random.permutation(kp, k)
-        err = rank < n_wrong
+    elif kind in ("table", "exchangeable"):  # the identify sampler of these laws
+        err = draw_query("table" if kind == "table" else "counts", key_law, params["cdf"], k)
     else:
         raise NotImplementedError(f"sample_errors: unknown law kind {kind!r}")
     art = jax.random.uniform(key_art, ()) < artefact
@@ -578,7 +574,7 @@ def _jax_params(law: Law):
     if law.kind == "table":
         return {"prob": jnp.asarray(P["table"]), "cdf": jnp.asarray(np.cumsum(P["table"]))}
     if law.kind == "exchangeable":
-        return {"counts": jnp.asarray(P["counts"])}
+        return {"counts": jnp.asarray(P["counts"]), "cdf": jnp.asarray(np.cumsum(P["counts"]))}
     return {}
 
 
@@ -681,8 +677,8 @@ def irt_abilities(
     return 0.5 * (lo + hi)
 
 
-def benchmark_pool(seed: int = 0, n_queries: int = 330, n_models: int = 67):
-    """The standard synthetic benchmark pool: a 2PL item-response law, deterministic per seed.
+def benchmark_pool(key, n_queries: int = 330, n_models: int = 67):
+    """The standard synthetic benchmark pool: a 2PL item-response law, deterministic per key.
 
     Model accuracies are spread evenly from 0.30 to 0.90 (the range of the real MATH
     level-5 / MMLU-Pro pools in ``/work/shared/data``); query difficulty
@@ -691,7 +687,7 @@ def benchmark_pool(seed: int = 0, n_queries: int = 330, n_models: int = 67):
     queries all wrong), like the real MATH level-5 pool's 2.5 %.
 
     Args:
-      seed: PRNG seed (``jax.random.key(seed)``).
+      key: a ``jax.random`` key (query j uses ``fold_in(key, j)``).
       n_queries: rows.
       n_models: columns.
 
@@ -699,10 +695,7 @@ def benchmark_pool(seed: int = 0, n_queries: int = 330, n_models: int = 67):
       :class:`OutcomeMatrix`; ``model_meta['true_error_rate']`` holds each model's error
       rate and ``notes`` the law's true beta.
     """
-    import jax
-
-    law = benchmark_law(n_models)
-    return simulate(jax.random.key(seed), law, n_queries, seed=seed)
+    return simulate(key, benchmark_law(n_models), n_queries)
 
 
 BENCHMARK_IRT = {

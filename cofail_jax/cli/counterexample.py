@@ -113,7 +113,8 @@ def run(args) -> int:
     from .._src.h5 import provenance, write_results
 
     p = _parse(args)
-    ce = I.counterexample(args.k, p, args.p2, rho=args.rho, rho_tetrachoric=args.rho_tet)
+    ce = I.counterexample(args.k, p, args.p2, rho=args.rho, rho_tetrachoric=args.rho_tet,
+                          key=jax.random.fold_in(jax.random.key(args.seed), 2))
     b = ce.bounds
     if b.status != "OK":
         raise InputError(b.message, where="--p/--p2/--rho",
