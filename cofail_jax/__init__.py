@@ -7,29 +7,46 @@ environment variable ``COFAIL_JAX_NO_X64=1`` before import to leave JAX's settin
 
 import os as _os
 
-__version__ = "0.1.0"
+from ._src.version import __version__ as __version__
 
 if not _os.environ.get("COFAIL_JAX_NO_X64"):
     import jax as _jax
 
     _jax.config.update("jax_enable_x64", True)
 
-# ---- foundation: data, certificate, files ------------------------------------------
+# ---- outcome matrices: load, build, convert, save ------------------------------------
 from ._src.errors import InputError as InputError
 from ._src.matrix import OutcomeMatrix as OutcomeMatrix
 from ._src.io import load_matrix as load_matrix
 from ._src.io import register_format as register_format
+from ._src.io.dataframe import from_pandas as from_pandas
+from ._src.io.dataframe import to_pandas as to_pandas
 from ._src.io.formats import save_matrix_h5 as save_matrix_h5
+from ._src.data import example_path as example_path
+from ._src.io.export import save_matrix as save_matrix
+from ._src.io.importers.eee import save_eee as save_eee
+from ._src.io.importers.eee import eee_records as eee_records
+from ._src.io.importers.inspect_ai import load_inspect as load_inspect
+from ._src.io.importers.helm import load_helm as load_helm
+from ._src.io.importers.openai_evals import load_openai_evals as load_openai_evals
+from ._src.io.importers.eee import load_eee as load_eee
+from ._src.io.importers.parquet import load_parquet as load_parquet
+
+# ---- results files: HDF5/netCDF, provenance, tidy tables -----------------------------
+from ._src.h5 import write_results as write_results
+from ._src.h5 import provenance as provenance
+from ._src.io.export import results_tables as results_tables
+from ._src.io.export import export_csv as export_csv
+from ._src.h5 import ensure_netcdf as ensure_netcdf
+
+# ---- the all-wrong rate beta and its certificate -------------------------------------
 from ._src.certificate import Certificate as Certificate
 from ._src.certificate import certificate as certificate
 from ._src.certificate import certificate_from_counts as certificate_from_counts
 from ._src.certificate import clopper_pearson as clopper_pearson
 from ._src.certificate import beta_curve as beta_curve
-from ._src.h5 import write_results as write_results
-from ._src.h5 import provenance as provenance
-from ._src.data import example_path as example_path
 
-# ---- tetrachoric engine (issue 3) ---------------------------------------------------
+# ---- pairwise error correlations: tetrachoric, bivariate normal, repair --------------
 from ._src.bvn import bvn_cdf as bvn_cdf
 from ._src.bvn import bvn_pdf as bvn_pdf
 from ._src.tetrachoric import TetrachoricResult as TetrachoricResult
@@ -41,7 +58,7 @@ from ._src.repair import RepairResult as RepairResult
 from ._src.repair import nearest_correlation as nearest_correlation
 from ._src.repair import clip_correlation as clip_correlation
 
-# ---- pricing (issue 4) ---------------------------------------------------------------
+# ---- pricing the all-wrong tail under latent models ----------------------------------
 from ._src.onefactor import onefactor_log_beta as onefactor_log_beta
 from ._src.onefactor import onefactor_beta as onefactor_beta
 from ._src.onefactor import equal_loading_beta as equal_loading_beta
@@ -60,7 +77,7 @@ from ._src.clayton import clayton_tail_dependence as clayton_tail_dependence
 from ._src.clayton import ClaytonFit as ClaytonFit
 from ._src.sharding import device_mesh as device_mesh
 
-# ---- sweeps (issue 5) ----------------------------------------------------------------
+# ---- underpricing sweeps over model subsets ------------------------------------------
 from ._src.sweep import PoolStats as PoolStats
 from ._src.sweep import Prices as Prices
 from ._src.sweep import pool_stats as pool_stats
@@ -73,7 +90,7 @@ from ._src.sweep_io import load_config as load_sweep_config
 from ._src.sweep_io import run_sweep as run_sweep
 from ._src.report import write_figures as write_sweep_figures
 
-# ---- non-identification (issue 6) ----------------------------------------------------
+# ---- what pairwise statistics cannot identify: the range of beta ---------------------
 from ._src.identify import ErrorLaw as ErrorLaw
 from ._src.identify import BetaBounds as BetaBounds
 from ._src.identify import GaussianBeta as GaussianBeta
@@ -97,7 +114,7 @@ from ._src.identify import simulate_law_stats as simulate_law_stats
 from ._src.identify import verify_by_simulation as verify_by_simulation
 from ._src.identify import identify as identify
 
-# ---- policies (issue 7) --------------------------------------------------------------
+# ---- selection policies: votes, routers, cascades, ensembles, judges -----------------
 from ._src.policies.bootstrap import make_query_bootstrap as make_query_bootstrap
 from ._src.policies.bootstrap import realized_fraction_bootstrap as realized_fraction_bootstrap
 from ._src.policies.bootstrap import train_test_split as train_test_split
@@ -121,7 +138,7 @@ from ._src.policies.judges import judge_panel as judge_panel
 from ._src.policies.judges import fleiss_kappa as fleiss_kappa
 from ._src.policies.judges import cohen_kappa as cohen_kappa
 
-# ---- simulator (issue 8) -------------------------------------------------------------
+# ---- simulated pools with a known beta -----------------------------------------------
 from ._src.simulate import Law as Law
 from ._src.simulate import TrueBeta as TrueBeta
 from ._src.simulate import benchmark_pool as benchmark_pool
@@ -143,7 +160,7 @@ from ._src.simulate import sample_errors as sample_errors
 from ._src.simulate import simulate as simulate
 from ._src.simulate import true_beta as true_beta
 
-# ---- audit (issue 9) -----------------------------------------------------------------
+# ---- grading audit: answer normalisation, evidence, adjudication, regrading ----------
 from ._src.audit.normalize import Match as Match
 from ._src.audit.normalize import answers_equivalent as answers_equivalent
 from ._src.audit.normalize import normalize_answer as normalize_answer
@@ -158,16 +175,3 @@ from ._src.audit.regrade import RegradeResult as RegradeResult
 from ._src.audit.regrade import regrade as regrade
 from ._src.audit.sensitivity import Sensitivity as Sensitivity
 from ._src.audit.sensitivity import artefact_sensitivity as artefact_sensitivity
-
-# ---- importers and exports (issue 10) ------------------------------------------------
-from ._src.io.export import save_matrix as save_matrix
-from ._src.io.export import results_tables as results_tables
-from ._src.io.export import export_csv as export_csv
-from ._src.io.importers.eee import save_eee as save_eee
-from ._src.io.importers.eee import eee_records as eee_records
-from ._src.io.importers.inspect_ai import load_inspect as load_inspect
-from ._src.io.importers.helm import load_helm as load_helm
-from ._src.io.importers.openai_evals import load_openai_evals as load_openai_evals
-from ._src.io.importers.eee import load_eee as load_eee
-from ._src.io.importers.parquet import load_parquet as load_parquet
-from ._src.h5 import ensure_netcdf as ensure_netcdf

@@ -1,24 +1,50 @@
 """Test set-up: float64, strict rank promotion, 4 host devices, warnings as errors
-(pyproject's filterwarnings)."""
+(pyproject's filterwarnings), one persistent JAX compilation cache for the whole session,
+and the real outcome matrices from tests/fixtures/shared (a missing file fails, never skips).
 
+The compilation cache: every program compiled in this session (in-process tests and the
+CLI subprocesses some tests start, which inherit the environment) is stored in one
+temporary folder, so a program built again (a fresh closure, another process) is loaded
+instead of recompiled. Set ``JAX_COMPILATION_CACHE_DIR`` yourself to keep it between runs.
+"""
+
+import atexit
 import os
+import shutil
+import tempfile
 
 os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=4")
+if not os.environ.get("JAX_COMPILATION_CACHE_DIR"):
+    _CACHE = tempfile.mkdtemp(prefix="cofail-jax-cache-")
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = _CACHE
+    atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)
+# cache every program, however small or quick to compile (read by subprocesses too)
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 
 import jax  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_numpy_rank_promotion", "raise")
+jax.config.update("jax_compilation_cache_dir", os.environ["JAX_COMPILATION_CACHE_DIR"])
+jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
 import pytest  # noqa: E402
 
-SHARED_DATA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
+SHARED_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "shared")
+SHARED_FILES = ("mmlupro_mmlu-pro.csv", "zeroeval_gsm8k.csv", "zeroeval_math-l5.csv")
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def shared_data():
-    """Folder of the real outcome matrices (../shared/data); skips if absent."""
-    path = os.path.abspath(SHARED_DATA)
-    if not os.path.isdir(path):
-        pytest.skip("../shared/data is not present")
-    return path
+    """Folder of the three real outcome matrices (tests/fixtures/shared, see its README.md).
+
+    Fails, never skips, when a file is missing: a test that silently skips cannot fail.
+    """
+    missing = [f for f in SHARED_FILES if not os.path.isfile(os.path.join(SHARED_DATA, f))]
+    if missing:
+        pytest.fail(f"test fixture missing: {', '.join(missing)} in {SHARED_DATA}; restore "
+                    "tests/fixtures/shared from git (its README.md gives the sources)",
+                    pytrace=False)
+    return SHARED_DATA

@@ -16,9 +16,10 @@ def run(capsys, *argv):
 
 
 def test_certify_shared_files_json_and_h5(shared_data, tmp_path, capsys):
-    for name in sorted(os.listdir(shared_data)):
-        if not name.endswith(".csv"):
-            continue
+    names = sorted(n for n in os.listdir(shared_data) if n.endswith(".csv"))
+    assert len(names) == 3, names  # the three real matrices of tests/fixtures/shared
+    expected_K = {"mmlupro_mmlu-pro.csv": 664, "zeroeval_gsm8k.csv": 5, "zeroeval_math-l5.csv": 18}
+    for name in names:
         path = os.path.join(shared_data, name)
         out_h5 = tmp_path / (name + ".h5")
         rc, text, _ = run(capsys, "certify", path, "--out", str(out_h5))
@@ -37,6 +38,7 @@ def test_certify_shared_files_json_and_h5(shared_data, tmp_path, capsys):
             assert c["gain_bound"] == pytest.approx(r["gain_bound"], abs=0)
             assert c["beta_ci_lower"] == pytest.approx(r["beta_ci"][0], abs=0)
             assert "input_sha256" in f.attrs and "jax_version" in f.attrs
+        assert r["K"] == expected_K[name]  # the all-wrong counts of the fixtures' README
 
 
 def test_certify_default_example(capsys):

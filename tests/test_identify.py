@@ -4,7 +4,7 @@ References used here: hand-computed cases (the three-model parity example, indep
 comonotone errors), brute-force vertex enumeration of the LP polytope for k <= 4, the
 closed-form three-model range, enumeration of 3-point supports for the moment problem,
 the trivariate equicorrelated orthant closed form 1/8 + 3 asin(rho)/(4 pi), and the
-real matrices of ../shared/data.
+real matrices of tests/fixtures/shared.
 """
 
 import itertools
@@ -214,7 +214,7 @@ def test_inconsistent_and_infeasible_inputs():
 # ------------------------------------------------------------------------------------
 def test_observed_beta_inside_range_shared_data(shared_data):
     names = sorted(f for f in os.listdir(shared_data) if f.endswith(".csv"))
-    assert names
+    assert len(names) == 3, names
     for name in names:
         m = load_matrix(os.path.join(shared_data, name))
         top = np.argsort(-m.accuracy, kind="stable")[:8]

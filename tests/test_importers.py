@@ -14,7 +14,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from cofail_jax import InputError, OutcomeMatrix, load_matrix
+from cofail_jax import InputError, from_pandas, load_matrix, to_pandas
 from cofail_jax.cli.main import main
 
 FIX = os.path.join(os.path.dirname(__file__), "fixtures", "importers")
@@ -345,12 +345,12 @@ def test_lmeval_answers_and_references(tmp_path):
 def test_pandas_wide_and_long_round_trip():
     pd = pytest.importorskip("pandas")
     m = load_matrix(os.path.join(FIX, "eee"))
-    wide = OutcomeMatrix.from_pandas(m.to_pandas("wide"))
+    wide = from_pandas(to_pandas(m, "wide"))
     np.testing.assert_array_equal(wide.correct, m.correct)
     assert wide.models == m.models and wide.query_ids == m.query_ids
-    long = m.to_pandas("long")
+    long = to_pandas(m, "long")
     assert isinstance(long, pd.DataFrame) and len(long) == m.n * m.k
-    back = OutcomeMatrix.from_pandas(long)
+    back = from_pandas(long)
     np.testing.assert_array_equal(back.correct, m.correct)
     assert back.cell_meta["answer"][1, 2] == m.cell_meta["answer"][1, 2]
     assert list(back.query_meta["reference"]) == list(m.query_meta["reference"])
@@ -421,16 +421,16 @@ def test_parquet_several_tasks_need_task(tmp_path):
 def test_pandas_samples_and_missing():
     pd = pytest.importorskip("pandas")
     m = load_matrix(os.path.join(FIX, "inspect"))
-    df = m.to_pandas("long", samples=True)
+    df = to_pandas(m, "long", samples=True)
     assert len(df) == 2 * m.n * m.k and "sample" in df
-    back = OutcomeMatrix.from_pandas(df)
+    back = from_pandas(df)
     np.testing.assert_array_equal(back.samples, m.samples)
     wide = pd.DataFrame(
         {"query_id": ["a", "b", "c"], "m1": [1, 0, None], "m2": [True, False, True]}
     )
     with pytest.raises(InputError, match="missing cell"):
-        OutcomeMatrix.from_pandas(wide)
-    kept = OutcomeMatrix.from_pandas(wide, missing="drop-queries")
+        from_pandas(wide)
+    kept = from_pandas(wide, missing="drop-queries")
     assert kept.query_ids == ("a", "b") and kept.notes
 
 

@@ -1,12 +1,11 @@
 """Loaders: each format on a small file, validation messages, HDF5 round trip."""
 
 import json
-import os
 
 import numpy as np
 import pytest
 
-from cofail_jax import InputError, OutcomeMatrix, load_matrix, save_matrix_h5
+from cofail_jax import InputError, OutcomeMatrix, from_pandas, load_matrix, save_matrix_h5, to_pandas
 
 
 def write(path, text):
@@ -120,6 +119,6 @@ def test_degenerate_models_flagged(tmp_path):
 def test_pandas_round_trip():
     m = OutcomeMatrix(correct=np.array([[1, 0], [0, 1]], bool), query_ids=("q1", "q2"), models=("a", "b"))
     for layout in ("wide", "long"):
-        back = OutcomeMatrix.from_pandas(m.to_pandas(layout))
+        back = from_pandas(to_pandas(m, layout))
         np.testing.assert_array_equal(back.correct, m.correct)
         assert back.models == m.models

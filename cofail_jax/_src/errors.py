@@ -15,15 +15,19 @@ class InputError(ValueError):
       message: what is wrong.
       source: the file (or other input) that has the problem, if any.
       where: the row, column, record or key, if any.
-      hint: what the user can do about it.
+      hint: what the user can do about it. Name a library parameter as ``name=value``
+        (``missing=drop-queries``): the CLI shows it as its flag (``--missing drop-queries``).
+      param: the library parameter at fault (``"models"``, ``"format"``), shown as
+        ``models=`` when there is no ``where``; the CLI maps it to its flag.
     """
 
     def __init__(self, message: str, *, source: str | None = None, where: str | None = None,
-                 hint: str | None = None):
+                 hint: str | None = None, param: str | None = None):
         self.message = message
         self.source = source
         self.where = where
         self.hint = hint
+        self.param = param
         super().__init__(self.format())
 
     def format(self) -> str:
@@ -32,6 +36,8 @@ class InputError(ValueError):
             parts.append(str(self.source))
         if self.where:
             parts.append(str(self.where))
+        elif self.param:
+            parts.append(f"{self.param}=")
         head = ": ".join(parts)
         text = f"{head}: {self.message}" if head else self.message
         if self.hint:

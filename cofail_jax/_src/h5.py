@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from .version import __version__
+
 
 def _str_dtype():
     import h5py
@@ -59,8 +61,6 @@ def provenance(*, command: str | None = None, config: Any = None, seed: int | No
     """Where a result came from: versions, device, input hash, command, config, seed."""
     import jax
     import scipy
-
-    from .. import __version__
 
     devices = jax.devices()
     prov: dict[str, Any] = {

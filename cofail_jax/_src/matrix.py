@@ -64,8 +64,8 @@ class OutcomeMatrix:
             raise ValueError(f"OutcomeMatrix: {len(self.query_ids)} query ids for {n} rows")
         if len(self.models) != k:
             raise ValueError(f"OutcomeMatrix: {len(self.models)} model names for {k} columns")
-        _check_unique(self.query_ids, "query id", self.source)
-        _check_unique(self.models, "model name", self.source)
+        check_unique(self.query_ids, "query id", self.source)
+        check_unique(self.models, "model name", self.source)
         for name, col in self.query_meta.items():
             if len(col) != n:
                 raise ValueError(f"OutcomeMatrix: query_meta[{name!r}] has {len(col)} rows, want {n}")
@@ -126,19 +126,19 @@ class OutcomeMatrix:
                 out.append((m, "always wrong"))
         return out
 
-    def model_index(self, names: Sequence[str], where: str = "--models") -> np.ndarray:
+    def model_index(self, names: Sequence[str], param: str = "models") -> np.ndarray:
         """Column indices of ``names``; unknown names raise :class:`InputError` naming
-        ``where`` (the option that listed them)."""
+        ``param`` (the parameter that listed them; the CLI shows its flag)."""
         lookup = {m: i for i, m in enumerate(self.models)}
         idx = []
         for name in names:
             if name not in lookup:
                 raise InputError(
-                    f"unknown model {name!r}", source=self.source, where=where,
+                    f"unknown model {name!r}", source=self.source, param=param,
                     hint=f"choose from: {', '.join(self.models[:10])}{' ...' if self.k > 10 else ''}")
             idx.append(lookup[name])
         if len(set(idx)) != len(idx):
-            raise InputError("a model is named twice", source=self.source, where=where,
+            raise InputError("a model is named twice", source=self.source, param=param,
                              hint="name each model once")
         return np.asarray(idx, dtype=np.int64)
 
@@ -189,83 +189,9 @@ class OutcomeMatrix:
             "best_accuracy": float(acc[best]),
         }
 
-    # ---- pandas (optional dependency) ----------------------------------------------
-    def to_pandas(self, layout: str = "wide", samples: bool = False):
-        """A pandas DataFrame: ``wide`` (query_id index, one 0/1 column per model) or
-        ``long`` (query_id, model, correct, plus cell and query metadata).
 
-        With ``samples=True`` (long layout only) every repeated sample is a row with a
-        ``sample`` column (metadata on sample 0), the layout :meth:`from_pandas` reads back.
-        """
-        import pandas as pd
-
-        if samples:
-            if layout != "long":
-                raise ValueError("to_pandas: samples=True needs layout='long'")
-            from .io.export import long_records
-
-            return pd.DataFrame(long_records(self))
-        if layout == "wide":
-            df = pd.DataFrame(self.correct.astype(np.int8), columns=list(self.models))
-            df.insert(0, "query_id", list(self.query_ids))
-            return df
-        if layout == "long":
-            n, k = self.correct.shape
-            data: dict[str, Any] = {
-                "query_id": np.repeat(np.asarray(self.query_ids, dtype=object), k),
-                "model": np.tile(np.asarray(self.models, dtype=object), n),
-                "correct": self.correct.reshape(-1).astype(np.int8),
-            }
-            for name, col in self.cell_meta.items():
-                data[name] = np.asarray(col).reshape(-1)
-            for name, col in self.query_meta.items():
-                data[name] = np.repeat(np.asarray(col), k)
-            return pd.DataFrame(data)
-        raise ValueError(f"to_pandas: layout must be 'wide' or 'long', got {layout!r}")
-
-    @classmethod
-    def from_pandas(cls, df, layout: str | None = None, source: str = "<DataFrame>",
-                    missing: str = "error") -> "OutcomeMatrix":
-        """Build from a wide or long pandas DataFrame (layout detected when not given).
-
-        Missing cells (NaN/None) follow ``missing``: ``"error"``, ``"drop-queries"`` or
-        ``"drop-models"``. A long frame may carry a ``sample`` column and the metadata
-        columns of the long file formats."""
-        from .io.tables import matrix_from_records, matrix_from_wide_table
-
-        cols = [str(c) for c in df.columns]
-        if layout is None:
-            layout = "long" if {"query_id", "model", "correct"} <= set(cols) else "wide"
-        if layout == "wide":
-            if "query_id" in cols:
-                qids = [str(q) for q in df["query_id"].tolist()]
-                body = df.drop(columns=["query_id"])
-            else:
-                qids = [str(q) for q in df.index.tolist()]
-                body = df
-            rows = [[_cell_text(v) for v in r] for r in body.itertuples(index=False)]
-            return matrix_from_wide_table(qids, [str(c) for c in body.columns], rows, source=source,
-                                          missing=missing)
-        if layout == "long":
-            records = df.to_dict(orient="records")
-            return matrix_from_records(records, source=source, missing=missing)
-        raise ValueError(f"from_pandas: layout must be 'wide' or 'long', got {layout!r}")
-
-
-def _cell_text(v) -> str:
-    if v is None:
-        return ""
-    try:
-        if isinstance(v, float) and np.isnan(v):
-            return ""
-    except TypeError:
-        pass
-    if isinstance(v, (bool, np.bool_)):
-        return "1" if v else "0"
-    return str(v)
-
-
-def _check_unique(names: Sequence[str], what: str, source: str) -> None:
+def check_unique(names: Sequence[str], what: str, source: str) -> None:
+    """Raise :class:`InputError` naming the first repeated ``what`` (query id, model name)."""
     seen: dict[str, int] = {}
     for i, name in enumerate(names):
         if name in seen:

@@ -30,7 +30,7 @@ Laws:
     quadrature (trapezoid in b x Gauss-Hermite in log a) over the query latent.
   * ``table`` / ``exchangeable``: an explicit law on the 2^k error patterns, or the
     distribution of the number of wrong models (exchangeable); :func:`from_error_law`
-    turns issue 6's counterexample laws into these. True beta exact (a finite sum).
+    turns the non-identification counterexample laws into these. True beta exact (a finite sum).
   * artefacts (any law, :func:`with_artefacts`): a fraction f of queries is marked wrong
     for every model (a broken grader); beta_f = f + (1 - f) beta.
 
@@ -204,7 +204,7 @@ def irt_law(
 def table_law(table) -> Law:
     """An explicit joint law of k error indicators: probabilities of the 2^k error patterns.
 
-    Bit i of an atom's index is model i wrong (the convention of issue 6's ``ErrorLaw``).
+    Bit i of an atom's index is model i wrong (the convention of ``cofail_jax.ErrorLaw``).
     """
     t = np.asarray(table, dtype=np.float64)
     k = round(math.log2(t.size)) if t.size else 0
@@ -234,7 +234,7 @@ def exchangeable_law(counts) -> Law:
 
 
 def from_error_law(error_law) -> Law:
-    """A simulator :class:`Law` from a non-identification ``ErrorLaw`` (issue 6, ``identify``).
+    """A simulator :class:`Law` from a non-identification ``ErrorLaw`` (``cofail_jax.counterexample``).
 
     Uses its atom table when present, else its exchangeable count distribution.
     """
@@ -985,7 +985,7 @@ def calibrate_law(
                 status = (
                     f"omega reached its bound {pmin:.4g} (the smallest error rate) without "
                     "matching the mean pairwise both-wrong rate: a common shock cannot make "
-                    "models co-fail more often than the best model fails; try --law clayton or irt"
+                    "models co-fail more often than the best model fails; try the clayton or irt law"
                 )
         else:
             matched = "accuracies; omega given"

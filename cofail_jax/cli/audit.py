@@ -334,8 +334,8 @@ def audit_tree(audited) -> dict:
              if k not in ("models", "beta_ci") and v is not None}
         d["beta_ci_lower"], d["beta_ci_upper"] = c.beta_ci
         tree[name] = d
-    for v, count in audited.by_verdict.items():
-        tree["verdict_" + v.replace(" ", "_")] = count
+    for v, n_verdict in audited.by_verdict.items():
+        tree["verdict_" + v.replace(" ", "_")] = n_verdict
     return tree
 
 

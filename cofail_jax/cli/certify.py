@@ -122,7 +122,7 @@ def run(args) -> int:
         order = None
         if args.order:
             order = m.model_index([s.strip() for s in args.order.split(",") if s.strip()],
-                                  where="--order")
+                                  param="order")
         idx, betas = C.beta_curve(m.correct, order)
         curve = {"model": [m.models[i] for i in idx], "beta": betas}
         prov = provenance(input_path=input_path(args), method="clopper-pearson", config=_config(args))
@@ -132,7 +132,7 @@ def run(args) -> int:
         curve["order"] = "given" if args.order else "greedy"
         result["curve"] = curve
     audited = None
-    if getattr(args, "audit", None):  # issue 9: beta before/after an audit
+    if getattr(args, "audit", None):  # beta before/after a grading audit
         from .audit import certify_audit
 
         audited = certify_audit(args, m)
@@ -189,7 +189,7 @@ def render(cert, curve=None, source=None) -> str:
         ("single best", f"{cert.best_model or '(from counts)'}: {cert.asb:.4f} ({cert.best_count}/{cert.n})"),
         ("oracle gain G", f"{cert.oracle_gain:.4f}  ({cert.resolvable} queries the single best misses "
                           "and another model solves)"),
-        (f"beta lower limit", f"{cert.beta_lower_one_sided:.4f} (one-sided, delta/2 = {cert.delta / 2:g})"),
+        ("beta lower limit", f"{cert.beta_lower_one_sided:.4f} (one-sided, delta/2 = {cert.delta / 2:g})"),
         ("single-best lower limit", f"{cert.asb_lower:.4f} ({sel})"),
         ("certified gain bound", f"{cert.gain_bound:.4f}  at confidence {1 - cert.delta:g}: no selection "
                                  "policy gains more over the best single model"),

@@ -6,6 +6,7 @@ import argparse
 import json
 import math
 import os
+import re
 import sys
 from typing import Any
 
@@ -16,6 +17,22 @@ JSON_SCHEMA = "cofail_jax.json/1"
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
     """Keeps the examples' line breaks and shows defaults."""
+
+
+# The one place where library parameter names become flags: an InputError's ``param`` and
+# every ``name=`` of these names in its hint are shown as the command-line flag.
+PARAM_FLAGS = {"models": "--models", "format": "--format", "missing": "--missing",
+               "order": "--order"}
+_PARAM_RE = re.compile(r"(?<![\w-])(" + "|".join(PARAM_FLAGS) + r")=")
+
+
+def error_message(e) -> str:
+    """An :class:`InputError` in the CLI's words: parameters named by their flags."""
+    if e.param and not e.where:
+        e.where = PARAM_FLAGS.get(e.param, "--" + e.param.replace("_", "-"))
+    if e.hint:
+        e.hint = _PARAM_RE.sub(lambda mt: PARAM_FLAGS[mt.group(1)] + " ", e.hint)
+    return e.format()
 
 
 def wrap_description(text: str, width: int = 88) -> str:

@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from .._src.errors import InputError
     from .._src.h5 import set_run_context
-    from .common import run_paths
+    from .common import error_message, run_paths
 
     parser = build_parser()
     try:
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except InputError as e:
-        print(f"cofail {args.command}: error: {e.format()}", file=sys.stderr)
+        print(f"cofail {args.command}: error: {error_message(e)}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into head & co.: stop quietly
         import os

@@ -213,7 +213,7 @@ def price_matrix(m, *, models=MODELS, method="auto", samples=None, seed=0, alpha
 
 def run(args) -> int:
     from .._src.errors import InputError
-    from .._src.h5 import provenance, write_results
+    from .._src.h5 import provenance
 
     if not 0 < args.alpha < 1:
         raise InputError(f"must lie strictly between 0 and 1, got {args.alpha}", where="--alpha",

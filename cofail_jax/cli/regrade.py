@@ -74,6 +74,7 @@ def run(args) -> int:
     from .._src.certificate import clopper_pearson
     from .._src.errors import InputError
     from .._src.h5 import atomic_output, provenance
+    from .._src.io.dataframe import to_pandas
 
     if not 0 <= args.rel_tol < 1:
         raise InputError(f"must lie in [0, 1), got {args.rel_tol}", where="--rel-tol",
@@ -112,7 +113,7 @@ def run(args) -> int:
                     w.writerow(r)
     if args.matrix_out:
         with atomic_output(args.matrix_out) as tmp:
-            res.matrix.to_pandas("wide").to_csv(tmp, index=False)
+            to_pandas(res.matrix, "wide").to_csv(tmp, index=False)
     if args.json:
         emit_json("regrade", result, prov)
         return 0

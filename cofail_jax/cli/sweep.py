@@ -80,7 +80,7 @@ def render(summary) -> str:
         lines.append(f"bootstrap: {full['bootstrap_used']} replicates used"
                      + (f"; dropped: {dropped}" if dropped else "; none dropped"))
     lines.append("")
-    lines.append(f"pool-size sweep (median ratio over subsets; subsets with beta_obs = 0 excluded):")
+    lines.append("pool-size sweep (median ratio over subsets; subsets with beta_obs = 0 excluded):")
     srows = []
     sweep = summary["sweep"]
     show = sweep if len(sweep) <= 16 else [sweep[i] for i in

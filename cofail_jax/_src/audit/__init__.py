@@ -1,5 +1,5 @@
 """Audit of all-wrong events: evidence that they are grading artefacts, adjudication,
-regrading and sensitivity (issue 9)."""
+regrading and sensitivity."""
 
 from .adjudicate import (ARTEFACT_VERDICTS, VERDICTS, Adjudications, AuditedBeta,  # noqa: F401
                          apply_adjudications, audited_beta, read_adjudications)

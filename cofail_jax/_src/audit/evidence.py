@@ -57,7 +57,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..matrix import OutcomeMatrix
-from .checker import MAX_CHARS, check_pairs, checker_info
+from .checker import MAX_CHARS, check_pairs
 from .normalize import answers_equivalent, extract_answer, reference_forms
 
 __all__ = ["CLASSES", "QueryEvidence", "audit_evidence", "evidence_rows", "cell_answers",

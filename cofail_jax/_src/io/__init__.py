@@ -59,7 +59,7 @@ def load_matrix(path: str | os.PathLike, format: str | None = None, *, missing: 
         raise InputError("no such file or folder", source=path, hint="check the path")
     if format is not None:
         if format not in LOADERS:
-            raise InputError(f"unknown format {format!r}", source=path, where="--format",
+            raise InputError(f"unknown format {format!r}", source=path, param="format",
                              hint=f"use one of {', '.join(LOADERS)}")
         return _guarded_load(format, path, missing=missing, **options)
     name = detect_format(path)
@@ -70,7 +70,7 @@ def load_matrix(path: str | os.PathLike, format: str | None = None, *, missing: 
                          hint="name a matrix file, or pass --format with one of "
                          + ", ".join(LOADERS))
     raise InputError("cannot tell the format of this input", source=path,
-                     hint=f"pass --format with one of {', '.join(LOADERS)}")
+                     hint=f"give format= one of {', '.join(LOADERS)}")
 
 
 # What a damaged or hostile file can make a parser raise (h5py raises RuntimeError and
@@ -111,4 +111,4 @@ def _guarded_load(name: str, path: str, **kwargs) -> OutcomeMatrix:
 
 
 from . import formats as _formats  # noqa: E402,F401  (registers the built-in loaders)
-from . import importers as _importers  # noqa: E402,F401  (harness importers, issue 10)
+from . import importers as _importers  # noqa: E402,F401  (harness importers)

@@ -1,4 +1,4 @@
-"""Writing matrices and results where other tools read them (issue 10).
+"""Writing matrices and results where other tools read them.
 
 * :func:`save_matrix`: an outcome matrix as wide CSV, long CSV, long JSONL, long Parquet
   (pyarrow), cofail HDF5 or Every Eval Ever instance JSONL, chosen by ``format`` or the
@@ -27,6 +27,8 @@ import numpy as np
 from ..errors import InputError
 from ..h5 import atomic_output, guard_h5_read
 from ..matrix import OutcomeMatrix
+from .importers.eee import save_eee
+from .importers.parquet import require_pyarrow
 
 SAVE_FORMATS = ("wide", "long-csv", "long-jsonl", "h5", "eee", "parquet")
 
@@ -125,8 +127,6 @@ def save_matrix(
         save_matrix_h5(m, path, attrs=attrs)
         return fmt, notes
     if fmt == "eee":
-        from .importers.eee import save_eee
-
         save_eee(m, path, evaluation_name=evaluation_name)
         return fmt, notes
     if fmt == "wide":
@@ -152,9 +152,7 @@ def save_matrix(
     if m.model_meta:
         notes.append(f"per-model columns not written: {', '.join(m.model_meta)} (use .h5)")
     if fmt == "parquet":
-        from .importers.parquet import _pyarrow
-
-        _pyarrow()
+        require_pyarrow()
         import pyarrow as pa
         import pyarrow.parquet as pq
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from ..matrix import OutcomeMatrix
+from ..matrix import OutcomeMatrix, check_unique
 from . import register_format
 from .tables import check_sizes, matrix_from_records, matrix_from_wide_table
 
@@ -356,9 +356,7 @@ def load_solved_folder(path: str, *, missing: str = "error", universe: str | Non
         raise InputError("has no universe of query ids", source=path,
                          hint="add universe.txt with every query id, one per line")
     ids = _read_id_list(uni_path)
-    from ..matrix import _check_unique
-
-    _check_unique(ids, "query id", uni_path)
+    check_unique(ids, "query id", uni_path)
     index = {q: i for i, q in enumerate(ids)}
     systems: list[tuple[str, str]] = []
     for entry in sorted(os.listdir(path)):

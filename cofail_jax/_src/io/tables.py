@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from ..matrix import OutcomeMatrix
+from ..matrix import OutcomeMatrix, check_unique
 
 MISSING_POLICIES = ("error", "drop-queries", "drop-models")
 _TRUE = {"1", "true", "1.0", "t", "yes"}
@@ -27,7 +27,7 @@ CELL_COLUMNS = {
     "answer": str, "extracted": str, "raw_answer": str, "cost": float, "confidence": float,
     "output_tokens": float, "token_budget": float, "finish_reason": str,
     "answer_extracted": str, "verifier": float, "judge": str,
-    # harness importers (issue 10): token counts, the raw numeric score, latency
+    # harness importers: token counts, the raw numeric score, latency
     "input_tokens": float, "total_tokens": float, "score": float, "latency_ms": float,
 }
 # Cell columns also kept for every repeated sample (OutcomeMatrix.sample_meta).
@@ -79,7 +79,7 @@ def apply_missing(cells: np.ndarray, query_ids: Sequence[str], models: Sequence[
     Returns the kept cells, kept query ids, kept model names, and notes on what was dropped.
     """
     if missing not in MISSING_POLICIES:
-        raise InputError(f"unknown missing-cell policy {missing!r}", where="--missing",
+        raise InputError(f"unknown missing-cell policy {missing!r}", param="missing",
                          hint=f"use one of {', '.join(MISSING_POLICIES)}")
     miss = cells < 0
     notes: list[str] = []
@@ -92,7 +92,7 @@ def apply_missing(cells: np.ndarray, query_ids: Sequence[str], models: Sequence[
         raise InputError(
             f"missing cell for query {q[r]!r}, model {mo[c]!r} ({int(miss.sum())} missing in all)",
             source=source, where=f"row {r + 1}, column {mo[c]!r}",
-            hint="fill it in, or pass --missing drop-queries or --missing drop-models")
+            hint="fill it in, or pass missing=drop-queries or missing=drop-models")
     if missing == "drop-queries":
         keep = ~miss.any(axis=1)
         dropped = [q[i] for i in np.flatnonzero(~keep)]
@@ -113,9 +113,7 @@ def matrix_from_wide_table(query_ids: Sequence[str], models: Sequence[str],
     ``first_row`` is the file line number of the first data row, for messages.
     """
     models = [str(m) for m in models]
-    from ..matrix import _check_unique
-
-    _check_unique(models, "model name", source)
+    check_unique(models, "model name", source)
     cells = []
     for r, row in enumerate(rows):
         if len(row) != len(models):
@@ -133,7 +131,7 @@ def matrix_from_wide_table(query_ids: Sequence[str], models: Sequence[str],
                                  ) from None
         cells.append(parsed)
     arr = np.asarray(cells, dtype=np.int8).reshape(len(cells), len(models))
-    _check_unique([str(q) for q in query_ids], "query id", source)
+    check_unique([str(q) for q in query_ids], "query id", source)
     arr, q, mo, notes = apply_missing(arr, [str(x) for x in query_ids], models,
                                       missing=missing, source=source)
     m = OutcomeMatrix(correct=arr == 1, query_ids=tuple(q), models=tuple(mo), source=source,

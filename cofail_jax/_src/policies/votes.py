@@ -336,9 +336,9 @@ def subset_votes(
             keep = ok & ~np.any(subsets == drop, axis=1)
             b, _, _ = _ols(mean_rho[keep], gain[keep])
             thetas.append(b)
-        thetas = np.asarray(thetas)
-        if k >= 3 and np.all(np.isfinite(thetas)):
-            se_jk = math.sqrt((k - 1) / k * ((thetas - thetas.mean()) ** 2).sum())
+        th = np.asarray(thetas)
+        if k >= 3 and np.all(np.isfinite(th)):
+            se_jk = math.sqrt((k - 1) / k * ((th - th.mean()) ** 2).sum())
             tq = stats.t.ppf(0.975, k - 1)
             ci_jk = (slope - tq * se_jk, slope + tq * se_jk)
         else:

@@ -1,4 +1,4 @@
-"""Importers for evaluation-harness outputs (issue 10).
+"""Importers for evaluation-harness outputs.
 
 Each module reads one harness's own files and builds the matrix through
 :func:`cofail_jax._src.io.tables.matrix_from_records`, so validation is the same as

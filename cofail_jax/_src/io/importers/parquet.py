@@ -46,7 +46,8 @@ def detect(path: str) -> bool:
     return os.path.isdir(path) and bool(files_with_suffix(path, (".parquet",)))
 
 
-def _pyarrow():
+def require_pyarrow():
+    """``pyarrow.parquet``, or an :class:`InputError` saying how to install it."""
     try:
         import pyarrow.parquet as pq
     except ImportError:
@@ -92,7 +93,7 @@ def load_parquet(
         files of several tasks.
     """
     reject_options("load_parquet", unknown)
-    pq = _pyarrow()
+    pq = require_pyarrow()
     files = files_with_suffix(path, (".parquet",))
     if not files:
         raise InputError(
