@@ -89,6 +89,8 @@ def provenance(*, command: str | None = None, config: Any = None, seed: int | No
         prov["input_path"] = os.fspath(input_path)
         if os.path.exists(input_path):
             prov["input_sha256"] = file_sha256(input_path)
+    if _RUN.get("choices"):
+        prov["input_choices"] = list(_RUN["choices"])
     if extra:
         prov.update(extra)
     return prov
@@ -96,7 +98,7 @@ def provenance(*, command: str | None = None, config: Any = None, seed: int | No
 
 # What the running command reads, and how it reports a replaced file: set by the CLI
 # (:func:`set_run_context`); library callers get neither check nor message.
-_RUN: dict[str, Any] = {"inputs": (), "report": None, "seen": set()}
+_RUN: dict[str, Any] = {"inputs": (), "report": None, "seen": set(), "choices": ()}
 TMP_TAG = ".cofail-tmp-"
 
 
@@ -106,6 +108,13 @@ def set_run_context(inputs: tuple[str, ...] | list[str] = (), report=None) -> No
     _RUN["inputs"] = tuple(os.fspath(p) for p in inputs)
     _RUN["report"] = report
     _RUN["seen"] = set()
+    _RUN["choices"] = ()
+
+
+def record_input_choices(choices) -> None:
+    """Choices the loader made for the user (a metric, a filter, an epoch rule): every
+    :func:`provenance` of this run records them as ``input_choices``."""
+    _RUN["choices"] = tuple(_RUN.get("choices", ())) + tuple(str(c) for c in choices)
 
 
 def _same_file(a: str, b: str) -> bool:

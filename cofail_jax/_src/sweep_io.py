@@ -34,6 +34,12 @@ CONFIG_KEYS = {
              "config's folder), or 'example:math-l5' for the embedded example",
     "format": "input format (detected when omitted)",
     "missing": "error | drop-queries | drop-models",
+    "scorer": "importer option: Inspect AI scorer (as --scorer)",
+    "task": "importer option: the task to read when the input holds several (as --task)",
+    "metric": "importer option: the 0/1 metric (as --metric)",
+    "filter": "importer option: the answer filter (as --filter)",
+    "latest": "importer option: keep the newest of duplicate logs (as --latest; default false)",
+    "reduce": "repeated samples: first (default), majority, any or all (as --reduce)",
     "models": "list of model names, or \"all\" (default)",
     "drop_degenerate": "drop models that are always right or always wrong (default true)",
     "output": "results file (default: <config name>.h5 beside the config)",
@@ -56,7 +62,7 @@ CONFIG_KEYS = {
 
 RESULT_KEYS = ("input_sha256", "models", "drop_degenerate", "seed", "methods", "pool_sizes",
                "subsets", "bootstrap", "interval", "orthant_samples", "orthant_method",
-               "repair", "format", "missing", "audit_sha256", "unadjudicated")
+               "repair", "format", "missing", "audit_sha256", "unadjudicated", "import_options")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,18 +92,23 @@ class SweepConfig:
     audit: str | None = None
     unadjudicated: str = "genuine"
     audit_sha256: str = ""
+    # scorer/task/metric/filter/latest/reduce, as given (load_matrix keywords)
+    import_options: tuple[tuple[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         for k, v in d.items():
             if isinstance(v, tuple):
                 d[k] = list(v)
+        d["import_options"] = dict(self.import_options)
         return d
 
     def hash(self) -> str:
         """sha256 of everything that determines the results (not paths or chunk sizes)."""
         d = self.to_dict()
-        blob = json.dumps({k: d[k] for k in RESULT_KEYS}, sort_keys=True)
+        # import_options only when set, so older configs keep their hash
+        blob = json.dumps({k: d[k] for k in RESULT_KEYS if k != "import_options" or d[k]},
+                          sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -132,6 +143,31 @@ def _resolve_input(path: str, raw_input: str) -> str:
     if os.path.exists(beside):
         return beside
     return here
+
+
+def _import_options(path, raw) -> tuple[tuple[str, Any], ...]:
+    """The importer keys (scorer, task, metric, filter: strings; latest: bool; reduce)."""
+    from .io.options import REDUCERS
+
+    out = []
+    for key in ("scorer", "task", "metric", "filter"):
+        v = raw.get(key)
+        if v is not None:
+            if not isinstance(v, str) or not v:
+                raise _bad(path, key, f"must be a non-empty string, got {v!r}")
+            out.append((key, v))
+    latest = raw.get("latest", False)
+    if not isinstance(latest, bool):
+        raise _bad(path, "latest", f"must be true or false, got {latest!r}")
+    if latest:
+        out.append(("latest", True))
+    reduce = raw.get("reduce", "first")
+    if reduce not in REDUCERS or reduce == "mean":
+        raise _bad(path, "reduce", f"unknown or unusable value {reduce!r}",
+                   hint="the sweep needs 0/1 cells: use first, majority, any or all")
+    if reduce != "first":
+        out.append(("reduce", reduce))
+    return tuple(out)
 
 
 def load_config(path: str | os.PathLike, *, output: str | None = None,
@@ -170,6 +206,7 @@ def load_config(path: str | os.PathLike, *, output: str | None = None,
     if missing not in ("error", "drop-queries", "drop-models"):
         raise _bad(path, "missing", f"unknown value {missing!r}",
                    hint="use error, drop-queries or drop-models")
+    import_options = _import_options(path, raw)
     models = raw.get("models", "all")
     if models == "all":
         models = None
@@ -261,7 +298,8 @@ def load_config(path: str | os.PathLike, *, output: str | None = None,
                       subsets=subsets, bootstrap=bootstrap, interval=tuple(float(x) for x in interval),
                       orthant_samples=orthant_samples, orthant_method=orthant_method, repair=repair,
                       bootstrap_chunk=bootstrap_chunk, subset_chunk=subset_chunk,
-                      audit=audit_path, unadjudicated=unadjudicated)
+                      audit=audit_path, unadjudicated=unadjudicated,
+                      import_options=import_options)
     m, dropped = load_pool(cfg)
     kmax = m.k
     if kmax < 2:
@@ -284,7 +322,8 @@ def load_pool(cfg: SweepConfig):
     from .io import load_matrix
 
     try:
-        m = load_matrix(cfg.input_path, cfg.format, missing=cfg.missing)
+        m = load_matrix(cfg.input_path, cfg.format, missing=cfg.missing,
+                        **dict(cfg.import_options))
     except InputError as e:
         raise InputError(f"cannot load the input: {e.format()}", source=cfg.path,
                          where="key 'input'", hint=e.hint) from None

@@ -178,8 +178,56 @@ def run_paths(args) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     return ins, outs
 
 
+def add_matrix_input_args(p, *, reduce: bool = True) -> None:
+    """The importer options (--scorer, --task, --metric, --filter, --latest) and --reduce:
+    one definition for every command that reads a matrix; :func:`matrix_options` turns
+    them into ``load_matrix`` keywords."""
+    from .._src.io.options import DEFAULT_REDUCE, IMPORT_OPTIONS, REDUCERS
+
+    g = p.add_argument_group(
+        "importer options", "which part of a harness's logs becomes the matrix; each applies "
+        "only to the formats named (an option the detected format does not take is an error)")
+    for name, help_ in IMPORT_OPTIONS.items():
+        if name == "latest":
+            g.add_argument("--latest", action="store_true", default=False, help=help_)
+        else:
+            g.add_argument(f"--{name}", default=None, metavar=name.upper(), help=help_)
+    if reduce:
+        g.add_argument(
+            "--reduce", default=DEFAULT_REDUCE, choices=tuple(REDUCERS),
+            help="how repeated samples (Inspect epochs, EEE/long 'sample' rows) become one "
+                 "0/1 cell: " + "; ".join(f"{k}: {v}" for k, v in REDUCERS.items())
+                 + ". Every command that reads a matrix applies the same rule")
+
+
+def matrix_options(args) -> dict:
+    """``load_matrix`` keywords from the options of :func:`add_matrix_input_args`."""
+    from .._src.io.options import IMPORT_OPTIONS
+
+    opts = {name: getattr(args, name, None) for name in IMPORT_OPTIONS}
+    opts = {k: v for k, v in opts.items() if v not in (None, False)}
+    if hasattr(args, "reduce"):
+        opts["reduce"] = args.reduce
+    return opts
+
+
+def report_notes(notes) -> None:
+    """Print a loader's notes on stderr: its choices on ONE line (also recorded in the
+    results' provenance as ``input_choices``), then the other notes one per line."""
+    from .._src.h5 import record_input_choices
+    from .._src.io.options import split_notes
+
+    choices, other = split_notes(notes)
+    if choices:
+        print("note: chosen for you: " + "; ".join(choices), file=sys.stderr)
+        record_input_choices(choices)
+    for note in other:
+        print(f"note: {note}", file=sys.stderr)
+
+
 def add_input_args(p, *, file_required: bool = False, models: bool = True) -> None:
-    """FILE (default: the embedded example), --format, --missing and --models."""
+    """FILE (default: the embedded example), --format, --missing, --models and the
+    importer options (:func:`add_matrix_input_args`)."""
     if file_required:
         p.add_argument("file", metavar="FILE", type=input_arg,
                        help="outcome matrix (wide/long CSV, JSONL, HDF5, folder)")
@@ -193,6 +241,7 @@ def add_input_args(p, *, file_required: bool = False, models: bool = True) -> No
     if models:
         p.add_argument("--models", default=None,
                        help="comma-separated model names to analyse (default: all)")
+    add_matrix_input_args(p)
 
 
 def add_output_args(p) -> None:
@@ -214,7 +263,7 @@ def load_input(args):
     from .._src.io import load_matrix
 
     m = load_matrix(input_path(args), getattr(args, "format", None),
-                    missing=getattr(args, "missing", "error"))
+                    missing=getattr(args, "missing", "error"), **matrix_options(args))
     if getattr(args, "models", None):
         names = [s.strip() for s in args.models.split(",") if s.strip()]
         from .._src.errors import InputError
@@ -223,8 +272,7 @@ def load_input(args):
             raise InputError("name at least 2 models", where="--models",
                              hint="give a comma-separated list of at least two model names")
         m = m.select_models(names)
-    for note in m.notes:
-        print(f"note: {note}", file=sys.stderr)
+    report_notes(m.notes)
     return m
 
 

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import inspect
 import os
-import sys
 
-from .common import add_command, emit_json, fmt_table, input_arg, output_file
+from .common import (
+    add_command,
+    add_matrix_input_args,
+    emit_json,
+    fmt_table,
+    input_arg,
+    matrix_options,
+    output_file,
+    report_notes,
+)
 
 EXAMPLES = """\
   cofail convert logs/ --to matrix.csv                   # Inspect AI logs -> wide CSV
@@ -17,9 +25,9 @@ EXAMPLES = """\
   cofail convert results.csv --to results.h5 --missing drop-queries
 """
 
-# loader option name -> (flag, help)
+# loader option name -> (flag, help): convert's own; the shared importer options
+# (--scorer, --task, --metric, --filter, --latest, --reduce) come from add_matrix_input_args.
 LOADER_OPTIONS = {
-    "scorer": ("--scorer", "Inspect: the scorer whose value decides correctness"),
     "partial": (
         "--partial",
         "Inspect: what a 'P' (partial) score counts as: wrong, correct, missing",
@@ -33,11 +41,8 @@ LOADER_OPTIONS = {
         "Inspect/HELM: numeric scores at or above this are correct; None: 1.0",
     ),
     "score_key": ("--score-key", "Inspect: key to read from dict-valued scores"),
-    "metric": ("--metric", "lm-eval/HELM/Parquet: the 0/1 metric that decides correctness"),
-    "task": ("--task", "the task/eval/scenario to read when the input holds several"),
     "model": ("--model", "OpenAI evals/Parquet: model name for a single file without one"),
     "split": ("--split", "HELM: only stats of this split"),
-    "filter": ("--filter", "lm-eval: the answer filter to read (e.g. strict-match)"),
 }
 
 
@@ -79,6 +84,7 @@ def add_parser(sub) -> None:
         help="what to do with missing cells",
     )
     p.add_argument("--models", default=None, help="comma-separated model names to keep")
+    add_matrix_input_args(p)
     for name, (flag, help_) in LOADER_OPTIONS.items():
         p.add_argument(
             flag,
@@ -136,7 +142,8 @@ def run(args) -> int:
         raise InputError("no such file or folder", source=args.file, hint="check the path")
     fmt_in = args.format or detect_format(args.file)
     opts = _options(args, fmt_in)
-    m = load_matrix(args.file, args.format, missing=args.missing, **opts)
+    m = load_matrix(args.file, args.format, missing=args.missing, **opts, **matrix_options(args))
+    report_notes(m.notes)  # stderr; the choices also go into the provenance below
     if args.models:
         names = [s.strip() for s in args.models.split(",") if s.strip()]
         if len(names) < 2:
@@ -173,8 +180,7 @@ def run(args) -> int:
     if args.json:
         emit_json("convert", summary, prov)
         return 0
-    for note in all_notes:
-        print(f"note: {note}", file=sys.stderr)
+    report_notes(notes)
     rows = [
         ("input", f"{args.file} ({fmt_in or args.format})"),
         ("queries x models", f"{m.n} x {m.k}"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ._policy_common import add_alpha_args, check_alpha, ci, config
-from .common import add_command, emit_json, fmt_table, input_arg
+from .common import add_command, add_matrix_input_args, emit_json, fmt_table, input_arg, matrix_options, report_notes
 
 EXAMPLES = """\
   cofail formats mc.csv free.csv                   # e.g. multiple choice vs free response
@@ -47,6 +47,7 @@ def add_parser(sub) -> None:
         choices=("fisher", "boschloo"),
         help="exact test for the full sets",
     )
+    add_matrix_input_args(p)
     add_alpha_args(p)
     p.set_defaults(func=run)
 
@@ -65,8 +66,9 @@ def run(args) -> int:
             hint="write --names mc,free",
         )
     check_alpha(args)
-    ma = load_matrix(args.file_a, args.format, missing=args.missing)
-    mb = load_matrix(args.file_b, args.format, missing=args.missing)
+    ma = load_matrix(args.file_a, args.format, missing=args.missing, **matrix_options(args))
+    mb = load_matrix(args.file_b, args.format, missing=args.missing, **matrix_options(args))
+    report_notes(ma.notes + mb.notes)
     r = compare_formats(
         ma.correct, ma.query_ids, mb.correct, mb.query_ids, alpha=args.alpha, unpaired=args.unpaired
     )

@@ -7,7 +7,10 @@ import json
 import numpy as np
 
 from .common import (
+    add_matrix_input_args,
     add_seed_arg,
+    matrix_options,
+    report_notes,
     add_command,
     count,
     emit_json,
@@ -89,6 +92,7 @@ def add_parser(sub) -> None:
         help="fit the law to a real outcome matrix: each model's accuracy, and the "
         "pairwise structure (see the README)",
     )
+    add_matrix_input_args(p)  # how --calibrate-to is read
     add_seed_arg(p, "PRNG seed (jax.random.key)")
     p.add_argument("--out", type=output_file, required=True, help="output: .csv, .jsonl or .h5")
     p.add_argument("--json", action="store_true", help="print the truth as JSON instead of a table")
@@ -118,8 +122,13 @@ def _build_law(args):
     from .._src.io import load_matrix
 
     kind = args.law.replace("-", "_")
+    given = [k for k, v in matrix_options(args).items() if k != "reduce" or v != "first"]
+    if given and not args.calibrate_to:
+        raise InputError(f"--{given[0]} applies to the --calibrate-to file, and none is given",
+                         where=f"--{given[0]}", hint="drop it, or add --calibrate-to FILE")
     if args.calibrate_to:
-        m = load_matrix(args.calibrate_to)
+        m = load_matrix(args.calibrate_to, **matrix_options(args))
+        report_notes(m.notes)
         if m.n < 2 or m.k < 1:
             raise InputError(
                 "needs at least 2 queries and 1 model",

@@ -39,7 +39,7 @@ def detect_format(path: str | os.PathLike) -> str | None:
 
 
 def load_matrix(path: str | os.PathLike, format: str | None = None, *, missing: str = "error",
-                **options) -> OutcomeMatrix:
+                reduce: str = "first", **options) -> OutcomeMatrix:
     """Load an outcome matrix from a file or folder.
 
     Args:
@@ -47,12 +47,22 @@ def load_matrix(path: str | os.PathLike, format: str | None = None, *, missing: 
         solved-id lists, or lm-evaluation-harness samples (see ``LOADERS``).
       format: a name from ``LOADERS``; detected from the file when None.
       missing: ``"error"`` (default), ``"drop-queries"`` or ``"drop-models"``.
-      **options: passed to the loader (for example ``metric=`` for lm-eval).
+      reduce: how repeated samples (epochs) become one cell: ``"first"`` (default,
+        pass@1 on sample 1), ``"majority"`` (majority@k), ``"any"`` (pass@k) or ``"all"``
+        (see :data:`~cofail_jax._src.io.options.REDUCERS`); ``"mean"`` raises, as the
+        matrix holds 0/1 cells (use ``reduce_samples`` for the fractions).
+      **options: passed to the loader: ``scorer``, ``task``, ``metric``, ``filter``,
+        ``latest`` (see :data:`~cofail_jax._src.io.options.IMPORT_OPTIONS`) and the
+        loader's own (``partial``, ``threshold``, ...). An option the loader does not
+        take raises :class:`InputError`; None values are left out.
 
     Raises:
       InputError: the file is missing, unreadable, or not a valid outcome matrix.
     """
+    from .options import apply_reduce, check_options
+
     path = os.fspath(path)
+    options = {k: v for k, v in options.items() if v is not None and v is not False}
     if not os.path.exists(path):
         if os.path.islink(path):
             raise InputError("is a broken symbolic link", source=path, hint="check the path")
@@ -61,10 +71,12 @@ def load_matrix(path: str | os.PathLike, format: str | None = None, *, missing: 
         if format not in LOADERS:
             raise InputError(f"unknown format {format!r}", source=path, param="format",
                              hint=f"use one of {', '.join(LOADERS)}")
-        return _guarded_load(format, path, missing=missing, **options)
+        check_options(LOADERS[format][1], format, options, source=path)
+        return apply_reduce(_guarded_load(format, path, missing=missing, **options), reduce)
     name = detect_format(path)
     if name is not None:
-        return _guarded_load(name, path, missing=missing, **options)
+        check_options(LOADERS[name][1], name, options, source=path)
+        return apply_reduce(_guarded_load(name, path, missing=missing, **options), reduce)
     if os.path.isdir(path):
         raise InputError("is a directory in none of the known layouts", source=path,
                          hint="name a matrix file, or pass --format with one of "

@@ -18,6 +18,7 @@ from ..errors import InputError
 from ..matrix import OutcomeMatrix, check_unique
 from . import register_format
 from .tables import check_sizes, matrix_from_records, matrix_from_wide_table
+from .options import DEFAULT_METRICS, choice
 
 LONG_KEYS = {"query_id", "model", "correct"}
 
@@ -386,7 +387,7 @@ def load_solved_folder(path: str, *, missing: str = "error", universe: str | Non
 
 
 # ---- lm-evaluation-harness samples -------------------------------------------------------
-LMEVAL_METRICS = ("acc", "exact_match", "em", "acc_norm", "pass@1", "correct")
+LMEVAL_METRICS = DEFAULT_METRICS
 _SAMPLES_RE = re.compile(r"samples_(?P<task>.+?)_(?P<stamp>\d{4}-\d{2}-\d{2}T[\d\-\.]+)\.jsonl$")
 
 
@@ -426,7 +427,8 @@ def _lmeval_model_name(file: str) -> str:
 
 
 def load_lmeval(path: str, *, missing: str = "error", metric: str | None = None,
-                task: str | None = None, filter: str | None = None, **_) -> OutcomeMatrix:
+                task: str | None = None, filter: str | None = None, latest: bool = False,
+                **_) -> OutcomeMatrix:
     """lm-evaluation-harness per-sample output: ``samples_<task>_<timestamp>.jsonl``
     files, one folder per model (the folder name is the model name, as the harness
     writes ``<output_path>/<model>/samples_...jsonl``). ``doc_id`` is the query id, the
@@ -435,7 +437,9 @@ def load_lmeval(path: str, *, missing: str = "error", metric: str | None = None,
     ``resps`` as the raw answer and the context in ``arguments`` as the prompt.
     Tasks with several answer filters (gsm8k's ``strict-match`` and
     ``flexible-extract``) write one line per document and filter: ``filter=`` picks one;
-    by default the first filter in the file is kept and the notes say so."""
+    by default the first filter in the file is kept and the notes say so. With
+    ``latest=True`` a model with several sample files for the task (a rerun) keeps the
+    newest (by the timestamp in the file name) instead of raising."""
     files = _lmeval_files(path)
     if not files:
         raise InputError("has no samples_*.jsonl files", source=path,
@@ -447,7 +451,7 @@ def load_lmeval(path: str, *, missing: str = "error", metric: str | None = None,
     if task is None:
         if len(tasks) > 1:
             raise InputError(f"holds several tasks: {', '.join(sorted(tasks))}", source=path,
-                             hint="choose one with --task")
+                             hint="choose one with --task (or task= in load_matrix)")
         task = next(iter(tasks))
     if task not in tasks:
         raise InputError(f"has no samples for task {task!r}", source=path,
@@ -455,11 +459,22 @@ def load_lmeval(path: str, *, missing: str = "error", metric: str | None = None,
     records = []
     notes: list[str] = []
     seen_models: dict[str, str] = {}
-    for file in tasks[task]:
+    task_files = tasks[task]
+    if latest:
+        task_files, dropped = _newest_per_model(task_files)
+        if dropped:
+            notes.append(choice(f"kept the newest sample file per model (--latest); "
+                                f"ignored {len(dropped)} older: "
+                                + ", ".join(os.path.basename(f) for f in dropped[:3])
+                                + (" ..." if len(dropped) > 3 else "")))
+    used_metrics: dict[str, None] = {}
+    other_metrics: dict[str, None] = {}
+    for file in task_files:
         model = _lmeval_model_name(file)
         if model in seen_models:
             raise InputError(f"model {model!r} has two sample files for task {task!r}", source=file,
-                             hint=f"keep one (the other is {seen_models[model]})")
+                             hint=f"keep one (the other is {seen_models[model]}), or pass "
+                                  "--latest to keep the newest")
         seen_models[model] = file
         numbered = _jsonl_numbered(file)
         filters = list(dict.fromkeys(r.get("filter") for _, r in numbered
@@ -471,8 +486,8 @@ def load_lmeval(path: str, *, missing: str = "error", metric: str | None = None,
             numbered = [(ln, r) for ln, r in numbered if r.get("filter") == filter]
         elif len(filters) > 1:
             numbered = [(ln, r) for ln, r in numbered if r.get("filter") in (None, filters[0])]
-            notes.append(f"kept answer filter {filters[0]!r}; also present: "
-                         f"{', '.join(map(str, filters[1:]))} (choose with --filter)")
+            notes.append(choice(f"answer filter {filters[0]!r} (also present: "
+                                f"{', '.join(map(str, filters[1:]))}; choose with --filter)"))
         for ln, rec in numbered:
             i = ln - 1  # messages below say "line {i + 1}": the file's own line number
             if "doc_id" not in rec:
@@ -482,6 +497,9 @@ def load_lmeval(path: str, *, missing: str = "error", metric: str | None = None,
             if key is None or key not in rec:
                 raise InputError(f"has no metric {metric or ' / '.join(LMEVAL_METRICS)!r}",
                                  source=file, where=f"line {i + 1}", hint="choose one with --metric")
+            if metric is None and key not in used_metrics:
+                used_metrics[key] = None
+                other_metrics.update((k, None) for k in LMEVAL_METRICS if k in rec and k != key)
             val = rec[key]
             if isinstance(val, (int, float)) and val not in (0, 1):
                 raise InputError(f"metric {key!r} is {val!r}, not 0/1", source=file,
@@ -501,8 +519,28 @@ def load_lmeval(path: str, *, missing: str = "error", metric: str | None = None,
                 first = resps[0][0] if isinstance(resps[0], list) and resps[0] else resps[0]
                 out["raw_answer"] = json.dumps(first) if isinstance(first, (list, dict)) else str(first)
             records.append(out)
+    if used_metrics and (other_metrics or len(used_metrics) > 1):
+        notes.append(choice(f"metric {', '.join(map(repr, used_metrics))}"
+                            + (f" (also present: {', '.join(other_metrics)})" if other_metrics
+                               else "") + "; choose with --metric"))
     m = matrix_from_records(records, source=path, missing=missing, where_prefix="sample")
     return m.with_notes(*dict.fromkeys(notes))
+
+
+def _newest_per_model(files: list[str]) -> tuple[list[str], list[str]]:
+    """(the newest file per model folder, the older ones), newest by the timestamp in
+    ``samples_<task>_<timestamp>.jsonl``, then by modification time."""
+    def stamp(f):
+        mt = _SAMPLES_RE.search(os.path.basename(f))
+        return (mt.group("stamp") if mt else "", os.path.getmtime(f))
+
+    best: dict[str, str] = {}
+    for f in files:
+        model = _lmeval_model_name(f)
+        if model not in best or stamp(f) > stamp(best[model]):
+            best[model] = f
+    keep = set(best.values())
+    return [f for f in files if f in keep], [f for f in files if f not in keep]
 
 
 def _jsonl_numbered(path: str) -> list[tuple[int, dict]]:

@@ -166,7 +166,7 @@ def choose_task(
             raise InputError(
                 f"{several}: {', '.join(names)}",
                 source=source,
-                hint="choose one with `cofail convert --task` (or task= in load_matrix)",
+                hint="choose one with --task (or task= in load_matrix)",
             )
         task = names[0]
     if task not in names:

@@ -12,7 +12,9 @@ optional ``token_usage``, ``performance``, ``error`` and ``metadata`` (string va
 
 Import rules: ``evaluation.is_correct`` is the cell, ``model_id`` the model,
 ``sample_id`` the query; a file (or folder) holding several ``evaluation_name`` values
-needs ``task=``; ``metadata.epoch`` (1, 2, ...), when present, numbers repeated
+needs ``task=``; records of several aggregate results (``evaluation_result_id``, schema
+0.3.0: one record per metric) or answer filters need ``metric=`` / ``filter=`` (defaults
+noted, see :func:`load_eee`); ``metadata.epoch`` (1, 2, ...), when present, numbers repeated
 samples. The terminal ``answer_attribution`` value is the answer, ``output.raw[0]``
 the raw answer, ``evaluation.score`` the score.
 
@@ -22,7 +24,8 @@ cell (and per repeated sample), as single-turn interactions.
 References:
   EvalEval Coalition, Every Eval Ever: a shared schema and crowdsourced database of
   AI evaluation results, github.com/evaleval/every_eval_ever,
-  ``instance_level_eval.schema.json`` (instance_level_eval_0.2.1), 2025.
+  ``instance_level_eval.schema.json`` (version 0.3.0, as shipped in the
+  ``every-eval-ever`` 0.3.0 wheel), 2025.
 """
 
 from __future__ import annotations
@@ -38,9 +41,10 @@ from ...errors import InputError
 from ...matrix import OutcomeMatrix
 from ..formats import iter_jsonl
 from ..tables import matrix_from_records
+from ..options import DEFAULT_METRICS, choice
 from ._common import as_text, choose_task, dedupe_notes, files_with_suffix, reject_options
 
-EEE_SCHEMA_VERSION = "0.2.1"
+EEE_SCHEMA_VERSION = "0.3.0"
 REQUIRED = (
     "schema_version",
     "evaluation_id",
@@ -75,14 +79,31 @@ def detect(path: str) -> bool:
 
 
 def load_eee(
-    path: str, *, missing: str = "error", task: str | None = None, **unknown
+    path: str,
+    *,
+    missing: str = "error",
+    task: str | None = None,
+    metric: str | None = None,
+    filter: str | None = None,
+    **unknown,
 ) -> OutcomeMatrix:
     """Load Every Eval Ever instance-level JSONL (a file, or a folder of ``*_samples.jsonl``).
+
+    Schema 0.3.0 writes one record per sample *and* aggregate result
+    (``evaluation_result_id``: ``acc``, ``acc_norm``, ``exact_match:strict-match``, ...),
+    so the metric is a dimension to choose: ``metric=`` keeps the records whose
+    ``evaluation_result_id`` is the metric (with or without its ``:filter`` suffix);
+    by default the first present of ``acc``, ``exact_match``, ``em``, ``acc_norm``,
+    ``pass@1``, ``correct`` (else the first in sorted order), and the notes say so.
+    ``filter=`` keeps the records of one answer filter (``metadata.filter``, or the
+    suffix of ``evaluation_result_id``); by default the first in the file.
 
     Args:
       path: a JSONL file or a folder searched recursively.
       missing: the missing-cell policy.
       task: the ``evaluation_name`` to keep when several are present.
+      metric: the aggregate result (``evaluation_result_id``) whose records are the cells.
+      filter: the answer filter whose records are the cells.
     """
     reject_options("load_eee", unknown)
     files = [f for f in files_with_suffix(path, (".jsonl",)) if os.path.isfile(path) or _is_eee(f)]
@@ -105,6 +126,7 @@ def load_eee(
                             hint="see instance_level_eval.schema.json of Every Eval Ever",
                         )
                 rows.append((file, ln, rec))
+    rows, chosen = _select_result(rows, metric, filter, source=path)
     names = sorted({str(r["evaluation_name"]) for _, _, r in rows})
     task = choose_task(
         names, task, source=path, several="holds several evaluations", absent="has no evaluation"
@@ -191,7 +213,51 @@ def load_eee(
             f"kept evaluation {task!r}; ignored {', '.join(n for n in names if n != task)}"
         )
     notes.append("EEE messages, sample_hash and other metadata are not imported")
-    return m.with_notes(*dedupe_notes(notes))
+    return m.with_notes(*dedupe_notes(chosen + notes))
+
+
+def _result_parts(r: dict) -> tuple[str | None, str | None]:
+    """(metric, filter) of an instance record: ``evaluation_result_id`` is ``metric`` or
+    ``metric:filter`` (the EEE lm-eval converter's join key); ``metadata.filter`` wins."""
+    rid = r.get("evaluation_result_id")
+    metric, _, filt = (str(rid).partition(":") if rid not in (None, "") else (None, "", ""))
+    meta = r.get("metadata")
+    if isinstance(meta, dict) and meta.get("filter") not in (None, ""):
+        filt = str(meta["filter"])
+    return metric, (filt or None)
+
+
+def _select_result(rows: list, metric: str | None, filter: str | None, *, source: str):
+    """The rows of one answer filter and one metric, and the choice notes."""
+    chosen: list[str] = []
+    parts = [_result_parts(r) for _, _, r in rows]
+    filters = list(dict.fromkeys(f for _, f in parts if f not in (None, "none")))
+    if filter is not None:
+        if filter not in filters and not (filter == "none" and any(f in (None, "none") for _, f in parts)):
+            raise InputError(f"has no answer filter {filter!r}", source=source, where="--filter",
+                             hint=f"choose one of {', '.join(filters) or '(none)'}")
+        keep = [f == filter or (filter == "none" and f is None) for _, f in parts]
+    elif len(filters) > 1:
+        keep = [f in (None, "none", filters[0]) for _, f in parts]
+        chosen.append(choice(f"answer filter {filters[0]!r} (also present: "
+                             f"{', '.join(filters[1:])}; choose with --filter)"))
+    else:
+        keep = [True] * len(rows)
+    rows = [r for r, k in zip(rows, keep) if k]
+    parts = [p for p, k in zip(parts, keep) if k]
+    metrics = list(dict.fromkeys(mt for mt, _ in parts if mt is not None))
+    if metric is not None:
+        if metric not in metrics:
+            raise InputError(f"has no metric {metric!r} (evaluation_result_id)", source=source,
+                             where="--metric", hint=f"choose one of {', '.join(metrics) or '(none)'}")
+        pick = metric
+    elif len(metrics) > 1:
+        pick = next((mt for mt in DEFAULT_METRICS if mt in metrics), sorted(metrics)[0])
+        chosen.append(choice(f"metric {pick!r} (also present: "
+                             f"{', '.join(mt for mt in metrics if mt != pick)}; choose with --metric)"))
+    else:
+        return rows, chosen
+    return [r for r, (mt, _) in zip(rows, parts) if mt in (None, pick)], chosen
 
 
 def _meta(m: OutcomeMatrix, group: str, name: str, i: int, j: int | None = None):

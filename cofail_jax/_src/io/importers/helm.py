@@ -200,7 +200,7 @@ def load_helm(
                     f"has no stat {metric or ' / '.join(HELM_METRICS)!r}",
                     source=stats_path,
                     where=where,
-                    hint=f"choose one with `cofail convert --metric` (or metric= in load_matrix) from {', '.join(sorted(stats))}",
+                    hint=f"choose one with --metric (or metric= in load_matrix) from {', '.join(sorted(stats))}",
                 )
             mean = stats[key].get("mean")
             if mean is None and stats[key].get("count"):

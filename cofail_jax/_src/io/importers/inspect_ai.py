@@ -34,6 +34,7 @@ from typing import Any
 from ...errors import InputError
 from ...matrix import OutcomeMatrix
 from ..tables import matrix_from_records
+from ..options import choice
 from ._common import (
     as_text,
     check_rule,
@@ -248,6 +249,7 @@ def load_inspect(
     threshold: float = 1.0,
     score_key: str | None = None,
     task: str | None = None,
+    latest: bool = False,
     **unknown,
 ) -> OutcomeMatrix:
     """Load one Inspect AI log per model (``.eval`` or ``.json``), or a folder of them.
@@ -261,6 +263,8 @@ def load_inspect(
       threshold: numeric scores at or above it are correct (default 1.0).
       score_key: for dict-valued scores, the key to read.
       task: which task, when the folder holds logs of several.
+      latest: when a model has several logs for the task (a rerun), keep the newest
+        (by ``eval.created``, then file name) instead of raising.
 
     Returns:
       The matrix; ``cell_meta`` holds ``answer`` (the scorer's extracted answer),
@@ -302,21 +306,34 @@ def load_inspect(
     records: list[dict] = []
     used_scorers: set[str] = set()
     seen_models: dict[str, str] = {}
-    for file, header, samples in tasks[task]:
+    status_notes: list[str] = []
+    task_logs = tasks[task]
+    if latest:
+        task_logs, older = _newest_logs(task_logs)
+        if older:
+            notes.append(choice(f"kept the newest log per model (--latest); ignored "
+                                f"{len(older)} older: "
+                                + ", ".join(os.path.basename(f) for f in older[:3])
+                                + (" ..." if len(older) > 3 else "")))
+    for file, header, samples in task_logs:
         model = str(header["eval"]["model"])
         if model in seen_models:
             raise InputError(
                 f"model {model!r} has two logs for task {task!r}",
                 source=file,
-                hint=f"keep one (the other is {seen_models[model]})",
+                hint=f"keep one (the other is {seen_models[model]}), or pass --latest "
+                "to keep the newest",
             )
         seen_models[model] = file
         status = header.get("status")
         if status not in (None, "success"):
-            notes.append(
-                f"{os.path.basename(file)}: log status is {status!r}; "
-                "its unscored samples are missing cells"
+            why = _log_error(header)
+            status_notes.append(
+                f"{os.path.basename(file)} ({model}): log status is {status!r}"
+                + (f" ({why})" if why else "")
+                + "; its unscored samples are missing cells"
             )
+            notes.append(status_notes[-1])
         if not samples:
             raise InputError(
                 "has no samples",
@@ -363,7 +380,7 @@ def load_inspect(
                             f"has several scorers: {', '.join(scores)}",
                             source=file,
                             where=where,
-                            hint="choose one with `cofail convert --scorer` (or scorer= in load_matrix)",
+                            hint="choose one with --scorer (or scorer= in load_matrix)",
                         )
                     name = next(iter(scores))
                 else:
@@ -412,7 +429,13 @@ def load_inspect(
             )
         if other_scorers:
             notes.append(f"{model}: ignored scorers {', '.join(sorted(other_scorers))}")
-    m = matrix_from_records(records, source=path, missing=missing, where_prefix="sample")
+    try:
+        m = matrix_from_records(records, source=path, missing=missing, where_prefix="sample")
+    except InputError as e:
+        if not status_notes:
+            raise
+        raise InputError(f"{e.message}; {'; '.join(status_notes)}", source=e.source,
+                         where=e.where, hint=e.hint) from None
     used = sorted(used_scorers)
     notes.insert(
         0,
@@ -422,6 +445,28 @@ def load_inspect(
     )
     notes.append("Inspect messages, events, store and sample metadata are not imported")
     return m.with_notes(*dedupe_notes(notes))
+
+
+def _log_error(header: dict) -> str:
+    """The first line of the log's ``error.message``, if any (why the run stopped)."""
+    err = header.get("error")
+    msg = err.get("message") if isinstance(err, dict) else err
+    if not msg:
+        return ""
+    return " ".join(str(msg).split())[:160]
+
+
+def _newest_logs(logs: list) -> tuple[list, list[str]]:
+    """(the newest log per model, the files of the older ones)."""
+    best: dict[str, tuple] = {}
+    for entry in logs:
+        file, header, _ = entry
+        model = str(header["eval"]["model"])
+        key = (str(header["eval"].get("created", "")), os.path.basename(file))
+        if model not in best or key > best[model][0]:
+            best[model] = (key, entry)
+    keep = {id(e) for _, e in best.values()}
+    return [e for e in logs if id(e) in keep], [e[0] for e in logs if id(e) not in keep]
 
 
 def _sample_extras(s: dict, rec: dict) -> None:

@@ -33,6 +33,7 @@ from typing import Any
 from ...errors import InputError
 from ...matrix import OutcomeMatrix
 from ..tables import CELL_COLUMNS, QUERY_COLUMNS, matrix_from_records
+from ..options import choice
 from ._common import as_text, dedupe_notes, files_with_suffix, reject_options
 
 ID_COLUMNS = ("query_id", "doc_id", "sample_id", "id")
@@ -80,6 +81,7 @@ def load_parquet(
     metric: str | None = None,
     model: str | None = None,
     task: str | None = None,
+    filter: str | None = None,
     **unknown,
 ) -> OutcomeMatrix:
     """Load Parquet detail tables: one file with a ``model`` column, or one file per model.
@@ -91,6 +93,9 @@ def load_parquet(
       model: the model name for a single file without a ``model`` column.
       task: the task to read when the folder holds ``samples_<task>_<time>.parquet``
         files of several tasks.
+      filter: the answer filter to keep when the table has a ``filter`` column (the
+        lm-evaluation-harness writes one row per document and filter); by default the
+        first in the file, and the notes say so.
     """
     reject_options("load_parquet", unknown)
     pq = require_pyarrow()
@@ -104,7 +109,7 @@ def load_parquet(
         raise InputError(
             f"holds several tasks: {', '.join(t or '(unnamed)' for t in tasks)}",
             source=path,
-            hint="choose one with `cofail convert --task` (or task= in load_matrix)",
+            hint="choose one with --task (or task= in load_matrix)",
         )
     if task is not None:
         if task not in tasks:
@@ -143,19 +148,22 @@ def load_parquet(
                 f"has no correctness column {metric or ' / '.join(CORRECT_COLUMNS)!r}",
                 source=file,
                 where="columns",
-                hint=f"choose one with `cofail convert --metric` (or metric= in load_matrix) from {', '.join(cols[:20])}",
+                hint=f"choose one with --metric (or metric= in load_matrix) from {', '.join(cols[:20])}",
             )
         fixed_model = None
         if mc is None:
             fixed_model = model if (model and len(files) == 1) else _model_from_path(file, path)
         source_col = f"{cc}.is_correct" if nested else cc
-        notes.append(
-            f"correctness from column {source_col!r}"
-            + (f", model from column {mc!r}" if mc else "")
-        )
+        others = [c for c in CORRECT_COLUMNS if c in cols and c != cc] if metric is None else []
+        note = (f"correctness from column {source_col!r}"
+                + (f" (also present: {', '.join(others)}; choose with --metric)" if others else "")
+                + (f", model from column {mc!r}" if mc else ""))
+        notes.append(choice(note) if others else note)
         keep = [c for c in cols if c in CELL_COLUMNS or c in QUERY_COLUMNS or c == "sample"]
         dropped = [
-            c for c in cols if c not in keep and c not in (idc, mc, cc, "filtered_resps", "target")
+            c
+            for c in cols
+            if c not in keep and c not in (idc, mc, cc, "filtered_resps", "target", "filter")
         ]
         if dropped:
             notes.append(
@@ -164,7 +172,7 @@ def load_parquet(
             )
         wanted = [
             c
-            for c in dict.fromkeys([idc, mc, cc, *keep, "filtered_resps", "target"])
+            for c in dict.fromkeys([idc, mc, cc, *keep, "filtered_resps", "target", "filter"])
             if c is not None and c in cols
         ]
         try:
@@ -175,6 +183,7 @@ def load_parquet(
                 source=file,
                 hint="the file may be truncated; download it again",
             ) from None
+        table = _select_filter(table, filter, file, notes)
         data = table.to_pydict()
         for r in range(table.num_rows):
             val = data[cc][r]
@@ -185,7 +194,7 @@ def load_parquet(
                     f"{cc} value {val!r} is not 0/1",
                     source=file,
                     where=f"row {r + 1}",
-                    hint="choose a 0/1 column with `cofail convert --metric` (or metric= in load_matrix)",
+                    hint="choose a 0/1 column with --metric (or metric= in load_matrix)",
                 )
             rec: dict[str, Any] = {
                 "query_id": data[idc][r],
@@ -214,5 +223,27 @@ def load_parquet(
                         hint=f"every row needs a {key}",
                     )
             records.append(rec)
+    if filter is not None and not any("filter" in pq.read_schema(f).names for f in files):
+        raise InputError(f"has no 'filter' column, so no filter {filter!r}", source=path,
+                         where="--filter", hint="drop --filter")
     m = matrix_from_records(records, source=path, missing=missing, where_prefix="row")
     return m.with_notes(*dedupe_notes(notes))
+
+
+def _select_filter(table, filter: str | None, file: str, notes: list[str]):
+    """The rows of one answer filter when the table has a ``filter`` column."""
+    if "filter" not in table.column_names:
+        return table
+    import pyarrow.compute as pc
+
+    present = [f for f in dict.fromkeys(table.column("filter").to_pylist()) if f is not None]
+    if filter is None:
+        if len(present) <= 1:
+            return table.drop_columns(["filter"])
+        filter = present[0]
+        notes.append(choice(f"answer filter {filter!r} (also present: "
+                            f"{', '.join(map(str, present[1:]))}; choose with --filter)"))
+    elif filter not in present:
+        raise InputError(f"has no answer filter {filter!r}", source=file, where="--filter",
+                         hint=f"choose one of {', '.join(map(str, present)) or '(none)'}")
+    return table.filter(pc.equal(table.column("filter"), filter)).drop_columns(["filter"])
