@@ -517,9 +517,7 @@ class TetrachoricBootstrap(NamedTuple):
     n_not_converged: Int[Array, " B"]
 
 
-@functools.partial(jax.jit, static_argnames=("n_boot", "correction", "batch_size", "tol",
-                                             "max_iter"))
-def _bootstrap(key, errors, *, n_boot, correction, batch_size, tol, max_iter):
+def _replicates(key, errors, start, *, n_boot, correction, batch_size, tol, max_iter):
     n = errors.shape[0]
 
     def one(i):
@@ -528,7 +526,22 @@ def _bootstrap(key, errors, *, n_boot, correction, batch_size, tol, max_iter):
         r = _tetrachoric(errors, w, correction=correction, tol=tol, max_iter=max_iter)
         return r.mean_rho, r.mean_phi, r.rho, r.status == OK, r.n_not_converged
 
-    mr, mp, rho, ok, nnc = jax.lax.map(one, jnp.arange(n_boot), batch_size=batch_size)
+    return jax.lax.map(one, start + jnp.arange(n_boot), batch_size=batch_size)
+
+
+_replicates_jit = jax.jit(_replicates, static_argnames=("n_boot", "correction", "batch_size",
+                                                        "tol", "max_iter"))
+
+
+@functools.partial(jax.jit, static_argnames=("n_boot", "correction", "batch_size", "tol",
+                                             "max_iter"))
+def _bootstrap(key, errors, *, n_boot, correction, batch_size, tol, max_iter):
+    reps = _replicates(key, errors, 0, n_boot=n_boot, correction=correction,
+                       batch_size=batch_size, tol=tol, max_iter=max_iter)
+    return _summarize(*reps)
+
+
+def _summarize(mr, mp, rho, ok, nnc):
     cnt = jnp.sum(ok, axis=0)
     x = jnp.where(ok, rho, 0.0)
     mean = jnp.sum(x, axis=0) / jnp.maximum(cnt, 1)
@@ -539,7 +552,8 @@ def _bootstrap(key, errors, *, n_boot, correction, batch_size, tol, max_iter):
 
 def tetrachoric_bootstrap(key: Array, errors: ArrayLike, n_boot: int = 200, *,
                           correction: float | bool = False, batch_size: int = 2,
-                          tol: float = 1e-12, max_iter: int = 100) -> TetrachoricBootstrap:
+                          tol: float = 1e-12, max_iter: int = 100,
+                          progress=None, block: int = 64) -> TetrachoricBootstrap:
     """Query-bootstrap replicates of :func:`tetrachoric`, all in one jitted call.
 
     Replicate ``i`` resamples the n queries with replacement using
@@ -555,6 +569,10 @@ def tetrachoric_bootstrap(key: Array, errors: ArrayLike, n_boot: int = 200, *,
       batch_size: replicates vectorized together (static).
       tol: solver tolerance.
       max_iter: solver iteration cap.
+      progress: optional ``progress(done, total)`` callback: the replicates then run in
+        host-side blocks of ``block`` (one compilation, reused), called with 0 before
+        the first block and after each; the results are the same as without it.
+      block: replicates per block when ``progress`` is given.
 
     Returns:
       :class:`TetrachoricBootstrap`; ``std(mean_rho)`` is the bootstrap standard error
@@ -568,5 +586,18 @@ def tetrachoric_bootstrap(key: Array, errors: ArrayLike, n_boot: int = 200, *,
     if errors.ndim != 2 or errors.shape[1] < 2:
         raise ValueError(f"tetrachoric_bootstrap: errors must be (n, k) with k >= 2, got "
                          f"{errors.shape}")
-    return _bootstrap(key, errors, n_boot=int(n_boot), correction=_correction_value(correction),
-                      batch_size=int(batch_size), tol=tol, max_iter=max_iter)
+    corr = _correction_value(correction)
+    if progress is None:
+        return _bootstrap(key, errors, n_boot=int(n_boot), correction=corr,
+                          batch_size=int(batch_size), tol=tol, max_iter=max_iter)
+    n_boot, block = int(n_boot), max(1, min(int(block), int(n_boot)))
+    parts = []
+    progress(0, n_boot)
+    for start in range(0, n_boot, block):
+        # the last block is padded to the same shape (no second compilation) and trimmed
+        reps = _replicates_jit(key, errors, jnp.asarray(start), n_boot=block, correction=corr,
+                               batch_size=int(batch_size), tol=tol, max_iter=max_iter)
+        reps = jax.block_until_ready(reps)
+        parts.append(tuple(r[: n_boot - start] for r in reps))
+        progress(min(start + block, n_boot), n_boot)
+    return _summarize(*(jnp.concatenate(cols) for cols in zip(*parts)))

@@ -77,7 +77,7 @@ def _check_args(args):
 
 
 def compute(m, *, correction=None, repair="none", eps=0.0, tol=1e-12, bootstrap=0,
-            seed=0) -> dict:
+            seed=0, progress=None) -> dict:
     """Everything the command reports, as plain numpy / Python values."""
     from .._src import tetrachoric as T
     from .._src.errors import InputError
@@ -125,7 +125,7 @@ def compute(m, *, correction=None, repair="none", eps=0.0, tol=1e-12, bootstrap=
 
         bt = T.tetrachoric_bootstrap(jax.random.key(seed), errors, bootstrap,
                                      correction=correction if correction is not None else False,
-                                     tol=tol)
+                                     tol=tol, progress=progress)
         mr, mp = np.asarray(bt.mean_rho), np.asarray(bt.mean_phi)
         import warnings
 
@@ -170,9 +170,13 @@ def run(args) -> int:
     from .._src.h5 import provenance, write_results
 
     _check_args(args)
+    from .progress import progress_bar
+
     m = load_input(args)
-    result = compute(m, correction=args.correction, repair=args.repair, eps=args.eps,
-                     tol=args.tol, bootstrap=args.bootstrap, seed=args.seed)
+    with progress_bar("bootstrap", unit="replicates") as bar:
+        result = compute(m, correction=args.correction, repair=args.repair, eps=args.eps,
+                         tol=args.tol, bootstrap=args.bootstrap, seed=args.seed,
+                         progress=bar)
     method = "tetrachoric (Genz 2004 bivariate normal, safeguarded Newton)"
     prov = provenance(input_path=input_path(args), method=method,
                       seed=args.seed if args.bootstrap else None,

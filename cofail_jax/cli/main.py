@@ -11,26 +11,53 @@ import argparse
 import importlib
 import sys
 
-# Command name -> module. Modules that are not present yet are skipped.
-COMMANDS = {
-    "certify": "cofail_jax.cli.certify",
-    "correlations": "cofail_jax.cli.correlations",
-    "price": "cofail_jax.cli.price",
-    "sweep": "cofail_jax.cli.sweep",
-    "report": "cofail_jax.cli.report",
-    "simulate": "cofail_jax.cli.simulate",
-    "counterexample": "cofail_jax.cli.counterexample",
-    "identify": "cofail_jax.cli.identify",
-    "vote": "cofail_jax.cli.vote",
-    "route": "cofail_jax.cli.route",
-    "cascade": "cofail_jax.cli.cascade",
-    "ensembles": "cofail_jax.cli.ensembles",
-    "formats": "cofail_jax.cli.formats",
-    "judges": "cofail_jax.cli.judges",
-    "audit": "cofail_jax.cli.audit",
-    "regrade": "cofail_jax.cli.regrade",
-    "convert": "cofail_jax.cli.convert",
-    "export": "cofail_jax.cli.export",
+# Command name -> (module, one-line description). The table is static so that
+# ``cofail --help`` and ``cofail --version`` import no command module (and no JAX), and
+# ``cofail COMMAND ...`` imports only that command's module.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "certify": ("cofail_jax.cli.certify",
+                "beta, its interval, the ceiling and the certified gain bound"),
+    "correlations": ("cofail_jax.cli.correlations",
+                     "tetrachoric and Pearson correlations of the models' errors, with repair"),
+    "price": ("cofail_jax.cli.price",
+              "observed beta vs the beta that latent copulas predict (underpricing)"),
+    "sweep": ("cofail_jax.cli.sweep",
+              "underpricing sweep: beta_obs / beta_pred by pool size, with bootstrap"),
+    "report": ("cofail_jax.cli.report", "figures of a sweep results file (PNG)"),
+    "simulate": ("cofail_jax.cli.simulate", "draw an outcome matrix from a law whose beta is known"),
+    "counterexample": ("cofail_jax.cli.counterexample",
+                       "two error laws with identical marginals and pairwise correlations but "
+                       "different beta"),
+    "identify": ("cofail_jax.cli.identify",
+                 "observed beta vs the range [beta_min, beta_max] that pairwise statistics allow"),
+    "vote": ("cofail_jax.cli.vote",
+             "votes vs the single best and the ceiling, with bootstrap intervals"),
+    "route": ("cofail_jax.cli.route",
+              "learned or external router: realized fraction of G on held-out queries"),
+    "cascade": ("cofail_jax.cli.cascade",
+                "cost-ordered cascades: accuracy and cost per correct vs the single best"),
+    "ensembles": ("cofail_jax.cli.ensembles",
+                  "same-model vs mixed-model ensembles at matched quality (repeated samples)"),
+    "formats": ("cofail_jax.cli.formats",
+                "beta under two answer formats: common and full sets, exact tests"),
+    "judges": ("cofail_jax.cli.judges",
+               "judge panel: Fleiss' and Cohen's kappa, beta under each grading rule"),
+    "audit": ("cofail_jax.cli.audit",
+              "evidence that all-wrong events are grading artefacts; audit sheet"),
+    "regrade": ("cofail_jax.cli.regrade",
+                "re-check every cell's answer against the reference; list flips"),
+    "convert": ("cofail_jax.cli.convert",
+                "convert any supported input to CSV, JSONL, Parquet, HDF5 or EEE"),
+    "export": ("cofail_jax.cli.export", "turn an HDF5 results file into tidy CSV tables"),
+}
+
+
+# What Ctrl-C (or SIGTERM) leaves behind, per command. Outputs are written atomically,
+# so a command that is not listed has written nothing partial.
+_NOTHING = "no output was written (outputs are written whole or not at all)"
+INTERRUPTED: dict[str, str] = {
+    "sweep": "finished chunks are kept in the partial results file; run the same command "
+             "again to resume",
 }
 
 
@@ -40,17 +67,34 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def version() -> str:
+    """The installed version, from the package metadata (imports nothing heavy)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as _v
+
+    try:
+        return _v("cofail_jax")
+    except PackageNotFoundError:  # a source tree that is not installed
+        from .._src.version import __version__
+
+        return __version__
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The ``cofail`` parser. ``only=None`` builds every command in full; ``only=NAME``
+    imports only that command's module (the others are listed by their one-line
+    description); ``only=""`` imports none (for ``cofail --help``)."""
     parser = _Parser(
         prog="cofail",
         description="How often do all your models fail together, and what does that cap? "
                     "Run 'cofail COMMAND --help' for each command.",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    from .. import __version__
-
-    parser.add_argument("--version", action="version", version=f"cofail_jax {__version__}")
+    parser.add_argument("--version", action="version", version=f"cofail_jax {version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name, module in COMMANDS.items():
+    for name, (module, help_) in COMMANDS.items():
+        if only is not None and name != only:
+            sub.add_parser(name, help=help_, add_help=False)
+            continue
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as e:
@@ -59,6 +103,16 @@ def build_parser() -> argparse.ArgumentParser:
             raise
         mod.add_parser(sub)
     return parser
+
+
+def _command_of(argv: list[str]) -> str:
+    """The command named on the command line ("" when none or unknown)."""
+    for tok in argv:
+        if tok == "--":
+            break
+        if not tok.startswith("-"):
+            return tok if tok in COMMANDS else ""
+    return ""
 
 
 def _check_outputs(args) -> str | None:
@@ -88,11 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     import signal
     import threading
 
-    from .._src.errors import InputError
-    from .._src.h5 import set_run_context
-    from .common import error_message, run_paths
-
-    parser = build_parser()
+    parser = build_parser(only=_command_of(sys.argv[1:] if argv is None else list(argv)))
     try:
         args = parser.parse_args(argv)
     except SystemExit as e:  # a bad option: its one-line message is out; return the status
@@ -102,6 +152,10 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    from .._src.errors import InputError
+    from .._src.h5 import set_run_context
+    from .common import error_message, run_paths
+
     clash = _check_outputs(args)
     if clash:
         print(f"cofail {args.command}: error: {clash}", file=sys.stderr)
@@ -126,7 +180,8 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return 0
     except KeyboardInterrupt as e:
-        print(f"cofail {args.command}: interrupted; finished work is kept", file=sys.stderr)
+        print(f"cofail {args.command}: interrupted; {INTERRUPTED.get(args.command, _NOTHING)}",
+              file=sys.stderr)
         return 143 if isinstance(e, _Terminated) else 130
     except OSError as e:  # a file the run could not read or write: one line, not a traceback
         where = f"{e.filename}: " if getattr(e, "filename", None) else ""
