@@ -126,7 +126,8 @@ def apply_reduce(m: OutcomeMatrix, how: str = DEFAULT_REDUCE) -> OutcomeMatrix:
             f"--reduce mean turns the {S} repeated samples per cell into fractions, and this "
             "analysis needs 0/1 cells", source=m.source, where="--reduce",
             hint="use --reduce first (pass@1), majority (majority@k), any (pass@k) or all; "
-                 "for the fractions call cofail_jax.reduce_samples(m.samples, 'mean')")
+                 "for the fractions use reduce_samples(m.samples, 'mean') "
+                 "(cofail_jax._src.io.options)")
     cells = reduce_samples(m.samples, how)
     if how == DEFAULT_REDUCE:
         text = (f"{S} repeated samples (epochs) per cell; the matrix is sample 1 "
