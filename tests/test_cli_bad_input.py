@@ -314,7 +314,7 @@ def test_sigterm_unwinds_and_cleans(tmp_path):
             return p
         import argparse
         args = argparse.Namespace(command='certify', func=slow, json=False)
-        M.build_parser = lambda: type('P', (), {{'parse_args': lambda self, a: args,
+        M.build_parser = lambda only=None: type('P', (), {{'parse_args': lambda self, a: args,
                                                  'print_help': lambda self: None}})()
         sys.exit(M.main([]))
     """)
