@@ -272,3 +272,15 @@ def test_top_level_help_and_version_import_no_command(capsys, monkeypatch):
     assert imported == []
     build_parser(only="vote")
     assert imported == ["cofail_jax.cli.vote"]
+
+
+def test_lazy_package_root_resolves_every_name():
+    import cofail_jax as cj
+
+    assert set(cj.__all__) <= set(dir(cj)) and "certificate" in dir(cj)
+    for name in cj.__all__:
+        assert getattr(cj, name) is not None, name
+    from cofail_jax import load_sweep_config, tetrachoric_bootstrap  # noqa: F401
+
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        cj.nope  # noqa: B018
