@@ -575,8 +575,8 @@ def _pair_block_fn(correction: float, tol: float, max_iter: int, mesh_key):
     from .sharding import device_mesh
 
     def block(p_i, p_j, p_ij, deg_i, deg_j, n_obs):
-        res, corrected = _pairs(p_i, p_j, p_ij, jnp.full(p_i.shape, n_obs, p_i.dtype),
-                                correction=correction, tol=tol, max_iter=max_iter)
+        res, corrected = _pairs(p_i, p_j, p_ij, n_obs, correction=correction, tol=tol,
+                                max_iter=max_iter)
         sd_i = jnp.sqrt(jnp.where(deg_i, 1.0, p_i * (1 - p_i)))
         sd_j = jnp.sqrt(jnp.where(deg_j, 1.0, p_j * (1 - p_j)))
         phi = (p_ij - p_i * p_j) / (sd_i * sd_j)
@@ -588,7 +588,7 @@ def _pair_block_fn(correction: float, tol: float, max_iter: int, mesh_key):
     mesh = device_mesh(jax.devices()[:1]) if mesh_key is None else mesh_key[1]
     axis = mesh.axis_names[0]
     spec = P(axis)
-    f = jax.shard_map(block, mesh=mesh, in_specs=(spec,) * 5 + (P(),),
+    f = jax.shard_map(block, mesh=mesh, in_specs=(spec,) * 6,
                       out_specs=spec, check_vma=False)
     return jax.jit(f)
 
@@ -614,11 +614,10 @@ def _tetrachoric_chunked(errors, weights, *, correction, tol, max_iter, chunk, d
     status = np.empty((k, k), np.int32)
     n_iter = np.zeros((k, k), np.int32)
     outs = (rho, se, status, n_iter, None, phi)
-    n_obs_j = jnp.asarray(n_obs, jnp.float64)
     n_pairs = k * (k - 1) // 2
     per_round = chunk * n_dev
     row_start = np.concatenate([[0], np.cumsum(np.arange(k - 1, 0, -1))])  # first pair of row i
-    sums = []  # per-round partial sums, reduced in round order (device-count independent)
+    sums = []  # per-chunk partial sums, reduced in chunk order (device-count independent)
     for start in range(0, n_pairs, per_round):
         stop = min(start + per_round, n_pairs)
         iu, ju = _pair_index(k, start, stop)
@@ -628,7 +627,7 @@ def _tetrachoric_chunked(errors, weights, *, correction, tol, max_iter, chunk, d
         args = [np.concatenate([a, np.full(pad, 0.5 if a.dtype.kind == "f" else False,
                                            a.dtype)]) for a in args]
         args[2][m:] = 0.3
-        res = [np.asarray(x)[:m] for x in fn(*args, n_obs_j)]
+        res = [np.asarray(x)[:m] for x in fn(*args, np.full(per_round, n_obs))]
         # rows i of this round: contiguous slices of the upper triangle
         i0, i1 = int(iu[0]), int(iu[-1])
         for i in range(i0, i1 + 1):
@@ -638,12 +637,13 @@ def _tetrachoric_chunked(errors, weights, *, correction, tol, max_iter, chunk, d
             for out, vals in zip(outs, res):
                 if out is not None:
                     out[i, j0:j0 + (b - a)] = vals[a:b]
-        r, st, ph, corr = res[0], res[2], res[5], res[4]
-        ok = st == OK
-        sums.append((int(ok.sum()), float(np.sum(np.where(ok, r, 0.0))),
-                     float(np.sum(np.where(ok, ph, 0.0))), int(np.sum(st == BOUNDARY_LOW)),
-                     int(np.sum(st == BOUNDARY_HIGH)), int(np.sum(st == NOT_CONVERGED)),
-                     int(corr.sum())))
+        for c0 in range(0, m, chunk):  # partial sums per chunk, whatever the device count
+            r, st, ph, corr = (x[c0:c0 + chunk] for x in (res[0], res[2], res[5], res[4]))
+            ok = st == OK
+            sums.append((int(ok.sum()), float(np.sum(np.where(ok, r, 0.0))),
+                         float(np.sum(np.where(ok, ph, 0.0))), int(np.sum(st == BOUNDARY_LOW)),
+                         int(np.sum(st == BOUNDARY_HIGH)), int(np.sum(st == NOT_CONVERGED)),
+                         int(corr.sum())))
     for out in (rho, se, status, n_iter, phi):
         _symmetrize(out)
     rows = np.arange(k)
