@@ -8,7 +8,7 @@ import os
 import numpy as np
 import pytest
 
-from cofail_jax import load_matrix
+from cofail_jax import from_pandas, load_matrix, to_pandas
 from cofail_jax._src.audit import checker as C
 from cofail_jax._src.audit.evidence import audit_evidence
 from cofail_jax._src.audit.regrade import regrade
@@ -126,9 +126,8 @@ def test_loader_keeps_every_sample_answer(spool):
 
 def test_sample_answers_round_trip_through_long_records(spool):
     pd = pytest.importorskip("pandas")
-    from cofail_jax import OutcomeMatrix
 
-    back = OutcomeMatrix.from_pandas(pd.DataFrame(spool.to_pandas("long", samples=True)))
+    back = from_pandas(pd.DataFrame(to_pandas(spool, "long", samples=True)))
     assert (back.sample_meta["answer"] == spool.sample_meta["answer"]).all()
 
 

@@ -209,6 +209,12 @@ def beta_curve(correct, order: Sequence[int] | None = None) -> tuple[np.ndarray,
 
     With ``order`` None the order is greedy: first the most accurate model, then at
     each step the model that most lowers the all-wrong count (ties to the lower index).
+    Once no model lowers it any more, the rest follow in index order.
+
+    The greedy search runs on bit-packed columns: each model's correct queries among the
+    still all-wrong ones are 64-bit words, a step is one popcount pass over the k x n/64
+    words, and the words are re-packed to the remaining all-wrong queries whenever half
+    of them have been covered, so the later steps cost far less than the first.
 
     Returns:
       (order, beta): the model indices in the order added, and beta after each addition.
@@ -219,13 +225,58 @@ def beta_curve(correct, order: Sequence[int] | None = None) -> tuple[np.ndarray,
         order = np.asarray(order, dtype=np.int64)
         covered = np.logical_or.accumulate(correct[:, order], axis=1)
         return order, 1.0 - covered.mean(axis=0)
-    covered = np.zeros(n, dtype=bool)
-    remaining = list(range(k))
-    chosen, betas = [], []
-    for _ in range(k):
-        gains = [(correct[:, j] & ~covered).sum() for j in remaining]
-        j = remaining.pop(int(np.argmax(gains)))
-        covered |= correct[:, j]
+    return _greedy_curve(correct)
+
+
+_POP8 = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
+
+
+def _popcount_rows(words: np.ndarray) -> np.ndarray:
+    """Set bits per row of a (k, W) uint64 array, as int64 (k,)."""
+    if hasattr(np, "bitwise_count"):  # numpy >= 2
+        return np.bitwise_count(words).sum(axis=1, dtype=np.int64)
+    return _POP8[words.view(np.uint8)].sum(axis=1, dtype=np.int64)
+
+
+def _pack_columns(correct: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """(k, W) uint64: bit r of column j is correct[rows[r], j] (zero padding)."""
+    sub = correct[rows]  # (m, k)
+    m, k = sub.shape
+    n_bytes = max(8, -(-m // 64) * 8)
+    packed = np.zeros((k, n_bytes), np.uint8)
+    if m:
+        packed[:, : -(-m // 8)] = np.packbits(sub.T, axis=1)
+    return packed.view(np.uint64)
+
+
+def _greedy_curve(correct: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    n, k = correct.shape
+    rows = np.arange(n)  # the queries held in ``words`` (a superset of the uncovered ones)
+    alive = np.ones(n, bool)  # which of ``rows`` are still all-wrong
+    words = _pack_columns(correct, rows)  # model j correct AND query uncovered, as bits
+    remaining = np.ones(k, bool)
+    chosen: list[int] = []
+    covered = 0
+    betas: list[float] = []
+    while len(chosen) < k:
+        gains = _popcount_rows(words)
+        gains[~remaining] = -1
+        j = int(np.argmax(gains))  # the first maximum: ties go to the lower index
+        if gains[j] <= 0:
+            break
         chosen.append(j)
-        betas.append(1.0 - covered.mean())
-    return np.asarray(chosen, dtype=np.int64), np.asarray(betas)
+        remaining[j] = False
+        covered += int(gains[j])
+        betas.append(1.0 - covered / n)
+        alive &= ~correct[rows, j]
+        n_alive = int(alive.sum())
+        if n_alive * 2 <= rows.size:  # re-pack to the uncovered queries
+            rows = rows[alive]
+            alive = np.ones(rows.size, bool)
+            words = _pack_columns(correct, rows)
+        else:
+            words &= ~words[j]
+    rest = np.flatnonzero(remaining)
+    final = 1.0 - covered / n
+    order = np.concatenate([np.asarray(chosen, np.int64), rest.astype(np.int64)])
+    return order, np.asarray(betas + [final] * rest.size, dtype=np.float64)

@@ -26,6 +26,12 @@ EXAMPLES = """\
 """
 
 
+SUMMARY_ABOVE = 300  # models: above this the k x k matrices are summarized unless --full-matrix
+FULL_EIGEN_UP_TO = 1500  # models: all eigenvalues up to this size, the extreme ones above
+QUANTILES = (0.0, 0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99, 1.0)
+MAX_LISTED_PAIRS = 100  # boundary pairs listed by name in a summary
+
+
 def add_parser(sub) -> None:
     p = add_command(
         sub, "correlations",
@@ -51,9 +57,14 @@ def add_parser(sub) -> None:
     p.add_argument("--tol", default=1e-12,
                    type=float_range(0.0, 1.0, lo_open=True, what="a tolerance"),
                    help="solver tolerance on rho")
-    p.add_argument("--bootstrap", type=count(0, 10**6), default=200, metavar="B",
+    p.add_argument("--bootstrap", type=count(0, 10**6), default=None, metavar="B",
                    help="query-bootstrap replicates for the standard errors of the means "
-                        "(0: none)")
+                        f"(0: none; default 200, or 0 above {SUMMARY_ABOVE} models)")
+    p.add_argument("--full-matrix", action="store_true",
+                   help=f"report every k x k matrix even above {SUMMARY_ABOVE} models (by default "
+                        "a large pool is summarized: means, quantiles of rho and phi over the "
+                        "solved pairs, extreme eigenvalues); --out writes them chunked and "
+                        "gzip-compressed")
     add_seed_arg(p, "PRNG seed of the bootstrap")
     add_output_args(p)
     p.set_defaults(func=run)
@@ -68,7 +79,7 @@ def _check_args(args):
     if not args.eps >= 0 or args.eps >= 1:
         raise InputError(f"must lie in [0, 1), got {args.eps}", where="--eps",
                          hint="use 0 for PSD, or a small floor such as 1e-6")
-    if args.bootstrap < 0 or args.bootstrap == 1:
+    if args.bootstrap is not None and (args.bootstrap < 0 or args.bootstrap == 1):
         raise InputError(f"must be 0 (off) or at least 2, got {args.bootstrap}",
                          where="--bootstrap", hint="200 replicates give the SE to about 5 %")
     if not 0 < args.tol < 1e-3:
@@ -76,31 +87,79 @@ def _check_args(args):
                          hint="the default 1e-12 is machine precision in practice")
 
 
-def compute(m, *, correction=None, repair="none", eps=0.0, tol=1e-12, bootstrap=0,
-            seed=0, progress=None) -> dict:
-    """Everything the command reports, as plain numpy / Python values."""
+def _eigen(rho_kept: np.ndarray) -> dict:
+    """Eigenvalues of the kept models' rho: all of them up to FULL_EIGEN_UP_TO models,
+    else the 2 largest and the smallest by Lanczos (n_negative is then a lower bound)."""
+    size = rho_kept.shape[0]
+    if size == 0:
+        return {"n_negative": 0, "min_eig": float("nan"), "models_used": 0, "method": "none"}
+    if size <= FULL_EIGEN_UP_TO:
+        eig = np.linalg.eigvalsh(rho_kept)
+        return {"n_negative": int(np.sum(eig < -1e-12)), "min_eig": float(eig[0]),
+                "models_used": int(size), "method": "all eigenvalues (eigvalsh)",
+                "largest": [float(v) for v in eig[::-1][:10]]}
+    from scipy.sparse.linalg import eigsh
+
+    # the bulk of the spectrum is clustered, so only the extremes converge quickly
+    top = np.sort(eigsh(rho_kept, k=2, which="LA", return_eigenvectors=False, tol=1e-10))[::-1]
+    low = eigsh(rho_kept, k=1, which="SA", return_eigenvectors=False, tol=1e-10)
+    n_neg = int(np.sum(low < -1e-12))
+    return {"n_negative": n_neg, "min_eig": float(low[0]), "models_used": int(size),
+            "method": "2 largest and the smallest (Lanczos, scipy eigsh); n_negative is 1 "
+                      "when the smallest is negative (a lower bound; --full-matrix and "
+                      "numpy.linalg.eigvalsh give all)",
+            "largest": [float(v) for v in top]}
+
+
+def _distribution(values: np.ndarray) -> dict:
+    if values.size == 0:
+        return {"quantiles": [float(q) for q in QUANTILES], "values": [None] * len(QUANTILES)}
+    return {"quantiles": [float(q) for q in QUANTILES],
+            "values": [float(v) for v in np.quantile(values, QUANTILES)],
+            "mean": float(values.mean()), "sd": float(values.std())}
+
+
+def compute(m, *, correction=None, repair="none", eps=0.0, tol=1e-12, bootstrap=None,
+            seed=0, full_matrix=False, progress=None) -> dict:
+    """Everything the command reports, as plain numpy / Python values.
+
+    Above ``SUMMARY_ABOVE`` models (unless ``full_matrix``) the k x k matrices are
+    summarized: ``summary`` holds quantiles of rho and phi over the solved pairs and the
+    result keeps only the per-model vectors; the bootstrap defaults to off there.
+    """
     from .._src import tetrachoric as T
     from .._src.errors import InputError
     from .._src.repair import clip_correlation, nearest_correlation
 
     errors = ~np.asarray(m.correct, bool)
+    models = list(m.models)
+    k = len(models)
+    summary = k > SUMMARY_ABOVE and not full_matrix
+    notes = []
+    if bootstrap is None:
+        bootstrap = 0 if k > SUMMARY_ABOVE else 200
+        if k > SUMMARY_ABOVE:
+            notes.append(f"query bootstrap off by default above {SUMMARY_ABOVE} models "
+                         "(each replicate solves every pair again); pass --bootstrap B")
     res = T.tetrachoric(errors, correction=correction if correction is not None else False,
                         tol=tol)
     res = type(res)(*(np.asarray(v) for v in res))
-    models = list(m.models)
-    k = len(models)
     degenerate = (res.error_rate <= 0) | (res.error_rate >= 1)
     keep = np.flatnonzero(~degenerate)
     status = res.status
-    iu, ju = np.triu_indices(k, 1)
+    upper = np.triu(np.ones((k, k), bool), 1)
     pairs = {name: [] for name in ("boundary_low", "boundary_high", "not_converged")}
     code_of = {"boundary_low": T.BOUNDARY_LOW, "boundary_high": T.BOUNDARY_HIGH,
                "not_converged": T.NOT_CONVERGED}
     for name, code in code_of.items():
-        sel = status[iu, ju] == code
-        pairs[name] = [[models[i], models[j]] for i, j in zip(iu[sel], ju[sel])]
+        idx = np.argwhere((status == code) & upper)
+        if summary and len(idx) > MAX_LISTED_PAIRS:
+            notes.append(f"{name}: the first {MAX_LISTED_PAIRS} of {len(idx)} pairs are listed "
+                         "(--full-matrix lists all)")
+            idx = idx[:MAX_LISTED_PAIRS]
+        pairs[name] = [[models[i], models[j]] for i, j in idx]
     rho_kept = res.rho[np.ix_(keep, keep)]
-    eig = np.linalg.eigvalsh(rho_kept) if keep.size else np.array([np.nan])
+    eigen = _eigen(rho_kept)
     out = {
         "n_queries": int(res.n_obs), "n_models": k, "models": models,
         "n_pairs": k * (k - 1) // 2, "n_ok": int(res.n_ok),
@@ -113,13 +172,18 @@ def compute(m, *, correction=None, repair="none", eps=0.0, tol=1e-12, bootstrap=
         "degenerate_models": [[models[i], "always wrong" if res.error_rate[i] >= 1
                                else "always right"] for i in np.flatnonzero(degenerate)],
         "boundary_pairs": pairs,
-        "eigen": {"n_negative": int(np.sum(eig < -1e-12)), "min_eig": float(eig[0]),
-                  "models_used": int(keep.size)},
+        "eigen": eigen,
         "matrices": {"rho": res.rho, "se": res.se, "phi": res.phi, "status": status,
                      "tau": res.tau, "error_rate": res.error_rate, "both_wrong": res.both_wrong,
                      "n_iter": res.n_iter},
         "status_codes": {str(c): T.status_message(c) for c in T.STATUS_NAMES},
+        "notes": notes,
     }
+    if summary:
+        ok = (status == T.OK) & upper
+        out["summary"] = {"over": "off-diagonal pairs with status ok",
+                          "rho": _distribution(res.rho[ok]), "phi": _distribution(res.phi[ok])}
+        out["matrices"] = {"tau": res.tau, "error_rate": res.error_rate}
     if bootstrap:
         import jax
 
@@ -143,7 +207,8 @@ def compute(m, *, correction=None, repair="none", eps=0.0, tol=1e-12, bootstrap=
             "interval": "2.5 and 97.5 percentiles of the query bootstrap",
             "not_converged": int(np.sum(np.asarray(bt.n_not_converged))),
         }
-        out["matrices"]["rho_bootstrap_sd"] = np.asarray(bt.rho_sd)
+        if not summary:
+            out["matrices"]["rho_bootstrap_sd"] = np.asarray(bt.rho_sd)
     if repair != "none":
         if keep.size < 2:
             raise InputError(f"only {keep.size} model(s) are neither always right nor always "
@@ -152,8 +217,10 @@ def compute(m, *, correction=None, repair="none", eps=0.0, tol=1e-12, bootstrap=
                              hint="drop --repair or choose other models")
         fn = nearest_correlation if repair == "higham" else clip_correlation
         rep = fn(rho_kept, eps=eps)
-        full = np.full((k, k), np.nan)
-        full[np.ix_(keep, keep)] = np.asarray(rep.corr)
+        if not summary:
+            full = np.full((k, k), np.nan)
+            full[np.ix_(keep, keep)] = np.asarray(rep.corr)
+            out["matrices"]["rho_repaired"] = full
         out["repair"] = {
             "method": "higham-dykstra" if repair == "higham" else "eigenvalue-clip",
             "eps": eps, "models_used": int(keep.size),
@@ -162,7 +229,6 @@ def compute(m, *, correction=None, repair="none", eps=0.0, tol=1e-12, bootstrap=
             "frobenius_distance": float(rep.frobenius_distance),
             "n_iter": int(rep.n_iter), "converged": bool(rep.converged),
         }
-        out["matrices"]["rho_repaired"] = full
     return out
 
 
@@ -176,14 +242,16 @@ def run(args) -> int:
     with progress_bar("bootstrap", unit="replicates") as bar:
         result = compute(m, correction=args.correction, repair=args.repair, eps=args.eps,
                          tol=args.tol, bootstrap=args.bootstrap, seed=args.seed,
-                         progress=bar)
+                         full_matrix=args.full_matrix, progress=bar)
     method = "tetrachoric (Genz 2004 bivariate normal, safeguarded Newton)"
+    n_boot = result.get("bootstrap", {}).get("replicates", 0)
     prov = provenance(input_path=input_path(args), method=method,
-                      seed=args.seed if args.bootstrap else None,
+                      seed=args.seed if n_boot else None,
                       config={"correction": args.correction, "repair": args.repair,
-                              "eps": args.eps, "tol": args.tol, "bootstrap": args.bootstrap})
+                              "eps": args.eps, "tol": args.tol, "bootstrap": n_boot})
     if args.out:
         mats = result["matrices"]
+        dims = {}
         tree = {"correlations": {k: v for k, v in mats.items()}}
         tree["correlations"]["model"] = np.asarray(result["models"], dtype=object)
         for key in ("n_queries", "n_pairs", "n_ok", "n_boundary", "n_boundary_low",
@@ -191,6 +259,13 @@ def run(args) -> int:
                     "mean_rho", "mean_over"):
             tree["correlations"][key] = result[key]
         tree["correlations"]["status_codes"] = result["status_codes"]
+        if "summary" in result:
+            sm = result["summary"]
+            tree["summary"] = {"rho": np.asarray(sm["rho"]["values"], dtype=float),
+                               "phi": np.asarray(sm["phi"]["values"], dtype=float),
+                               "over": sm["over"]}
+            dims["summary/rho"] = ("quantile",)
+            dims["summary/phi"] = ("quantile",)
         tree["correlations"]["correction"] = ("none" if args.correction is None
                                               else float(args.correction))
         if "repair" in result:
@@ -201,11 +276,13 @@ def run(args) -> int:
                 lo, hi = b.pop(name)
                 b[name + "_lower"], b[name + "_upper"] = lo, hi
             tree["bootstrap"] = b
-        dims = {f"correlations/{k}": ("model", "model2") for k, v in mats.items()
-                if np.ndim(v) == 2}
+        dims.update({f"correlations/{k}": ("model", "model2") for k, v in mats.items()
+                     if np.ndim(v) == 2})
         dims.update({f"correlations/{k}": ("model",) for k, v in mats.items() if np.ndim(v) == 1})
         coords = {"model": np.asarray(result["models"], dtype=object),
                   "model2": np.asarray(result["models"], dtype=object)}
+        if "summary" in result:
+            coords["quantile"] = np.asarray(result["summary"]["rho"]["quantiles"])
         tree["correlations"].pop("model")
         write_results(args.out, tree, attrs=prov, dims=dims, coords=coords)
     if args.json:
@@ -249,9 +326,19 @@ def render(r: dict, source: str | None = None) -> str:
     deg = r["degenerate_models"]
     rows.append(("degenerate models", ", ".join(f"{n} ({why})" for n, why in deg) if deg
                  else "none"))
+    if "summary" in r:
+        for name in ("rho", "phi"):
+            d = r["summary"][name]
+            if d["values"] and d["values"][0] is not None:
+                qs = ", ".join(f"{q:g}: {v:.3f}" for q, v in zip(d["quantiles"], d["values"]))
+                rows.append((f"{name} quantiles", qs))
     e = r["eigen"]
     rows.append(("eigenvalues", f"{e['n_negative']} negative, smallest {e['min_eig']:.4g} "
                                 f"({e['models_used']} models)"))
+    if e.get("largest") and "summary" in r:
+        rows.append(("largest eigenvalues", ", ".join(f"{v:.4g}" for v in e["largest"][:5])))
+    for note in r.get("notes", ()):
+        rows.append(("note", note))
     if "repair" in r:
         rp = r["repair"]
         rows.append(("repair", f"{rp['method']}: smallest eigenvalue {rp['min_eig_before']:.4g}"

@@ -17,8 +17,8 @@ import numpy as np
 from ..errors import InputError
 from ..matrix import OutcomeMatrix, check_unique
 from . import register_format
-from .tables import check_sizes, matrix_from_records, matrix_from_wide_table
 from .options import DEFAULT_METRICS, choice
+from .tables import check_sizes, matrix_from_records, matrix_from_wide_table, read_wide_csv
 
 LONG_KEYS = {"query_id", "model", "correct"}
 
@@ -111,6 +111,9 @@ def load_wide_csv(path: str, *, missing: str = "error", **_) -> OutcomeMatrix:
             if not m:
                 raise InputError(f"column {j + 2} has no model name", source=path, where="row 1",
                                  hint="name every column")
+        fast = read_wide_csv(path, header, missing=missing, delimiter=delim)  # pyarrow, issue 17
+        if fast is not None:
+            return fast
         qids, rows = [], []
         try:
             for r, row in enumerate(reader):
