@@ -53,7 +53,9 @@ def plain(tree: Mapping[str, Any]) -> dict[str, Any]:
             vals = np.asarray(v.values)
             out[key] = dict(zip(v.labels, vals.tolist())) if v.labels is not None else vals
         elif isinstance(v, Mapping):
-            out[key] = plain(v)
+            sub = plain(v)
+            if sub or not v:  # a group of HDF5-only variables is left out
+                out[key] = sub
         else:
             out[key] = v
     return out
