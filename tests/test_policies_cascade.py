@@ -70,12 +70,12 @@ def test_evaluate_cascades_extremes_match_single_models():
     conf = np.asarray(jax.random.uniform(jax.random.fold_in(key, 1), (60, 3)))
     cost = np.array([1.0, 2.0, 5.0])
     r = evaluate_cascades(key, rng_c, cost, confidence=conf, n_boot=100)
-    cc = r["cascades"]["confidence"]
+    cc = r.cascades["confidence"]
     # threshold -inf = the cheapest model alone; +inf = every model asked, the dearest answers
     assert cc["accuracy"][0] == pytest.approx(rng_c[:, 0].mean())
     assert cc["mean_cost"][-1] == pytest.approx(8.0)
     assert cc["accuracy"][-1] == pytest.approx(rng_c[:, 2].mean())
-    sb = r["single_best"]
+    sb = r.single_best
     assert sb["accuracy"] == pytest.approx(rng_c[:, sb["index"]].mean())
     lo, hi = cc["accuracy_ci"][0]
     assert lo <= cc["accuracy"][0] <= hi

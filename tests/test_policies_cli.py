@@ -78,8 +78,8 @@ def test_route_fixture_and_external_choices(tmp_path, capsys):
     )
     with h5py.File(out) as f:
         assert f["choices/model"].shape == (240,)
-        assert f["policies/oracle_router"].attrs["realized_fraction_estimate"] == pytest.approx(1.0)
-        assert f["policies/always_single_best"].attrs["gain_estimate"] == 0.0
+        assert f["policies/oracle_router"].attrs["realized_fraction"] == pytest.approx(1.0)
+        assert f["policies/always_single_best/bootstrap/gain"].attrs["estimate"] == 0.0
     rc, js, _ = run(
         capsys,
         "route",
@@ -131,8 +131,8 @@ def test_cascade_shared_data_and_fixture(shared_data, tmp_path, capsys):
         and r["cost_order"] == ["tiny", "coder", "mathy", "large"]
     )
     with h5py.File(out) as f:
-        assert f["confidence/accuracy"].shape == f["confidence/threshold"].shape
-        assert f["confidence/accuracy_ci"].shape[1] == 2
+        assert f["cascades/confidence/accuracy"].shape == f["cascades/confidence/threshold"].shape
+        assert f["cascades/confidence/accuracy_ci"].shape[1] == 2
     rc, _, err = run(capsys, "cascade", path, "--n-boot", 100)
     assert rc == 2 and "has no costs" in err
 
@@ -142,7 +142,7 @@ def test_ensembles_fixture_and_shared_data(shared_data, tmp_path, capsys):
     rc, text, _ = run(capsys, "ensembles", LONG, "--partitions", 8, "--n-boot", 100, "--out", out)
     assert rc == 0 and "mixed - same" in text and "best + weakest" in text
     with h5py.File(out) as f:
-        assert f["partitions/diff"].shape == (8,)
+        assert f["diff"].shape == (8,)
     rc, _, err = run(capsys, "ensembles", os.path.join(shared_data, "zeroeval_math-l5.csv"))
     assert rc == 2 and "no repeated samples" in err
 

@@ -20,18 +20,18 @@ def test_identical_samples_give_exact_answers():
     r = ensemble_comparison(
         jax.random.key(1), samples, size=3, band=(0.5, 1.0), n_partitions=6, n_boot=100
     )
-    assert r["band_models"].tolist() == [0, 1, 2]
+    assert r.band_models.tolist() == [0, 1, 2]
     same = base[:, :3].mean(axis=0).mean()
     mixed = (base[:, :3].sum(axis=1) >= 2).mean()
-    np.testing.assert_allclose(r["same"], same)
-    np.testing.assert_allclose(r["mixed"], mixed)
-    assert r["mean_diff"] == pytest.approx(mixed - same) and r["min_diff"] == pytest.approx(
-        r["max_diff"]
+    np.testing.assert_allclose(r.same, same)
+    np.testing.assert_allclose(r.mixed, mixed)
+    assert r.mean_diff == pytest.approx(mixed - same) and r.min_diff == pytest.approx(
+        r.max_diff
     )
     # best model (0) mixed with the two weakest (3 and 1): the vote vs model 0 alone
-    assert r["unequal"]["weak_models"].tolist() == [3, 1]
+    assert r.unequal["weak_models"].tolist() == [3, 1]
     uneq = (base[:, [0, 3, 1]].sum(axis=1) >= 2).mean() - base[:, 0].mean()
-    assert r["unequal"]["mean_diff"] == pytest.approx(uneq)
+    assert r.unequal["mean_diff"] == pytest.approx(uneq)
 
 
 def test_independent_samples_mixed_equals_same_on_average():
@@ -43,7 +43,7 @@ def test_independent_samples_mixed_equals_same_on_average():
         np.int8
     )
     r = ensemble_comparison(jax.random.key(4), s, size=3, band=(0, 1), n_partitions=10, n_boot=200)
-    lo, hi = r["diff_ci"]
+    lo, hi = r.diff_ci
     assert lo <= 0 <= hi
 
 
@@ -61,4 +61,4 @@ def test_missing_samples_drop_queries():
     s = np.repeat(base[None].astype(np.int8), 4, axis=0)
     s[2, 7, 1] = -1  # one missing sample of a band model
     r = ensemble_comparison(jax.random.key(1), s, size=3, band=(0.5, 1.0), n_partitions=3, n_boot=50)
-    assert r["n_dropped"] == 1 and r["n_queries"] == 49
+    assert r.n_dropped == 1 and r.n_queries == 49

@@ -128,14 +128,14 @@ def test_evaluate_votes_reference_points():
     r = evaluate_votes(
         jax.random.key(0), c, answers=np.where(c, "R", "W").astype(object), n_boot=50
     )
-    ref = r["reference"]
-    assert ref["best"] == 0 and ref["single_best_accuracy"] == 0.5
-    assert ref["oracle_accuracy"] == pytest.approx(5 / 6) and ref["G"] == pytest.approx(1 / 3)
-    maj = r["policies"]["majority"]
+    ref = r.reference
+    assert ref.best == 0 and ref.single_best_accuracy == 0.5
+    assert ref.oracle_accuracy == pytest.approx(5 / 6) and ref.G == pytest.approx(1 / 3)
+    maj = r.policies["majority"]
     assert maj["accuracy"] == pytest.approx(3 / 6)
     assert "optimistic binary approximation" in maj["label"]
     # with answers R/W, plurality with "tie counts as wrong" equals majority over bits here
-    assert r["policies"]["plurality"]["accuracy"] == pytest.approx(3 / 6)
+    assert r.policies["plurality"]["accuracy"] == pytest.approx(3 / 6)
     assert maj["realized_fraction"] == pytest.approx(0.0)
 
 
@@ -146,7 +146,7 @@ def test_weights_and_single_best_come_from_train_only():
     c2 = c.copy()
     c2[~train] = ~c2[~train]  # change every test answer
     r2 = evaluate_votes(jax.random.key(0), c2, train=train, test=~train, n_boot=20)
-    w1 = r1["policies"]["weighted_majority"]["weights"]
-    np.testing.assert_array_equal(w1, r2["policies"]["weighted_majority"]["weights"])
+    w1 = r1.policies["weighted_majority"]["weights"]
+    np.testing.assert_array_equal(w1, r2.policies["weighted_majority"]["weights"])
     np.testing.assert_array_equal(w1, log_odds_weights(c[train].mean(axis=0), clip_negative=True))
-    assert r1["reference"]["best"] == r2["reference"]["best"] == int(np.argmax(c[train].sum(0)))
+    assert r1.reference.best == r2.reference.best == int(np.argmax(c[train].sum(0)))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._src.errors import InputError
-from .common import add_seed_arg, add_output_args, count, open_probability
+from .common import add_output_args, add_seed_arg, count, finish, input_path, open_probability
 
 
 def add_eval_args(p, *, split: bool = True) -> None:
@@ -64,6 +64,29 @@ def check_eval_args(args) -> None:
 
 def config(args) -> dict:
     return {k: v for k, v in vars(args).items() if k != "func"}
+
+
+def finish_tree(args, command: str, tree: dict, method: str, render, *, inputs=None,
+                extra: dict | None = None, seed: bool = True) -> int:
+    """A policy command's last step, from its one result tree (see
+    ``_src/policies/tree.py``): provenance, the HDF5 file with --out, then the JSON
+    document with --json or the text ``render(plain_tree)`` returns."""
+    from .._src.h5 import provenance, write_results
+    from .._src.policies.tree import h5_layout, plain
+
+    boot = {"n_boot": args.n_boot, "level": args.level} if hasattr(args, "n_boot") else {}
+    prov = provenance(
+        input_path=inputs or input_path(args),
+        **({"seed": args.seed} if seed else {}),
+        config=config(args),
+        method=method,
+        **({"extra": boot | (extra or {})} if boot or extra else {}),
+    )
+    if args.out:
+        h5_tree, dims, coords = h5_layout(tree)
+        write_results(args.out, h5_tree, attrs=prov, dims=dims, coords=coords)
+    result = plain(tree)
+    return finish(args, command, result, prov, lambda: render(result))
 
 
 def parse_costs(spec: str | None, m) -> np.ndarray | None:

@@ -9,10 +9,11 @@ from ._policy_common import (
     add_eval_args,
     check_eval_args,
     ci,
-    config,
+    finish_tree,
     get_answers,
-    parse_costs,)
-from .common import add_command, add_input_args, count, finish, fmt_table, input_path, load_input
+    parse_costs,
+)
+from .common import add_command, add_input_args, count, fmt_table, load_input
 
 EXAMPLES = """\
   cofail cascade long.csv                          # 'cost' and 'confidence' columns
@@ -65,7 +66,6 @@ def run(args) -> int:
     import jax
 
     from .._src.errors import InputError
-    from .._src.h5 import provenance, write_results
     from .._src.policies.bootstrap import train_test_split
     from .._src.policies.cascade import evaluate_cascades
 
@@ -82,118 +82,26 @@ def run(args) -> int:
     score_name = args.score
     if score_name == "auto":
         score_name = next((s for s in ("confidence", "verifier") if s in m.cell_meta), "none")
-    conf = None
-    if score_name != "none":
-        if score_name not in m.cell_meta:
-            raise InputError(
-                f"has no {score_name!r} column",
-                source=m.source,
-                where=f"--score {score_name}",
-                hint="choose another --score, or --score none",
-            )
-        conf = np.asarray(m.cell_meta[score_name], np.float64)
+    if score_name != "none" and score_name not in m.cell_meta:
+        raise InputError(f"has no {score_name!r} column", source=m.source,
+                         where=f"--score {score_name}",
+                         hint="choose another --score, or --score none")
+    conf = None if score_name == "none" else np.asarray(m.cell_meta[score_name], np.float64)
     if conf is None and m.k < 3:
         raise InputError(
             "with no confidence scores the disagreement cascade needs at least 3 models",
             source=m.source,
             hint="add models, or a 'confidence' column",
         )
-    if args.thresholds < 1:
-        raise InputError("must be at least 1", where="--thresholds", hint="use 11")
-    key = jax.random.key(args.seed)
-    k_split, k_boot = jax.random.split(key)
+    k_split, k_boot = jax.random.split(jax.random.key(args.seed))
     train, test = train_test_split(k_split, m.n, args.test_fraction)
-    ev = evaluate_cascades(
-        k_boot,
-        m.correct,
-        costs,
-        confidence=conf,
-        answers=get_answers(m),
-        train=train,
-        test=test,
-        n_thresholds=args.thresholds,
-        n_boot=args.n_boot,
-        level=args.level,
-    )
-    names = list(m.models)
-    result = {
-        "n": m.n,
-        "k": m.k,
-        "n_train": int(train.sum()),
-        "n_test": ev["n_test"],
-        "score": score_name,
-        "cost_order": [names[j] for j in ev["order"]],
-        "single_best": {
-            "model": names[ev["single_best"]["index"]],
-            **{k: v for k, v in ev["single_best"].items() if k != "index"},
-        },
-        "models": {
-            names[j]: {
-                "accuracy": ev["models"]["accuracy"][j],
-                "mean_cost": ev["models"]["mean_cost"][j],
-                "cost_per_correct": ev["models"]["cost_per_correct"][j],
-            }
-            for j in range(m.k)
-        },
-        "cascades": {},
-        "n_boot": args.n_boot,
-        "level": args.level,
-    }
-    for rule, cv in ev["cascades"].items():
-        d = {k: v for k, v in cv.items() if k not in ("order", "target")}
-        d["models"] = [names[j] for j in cv["order"]]
-        if rule == "disagreement":
-            d["target"] = [names[j] for j in cv["target"]]
-        result["cascades"][rule] = d
-    prov = provenance(
-        input_path=input_path(args),
-        seed=args.seed,
-        config=config(args),
-        method="cost-ordered cascades; percentile query bootstrap",
-        extra={"n_boot": args.n_boot, "level": args.level},
-    )
-    if args.out:
-        tree: dict = {
-            "single_best": result["single_best"],
-            "models": {
-                "accuracy": ev["models"]["accuracy"],
-                "mean_cost": ev["models"]["mean_cost"],
-                "cost_per_correct": ev["models"]["cost_per_correct"],
-            },
-        }
-        dims = {f"models/{v}": ("model",) for v in tree["models"]}
-        coords = {
-            "model": np.asarray(names, object),
-            "bound": np.asarray(["lower", "upper"], object),
-        }
-        for rule, cv in ev["cascades"].items():
-            g = {"label": cv["label"]}
-            dim = f"{rule}_point"
-            for v in (
-                "threshold",
-                "accuracy",
-                "mean_cost",
-                "cost_per_correct",
-                "escalation_rate",
-                "accuracy_minus_single_best",
-                "cost_per_correct_minus_single_best",
-            ):
-                g[v] = np.asarray(cv[v], np.float64)
-                dims[f"{rule}/{v}"] = (dim,)
-            for v in (
-                "accuracy_ci",
-                "cost_per_correct_ci",
-                "accuracy_minus_single_best_ci",
-                "cost_per_correct_minus_single_best_ci",
-            ):
-                g[v] = np.asarray(cv[v])
-                dims[f"{rule}/{v}"] = (dim, "bound")
-            if rule == "disagreement":
-                g["target"] = np.asarray([names[j] for j in cv["target"]], object)
-                dims[f"{rule}/target"] = (dim,)
-            tree[rule] = g
-        write_results(args.out, tree, attrs=prov, dims=dims, coords=coords)
-    return finish(args, "cascade", result, prov, lambda: render(result, m, args))
+    ev = evaluate_cascades(k_boot, m.correct, costs, confidence=conf, answers=get_answers(m),
+                           train=train, test=test, n_thresholds=args.thresholds,
+                           n_boot=args.n_boot, level=args.level)
+    tree = {"n": m.n, "k": m.k, "n_train": int(train.sum()), "score": score_name,
+            **ev.to_tree(m.models)}
+    return finish_tree(args, "cascade", tree, "cost-ordered cascades; percentile query bootstrap",
+                       lambda r: render(r, m, args))
 
 
 def _money(x):

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._policy_common import add_eval_args, check_eval_args, ci, config
+from ._policy_common import add_eval_args, check_eval_args, ci, finish_tree
 from .common import (
     add_command,
     add_input_args,
     count,
-    emit_json,
     fmt_table,
-    input_path,
     load_input,
     probability,
 )
@@ -69,7 +67,6 @@ def run(args) -> int:
     import jax
 
     from .._src.errors import InputError
-    from .._src.h5 import provenance, write_results
     from .._src.policies.ensembles import ensemble_comparison
 
     check_eval_args(args)
@@ -123,52 +120,13 @@ def run(args) -> int:
             where="--size/--band",
             hint="change --size or --band",
         ) from None
-    names = np.asarray(m.models, object)
-    result = {k: v for k, v in r.items() if k not in ("band_models", "unequal", "accuracy")}
-    result["band_models"] = [m.models[j] for j in r["band_models"]]
-    result["accuracy"] = dict(zip(m.models, np.asarray(r["accuracy"]).tolist()))
-    result["unequal"] = {k: v for k, v in r["unequal"].items() if k not in ("best", "weak_models")}
-    result["unequal"]["best"] = m.models[r["unequal"]["best"]]
-    result["unequal"]["weak_models"] = [m.models[j] for j in r["unequal"]["weak_models"]]
-    prov = provenance(
-        input_path=input_path(args),
-        seed=args.seed,
-        config=config(args),
-        method=r["method"],
-        extra={"n_boot": args.n_boot, "level": args.level,
-               **({"regrade": regrade_line} if regrade_line else {})},
-    )
-    if args.out:
-        tree = {
-            "summary": {
-                k: v for k, v in result.items() if np.ndim(v) == 0 and not isinstance(v, dict)
-            },
-            "partitions": {
-                "same": r["same"],
-                "mixed": r["mixed"],
-                "diff": r["diff"],
-                "unequal_diff": r["unequal"]["diff"],
-            },
-            "models": {
-                "accuracy": np.asarray(r["accuracy"]),
-                "in_band": np.isin(np.arange(m.k), r["band_models"]),
-            },
-        }
-        tree["summary"].update(
-            diff_ci_lower=r["diff_ci"][0],
-            diff_ci_upper=r["diff_ci"][1],
-            band_lower=r["band"][0],
-            band_upper=r["band"][1],
-            unequal_mean_diff=r["unequal"]["mean_diff"],
-            unequal_ci_lower=r["unequal"]["diff_ci"][0],
-            unequal_ci_upper=r["unequal"]["diff_ci"][1],
-        )
-        dims = {f"partitions/{v}": ("partition",) for v in tree["partitions"]}
-        dims.update({f"models/{v}": ("model",) for v in tree["models"]})
-        write_results(args.out, tree, attrs=prov, dims=dims, coords={"model": names})
-    if args.json:
-        emit_json("ensembles", result, prov)
-        return 0
+    tree = r.to_tree(m.models)
+    extra = {"regrade": regrade_line} if regrade_line else {}
+    return finish_tree(args, "ensembles", tree, r.method, lambda t: render(t, m, args, regrade_line),
+                       extra=extra)
+
+
+def render(r, m, args, regrade_line) -> str:
     u = r["unequal"]
     lvl = int(args.level * 100)
     lines = [
@@ -176,7 +134,7 @@ def run(args) -> int:
         f"{m.n} queries ({r['n_dropped']} dropped for missing samples), {r['n_samples']} samples per model; "
         f"ensembles of {r['size']} samples; {r['n_partitions']} random partitions",
         f"band {r['band'][0]:.3f} .. {r['band'][1]:.3f}: "
-        + ", ".join(f"{m.models[j]} ({r['accuracy'][j]:.3f})" for j in r["band_models"]),
+        + ", ".join(f"{j} ({r['accuracy'][j]:.3f})" for j in r["band_models"]),
         f"votes: {r['label']}",
         "",
         fmt_table(
@@ -191,8 +149,8 @@ def run(args) -> int:
                 ("  share of partitions mixing wins", f"{r['share_positive']:.2f}"),
                 (
                     "best + weakest models vs best alone",
-                    f"{u['mean_diff']:+.4f}  {ci(*u['diff_ci'])}  ({m.models[u['best']]} with "
-                    + ", ".join(m.models[j] for j in u["weak_models"])
+                    f"{u['mean_diff']:+.4f}  {ci(*u['diff_ci'])}  ({u['best']} with "
+                    + ", ".join(u["weak_models"])
                     + ")",
                 ),
             ]
@@ -200,7 +158,4 @@ def run(args) -> int:
     ]
     if regrade_line:
         lines.insert(1, regrade_line)
-    print("\n".join(lines))
-    if args.out:
-        print(f"wrote {args.out}")
-    return 0
+    return "\n".join(lines)

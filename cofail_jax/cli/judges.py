@@ -43,6 +43,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    """Long: still builds its HDF5 tree by hand (not yet moved to a typed result with to_tree)."""
     from .._src.h5 import provenance, write_results
     from .._src.policies.judges import judge_panel, read_judge_labels
 

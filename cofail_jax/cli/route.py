@@ -9,16 +9,15 @@ from ._policy_common import (
     GAIN_HEADER,
     add_eval_args,
     check_eval_args,
-    config,
+    finish_tree,
     gain_row,
-    parse_costs,)
+    parse_costs,
+)
 from .common import (
     add_command,
     add_input_args,
     count,
-    finish,
     fmt_table,
-    input_path,
     load_input,
     positive_float,
 )
@@ -110,167 +109,82 @@ def _lambda_grid(spec, proba, mean_cost):
     return np.concatenate([[0.0], np.geomspace(top / 1000, top, 12)])
 
 
+def _learned(args, m, key):
+    """(rows, best, scheme, choices, cross-fit dict) of the learned router."""
+    from .._src.errors import InputError
+    from .._src.policies.router import cross_fit_router, route_argmax
+
+    prompts = m.query_meta.get("prompt")
+    domains = m.query_meta.get("domain")
+    if prompts is None and domains is None:
+        raise InputError(
+            "has no 'prompt' or 'domain' column for the router's features",
+            source=m.source,
+            where="columns",
+            hint="use a long CSV/JSONL with prompt and domain columns, or score "
+            "an external router with --choices",
+        )
+    if args.folds == 1 or args.folds < 0 or args.folds > m.n:
+        raise InputError(
+            f"must be 0 (one split) or between 2 and {m.n}, got {args.folds}",
+            where="--folds",
+            hint="use 5 for 5-fold cross-fitting",
+        )
+    try:
+        cf = cross_fit_router(key, m.correct, prompts if prompts is not None else [""] * m.n,
+                              domains, n_folds=args.folds, test_fraction=args.test_fraction,
+                              C=args.C, min_df=args.min_df)
+    except ImportError as e:
+        raise InputError(str(e), where="route", hint="install the 'router' extra") from None
+    return np.flatnonzero(cf["test"]), cf["best"], cf["scheme"], route_argmax(cf["proba"]), cf
+
+
 def run(args) -> int:
     import jax
 
-    from .._src.errors import InputError
-    from .._src.h5 import provenance, write_results
     from .._src.policies.reference import single_best_index
     from .._src.policies.router import (
+        RouteEvaluation,
         cost_frontier,
-        cross_fit_router,
         evaluate_choices,
         oracle_choices,
         read_choices,
-        route_argmax,
     )
 
     check_eval_args(args)
     m = load_input(args)
-    key = jax.random.key(args.seed)
-    k_fit, k_boot = jax.random.split(key)
+    k_fit, k_boot = jax.random.split(jax.random.key(args.seed))
     costs = parse_costs(args.costs, m)
-    result: dict = {"n": m.n, "k": m.k, "models": list(m.models)}
-    frontier = None
+    cf = None
     if args.choices:
         rows, ch = read_choices(args.choices, m.query_ids, m.models)
         best = single_best_index(m.correct[rows])
-        scheme = (
-            f"external router {args.choices}: {rows.size} of {m.n} queries; single best in-sample"
-        )
-        policy = "external_router"
+        scheme = f"external router {args.choices}: {rows.size} of {m.n} queries; single best in-sample"
     else:
-        prompts = m.query_meta.get("prompt")
-        domains = m.query_meta.get("domain")
-        if prompts is None and domains is None:
-            raise InputError(
-                "has no 'prompt' or 'domain' column for the router's features",
-                source=m.source,
-                where="columns",
-                hint="use a long CSV/JSONL with prompt and domain columns, or score "
-                "an external router with --choices",
-            )
-        if args.folds == 1 or args.folds < 0 or args.folds > m.n:
-            raise InputError(
-                f"must be 0 (one split) or between 2 and {m.n}, got {args.folds}",
-                where="--folds",
-                hint="use 5 for 5-fold cross-fitting",
-            )
-        if args.C <= 0:
-            raise InputError(f"must be positive, got {args.C}", where="--C", hint="use 1.0")
-        try:
-            cf = cross_fit_router(
-                k_fit,
-                m.correct,
-                prompts if prompts is not None else [""] * m.n,
-                domains,
-                n_folds=args.folds,
-                test_fraction=args.test_fraction,
-                C=args.C,
-                min_df=args.min_df,
-            )
-        except ImportError as e:
-            raise InputError(str(e), where="route", hint="install the 'router' extra") from None
-        rows = np.flatnonzero(cf["test"])
-        best = cf["best"]
-        scheme = cf["scheme"]
-        ch = route_argmax(cf["proba"])
-        policy = "learned_router"
+        rows, best, scheme, ch, cf = _learned(args, m, k_fit)
     c = m.correct[rows]
-    scored_ids = [m.query_ids[i] for i in rows]
     cost_s = None if costs is None else (costs[rows] if costs.ndim == 2 else costs)
-
-    def evaluate(stream, choices):
-        return evaluate_choices(
-            jax.random.fold_in(k_boot, stream),
-            c,
-            choices,
-            best=best,
-            cost=cost_s,
-            n_boot=args.n_boot,
-            level=args.level,
-        )
-
-    policies = {policy: evaluate(0, ch)}
-    if not args.choices:
-        result["constant_models"] = [m.models[j] for j in cf["constant_models"]]
-        result["n_features"] = cf["n_features"]
-        if cost_s is not None:
-            mean_c = cost_s if cost_s.ndim == 1 else cost_s.mean(axis=0)
-            lam = _lambda_grid(args.lambdas, cf["proba"], mean_c)
-            frontier = cost_frontier(c, cf["proba"], cost_s, lam)
-    # sanity rows: the oracle router and always-the-single-best
-    best_arr = np.broadcast_to(np.asarray(best), (c.shape[0],))
-    policies["oracle_router"] = evaluate(1, oracle_choices(c))
-    policies["always_single_best"] = evaluate(2, best_arr.copy())
-    ref = policies["oracle_router"]["bootstrap"]
-    names = np.asarray(m.models, object)
-    result.update(
-        {
-            "scheme": scheme,
-            "n_scored": int(c.shape[0]),
-            "single_best": (
-                m.models[int(best_arr[0])]
-                if np.all(best_arr == best_arr[0])
-                else {
-                    mm: int((best_arr == j).sum())
-                    for j, mm in enumerate(m.models)
-                    if (best_arr == j).any()
-                }
-            ),
-            "single_best_accuracy": ref["single_best_accuracy"]["estimate"],
-            "oracle_accuracy": ref["oracle_accuracy"]["estimate"],
-            "G": ref["G"]["estimate"],
-            "policies": {
-                k: {kk: vv for kk, vv in v.items() if kk not in ("best",)}
-                | {"route_share": dict(zip(m.models, np.asarray(v["route_share"]).tolist()))}
-                for k, v in policies.items()
-            },
-        }
-    )
-    if frontier is not None:
-        result["cost_frontier"] = frontier
-    prov = provenance(
-        input_path=input_path(args),
-        seed=args.seed,
-        config=config(args),
-        method="per-model logistic regression on TF-IDF(1-2-gram)+domain+length; "
-        "argmax; percentile query bootstrap"
-        if not args.choices
-        else "external choices; percentile query bootstrap",
-        extra={"n_boot": args.n_boot, "level": args.level},
-    )
-    if args.out:
-        tree: dict = {
-            "summary": {
-                k: result[k]
-                for k in ("scheme", "n_scored", "single_best_accuracy", "oracle_accuracy", "G")
-            },
-            "policies": {},
-        }
-        dims: dict = {}
-        for name, p in policies.items():
-            g = {"accuracy": p["accuracy"], "route_share": np.asarray(p["route_share"])}
-            dims[f"policies/{name}/route_share"] = ("model",)
-            for field in ("policy_accuracy", "gain", "realized_fraction"):
-                for s in ("estimate", "lower", "upper", "se"):
-                    g[f"{field}_{s}"] = p["bootstrap"][field][s]
-            for extra in ("mean_cost", "cost_per_correct"):
-                if extra in p:
-                    g[extra] = p[extra]
-            tree["policies"][name] = g
-        tree["choices"] = {
-            "query_id": np.asarray(scored_ids, object),
-            "model": names[np.asarray(ch)],
-        }
-        dims["choices/query_id"] = ("query",)
-        dims["choices/model"] = ("query",)
-        if frontier is not None:
-            tree["cost_frontier"] = {k: np.asarray(v) for k, v in frontier.items()}
-            for v in frontier:
-                dims[f"cost_frontier/{v}"] = ("point",)
-        write_results(args.out, tree, attrs=prov, dims=dims, coords={"model": names})
-    return finish(args, "route", result, prov, lambda: render(result, m, args))
+    sb = np.broadcast_to(np.asarray(best), (c.shape[0],)).copy()
+    policies = {
+        name: evaluate_choices(jax.random.fold_in(k_boot, i), c, choices, best=best, cost=cost_s,
+                               n_boot=args.n_boot, level=args.level)
+        for i, (name, choices) in enumerate(
+            (("external_router" if args.choices else "learned_router", ch),
+             ("oracle_router", oracle_choices(c)), ("always_single_best", sb)))
+    }
+    frontier = None
+    if cf is not None and cost_s is not None:
+        mean_c = cost_s if cost_s.ndim == 1 else cost_s.mean(axis=0)
+        lam = _lambda_grid(args.lambdas, cf["proba"], mean_c)
+        frontier = cost_frontier(c, cf["proba"], cost_s, lam)
+    ev = RouteEvaluation(scheme, rows, ch, best, policies,
+                         None if cf is None else cf["constant_models"],
+                         None if cf is None else cf["n_features"], frontier)
+    tree = {"n": m.n, "k": m.k, "models": list(m.models)} | ev.to_tree(m.models, m.query_ids)
+    method = ("per-model logistic regression on TF-IDF(1-2-gram)+domain+length; "
+              "argmax; percentile query bootstrap" if not args.choices
+              else "external choices; percentile query bootstrap")
+    return finish_tree(args, "route", tree, method, lambda r: render(r, m, args))
 
 
 def render(r, m, args) -> str:

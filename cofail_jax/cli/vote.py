@@ -10,10 +10,11 @@ from ._policy_common import (
     add_eval_args,
     check_eval_args,
     ci,
-    config,
+    finish_tree,
     gain_row,
-    get_answers,)
-from .common import add_command, add_input_args, count, finish, fmt_table, input_path, load_input
+    get_answers,
+)
+from .common import add_command, add_input_args, count, fmt_table, load_input
 
 EXAMPLES = """\
   cofail vote                                        # the embedded example (38 models)
@@ -89,20 +90,16 @@ def run(args) -> int:
     import jax
 
     from .._src.errors import InputError
-    from .._src.h5 import provenance, write_results
     from .._src.policies.bootstrap import train_test_split
     from .._src.policies.votes import evaluate_votes, subset_votes
+    from .._src.policies.tree import Var
 
     check_eval_args(args)
     m = load_input(args)
-    key = jax.random.key(args.seed)
-    k_split, k_boot = jax.random.split(key)
+    k_split, k_boot = jax.random.split(jax.random.key(args.seed))
     if m.n < 4:
-        raise InputError(
-            f"has {m.n} queries; a held-out evaluation needs at least 4",
-            source=m.source,
-            hint="use a larger benchmark",
-        )
+        raise InputError(f"has {m.n} queries; a held-out evaluation needs at least 4",
+                         source=m.source, hint="use a larger benchmark")
     if not args.no_subsets and (
         args.subset_size < 3 or args.subset_size % 2 == 0 or args.subset_size > m.k
     ):
@@ -112,134 +109,21 @@ def run(args) -> int:
             hint="use 3 for every triplet",
         )
     train, test = train_test_split(k_split, m.n, args.test_fraction)
-    ev = evaluate_votes(
-        k_boot,
-        m.correct,
-        answers=get_answers(m),
-        train=train,
-        test=test,
-        tie=args.tie,
-        n_boot=args.n_boot,
-        level=args.level,
-    )
-    sub = None
-    sub_note = None
+    ev = evaluate_votes(k_boot, m.correct, answers=get_answers(m), train=train, test=test,
+                        tie=args.tie, n_boot=args.n_boot, level=args.level)
+    tree = ev.to_tree(m.models)
+    tree["split"] = {"test_fraction": args.test_fraction, "seed": args.seed,
+                     "test": Var(test, ("query",), json=False),
+                     "query_id": Var(np.asarray(m.query_ids, object), ("query",), json=False)}
     if not args.no_subsets:
         try:
-            sub = subset_votes(
-                m.correct,
-                size=args.subset_size,
-                train=train,
-                test=test,
-                rho=_rho(m, train, args.rho),
-            )
+            sub = subset_votes(m.correct, size=args.subset_size, train=train, test=test,
+                               rho=_rho(m, train, args.rho))
+            tree["subsets"] = sub.to_tree() | {"rho": RHO_LABEL[args.rho]}
         except ValueError as e:
-            sub_note = str(e)
-    ref = ev["reference"]
-    result = {
-        "n": m.n,
-        "k": m.k,
-        "n_train": int(train.sum()),
-        "n_test": int(test.sum()),
-        "reference": {
-            "single_best": m.models[ref["best"]],
-            "single_best_accuracy": ref["single_best_accuracy"],
-            "oracle_accuracy": ref["oracle_accuracy"],
-            "beta": ref["beta"],
-            "beta_ci": ref["beta_ci"],
-            "G": ref["G"],
-        },
-        "policies": {
-            name: {k: v for k, v in p.items() if k != "weights"}
-            | (
-                {"weights": dict(zip(m.models, np.asarray(p["weights"]).tolist()))}
-                if "weights" in p
-                else {}
-            )
-            for name, p in ev["policies"].items()
-        },
-        "tie_rule": args.tie,
-        "split": {"test_fraction": args.test_fraction, "seed": args.seed},
-    }
-    if sub is not None:
-        result["subsets"] = {
-            "size": args.subset_size,
-            "count": int(sub.subsets.shape[0]),
-            "label": sub.label,
-            "share_vote_loses": sub.share_loses,
-            "mean_gain": sub.mean_gain,
-            "gain_quantiles": dict(
-                zip(
-                    ("min", "q25", "median", "q75", "max"),
-                    np.quantile(sub.gain, [0, 0.25, 0.5, 0.75, 1]).tolist(),
-                )
-            ),
-            "slope_gain_on_rho": sub.slope,
-            "intercept": sub.intercept,
-            "slope_se_naive": sub.slope_se_naive,
-            "slope_ci_naive": sub.slope_ci_naive,
-            "slope_se_jackknife": sub.slope_se_jackknife,
-            "slope_ci_jackknife": sub.slope_ci_jackknife,
-            "rho": RHO_LABEL[args.rho],
-            "status": sub.status,
-        }
-    elif sub_note:
-        result["subsets"] = {"status": sub_note}
-    prov = provenance(
-        input_path=input_path(args),
-        seed=args.seed,
-        config=config(args),
-        method="held-out split; percentile query bootstrap",
-        extra={"n_boot": args.n_boot, "level": args.level},
-    )
-    if args.out:
-        tree = {
-            "reference": {k: v for k, v in result["reference"].items() if k != "beta_ci"}
-            | {
-                "beta_ci_lower": ref["beta_ci"][0],
-                "beta_ci_upper": ref["beta_ci"][1],
-                "n_test": int(test.sum()),
-                "n_train": int(train.sum()),
-            },
-            "policies": {},
-            "split": {"test": test, "query_id": np.asarray(m.query_ids, object)},
-        }
-        dims = {"split/test": ("query",), "split/query_id": ("query",)}
-        for name, p in ev["policies"].items():
-            g = {"label": p["label"], "accuracy": p["accuracy"]}
-            for field in ("policy_accuracy", "gain", "realized_fraction"):
-                for s in ("estimate", "lower", "upper", "se"):
-                    g[f"{field}_{s}"] = p["bootstrap"][field][s]
-            if "weights" in p:
-                g["weights"] = np.asarray(p["weights"])
-                dims[f"policies/{name}/weights"] = ("model",)
-            for extra in ("ties", "inconsistent_grades"):
-                if extra in p:
-                    g[extra] = p[extra]
-            tree["policies"][name] = g
-        coords = {"model": np.asarray(m.models, object)}
-        if sub is not None:
-            tree["subsets"] = {
-                k: v for k, v in result["subsets"].items() if not isinstance(v, (dict, tuple))
-            }
-            tree["subsets"].update(
-                members=sub.subsets,
-                vote_accuracy=sub.vote_accuracy,
-                best_member=sub.best_member,
-                best_member_accuracy=sub.best_member_accuracy,
-                gain=sub.gain,
-                mean_rho=sub.mean_rho,
-                slope_ci_naive=np.asarray(sub.slope_ci_naive),
-                slope_ci_jackknife=np.asarray(sub.slope_ci_jackknife),
-            )
-            for v in ("vote_accuracy", "best_member", "best_member_accuracy", "gain", "mean_rho"):
-                dims[f"subsets/{v}"] = ("subset",)
-            dims["subsets/members"] = ("subset", "member")
-            dims["subsets/slope_ci_naive"] = ("bound",)
-            dims["subsets/slope_ci_jackknife"] = ("bound",)
-            coords["bound"] = np.asarray(["lower", "upper"], object)
-        write_results(args.out, tree, attrs=prov, dims=dims, coords=coords)
-    return finish(args, "vote", result, prov, lambda: render(result, m, args))
+            tree["subsets"] = {"status": str(e)}
+    return finish_tree(args, "vote", tree, "held-out split; percentile query bootstrap",
+                       lambda r: render(r, m, args))
 
 
 def render(r, m, args) -> str:

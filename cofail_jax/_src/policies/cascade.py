@@ -28,6 +28,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .tree import Var
+
 __all__ = [
     "CascadeCurve",
     "confidence_cascade",
@@ -67,6 +69,58 @@ class CascadeCurve(NamedTuple):
     scores: np.ndarray
     query_costs: np.ndarray
     label: str
+
+
+class CascadeEvaluation(NamedTuple):
+    """Cascades by cost on the test queries against the single best.
+
+    Attributes:
+      n_test: scored queries.
+      order: model indices, cheapest first (from the training queries).
+      single_best: {"index", "accuracy", "mean_cost", "cost_per_correct"} on test.
+      models: {"accuracy", "mean_cost", "cost_per_correct"}: (k,) each model on test.
+      cascades: {rule: operating-point arrays (T,) and their intervals (T, 2)}.
+      n_boot, level, method: the bootstrap.
+    """
+
+    n_test: int
+    order: np.ndarray
+    single_best: dict
+    models: dict
+    cascades: dict
+    n_boot: int
+    level: float
+    method: str
+
+    def to_tree(self, models) -> dict:
+        """The result tree (see :mod:`.tree`); ``models`` names the columns."""
+        names = list(models)
+        sb = self.single_best
+        per_model = Var({v: np.asarray(a) for v, a in self.models.items()}, ("model",), names)
+        casc = {}
+        for rule, cv in self.cascades.items():
+            pt = (f"{rule}_point",)
+            d: dict = {"label": cv["label"]}
+            for v in ("threshold", "accuracy", "mean_cost", "cost_per_correct", "escalation_rate",
+                      "accuracy_minus_single_best", "cost_per_correct_minus_single_best"):
+                d[v] = Var(np.asarray(cv[v], np.float64), pt)
+            for v in ("accuracy_ci", "cost_per_correct_ci", "accuracy_minus_single_best_ci",
+                      "cost_per_correct_minus_single_best_ci"):
+                d[v] = Var(np.asarray(cv[v]), pt + ("bound",))
+            d["models"] = [names[j] for j in cv["order"]]
+            if rule == "disagreement":
+                d["target"] = Var(np.asarray([names[j] for j in cv["target"]], object), pt)
+            casc[rule] = d
+        return {
+            "n_test": self.n_test,
+            "cost_order": [names[j] for j in self.order],
+            "single_best": {"model": names[sb["index"]],
+                            **{k: v for k, v in sb.items() if k != "index"}},
+            "models": per_model,
+            "cascades": casc,
+            "n_boot": self.n_boot,
+            "level": self.level,
+        }
 
 
 def cost_per_correct(mean_cost, accuracy):
@@ -260,7 +314,7 @@ def evaluate_cascades(
     n_thresholds: int = 11,
     n_boot: int = 1000,
     level: float = 0.95,
-) -> dict:
+) -> CascadeEvaluation:
     """Cascades by cost on the test queries against the single best (chosen on train).
 
     Runs the confidence cascade when ``confidence`` is given and the disagreement cascade
@@ -269,9 +323,9 @@ def evaluate_cascades(
     single best.
 
     Returns:
-      dict: ``single_best`` {index, accuracy, mean_cost, cost_per_correct}, ``models``
-      (each model's accuracy, mean cost, cost per correct on test), ``order`` and
-      ``cascades``: {rule: {operating-point arrays and bootstrap arrays}}.
+      A :class:`CascadeEvaluation`.
+
+    Long: one pass that runs each cascade and bootstraps every operating point; splitting it would pass ten arrays between halves.
     """
     import jax
 
@@ -331,22 +385,22 @@ def evaluate_cascades(
             "cost_per_correct_minus_single_best": stats_[3, :, 0],
             "cost_per_correct_minus_single_best_ci": stats_[3, :, 1:],
         }
-    return {
-        "n_test": int(test.sum()),
-        "order": order,
-        "single_best": {
+    return CascadeEvaluation(
+        n_test=int(test.sum()),
+        order=order,
+        single_best={
             "index": best,
             "accuracy": float(sb_score.mean()),
             "mean_cost": float(sb_cost.mean()),
             "cost_per_correct": float(cost_per_correct(sb_cost.mean(), sb_score.mean())),
         },
-        "models": {
+        models={
             "accuracy": acc_models,
             "mean_cost": cost_models,
             "cost_per_correct": cost_per_correct(cost_models, acc_models),
         },
-        "cascades": out,
-        "n_boot": n_boot,
-        "level": level,
-        "method": "percentile query bootstrap over test queries",
-    }
+        cascades=out,
+        n_boot=n_boot,
+        level=level,
+        method="percentile query bootstrap over test queries",
+    )

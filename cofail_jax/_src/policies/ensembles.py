@@ -25,9 +25,13 @@ References:
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from .tree import Var
 
 __all__ = ["band_models", "ensemble_comparison"]
 
@@ -53,6 +57,60 @@ def _majority(samples_bits):
     return (2 * samples_bits.sum(axis=-1) > m).astype(samples_bits.dtype)
 
 
+class EnsembleComparison(NamedTuple):
+    """Same-model vs mixed-model ensembles at matched quality.
+
+    Attributes:
+      size, n_partitions, n_samples, n_queries, n_dropped: the design.
+      accuracy: (k,) each model's accuracy over all samples.
+      band_models: indices of the mixed pool; band: its accuracy range.
+      mixed_subsets_per_partition: mixed ensembles drawn per partition.
+      same, mixed, diff: (P,) per-partition accuracies and mixed - same.
+      mean_diff, min_diff, max_diff, share_positive: over partitions.
+      diff_ci, diff_se: query bootstrap of the partition-averaged difference.
+      unequal: best model mixed with the weakest ones vs the best alone: {"best",
+        "weak_models", "diff", "mean_diff", "share_positive", "diff_ci", "diff_se"}.
+      label, method: how votes were formed and intervals computed.
+    """
+
+    size: int
+    n_partitions: int
+    n_samples: int
+    n_queries: int
+    n_dropped: int
+    accuracy: np.ndarray
+    band_models: np.ndarray
+    band: tuple[float, float]
+    mixed_subsets_per_partition: int
+    same: np.ndarray
+    mixed: np.ndarray
+    diff: np.ndarray
+    mean_diff: float
+    min_diff: float
+    max_diff: float
+    share_positive: float
+    diff_ci: tuple[float, float]
+    diff_se: float
+    unequal: dict
+    label: str
+    method: str
+
+    def to_tree(self, models) -> dict:
+        """The result tree (see :mod:`.tree`); ``models`` names the columns."""
+        part = ("partition",)
+        t = self._asdict()
+        for v in ("same", "mixed", "diff"):
+            t[v] = Var(np.asarray(t[v]), part)
+        t["band_models"] = [models[j] for j in self.band_models]
+        t["accuracy"] = Var(np.asarray(self.accuracy), ("model",), models)
+        u = self.unequal
+        t["unequal"] = {k: v for k, v in u.items() if k not in ("best", "weak_models")}
+        t["unequal"]["diff"] = Var(np.asarray(u["diff"]), part)
+        t["unequal"]["best"] = models[u["best"]]
+        t["unequal"]["weak_models"] = [models[j] for j in u["weak_models"]]
+        return t
+
+
 def ensemble_comparison(
     key,
     samples,
@@ -64,7 +122,7 @@ def ensemble_comparison(
     weak_models=None,
     n_boot: int = 1000,
     level: float = 0.95,
-) -> dict:
+) -> EnsembleComparison:
     """Same-model vs mixed-model ensembles of ``size`` samples over random partitions.
 
     Args:
@@ -85,6 +143,8 @@ def ensemble_comparison(
       band when it holds more than m models), ``diff``; summaries ``mean_diff``,
       ``min_diff``, ``max_diff``, ``share_positive``, ``diff_ci``; and ``unequal`` (best
       model + weak models vs best model's single sample) with its own interval.
+
+    Long: the partition loop, the matched-quality draw and the bootstrap share one set of per-sample arrays.
     """
     from .bootstrap import make_query_bootstrap
 
@@ -159,7 +219,7 @@ def ensemble_comparison(
     vals = np.stack([(mixed - same).mean(axis=0), (unequal - bestq).mean(axis=0)], axis=1)
     b = boot(jax.random.fold_in(key, n_partitions), vals)
     unequal_r = unequal.mean(axis=1) - bestq.mean(axis=1)
-    return {
+    return EnsembleComparison(**{
         "size": size,
         "n_partitions": n_partitions,
         "n_samples": S,
@@ -190,4 +250,4 @@ def ensemble_comparison(
         "label": "majority over correctness bits of m samples (optimistic binary approximation)",
         "method": f"{n_partitions} random sample partitions; percentile query bootstrap "
         f"({n_boot} replicates) of the partition-averaged per-query difference",
-    }
+    })

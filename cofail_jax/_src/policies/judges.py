@@ -190,6 +190,8 @@ def read_judge_labels(path: str, *, judge_key: str = "judge", label_key: str = "
 
     Returns:
       (labels int8 (J, n, k) with -1 for ungraded, query_ids, models, judges).
+
+    Long: one reader for CSV and JSONL with a located error for every bad row.
     """
     from ..io.formats import check_text_file, iter_jsonl
     from ..io.tables import parse_cell

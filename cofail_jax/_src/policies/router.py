@@ -29,12 +29,13 @@ References:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from ..errors import InputError
 from .reference import score_choices, single_best_index
+from .tree import Var
 
 __all__ = [
     "RouterFit",
@@ -242,6 +243,66 @@ def evaluate_choices(
     return out
 
 
+class RouteEvaluation(NamedTuple):
+    """A router's choices on the scored queries next to the oracle router and the single
+    best, each from :func:`evaluate_choices`.
+
+    Attributes:
+      scheme: how the router was fitted (or whose choices were scored).
+      rows: int (n_scored,) the scored queries.
+      choices: int (n_scored,) the chosen model of each.
+      best: the single best's column, or int (n_scored,) of them (cross-fitting).
+      policies: {name: :func:`evaluate_choices` dict}.
+      constant_models, n_features: of the learned router (None for external choices).
+      frontier: :func:`cost_frontier` dict, or None.
+    """
+
+    scheme: str
+    rows: np.ndarray
+    choices: np.ndarray
+    best: Any
+    policies: dict
+    constant_models: tuple | None = None
+    n_features: int | None = None
+    frontier: dict | None = None
+
+    def to_tree(self, models, query_ids) -> dict:
+        """The result tree (see :mod:`.tree`); ``models`` and ``query_ids`` name the
+        columns and rows of the full matrix."""
+        best_arr = np.broadcast_to(np.asarray(self.best), self.rows.shape)
+        ref = self.policies["oracle_router"]["bootstrap"]
+        t: dict = {}
+        if self.constant_models is not None:
+            t["constant_models"] = [models[j] for j in self.constant_models]
+            t["n_features"] = self.n_features
+        t |= {
+            "scheme": self.scheme,
+            "n_scored": int(self.rows.size),
+            "single_best": (
+                models[int(best_arr[0])] if np.all(best_arr == best_arr[0])
+                else {mm: int((best_arr == j).sum()) for j, mm in enumerate(models)
+                      if (best_arr == j).any()}
+            ),
+            "single_best_accuracy": ref["single_best_accuracy"]["estimate"],
+            "oracle_accuracy": ref["oracle_accuracy"]["estimate"],
+            "G": ref["G"]["estimate"],
+            "policies": {
+                k: {kk: vv for kk, vv in v.items() if kk not in ("best", "route_share")}
+                | {"route_share": Var(np.asarray(v["route_share"]), ("model",), models)}
+                for k, v in self.policies.items()
+            },
+        }
+        if self.frontier is not None:
+            t["cost_frontier"] = {k: Var(np.asarray(v), ("point",)) for k, v in self.frontier.items()}
+        names = np.asarray(models, object)
+        t["choices"] = {
+            "query_id": Var(np.asarray([query_ids[i] for i in self.rows], object), ("query",),
+                            json=False),
+            "model": Var(names[np.asarray(self.choices)], ("query",), json=False),
+        }
+        return t
+
+
 def cost_frontier(correct, proba, cost, lambdas) -> dict:
     """Accuracy and mean cost of argmax_i (p_i - lambda c_i) for each lambda."""
     c = np.asarray(correct, dtype=bool)
@@ -346,6 +407,8 @@ def read_choices(
       (rows, choices): indices of the queries the file covers, and the chosen model's
       column for each. Unknown query ids or model names, duplicates and (without
       ``allow_partial``) uncovered queries raise :class:`InputError`.
+
+    Long: one reader for CSV and JSONL with a located error for every bad row.
     """
     import csv
 

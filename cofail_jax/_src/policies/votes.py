@@ -44,11 +44,14 @@ import numpy as np
 from scipy import stats
 
 from .bootstrap import batched_map
+from .reference import ReferencePoints
+from .tree import Var
 
 __all__ = [
     "BINARY_LABEL",
     "TIE_RULES",
     "SubsetVoteResult",
+    "VoteEvaluation",
     "error_correlation",
     "evaluate_votes",
     "log_odds_weights",
@@ -245,6 +248,78 @@ class SubsetVoteResult(NamedTuple):
     label: str
     status: str
 
+    def to_tree(self, models=None) -> dict:
+        """Summary (JSON and HDF5) and the per-subset arrays (HDF5 only)."""
+        q = np.quantile(self.gain, [0, 0.25, 0.5, 0.75, 1]).tolist()
+        per = ("subset",)
+        return {
+            "size": int(self.subsets.shape[1]),
+            "count": int(self.subsets.shape[0]),
+            "label": self.label,
+            "share_vote_loses": self.share_loses,
+            "mean_gain": self.mean_gain,
+            "gain_quantiles": dict(zip(("min", "q25", "median", "q75", "max"), q)),
+            "slope_gain_on_rho": self.slope,
+            "intercept": self.intercept,
+            "slope_se_naive": self.slope_se_naive,
+            "slope_ci_naive": self.slope_ci_naive,
+            "slope_se_jackknife": self.slope_se_jackknife,
+            "slope_ci_jackknife": self.slope_ci_jackknife,
+            "status": self.status,
+            "members": Var(self.subsets, ("subset", "member"), json=False),
+            "vote_accuracy": Var(self.vote_accuracy, per, json=False),
+            "best_member": Var(self.best_member, per, json=False),
+            "best_member_accuracy": Var(self.best_member_accuracy, per, json=False),
+            "gain": Var(self.gain, per, json=False),
+            "mean_rho": Var(self.mean_rho, per, json=False),
+        }
+
+
+class VoteEvaluation(NamedTuple):
+    """Every vote on the test queries next to the single best and the oracle.
+
+    Attributes:
+      n, k: queries and models of the matrix.
+      n_train, n_test: queries in each part.
+      reference: the single best (chosen on train), the oracle and G on test.
+      policies: {name: {"label", "accuracy", "realized_fraction", "bootstrap", and
+        "weights" (k,), "ties", "inconsistent_grades" where they apply}}.
+      tie: the plurality tie rule.
+    """
+
+    n: int
+    k: int
+    n_train: int
+    n_test: int
+    reference: ReferencePoints
+    policies: dict
+    tie: str
+
+    def to_tree(self, models) -> dict:
+        """The result tree (see :mod:`.tree`); ``models`` names the columns."""
+        ref = self.reference
+        pols = {}
+        for name, p in self.policies.items():
+            pols[name] = {k: v for k, v in p.items() if k != "weights"}
+            if "weights" in p:
+                pols[name]["weights"] = Var(np.asarray(p["weights"]), ("model",), models)
+        return {
+            "n": self.n,
+            "k": self.k,
+            "n_train": self.n_train,
+            "n_test": self.n_test,
+            "reference": {
+                "single_best": models[ref.best],
+                "single_best_accuracy": ref.single_best_accuracy,
+                "oracle_accuracy": ref.oracle_accuracy,
+                "beta": ref.beta,
+                "beta_ci": ref.beta_ci,
+                "G": ref.G,
+            },
+            "policies": pols,
+            "tie_rule": self.tie,
+        }
+
 
 @jax.jit
 def _subset_vote_acc(correct_f, subsets):
@@ -292,6 +367,8 @@ def subset_votes(
 
     Returns:
       A :class:`SubsetVoteResult`.
+
+    Long: the enumeration, the OLS fit and its leave-one-model-out jackknife read as one computation.
     """
     c = np.asarray(correct, dtype=bool)
     n, k = c.shape
@@ -373,7 +450,7 @@ def evaluate_votes(
     tie: str = "wrong",
     n_boot: int = 1000,
     level: float = 0.95,
-) -> dict:
+) -> VoteEvaluation:
     """Every vote on the test queries, next to the single best (chosen on train) and the
     oracle, each with its realized fraction of G and a query-bootstrap interval.
 
@@ -383,8 +460,7 @@ def evaluate_votes(
     priority = training accuracy order for ``tie="first"``).
 
     Returns:
-      dict with ``reference`` (a dict of :class:`ReferencePoints` fields) and
-      ``policies``: {name: {"label", "accuracy", "bootstrap", ...}}.
+      A :class:`VoteEvaluation`.
     """
     from .bootstrap import realized_fraction_bootstrap
     from .reference import reference_points
@@ -438,4 +514,4 @@ def evaluate_votes(
             "bootstrap": boot,
             **extra,
         }
-    return {"reference": ref._asdict(), "policies": policies}
+    return VoteEvaluation(n, k, int(train.sum()), int(test.sum()), ref, policies, tie)
