@@ -159,14 +159,15 @@ def bvt_cdf(h, k, r, nu):
     hs = jnp.where(jnp.isinf(h[..., None]), h[..., None], h[..., None] * S)
     ks = jnp.where(jnp.isinf(k[..., None]), k[..., None], k[..., None] * S)
     vals = bvn_cdf(hs, ks, jnp.broadcast_to(r[..., None], hs.shape))
-    return jnp.sum(jnp.exp(lw) * vals, axis=-1)
+    return jnp.sum(jnp.exp(lw).reshape(S.shape) * vals, axis=-1)
 
 
 def _bvt_and_dr(h, k, r, s, lw):
+    s = s.reshape((1,) * h.ndim + s.shape)
     hs = h[..., None] * s
     ks = k[..., None] * s
     rr = jnp.broadcast_to(r[..., None], hs.shape)
-    w = jnp.exp(lw)
+    w = jnp.exp(lw).reshape(s.shape)
     return jnp.sum(w * bvn_cdf(hs, ks, rr), -1), jnp.sum(w * bvn_pdf(hs, ks, rr), -1)
 
 
@@ -297,7 +298,7 @@ def mvt_orthant(key, t, corr, nu, *, method: str = "qmc", n_samples: int = 4096,
             z = jax.random.normal(kz, (chunk, k), jnp.float64) @ L.T
             s = jnp.sqrt(2.0 * jax.random.gamma(kw, 0.5 * nu, (chunk,), jnp.float64) / nu)
             ok = jnp.all(excl[None, :] | (z <= t[None, :] * s[:, None]), axis=1)
-            return hits + jnp.sum(ok)
+            return hits + jnp.sum(ok, dtype=jnp.int32)
 
         hits = jax.lax.fori_loop(0, n_chunks, step, jnp.asarray(0, jnp.int32))
         n_used = n_chunks * chunk
