@@ -82,6 +82,14 @@ from ._src.sweep import PoolStats as PoolStats
 from ._src.sweep import Prices as Prices
 from ._src.sweep import pool_stats as pool_stats
 from ._src.sweep import make_subset_pricer as make_subset_pricer
+from ._src.pricing import price_pool as price_pool
+from ._src.pricing import price_matrix as price_matrix
+from ._src.copulas import Copula as Copula
+from ._src.copulas import PricingOptions as PricingOptions
+from ._src.copulas import REGISTRY as COPULAS
+from ._src.copulas import make_copulas as make_copulas
+from ._src.mvt import bvt_cdf as bvt_cdf
+from ._src.mvt import mvt_orthant as mvt_orthant
 from ._src.sweep import make_subset_sweep as make_subset_sweep
 from ._src.sweep import make_bootstrap as make_bootstrap
 from ._src.sweep import draw_subsets as draw_subsets
@@ -147,6 +155,7 @@ from ._src.simulate import independent_law as independent_law
 from ._src.simulate import onefactor_law as onefactor_law
 from ._src.simulate import gaussian_law as gaussian_law
 from ._src.simulate import clayton_law as clayton_law
+from ._src.simulate import student_t_law as student_t_law
 from ._src.simulate import common_shock_law as common_shock_law
 from ._src.simulate import irt_law as irt_law
 from ._src.simulate import with_artefacts as with_artefacts

@@ -115,3 +115,23 @@ def test_readme_repair_snippet_never_ok_with_a_wrong_number():
         r = mvn_orthant(jax.random.key(0), tc.tau, good.corr, method=method, n_samples=2 ** 14)
         assert int(r.status) == 0
         assert abs(float(r.prob) - float(ref.prob)) < 4 * np.hypot(float(r.std_err), float(ref.std_err)), method
+
+
+def test_student_t_law_known_beta_covered_by_cp():
+    from cofail_jax._src import simulate as S
+    from cofail_jax._src.certificate import clopper_pearson
+
+    k = 4
+    corr = 0.5 * np.eye(k) + 0.5
+    law = S.student_t_law([0.3, 0.35, 0.4, 0.25], corr, 3.0)
+    tb = S.true_beta(law)
+    assert tb.abs_err < 1e-3 * tb.beta
+    n = 20000
+    e = S.sample_errors(jax.random.key(4), law, n)
+    K = int(e.all(axis=1).sum())
+    lo, hi = clopper_pearson(K, n, 0.01)
+    assert lo <= tb.beta <= hi
+    # pairwise both-wrong rates of the draw agree with the law's (bivariate t CDF)
+    q = S.pair_both_wrong(law)
+    emp = (e.T.astype(float) @ e) / n
+    assert np.max(np.abs(emp - q)) < 4.5 * np.sqrt(0.25 / n)

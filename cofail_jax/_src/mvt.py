@@ -171,7 +171,7 @@ def _bvt_and_dr(h, k, r, s, lw):
     return jnp.sum(w * bvn_cdf(hs, ks, rr), -1), jnp.sum(w * bvn_pdf(hs, ks, rr), -1)
 
 
-def calibrate_pairs(t, p_both, r0, nu, calibrate, n_newton: int = 30):
+def calibrate_pairs(t, p_both, r0, nu, calibrate, n_newton: int = 14):
     """Correlations r_ij with T_2(t_i, t_j; r_ij, nu) = p_both_ij where ``calibrate`` is
     True (others keep ``r0``): safeguarded Newton steps inside a shrinking bracket.
 
