@@ -16,13 +16,11 @@ from cofail_jax._src.data import example_path
 from cofail_jax._src.io import load_matrix
 from cofail_jax.cli.price import price_matrix
 
-MMLU = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "mmlupro_mmlu-pro.csv")
+MMLU = os.path.join(os.path.dirname(__file__), "fixtures", "shared", "mmlupro_mmlu-pro.csv")
 
 
 @pytest.mark.parametrize("path", [example_path("math-l5"), MMLU])
 def test_price_equals_sweep_full_pool_row(path):
-    if not os.path.exists(path):
-        pytest.skip("../shared/data not present")
     m = load_matrix(path)
     m = m.select_models([x for x in m.models if x not in {d for d, _ in m.degenerate_models()}])
     seed = 3
