@@ -38,7 +38,7 @@ def test_price_one_factor_json_and_h5(csv_file, tmp_path, capsys):
     out = tmp_path / "p.h5"
     rc, js, err = run(capsys, "price", str(path), "--model", "one-factor", "--json",
                       "--out", str(out))
-    assert rc == 0 and "always right" in err
+    assert rc == 0 and "always right" in err and "now called 'equal_loading'" in err
     doc = json.loads(js)
     r = doc["result"]
     wrong = correct[:, :5] == 0
@@ -46,7 +46,7 @@ def test_price_one_factor_json_and_h5(csv_file, tmp_path, capsys):
     assert r["k"] == 5 and r["K"] == K and r["beta_obs"] == K / 400
     lo, hi = stats.beta.ppf(0.025, K, 400 - K + 1), stats.beta.ppf(0.975, K + 1, 400 - K)
     np.testing.assert_allclose(r["beta_obs_ci"], [lo, hi], rtol=1e-10)
-    p = r["predictions"]["one-factor"]
+    p = r["predictions"]["equal_loading"]  # old name --model one-factor still works
     tau = stats.norm.ppf(wrong.mean(axis=0))
     lam = np.sqrt(p["rho_bar"])
     ref = integrate.quad(lambda z: stats.norm.pdf(z) * np.exp(
@@ -56,7 +56,7 @@ def test_price_one_factor_json_and_h5(csv_file, tmp_path, capsys):
     np.testing.assert_allclose(p["ratio"], r["beta_obs"] / ref, rtol=1e-8)
     assert doc["provenance"]["seed"] == 0 and "pricing_methods" in doc["provenance"]
     with h5py.File(out) as f:
-        assert f["predictions/one-factor"].attrs["beta"] == pytest.approx(p["beta"], abs=0)
+        assert f["predictions/equal_loading"].attrs["beta"] == pytest.approx(p["beta"], abs=0)
         assert f["observed"].attrs["K"] == K
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from cofail_jax._src import sweep as S
 
-METHODS = ("equal_loading", "one_factor", "gaussian", "clayton")
+METHODS = ("equal_loading", "fitted_loading", "gaussian", "clayton")
 KW = dict(orthant_samples=512, orthant_method="qmc", repair="nearest")
 
 

@@ -59,6 +59,7 @@ _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 OK = 0
 NONFINITE = 1  # corr not positive definite or a non-finite threshold
 NOT_CONVERGED = 2  # tilting: the saddle-point equations were not solved
+NOT_PD = 3  # corr not positive definite to working precision: rejected, prob NaN
 
 STATUS_MESSAGES = {
     OK: "ok",
@@ -66,7 +67,18 @@ STATUS_MESSAGES = {
                "tau has NaN",
     NOT_CONVERGED: "tilting saddle point not found; the estimate is unbiased but may be "
                    "noisy: use method='qmc' or more samples",
+    NOT_PD: "corr is not positive definite to working precision (smallest eigenvalue below "
+            "1e-12): repair it, e.g. nearest_correlation(corr, eps=1e-6), and price the "
+            "repaired matrix",
 }
+
+
+def pd_tol(dtype) -> float:
+    """Smallest eigenvalue below which ``corr`` counts as not positive definite to working
+    precision: 1e-12 in float64, 1e-5 in float32. A singular or indefinite matrix is
+    rejected (status ``NOT_PD``, NaN) instead of priced: the factorizations clamp tiny
+    pivots and would return a wrong number."""
+    return 1e-12 if dtype == jnp.float64 else 1e-5
 
 
 class OrthantResult(NamedTuple):
@@ -79,7 +91,8 @@ class OrthantResult(NamedTuple):
       log_prob: log of ``prob`` (finite far below float underflow for QMC/tilting).
       n_samples: draws or points actually used (rounded up to whole chunks).
       hits: MC only: the exact number of draws in the orthant (-1 otherwise).
-      status: 0 OK, 1 non-finite input or non-PD corr, 2 tilting solver not converged.
+      status: 0 OK, 1 non-finite input, 2 tilting solver not converged, 3 corr not
+        positive definite to working precision (prob NaN: repair it first).
       method: 0 MC, 1 QMC-SOV, 2 tilting (``METHODS[method]``; useful after ``"auto"``).
     """
 
@@ -480,11 +493,15 @@ def make_orthant_estimator(method: str = "qmc", n_samples: int = 2 ** 16, *,
 
     def estimate(key, tau, corr) -> OrthantResult:
         tau, corr = _check(tau, corr, f"orthant[{method}]")
-        res = core(key, tau, corr)
+        pd = jnp.linalg.eigvalsh(jnp.where(jnp.isfinite(corr), corr, 0.0))[0] > pd_tol(corr.dtype)
+        pd = pd & jnp.all(jnp.isfinite(corr))
+        res = core(key, tau, jnp.where(pd, corr, jnp.eye(corr.shape[0], dtype=corr.dtype)))
         never = jnp.any(tau == -jnp.inf)
-        return res._replace(prob=jnp.where(never, 0.0, res.prob),
-                            std_err=jnp.where(never, 0.0, res.std_err),
-                            log_prob=jnp.where(never, -jnp.inf, res.log_prob))
+        nan = jnp.asarray(jnp.nan, res.prob.dtype)
+        return res._replace(prob=jnp.where(pd, jnp.where(never, 0.0, res.prob), nan),
+                            std_err=jnp.where(pd, jnp.where(never, 0.0, res.std_err), nan),
+                            log_prob=jnp.where(pd, jnp.where(never, -jnp.inf, res.log_prob), nan),
+                            status=jnp.where(pd, res.status, NOT_PD).astype(jnp.int32))
 
     return jax.jit(estimate) if jit else estimate
 
@@ -509,7 +526,9 @@ def mvn_orthant(key: Array, tau: ArrayLike, corr: ArrayLike, *, method: str = "a
     Args:
       key: PRNG key.
       tau: (k,) thresholds; ``+inf`` excludes a model.
-      corr: (k, k) correlation matrix (positive definite).
+      corr: (k, k) correlation matrix, positive definite to working precision (smallest
+        eigenvalue above :func:`pd_tol`); otherwise the result has status ``NOT_PD`` and
+        NaN: repair it first (``nearest_correlation(corr, eps=1e-6)``).
       method: ``"auto"``, ``"mc"``, ``"qmc"`` or ``"tilting"``.
       n_samples: draws or points.
       n_shifts: QMC random shifts.

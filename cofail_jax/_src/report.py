@@ -22,10 +22,13 @@ from .errors import InputError
 from .h5 import guard_h5_read
 
 FIGURES = ("ratio_vs_pool_size", "beta_by_pool_size", "beta_vs_rho", "bootstrap_ratio")
-LABELS = {"equal_loading": "equal-loading one-factor", "one_factor": "fitted one-factor",
-          "gaussian": "full-correlation Gaussian", "clayton": "Clayton"}
-COLORS = {"equal_loading": "tab:blue", "one_factor": "tab:orange", "gaussian": "tab:green",
-          "clayton": "tab:red"}
+from .copulas import ALIASES, NAMES, get as _get_copula
+
+LABELS = {name: _get_copula(name).label for name in NAMES}
+COLORS = {name: _get_copula(name).colour for name in NAMES}
+# files written before the rename (one_factor = fitted_loading) still plot
+LABELS.update({old: LABELS[new] for old, new in ALIASES.items()})
+COLORS.update({old: COLORS[new] for old, new in ALIASES.items()})
 
 
 @guard_h5_read("give a file written by 'cofail sweep'")

@@ -21,6 +21,13 @@ Laws:
   * ``clayton``: Clayton copula via gamma frailty (Marshall & Olkin 1988): V ~ Gamma(1/theta),
     U_i = (1 + E_i / V)^(-1/theta), wrong iff U_i <= p_i. True beta in closed form
     C(p) = (sum p_i^-theta - m + 1)^(-1/theta).
+  * ``student_t``: Student-t copula, T = Z / sqrt(W / nu), Z ~ N(0, corr), W ~ chi^2_nu;
+    wrong iff T_i <= t_nu^-1(p_i). True beta: the marginal / bivariate t CDF for m <= 2,
+    otherwise randomized QMC-SOV (the library's, 2^18 points) with 4 standard errors as
+    the stated error.
+  * The copula laws (``onefactor``, ``gaussian``, ``clayton``, ``student_t``) draw their
+    queries through the same copula's ``sample`` that prices it
+    (:mod:`cofail_jax._src.copulas`), so a law and its pricer cannot drift.
   * ``common_shock``: with probability omega a query is co-hard and every model errs;
     otherwise model i errs independently with probability alpha_i. True beta
     omega + (1 - omega) prod alpha_i (exact).
@@ -60,6 +67,7 @@ KINDS = (
     "onefactor",
     "gaussian",
     "clayton",
+    "student_t",
     "common_shock",
     "irt",
     "table",
@@ -163,6 +171,14 @@ def clayton_law(p_wrong: Sequence[float], theta: float) -> Law:
     return Law("clayton", p, {"theta": float(theta)})
 
 
+def student_t_law(p_wrong: Sequence[float], corr, nu: float) -> Law:
+    """Student-t copula law: wrong iff T_i <= t_nu^-1(p_i), T multivariate t_nu(0, corr)."""
+    g = gaussian_law(p_wrong, corr)
+    if not nu > 0:
+        raise ValueError(f"student_t_law: nu must be > 0, got {nu}")
+    return Law("student_t", g.p_wrong, {**g.params, "nu": float(nu)})
+
+
 def common_shock_law(omega: float, alpha: Sequence[float]) -> Law:
     """Common shock: all wrong with probability omega, else independent with rates alpha."""
     a = _rates(alpha, "alpha")
@@ -261,9 +277,9 @@ def select(law: Law, subset: Sequence[int]) -> Law:
     P = dict(law.params)
     if law.kind == "onefactor":
         P["loadings"] = P["loadings"][idx]
-    elif law.kind == "gaussian":
+    elif law.kind in ("gaussian", "student_t"):
         c = P["corr"][np.ix_(idx, idx)]
-        P = {"corr": c, "chol": np.linalg.cholesky(c)}
+        P = {**P, "corr": c, "chol": np.linalg.cholesky(c)}
     elif law.kind == "common_shock":
         P["alpha"] = P["alpha"][idx]
     elif law.kind == "irt":
@@ -440,6 +456,25 @@ def true_beta(
                 f"Genz randomised QMC (scipy), target abs. error {gaussian_abseps:g}, "
                 "at most 50,000 points per dimension"
             )
+    elif law.kind == "student_t":
+        import jax
+        import jax.numpy as jnp
+
+        from . import mvt
+
+        nu = P["nu"]
+        c = P["corr"][np.ix_(idx, idx)]
+        t = np.asarray(mvt.t_quantile(jnp.asarray(p), nu))
+        if idx.size == 1:
+            b, err, how = float(p[0]), 0.0, "marginal"
+        elif idx.size == 2:
+            b = float(mvt.bvt_cdf(t[0], t[1], c[0, 1], nu))
+            err, how = 1e-9, "bivariate t CDF (mixture quadrature)"
+        else:
+            lp, se, _, n_used = mvt.mvt_orthant(jax.random.key(0), jnp.asarray(t), jnp.asarray(c),
+                                                nu, n_samples=2 ** 18)
+            b, err = float(np.exp(lp)), 4.0 * float(se)
+            how = f"randomized QMC-SOV for the multivariate t ({int(n_used)} points), 4 s.e."
     else:
         raise NotImplementedError(f"true_beta: unknown law kind {law.kind!r}")
     if f > 0:
@@ -482,6 +517,13 @@ def pair_both_wrong(law: Law) -> np.ndarray:
         tau = ndtri(p)
         r = np.outer(P["loadings"], P["loadings"]) if law.kind == "onefactor" else P["corr"]
         out = _bvn_cdf_np(tau[:, None], tau[None, :], np.clip(r, -0.999999, 0.999999))
+    elif law.kind == "student_t":
+        import jax.numpy as jnp
+
+        from . import mvt
+
+        t = mvt.t_quantile(jnp.asarray(p), P["nu"])
+        out = np.asarray(mvt.bvt_cdf(t[:, None], t[None, :], jnp.asarray(P["corr"]), P["nu"]))
     elif law.kind == "irt":
         lp, lw = _irt_log_pwrong(P, np.arange(k))
         pw = np.exp(lp)
@@ -513,22 +555,10 @@ def _one_query(kind: str, key, p, params, artefact):
         ks, ku = jax.random.split(key_law)
         shock = jax.random.uniform(ks, ()) < params["omega"]
         err = (jax.random.uniform(ku, (k,)) < params["alpha"]) | shock
-    elif kind == "onefactor":
-        kf, ke = jax.random.split(key_law)
-        f = jax.random.normal(kf, ())
-        e = jax.random.normal(ke, (k,))
-        lam = params["loadings"]
-        err = lam * f + jnp.sqrt(1 - lam**2) * e <= params["tau"]
-    elif kind == "gaussian":
-        e = jax.random.normal(key_law, (k,))
-        err = params["chol"] @ e <= params["tau"]
-    elif kind == "clayton":
-        kv, ke = jax.random.split(key_law)
-        th = params["theta"]
-        v = jax.random.gamma(kv, 1.0 / th)
-        e = jax.random.exponential(ke, (k,))
-        # U = (1 + E/V)^(-1/theta) <= p  <=>  log1p(E/V) >= -theta log p
-        err = jnp.log1p(e / v) >= -th * jnp.log(p)
+    elif kind in _COPULA_LAWS:
+        # the copula's own sampler: the law and its pricer cannot drift
+        cop = _COPULA_LAWS[kind]
+        err = cop[0]().sample(key_law, cop[1](params), 1)[0]
     elif kind == "irt":
         kb, ka, ku = jax.random.split(key_law, 3)
         b = params["difficulty_mean"] + params["difficulty_sd"] * jax.random.normal(kb, ())
@@ -541,6 +571,35 @@ def _one_query(kind: str, key, p, params, artefact):
         raise NotImplementedError(f"sample_errors: unknown law kind {kind!r}")
     art = jax.random.uniform(key_art, ()) < artefact
     return err | art
+
+
+def _copula(name):
+    from . import copulas as C
+
+    return lambda: C.get(name)
+
+
+def _params(name):
+    def build(P):
+        import jax.numpy as jnp
+
+        from .copulas import clayton, equal_loading, gaussian, student_t
+
+        if name == "equal_loading":
+            return equal_loading.Params(P["tau"], P["loadings"], jnp.nan)
+        if name == "gaussian":
+            return gaussian.Params(P["tau"], P["corr"], {})
+        if name == "clayton":
+            return clayton.Params(P["p_wrong"], P["theta"], jnp.nan, 0)
+        return student_t.Params(P["t"], P["corr"], P["nu"], jnp.nan, jnp.nan, {})
+    return build
+
+
+_COPULA_LAWS = {"onefactor": (_copula("equal_loading"), _params("equal_loading")),
+                "gaussian": (_copula("gaussian"), _params("gaussian")),
+                "clayton": (_copula("clayton"), _params("clayton")),
+                "student_t": (_copula("student_t"), _params("student_t"))}
+"""Laws drawn through a copula's ``sample``: law kind -> (copula, params from the law)."""
 
 
 @functools.lru_cache(maxsize=64)
@@ -564,9 +623,14 @@ def _jax_params(law: Law):
     if law.kind == "onefactor":
         return {"loadings": jnp.asarray(P["loadings"]), "tau": jnp.asarray(ndtri(law.p_wrong))}
     if law.kind == "gaussian":
-        return {"chol": jnp.asarray(P["chol"]), "tau": jnp.asarray(ndtri(law.p_wrong))}
+        return {"corr": jnp.asarray(P["corr"]), "tau": jnp.asarray(ndtri(law.p_wrong))}
+    if law.kind == "student_t":
+        from scipy.stats import t as t_dist
+
+        return {"corr": jnp.asarray(P["corr"]), "nu": jnp.asarray(P["nu"]),
+                "t": jnp.asarray(t_dist.ppf(law.p_wrong, P["nu"]))}
     if law.kind == "clayton":
-        return {"theta": jnp.asarray(P["theta"])}
+        return {"theta": jnp.asarray(P["theta"]), "p_wrong": jnp.asarray(law.p_wrong)}
     if law.kind == "common_shock":
         return {"omega": jnp.asarray(P["omega"]), "alpha": jnp.asarray(P["alpha"])}
     if law.kind == "irt":

@@ -44,17 +44,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import sweep_kernels as K_
+from . import copulas as C
+from . import pricing as P
+from .pricing import ALWAYS_RIGHT, ALWAYS_WRONG, FIT_FAILED, NO_ALL_WRONG, OK, PoolStats, pool_stats
 
-METHODS = ("equal_loading", "one_factor", "gaussian", "clayton")
-"""Copula models the sweep can price, in output order."""
+METHODS = C.NAMES
+"""Copula models the sweep can price (the copula registry), in output order."""
 
-# Reasons a bootstrap replicate is dropped (codes stored in ``bootstrap/drop_reason``).
-OK = 0
-ALWAYS_RIGHT = 1
-ALWAYS_WRONG = 2
-FIT_FAILED = 3
-NO_ALL_WRONG = 4
+REPAIRS = C.REPAIRS
+ORTHANT_METHODS = ("mc", "qmc", "tilting")
+
 DROP_REASONS = {
     OK: "ok",
     ALWAYS_RIGHT: "a model is always right in the replicate (no finite threshold)",
@@ -63,27 +62,19 @@ DROP_REASONS = {
     NO_ALL_WRONG: "no all-wrong query in the replicate (beta_obs = 0, ratio undefined)",
 }
 
+__all__ = ["PoolStats", "pool_stats", "Prices", "make_subset_pricer", "make_bootstrap",
+           "make_subset_sweep", "draw_subsets", "subset_masks", "summarize_ratios", "ratios"]
 
-class PoolStats(NamedTuple):
-    """Pairwise summaries of a K-model pool under query weights.
 
-    Attributes:
-      p_wrong: (K,) weighted error rate of each model.
-      tau: (K,) latent thresholds, Phi^{-1}(p_wrong) (wrong <=> Z <= tau).
-      rho: (K, K) tetrachoric correlations (1 on the diagonal).
-      phi: (K, K) Pearson (phi) correlations of the error indicators.
-      p_both: (K, K) weighted rate of both wrong.
-      status: (K, K) tetrachoric status codes (0 = OK).
-      total: () total weight (number of queries).
-    """
-
-    p_wrong: jax.Array
-    tau: jax.Array
-    rho: jax.Array
-    phi: jax.Array
-    p_both: jax.Array
-    status: jax.Array
-    total: jax.Array
+def engines() -> dict[str, str]:
+    """Which engine computes each quantity (recorded in the provenance)."""
+    return {
+        "tetrachoric": "cofail_jax._src.tetrachoric.tetrachoric",
+        "pricing": "cofail_jax._src.pricing.price_pool",
+        **{name: f"cofail_jax._src.copulas.{name}" for name in C.NAMES},
+        "repair": "cofail_jax._src.repair",
+        "effective_correlation": "cofail_jax._src.onefactor.effective_correlation",
+    }
 
 
 class Prices(NamedTuple):
@@ -93,11 +84,12 @@ class Prices(NamedTuple):
       beta_obs: () weighted share of queries on which every model of the subset is wrong.
       beta_pred: (M,) predicted beta under each method in the order configured.
       beta_pred_se: (M,) Monte Carlo standard error of each prediction (0 if exact).
-      mean_rho: () mean tetrachoric correlation over the subset's pairs.
+      mean_rho: () mean tetrachoric correlation over the subset's calibrating pairs
+        (tetrachoric status OK).
       mean_phi: () mean Pearson correlation of the error indicators over its pairs.
       rho_eff: () the equal correlation whose equal-loading model reproduces beta_obs
         (NaN when beta_obs = 0).
-      fit_rms: () residual rms of the one-factor loading fit.
+      fit_rms: () residual rms of the one-factor loading fit (NaN without fitted_loading).
       min_eig: () smallest eigenvalue of the subset's tetrachoric matrix before repair.
       n_negative: () number of negative eigenvalues before repair.
       reason: () drop code (``OK`` when everything is usable).
@@ -115,103 +107,33 @@ class Prices(NamedTuple):
     reason: jax.Array
 
 
-def pool_stats(errors, weights) -> PoolStats:
-    """Thresholds, tetrachoric and phi correlations of the whole pool under weights.
-
-    Args:
-      errors: bool (n, K), True where the model is wrong.
-      weights: (n,) non-negative query weights (bootstrap counts or ones).
-
-    Returns:
-      :class:`PoolStats`.
-    """
-    errors = jnp.asarray(errors)
-    w = jnp.asarray(weights, dtype=jnp.float64)
-    e = errors.astype(jnp.float64)
-    total = jnp.sum(w)
-    p = (w @ e) / total
-    p_both = (e.T * w[None, :]) @ e / total
-    rho, tau, status, phi = K_.tetrachoric_all(errors, w)
-    return PoolStats(p, tau, rho, phi, p_both, status, total)
+def pricing_options(*, orthant_samples: int = 4096, orthant_method: str | None = None,
+                    repair: str = "nearest", nu: float = 4.0) -> C.PricingOptions:
+    """The sweep's :class:`..copulas.PricingOptions` (config keys of the same names)."""
+    return C.PricingOptions(orthant_method=orthant_method or "qmc",
+                            orthant_samples=int(orthant_samples), repair=repair, nu=float(nu))
 
 
-def make_subset_pricer(methods: Sequence[str] = METHODS, *, orthant_samples: int = 4096,
-                       orthant_method: str | None = None, repair: str = "nearest"):
+def make_subset_pricer(methods: Sequence[str] = METHODS, **pricer_kw):
     """Build ``price(key, stats, errors, weights, mask) -> Prices`` for any subset.
 
-    The returned function is pure and vmappable over ``key``/``mask`` (and over
-    ``stats``/``weights`` for the bootstrap); every subset of the K-model pool goes
-    through the same compiled code, whatever its size.
-
-    Args:
-      methods: which copula models to price (subset of :data:`METHODS`).
-      orthant_samples: sample count of the full-correlation Gaussian orthant estimator.
-      orthant_method: the orthant engine's method (``"qmc"`` when None; ``"mc"``,
-        ``"tilting"``).
-      repair: eigenvalue repair of each subset's tetrachoric matrix before the
-        full-correlation Gaussian: ``"nearest"`` (Higham 2002) or ``"clip"``.
-
-    Returns:
-      The pricing function.
+    A thin view of :func:`..pricing.price_pool` (the core ``cofail price`` uses too) with
+    the copulas ``methods`` built from ``pricer_kw`` (:func:`pricing_options`).
     """
     methods = tuple(methods)
     for m in methods:
         if m not in METHODS:
             raise ValueError(f"make_subset_pricer: unknown method {m!r}; choose from {METHODS}")
-    orthant = K_.make_orthant(orthant_samples, orthant_method) if "gaussian" in methods else None
+    copulas = C.make_copulas(methods, pricing_options(**pricer_kw))
 
     def price(key, stats: PoolStats, errors, weights, mask) -> Prices:
-        mask = jnp.asarray(mask, dtype=bool)
-        kk = mask.shape[0]
-        eye = jnp.eye(kk, dtype=bool)
-        pair = mask[:, None] & mask[None, :] & ~eye
-        pair_w = pair.astype(jnp.float64)
-        npairs = jnp.maximum(jnp.sum(pair_w), 1.0)
-        w = jnp.asarray(weights, dtype=jnp.float64)
-        all_wrong = jnp.all(jnp.asarray(errors) | ~mask[None, :], axis=1)
-        beta_obs = jnp.sum(jnp.where(all_wrong, w, 0.0)) / stats.total
-        tau_m = jnp.where(mask, stats.tau, jnp.inf)
-        p_m = jnp.where(mask, stats.p_wrong, 1.0)
-        rho_safe = jnp.where(pair, stats.rho, 0.0)
-        mean_rho = jnp.sum(rho_safe) / npairs
-        mean_phi = jnp.sum(jnp.where(pair, stats.phi, 0.0)) / npairs
-        lam_eq = jnp.full((kk,), jnp.sqrt(jnp.clip(mean_rho, 0.0, 1.0 - 1e-12)))
-
-        preds, ses = [], []
+        r = P.price_pool(key, stats, errors, weights, mask, copulas)
         fit_rms = jnp.asarray(jnp.nan)
-        min_eig = jnp.asarray(jnp.nan)
-        n_negative = jnp.asarray(-1)
-        for m in methods:
-            if m == "equal_loading":
-                preds.append(jnp.exp(K_.log_onefactor_beta(tau_m, lam_eq)))
-                ses.append(jnp.asarray(0.0))
-            elif m == "one_factor":
-                lam, fit_rms = K_.fit_loadings(rho_safe, pair_w)
-                preds.append(jnp.exp(K_.log_onefactor_beta(tau_m, lam)))
-                ses.append(jnp.asarray(0.0))
-            elif m == "gaussian":
-                corr_m = jnp.where(pair, stats.rho, eye.astype(jnp.float64))
-                fixed, n_negative, min_eig, _, _, _ = K_.repair(corr_m, repair)
-                fixed = jnp.where(pair, fixed, eye.astype(jnp.float64))
-                pr, se = orthant(key, tau_m, fixed)
-                preds.append(pr)
-                ses.append(se)
-            elif m == "clayton":
-                p_both_mean = jnp.sum(jnp.where(pair, stats.p_both, 0.0)) / npairs
-                b, _ = K_.clayton_beta(p_m, p_both_mean, pair_w)
-                preds.append(b)
-                ses.append(jnp.asarray(0.0))
-        beta_pred = jnp.stack(preds).astype(jnp.float64)
-        beta_pred_se = jnp.stack(ses).astype(jnp.float64)
-        rho_eff = K_.effective_correlation(tau_m, beta_obs)
-
-        p_in = jnp.where(mask, stats.p_wrong, 0.5)
-        reason = jnp.where(jnp.any(p_in <= 0.0), ALWAYS_RIGHT,
-                 jnp.where(jnp.any(p_in >= 1.0), ALWAYS_WRONG,
-                 jnp.where(~jnp.all(jnp.isfinite(beta_pred)) | ~jnp.isfinite(mean_rho), FIT_FAILED,
-                 jnp.where(beta_obs <= 0.0, NO_ALL_WRONG, OK))))
-        return Prices(beta_obs, beta_pred, beta_pred_se, mean_rho, mean_phi, rho_eff, fit_rms,
-                      min_eig, n_negative, reason.astype(jnp.int32))
+        for m, s in zip(methods, r.summaries):
+            if m == "fitted_loading":
+                fit_rms = s["residual_rms"]
+        return Prices(r.beta_obs, r.beta_pred, r.beta_pred_se, r.mean_rho, r.mean_phi,
+                      r.rho_eff, fit_rms, r.min_eig, r.n_negative, r.reason)
 
     return price
 
@@ -351,7 +273,7 @@ def make_subset_sweep(methods: Sequence[str] = METHODS, **pricer_kw):
     def one(static, row, d=None):
         key_sub, stats, errors = static
         k, j, mask = row
-        key = jax.random.fold_in(jax.random.fold_in(jax.random.fold_in(key_sub, k), j), 1)
+        key = P.subset_key(key_sub, k, j)
         w = jnp.ones((errors.shape[0],), jnp.float64)
         if d is not None and d < mask.shape[0]:
             # the subset's models first (pool order), then pad models up to d

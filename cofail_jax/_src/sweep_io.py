@@ -44,14 +44,17 @@ CONFIG_KEYS = {
     "drop_degenerate": "drop models that are always right or always wrong (default true)",
     "output": "results file (default: <config name>.h5 beside the config)",
     "seed": "run seed (default 0)",
-    "methods": "copula models to price (default all: equal_loading, one_factor, gaussian, clayton)",
+    "methods": "copula models to price (default all: equal_loading, fitted_loading, gaussian, "
+               "clayton, student_t; old names one_factor, one-factor, one-factor-fitted still work)",
     "pool_sizes": "\"all\" (2..K, default) or a list of pool sizes",
     "subsets": "random subsets per pool size P (default 200)",
     "bootstrap": "query-bootstrap replicates B (default 2000; 0 to skip)",
     "interval": "percentile interval in percent (default [5, 95])",
     "orthant_samples": "samples per full-correlation Gaussian orthant estimate (default 4096)",
     "orthant_method": "orthant engine method: qmc (default), mc or tilting",
-    "repair": "eigenvalue repair before the full-correlation Gaussian: nearest (default) or clip",
+    "repair": "eigenvalue repair before the full-matrix copulas: nearest (default) or clip "
+              "(eigenvalue floor 1e-6)",
+    "nu": "degrees of freedom of the student_t copula (default 4)",
     "bootstrap_chunk": "replicates per vmapped batch and checkpoint (default 256)",
     "subset_chunk": "subsets per vmapped batch (default 64)",
     "audit": "audit sheet with verdicts from 'cofail audit --out': sweep the corrected matrix "
@@ -62,7 +65,8 @@ CONFIG_KEYS = {
 
 RESULT_KEYS = ("input_sha256", "models", "drop_degenerate", "seed", "methods", "pool_sizes",
                "subsets", "bootstrap", "interval", "orthant_samples", "orthant_method",
-               "repair", "format", "missing", "audit_sha256", "unadjudicated", "import_options")
+               "repair", "nu", "format", "missing", "audit_sha256", "unadjudicated",
+               "import_options")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,6 +93,7 @@ class SweepConfig:
     bootstrap_chunk: int
     subset_chunk: int
     input_sha256: str = ""
+    nu: float = 4.0
     audit: str | None = None
     unadjudicated: str = "genuine"
     audit_sha256: str = ""
@@ -227,10 +232,16 @@ def load_config(path: str | os.PathLike, *, output: str | None = None,
             or not all(isinstance(m, str) for m in methods)):
         raise _bad(path, "methods", f"must be a non-empty list, got {methods!r}",
                    hint=f"choose from {', '.join(METHODS)}")
+    from .copulas import canonical
+
+    names = []
     for m in methods:
-        if m not in METHODS:
-            raise _bad(path, "methods", f"unknown method {m!r}", hint=f"choose from {', '.join(METHODS)}")
-    methods = tuple(m for m in METHODS if m in methods)
+        try:
+            names.append(canonical(m, where=f"{path}: key 'methods'"))
+        except KeyError:
+            raise _bad(path, "methods", f"unknown method {m!r}",
+                       hint=f"choose from {', '.join(METHODS)}") from None
+    methods = tuple(m for m in METHODS if m in names)
     subsets = raw.get("subsets", 200)
     if isinstance(subsets, bool) or not isinstance(subsets, int) or subsets <= 0:
         raise _bad(path, "subsets", f"must be a positive integer (P > 0), got {subsets!r}",
@@ -243,12 +254,18 @@ def load_config(path: str | os.PathLike, *, output: str | None = None,
         raise _bad(path, "interval", f"must be [lower, upper] percentiles, got {interval!r}",
                    hint="the literature's 90 % interval is [5, 95]")
     orthant_samples = _int(path, raw, "orthant_samples", 4096, 16)
-    from .sweep_kernels import ORTHANT_METHODS, REPAIRS
+    from .sweep import ORTHANT_METHODS, REPAIRS
 
     orthant_method = raw.get("orthant_method", "qmc")
     if orthant_method not in ORTHANT_METHODS:
         raise _bad(path, "orthant_method", f"unknown method {orthant_method!r}",
                    hint=f"choose from {', '.join(ORTHANT_METHODS)}")
+    if orthant_method == "tilting" and "student_t" in methods:
+        raise _bad(path, "orthant_method", "tilting is not available for the student_t copula",
+                   hint="use qmc or mc, or leave student_t out of 'methods'")
+    nu = raw.get("nu", 4.0)
+    if isinstance(nu, bool) or not isinstance(nu, (int, float)) or not nu > 0:
+        raise _bad(path, "nu", f"must be a positive number, got {nu!r}", hint="for example nu = 4")
     repair = raw.get("repair", "nearest")
     if repair not in REPAIRS:
         raise _bad(path, "repair", f"unknown repair {repair!r}", hint=f"choose from {', '.join(REPAIRS)}")
@@ -298,7 +315,7 @@ def load_config(path: str | os.PathLike, *, output: str | None = None,
                       subsets=subsets, bootstrap=bootstrap, interval=tuple(float(x) for x in interval),
                       orthant_samples=orthant_samples, orthant_method=orthant_method, repair=repair,
                       bootstrap_chunk=bootstrap_chunk, subset_chunk=subset_chunk,
-                      audit=audit_path, unadjudicated=unadjudicated,
+                      audit=audit_path, unadjudicated=unadjudicated, nu=float(nu),
                       import_options=import_options)
     m, dropped = load_pool(cfg)
     kmax = m.k
@@ -524,11 +541,11 @@ def run_sweep(cfg: SweepConfig, *, progress: bool | Progress = True,
     grid = list(cfg.pool_sizes) if cfg.pool_sizes is not None else list(range(2, kk + 1))
     methods = cfg.methods
     pricer_kw = dict(orthant_samples=cfg.orthant_samples, orthant_method=cfg.orthant_method,
-                     repair=cfg.repair)
+                     repair=cfg.repair, nu=cfg.nu)
     key = jax.random.key(cfg.seed)
     key_sub, key_boot = (jax.random.fold_in(key, i) for i in (1, 2))
 
-    from .sweep_kernels import engines
+    from .sweep import engines
 
     prov = provenance(command="cofail sweep " + os.path.basename(cfg.path), config=cfg.to_dict(),
                       seed=cfg.seed, input_path=cfg.input_path,
@@ -569,17 +586,19 @@ def run_sweep(cfg: SweepConfig, *, progress: bool | Progress = True,
         sweep_fn = S.make_subset_sweep(tuple(methods), **pricer_kw)
         # the same key as the sweep's single k = K subset, so the two agree exactly
         pr = sweep_fn(key_sub, stats, errors, [kk], [0], full_mask[None, :], batch=cfg.subset_chunk)
-        from .sweep_kernels import repair
+        from . import copulas as C
+        from .pricing import subset_stats
 
-        rep = repair(stats.rho, cfg.repair)
+        ps, _ = subset_stats(stats, full_mask)
+        _, rep = C.repair_matrix(ps.rho, ps.pair, S.pricing_options(**pricer_kw))
         arrays = {f: np.asarray(getattr(pr, f))[0] for f in pr._fields}
         arrays.update(rho=np.asarray(stats.rho), phi=np.asarray(stats.phi),
                       tau=np.asarray(stats.tau), p_wrong=np.asarray(stats.p_wrong),
                       tet_status=np.asarray(stats.status),
-                      repair_n_negative=np.asarray(rep[1]),
-                      repair_min_eig_before=np.asarray(rep[2]),
-                      repair_min_eig_after=np.asarray(rep[3]),
-                      repair_frobenius=np.asarray(rep[4]))
+                      repair_n_negative=np.asarray(rep["repair_n_negative"]),
+                      repair_min_eig_before=np.asarray(rep["repair_min_eig_before"]),
+                      repair_min_eig_after=np.asarray(rep["repair_min_eig_after"]),
+                      repair_frobenius=np.asarray(rep["repair_frobenius_distance"]))
         ck.write("full", arrays)
         done("full", "full pool")
 

@@ -19,13 +19,18 @@ from .common import (
     open_probability,
 )
 
-MODELS = ("one-factor", "one-factor-fitted", "gaussian", "clayton")
+from .._src.copulas import ALIASES, NAMES
+
+MODELS = NAMES
 METHODS = ("auto", "quadrature", "mc", "qmc", "tilting")
+FACTOR_METHODS = ("quadrature", "mc", "qmc", "tilting")
 
 EXAMPLES = """\
-  cofail price                                        # the embedded example, every model
+  cofail price                                        # the embedded example, every copula
   cofail price results.csv --model gaussian --method tilting --samples 65536
-  cofail price results.csv --model one-factor-fitted --json
+  cofail price results.csv --model fitted_loading --json
+  cofail price results.csv --model student_t --nu 3
+  cofail price results.csv --method qmc --samples 4096 --seed 0   # = the sweep's k = K row
   cofail price results.csv --method mc --samples 100000000 --seed 7 --out price.h5
 """
 
@@ -35,25 +40,34 @@ def add_parser(sub) -> None:
         sub, "price", help="observed beta vs the beta that latent copulas predict (underpricing)",
         description="Fits latent models to the pairwise error structure (tetrachoric "
                     "correlations, thresholds from each model's error rate) and prices the "
-                    "all-wrong probability beta under each: the equal-loading one-factor "
-                    "Gaussian copula (loading sqrt of the mean tetrachoric), the fitted "
-                    "one-factor copula, the full Gaussian copula on the repaired tetrachoric "
-                    "matrix, and the Clayton copula calibrated to the mean pairwise "
-                    "both-wrong rate. Prints observed beta with its Clopper-Pearson interval, "
+                    "all-wrong probability beta under each copula of the registry: "
+                    "equal_loading (one-factor, loading sqrt of the mean tetrachoric), "
+                    "fitted_loading (one-factor, loadings fitted), gaussian (the repaired "
+                    "tetrachoric matrix), clayton (theta from the mean pairwise both-wrong "
+                    "rate) and student_t (t correlations reproducing every pair's both-wrong "
+                    "rate at --nu). The same pricing core as 'cofail sweep': with the sweep's "
+                    "--method qmc --samples 4096 and seed, the numbers equal its k = K row. "
+                    "Prints observed beta with its Clopper-Pearson interval, "
                     "each prediction with its error, method and sample count, and the "
                     "underpricing ratio beta_obs / beta_pred. Models that are always right "
                     "or always wrong have no finite threshold and are dropped with a note.",
         examples=EXAMPLES)
     add_input_args(p)
-    p.add_argument("--model", default="all", choices=MODELS + ("all",),
-                   help="which latent model to price")
+    p.add_argument("--model", default="all", choices=MODELS + tuple(ALIASES) + ("all",),
+                   help="which copula to price (old names one-factor, one-factor-fitted still "
+                        "work)")
     p.add_argument("--method", default="auto", choices=METHODS,
-                   help="estimator: one-factor models use quadrature under 'auto'; the full "
-                        "Gaussian uses QMC-SOV, or minimax tilting when beta < 1e-4; "
-                        "mc/qmc/tilting price every Gaussian model by that estimator on its "
-                        "full matrix; the Clayton copula is closed form unless 'mc'")
+                   help="estimator of the full-matrix copulas (gaussian, student_t): 'auto' is "
+                        "QMC-SOV (gaussian: minimax tilting when beta < 1e-4); mc/qmc/tilting "
+                        "use that estimator (the Clayton copula is closed form unless 'mc'); "
+                        "'quadrature' prices the one-factor copulas only")
+    p.add_argument("--factor-method", default="quadrature", choices=FACTOR_METHODS,
+                   help="estimator of the one-factor copulas: 1-D quadrature (default), or an "
+                        "orthant estimator on their full matrix")
     p.add_argument("--samples", type=count(1, 2**34), default=None,
                    help="draws/points (default 2^16 for qmc/tilting/clayton, 2^22 for mc)")
+    p.add_argument("--nu", type=float, default=4.0,
+                   help="degrees of freedom of the student_t copula (default 4)")
     add_seed_arg(p, "PRNG seed")
     p.add_argument("--alpha", type=open_probability, default=0.05,
                    help="two-sided Clopper-Pearson interval on observed beta at 1 - alpha")
@@ -67,45 +81,28 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _repair(rho):
-    """Positive-definite correlation matrix near the tetrachoric one (Higham, floor 1e-3)."""
-    from .._src.repair import nearest_correlation
-
-    res = nearest_correlation(np.nan_to_num(rho, nan=0.0), eps=1e-3)
-    return np.asarray(res.corr), {"frobenius_distance": float(res.frobenius_distance),
-                                  "min_eig_before": float(res.min_eig_before),
-                                  "converged": bool(res.converged)}
+def _scalar(v):
+    a = np.asarray(v)
+    if a.ndim:
+        return a.astype(float) if a.dtype.kind == "f" else a
+    return bool(a) if a.dtype == bool else int(a) if a.dtype.kind in "iu" else float(a)
 
 
-def _orthant(method, n, key, tau, corr):
-    import jax.numpy as jnp
+def price_matrix(m, *, models=MODELS, method="auto", samples=None, seed=0, alpha=0.05,
+                 nu=4.0, factor_method="quadrature"):
+    """Everything ``cofail price`` reports, as a plain dict (used by the CLI and tests).
 
-    from .._src.orthant import METHODS as OM, STATUS_MESSAGES, mvn_orthant
-
-    r = mvn_orthant(key, jnp.asarray(tau), jnp.asarray(corr), method=method, n_samples=n)
-    status = STATUS_MESSAGES[int(r.status)]
-    if int(r.hits) == 0:
-        status = (f"0 hits in {int(r.n_samples):,} draws: beta is below about "
-                  f"{3 / int(r.n_samples):.2g} (95 %); use --method tilting or qmc")
-    return {"beta": float(r.prob), "std_err": float(r.std_err), "log_beta": float(r.log_prob),
-            "method": OM[int(r.method)], "n_samples": int(r.n_samples), "status": status}
-
-
-def price_matrix(m, *, models=MODELS, method="auto", samples=None, seed=0, alpha=0.05):
-    """Everything ``cofail price`` reports, as a plain dict (used by the CLI and tests)."""
+    The numbers come from :func:`cofail_jax._src.pricing.price_pool`, the core the sweep
+    uses, with the key of the sweep's k = K subset at ``seed``; this function only drops
+    degenerate models and formats.
+    """
     import jax
     import jax.numpy as jnp
 
+    from .._src import copulas as C
+    from .._src import pricing as P
     from .._src.certificate import clopper_pearson
-    from .._src.clayton import calibrate_clayton, clayton_beta, clayton_beta_exact
     from .._src.errors import InputError
-    from .._src.onefactor import (
-        effective_correlation,
-        equal_loading_log_beta,
-        fit_loadings,
-        onefactor_log_beta,
-    )
-    from .._src.tetrachoric import tetrachoric
 
     notes = []
     dropped = m.degenerate_models()
@@ -121,94 +118,61 @@ def price_matrix(m, *, models=MODELS, method="auto", samples=None, seed=0, alpha
                              "always-wrong models", source=m.source, where="models",
                              hint="pricing needs at least two models with 0 < accuracy < 1")
         m = m.select_models(keep)
+    models = tuple(C.canonical(x, where="--model") for x in models)
+    if method == "quadrature":
+        bad = [x for x in models if x not in ("equal_loading", "fitted_loading")]
+        if bad:
+            raise InputError(f"the {bad[0]} copula has no one-dimensional integral",
+                             where="--method quadrature",
+                             hint="use --method auto, qmc, tilting or mc for the full-matrix copulas")
+    if method == "tilting" and "student_t" in models:
+        if len(models) == 1:
+            raise InputError("minimax tilting is not available for the student_t copula",
+                             where="--method tilting", hint="use --method qmc or mc")
+        models = tuple(x for x in models if x != "student_t")
+        notes.append("student_t left out: minimax tilting is not available for it (use qmc or mc)")
+    est = "qmc" if method == "quadrature" else method
+    ns = samples or (2 ** 22 if est == "mc" else 2 ** 16)
+    opts = C.PricingOptions(orthant_method=est, orthant_samples=int(ns),
+                            factor_method=factor_method,
+                            clayton_method="mc" if method == "mc" else "closed form",
+                            nu=float(nu))
+    copulas = C.make_copulas(models, opts)
     errors = ~np.asarray(m.correct, bool)
     n, k = errors.shape
+    w = jnp.ones((n,), jnp.float64)
+    stats = jax.jit(P.pool_stats)(errors, w)
+    key = P.subset_key(P.run_key(seed), k, 0)
+    r = jax.jit(lambda key, stats, e, w, mask: P.price_pool(key, stats, e, w, mask, copulas))(
+        key, stats, jnp.asarray(errors), w, jnp.ones((k,), bool))
     K = int(np.all(errors, axis=1).sum())
     lo, hi = clopper_pearson(K, n, alpha)
     beta_obs = K / n
-    tc = tetrachoric(jnp.asarray(errors))
-    tau = np.asarray(tc.tau)
-    rho = np.asarray(tc.rho)
-    status = np.asarray(tc.status)
-    ok = (status == 0) & ~np.eye(k, dtype=bool)
-    mean_rho = float(tc.mean_rho)
-    p_wrong = errors.mean(axis=0)
-    nsamp = samples
-    key = jax.random.key(seed)
     preds = {}
-    extras = {"mean_tetrachoric": mean_rho, "mean_phi": float(tc.mean_phi),
-              "n_pairs_ok": int(tc.n_ok), "n_pairs_boundary": int(tc.n_boundary)}
-
-    def gaussian_pred(name, corr, quad_log):
-        if method in ("auto", "quadrature") and quad_log is not None:
-            lb = float(quad_log)
-            return {"beta": float(np.exp(lb)), "std_err": 0.0, "log_beta": lb,
-                    "method": "quadrature", "n_samples": 0,
-                    "status": "ok (relative error < 1e-8)"}
-        if method == "quadrature":
-            raise InputError(f"the {name} model has no one-dimensional integral",
-                             where="--method quadrature",
-                             hint="use --method auto, qmc, tilting or mc for the full Gaussian")
-        est = "auto" if method == "auto" else method
-        ns = nsamp or (2 ** 22 if est == "mc" else 2 ** 16)
-        return _orthant(est, ns, jax.random.fold_in(key, len(preds)), tau, corr)
-
-    if "one-factor" in models:
-        lam = np.full(k, np.sqrt(max(mean_rho, 0.0)))
-        corr = np.outer(lam, lam)
-        np.fill_diagonal(corr, 1.0)
-        lq = equal_loading_log_beta(jnp.asarray(tau), mean_rho)
-        preds["one-factor"] = gaussian_pred("one-factor", corr, lq)
-        preds["one-factor"]["rho_bar"] = mean_rho
-    if "one-factor-fitted" in models:
-        fit = fit_loadings(jnp.asarray(np.where(ok, rho, 0.0)), jnp.asarray(ok, float))
-        lam = np.asarray(fit.loadings)
-        corr = np.outer(lam, lam)
-        np.fill_diagonal(corr, 1.0)
-        lq = onefactor_log_beta(jnp.asarray(tau), jnp.asarray(lam))
-        preds["one-factor-fitted"] = gaussian_pred("one-factor-fitted", corr, lq)
-        preds["one-factor-fitted"].update(
-            residual_rms=float(fit.residual_rms), max_residual=float(fit.max_residual),
-            fit_status="ok" if int(fit.status) == 0 else "a loading is at the boundary "
-                                                            "(|lambda| > 0.999)",
-            loadings=lam)
-    if "gaussian" in models:
-        corr, rep = _repair(rho)
-        if method == "quadrature":
-            raise InputError("the full Gaussian copula has no one-dimensional integral",
-                             where="--method quadrature",
-                             hint="use --method auto, qmc, tilting or mc, or --model one-factor")
-        preds["gaussian"] = gaussian_pred("gaussian", corr, None)
-        preds["gaussian"]["repair"] = rep
-    if "clayton" in models:
-        iu = np.triu_indices(k, 1)
-        both = (errors.T.astype(float) @ errors.astype(float)) / n
-        target = float(both[iu].mean())
-        cf = calibrate_clayton(None, jnp.asarray(p_wrong), target)
-        theta = float(cf.theta)
-        if method == "mc":
-            ns = nsamp or 2 ** 16
-            b, se = clayton_beta(jax.random.fold_in(key, 99), jnp.asarray(p_wrong), theta, ns)
-            c = {"beta": float(b), "std_err": float(se), "method": "mc (gamma frailty)",
-                 "n_samples": ns}
-        else:
-            b = float(clayton_beta_exact(jnp.asarray(p_wrong), theta))
-            c = {"beta": b, "std_err": 0.0, "method": "closed form", "n_samples": 0}
-        c.update(log_beta=float(np.log(c["beta"])) if c["beta"] > 0 else -np.inf,
-                 theta=theta, tail_dependence=float(cf.tail_dependence),
-                 p_both_mean=target,
-                 status={0: "ok", 1: "no positive dependence: theta at its floor",
-                         2: "theta at its ceiling"}[int(cf.status)])
-        preds["clayton"] = c
-    for p in preds.values():
-        b = p["beta"]
+    for i, c in enumerate(copulas):
+        b = float(r.beta_pred[i])
+        how = C.ESTIMATORS[int(r.method[i])]
+        status = C.STATUS_MESSAGES.get(int(r.status[i]), f"status {int(r.status[i])}")
+        if how == "quadrature":
+            status = "ok (relative error < 1e-8)" if int(r.status[i]) == 0 else status
+        if how == "mc" and b == 0 and int(r.status[i]) == 0:
+            nn = int(r.n_samples[i])
+            status = (f"0 hits in {nn:,} draws: beta is below about {3 / nn:.2g} (95 %); "
+                      "use --method qmc")
+        p = {"beta": b, "std_err": float(r.beta_pred_se[i]), "log_beta": float(r.log_beta_pred[i]),
+             "method": how, "n_samples": int(r.n_samples[i]), "status": status,
+             "label": c.label}
+        p.update({key_: _scalar(v) for key_, v in r.summaries[i].items()})
         p["ratio"] = beta_obs / b if b > 0 else np.inf
         p["ratio_ci"] = [float(lo) / b if b > 0 else np.inf, float(hi) / b if b > 0 else np.inf]
-    eff = float(effective_correlation(jnp.asarray(tau), beta_obs)) if K > 0 else np.nan
-    extras["effective_correlation"] = eff
+        preds[c.name] = p
     return {"source": m.source, "n": n, "k": k, "K": K, "beta_obs": beta_obs,
             "beta_obs_ci": [float(lo), float(hi)], "alpha": alpha, "models": list(m.models),
-            "tau": tau, "predictions": preds, "notes": notes, **extras}
+            "tau": np.asarray(stats.tau), "predictions": preds, "notes": notes,
+            "mean_tetrachoric": float(r.mean_rho), "mean_phi": float(r.mean_phi),
+            "n_pairs_ok": int(r.n_pairs_ok), "n_pairs_boundary": int(r.n_pairs_boundary),
+            "effective_correlation": float(r.rho_eff) if K > 0 else np.nan,
+            "seed": seed, "key": "subset_key(run_key(seed), k, 0), the sweep's k = K subset"}
 
 
 def run(args) -> int:
@@ -221,10 +185,12 @@ def run(args) -> int:
     if args.samples is not None and args.samples < 2:
         raise InputError(f"must be at least 2, got {args.samples}", where="--samples",
                          hint="for example --samples 65536")
-    if args.method == "quadrature" and args.model in ("gaussian", "clayton"):
+    if not args.nu > 0:
+        raise InputError(f"must be positive, got {args.nu}", where="--nu", hint="for example --nu 4")
+    if args.method == "quadrature" and args.model in ("gaussian", "clayton", "student_t"):
         raise InputError(f"--model {args.model} cannot be priced by quadrature",
                          where="--method quadrature",
-                         hint="quadrature is for --model one-factor / one-factor-fitted")
+                         hint="quadrature is for --model equal_loading / fitted_loading")
     m = load_input(args)
     if getattr(args, "audit", None):
         from .audit import audited_matrix
@@ -232,12 +198,14 @@ def run(args) -> int:
         m = audited_matrix(args, m)
     models = MODELS if args.model == "all" else (args.model,)
     if args.method == "quadrature" and args.model == "all":
-        models = ("one-factor", "one-factor-fitted")
+        models = ("equal_loading", "fitted_loading")
     res = price_matrix(m, models=models, method=args.method, samples=args.samples,
-                       seed=args.seed, alpha=args.alpha)
+                       seed=args.seed, alpha=args.alpha, nu=args.nu,
+                       factor_method=args.factor_method)
     prov = provenance(input_path=input_path(args), seed=args.seed,
                       method=f"tetrachoric + {args.method}",
                       config={"model": args.model, "method": args.method,
+                              "factor_method": args.factor_method, "nu": args.nu,
                               "samples": args.samples, "alpha": args.alpha,
                               "audit": getattr(args, "audit", None)},
                       extra={"pricing_methods": {k: v["method"] for k, v in res["predictions"].items()},
@@ -268,13 +236,17 @@ def _write(path, res, prov):
                     g[f"{key}_{k2}"] = v2
             elif key == "ratio_ci":
                 g["ratio_ci_lower"], g["ratio_ci_upper"] = v
-            elif key == "loadings":
+            elif np.ndim(v) == 1 and len(v) == res["k"]:
                 g[key] = np.asarray(v)
-                dims[f"predictions/{name}/loadings"] = ("model_index",)
+                dims[f"predictions/{name}/{key}"] = ("model_index",)
             else:
                 g[key] = v
         tree["predictions"][name] = g
     write_results(path, tree, attrs=prov, dims=dims)
+
+
+def _fmt(v):
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
 
 
 def render(res) -> str:
@@ -304,23 +276,11 @@ def render(res) -> str:
     lines.append(fmt_table(rows, header=("model", "predicted beta", "std err", "method",
                                          "samples", "beta_obs / beta_pred [CI]")))
     extra = []
-    p = res["predictions"]
-    if "one-factor" in p:
-        extra.append(f"one-factor: loading sqrt({p['one-factor']['rho_bar']:.4f}) for every model")
-    if "one-factor-fitted" in p:
-        q = p["one-factor-fitted"]
-        extra.append(f"one-factor-fitted: residual rms {q['residual_rms']:.4f}, max "
-                     f"{q['max_residual']:.4f} ({q['fit_status']})")
-    if "gaussian" in p:
-        r = p["gaussian"]["repair"]
-        extra.append(f"gaussian: tetrachoric matrix repaired (Frobenius distance "
-                     f"{r['frobenius_distance']:.3g}, min eigenvalue before "
-                     f"{r['min_eig_before']:.3g}); {p['gaussian']['status']}")
-    if "clayton" in p:
-        c = p["clayton"]
-        extra.append(f"clayton: theta {c['theta']:.4g} (mean pairwise both-wrong "
-                     f"{c['p_both_mean']:.4g}), lower-tail dependence {c['tail_dependence']:.3f}; "
-                     f"{c['status']}")
+    for name, p in res["predictions"].items():
+        skip = {"beta", "std_err", "log_beta", "method", "n_samples", "status", "label",
+                "ratio", "ratio_ci"}
+        items = [f"{key} {_fmt(v)}" for key, v in p.items() if key not in skip and np.ndim(v) == 0]
+        extra.append(f"{name} ({p['label']}): " + ", ".join(items) + f"; {p['status']}")
     lines += [""] + extra
     lines.append("ratio > 1: the model underprices the all-wrong tail (CI from observed beta).")
     return "\n".join(lines)

@@ -1,0 +1,137 @@
+"""Student-t copula and the multivariate t engine against R mvtnorm::pmvt (fixture made by
+tests/fixtures/mvt_make.R, command inside), scipy and the Gaussian limit; the README's
+repair snippet; the k = 2 invariant."""
+
+import json
+import os
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from scipy import stats
+
+from cofail_jax._src import copulas as C
+from cofail_jax._src import mvt
+from cofail_jax._src import pricing as P
+from cofail_jax._src.orthant import NOT_PD, mvn_orthant
+from cofail_jax._src.repair import nearest_correlation
+from cofail_jax._src.tetrachoric import tetrachoric
+
+FIXTURE = os.path.join(os.path.dirname(__file__), "fixtures", "mvt_reference.json")
+
+
+@pytest.fixture(scope="module")
+def ref():
+    with open(FIXTURE) as f:
+        return json.load(f)
+
+
+def test_univariate_t_and_gamma_quantiles():
+    x = np.array([-40.0, -3.0, -0.4, 0.0, 1.7])
+    for nu in (1.0, 2.5, 30.0):
+        np.testing.assert_allclose(mvt.t_cdf(x, nu), stats.t.cdf(x, nu), rtol=1e-12, atol=1e-15)
+        p = np.array([1e-5, 0.02, 0.4, 0.9])
+        np.testing.assert_allclose(mvt.t_quantile(p, nu), stats.t.ppf(p, nu), rtol=1e-12)
+        u = np.array([1e-12, 1e-3, 0.5, 0.999])
+        np.testing.assert_allclose(mvt.gamma_quantile(u, nu / 2), stats.gamma.ppf(u, nu / 2),
+                                   rtol=1e-11)
+
+
+def test_bivariate_t_matches_r_tvpack(ref):
+    b = ref["bivariate"]
+    h, k, r, nu = (np.array([c[x] for c in b]) for x in ("h", "k", "r", "nu"))
+    want = np.array([c["prob"] for c in b])
+    got = np.array([float(mvt.bvt_cdf(h[i], k[i], r[i], nu[i])) for i in range(len(b))])
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-9)  # worst at nu = 1
+
+
+@pytest.mark.parametrize("case", [0, 1, 2, 3])
+def test_orthant_matches_r_pmvt(ref, case):
+    c = ref["cases"][case]
+    assert c["k"] in (12, 38)
+    runs = (("qmc", 2 ** 13), ("mc", 2 ** 16)) if c["nu"] == 4 else (("qmc", 2 ** 13),)
+    for method, n in runs:
+        lp, se, status, _ = mvt.mvt_orthant(jax.random.key(3), jnp.asarray(c["t"]),
+                                            jnp.asarray(c["corr"]), c["nu"], method=method,
+                                            n_samples=n)
+        assert int(status) == 0
+        # R's error is a 99 % bound: used as one more sigma, conservatively
+        assert abs(np.exp(float(lp)) - c["prob"]) < 4 * np.hypot(float(se), c["error"]), method
+
+
+def test_large_nu_is_the_gaussian(ref):
+    c = ref["cases"][0]
+    corr = jnp.asarray(c["corr"])
+    tau = stats.norm.ppf(c["p_wrong"])
+    g = mvn_orthant(jax.random.key(1), jnp.asarray(tau), corr, method="qmc", n_samples=2 ** 14)
+    lp, se, status, _ = mvt.mvt_orthant(jax.random.key(2), mvt.t_quantile(jnp.asarray(c["p_wrong"]), 1e6),
+                                        corr, 1e6, n_samples=2 ** 14)
+    assert int(status) == 0
+    assert abs(np.exp(float(lp)) - float(g.prob)) < 4 * np.hypot(float(se), float(g.std_err))
+    # and the calibrated t correlation of a pair tends to the tetrachoric one
+    t = mvt.t_quantile(jnp.asarray([0.3, 0.2]), 1e6)
+    pb = float(stats.multivariate_normal.cdf(stats.norm.ppf([0.3, 0.2]), cov=[[1, 0.5], [0.5, 1]]))
+    r, _ = mvt.calibrate_pairs(t, jnp.asarray([[0.3, pb], [pb, 0.2]]), jnp.eye(2) * 0.5 + 0.25,
+                               1e6, ~jnp.eye(2, dtype=bool))
+    assert abs(float(r[0, 1]) - 0.5) < 1e-5
+
+
+def test_tail_dependence_closed_form():
+    r, nu = 0.5, 4.0
+    want = 2 * stats.t.cdf(-np.sqrt((nu + 1) * (1 - r) / (1 + r)), nu + 1)
+    assert float(mvt.tail_dependence(r, nu)) == pytest.approx(want, rel=1e-12)
+
+
+def test_k2_calibrated_t_reproduces_the_pair():
+    rs = np.random.RandomState(0)
+    z = 0.6 * rs.randn(500, 1) + 0.8 * rs.randn(500, 2)
+    e = z < np.array([-0.4, -0.7])
+    st = jax.jit(P.pool_stats)(e, jnp.ones(500))
+    cop = C.make_copulas(["student_t", "gaussian"], C.PricingOptions(orthant_samples=2 ** 13))
+    ps, w = P.subset_stats(st, jnp.ones(2, bool))
+    params = cop[0].calibrate(ps, w)
+    both = np.mean(e[:, 0] & e[:, 1])
+    assert float(mvt.bvt_cdf(params.t[0], params.t[1], params.corr[0, 1], 4.0)) == pytest.approx(both, rel=1e-12)
+    r = P.price_pool(jax.random.key(0), st, e, jnp.ones(500), jnp.ones(2, bool), cop)
+    for i in range(2):  # ratio beta_obs / beta_pred is 1 within the reported error
+        assert abs(float(r.beta_pred[i]) - both) < 4 * float(r.beta_pred_se[i]) + 1e-12
+
+
+def test_readme_repair_snippet_never_ok_with_a_wrong_number():
+    from cofail_jax._src.io import load_matrix
+    from cofail_jax._src.data import example_path
+
+    m = load_matrix(example_path("math-l5"))
+    tc = tetrachoric(jnp.asarray(m.errors))
+    rho = np.nan_to_num(np.asarray(tc.rho))
+    bad = nearest_correlation(rho)  # eps = 0: smallest eigenvalue ~ -3e-16
+    good = nearest_correlation(rho, eps=C.EIG_FLOOR)
+    ref = mvn_orthant(jax.random.key(9), tc.tau, good.corr, method="qmc", n_samples=2 ** 16)
+    assert abs(float(ref.prob) - 0.0260) < 2e-4
+    for method in ("qmc", "tilting", "mc", "auto"):
+        r = mvn_orthant(jax.random.key(0), tc.tau, bad.corr, method=method, n_samples=2 ** 14)
+        assert int(r.status) == NOT_PD and np.isnan(float(r.prob)), method
+        r = mvn_orthant(jax.random.key(0), tc.tau, good.corr, method=method, n_samples=2 ** 14)
+        assert int(r.status) == 0
+        assert abs(float(r.prob) - float(ref.prob)) < 4 * np.hypot(float(r.std_err), float(ref.std_err)), method
+
+
+def test_student_t_law_known_beta_covered_by_cp():
+    from cofail_jax._src import simulate as S
+    from cofail_jax._src.certificate import clopper_pearson
+
+    k = 4
+    corr = 0.5 * np.eye(k) + 0.5
+    law = S.student_t_law([0.3, 0.35, 0.4, 0.25], corr, 3.0)
+    tb = S.true_beta(law)
+    assert tb.abs_err < 1e-3 * tb.beta
+    n = 20000
+    e = S.sample_errors(jax.random.key(4), law, n)
+    K = int(e.all(axis=1).sum())
+    lo, hi = clopper_pearson(K, n, 0.01)
+    assert lo <= tb.beta <= hi
+    # pairwise both-wrong rates of the draw agree with the law's (bivariate t CDF)
+    q = S.pair_both_wrong(law)
+    emp = (e.T.astype(float) @ e) / n
+    assert np.max(np.abs(emp - q)) < 4.5 * np.sqrt(0.25 / n)
