@@ -66,6 +66,8 @@ _EXPORTS: dict[str, str] = {
     "RepairResult": "repair",
     "nearest_correlation": "repair",
     "clip_correlation": "repair",
+    "FactoredRepair": "repair",
+    "nearest_correlation_factored": "repair",
 
     # ---- pricing the all-wrong tail under latent models ----------------------------------
     "onefactor_log_beta": "onefactor",
