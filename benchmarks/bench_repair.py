@@ -98,20 +98,23 @@ def main():
             return nearest_correlation(a, method=method, tol=tol, y0=y if warm else None)
         return jax.jit(one), jax.jit(jax.vmap(one))
 
-    rows = {"higham 1e-10": jax_method("higham", 1e-10), "higham 1e-13": jax_method("higham", 1e-13),
+    rows = {"higham 1e-10": jax_method("higham", 1e-10),
+            "higham 1e-13": jax_method("higham", 1e-13),
             "newton": jax_method("newton", 1e-10), "newton warm": jax_method("newton", 1e-10, True)}
     print(f"{'k':>3s} {'method':14s} {'iter med/max':>13s} {'single ms':>10s} "
           f"{'vmap ms/matrix':>15s} {'max error':>10s} {'vs higham 1e-10':>16s} {'vs 1e-13':>9s}")
     for k in KS:
         a, idx = mats[k]
         y0 = y_full[idx]
-        ref = np.asarray(jax.vmap(lambda m: nearest_correlation(m, method="newton", tol=1e-13).corr)(a))
+        ref = np.asarray(jax.vmap(
+            lambda m: nearest_correlation(m, method="newton", tol=1e-13).corr)(a))
         base = base13 = None
         for name, (single, batched) in rows.items():
             res = batched(a, y0)
             jax.block_until_ready(res)
             single(a[0], y0[0]).corr.block_until_ready()
-            t1 = median_time(lambda: [single(a[i], y0[i]).corr for i in range(n_mat)], repeat) / n_mat
+            t1 = median_time(lambda: [single(a[i], y0[i]).corr for i in range(n_mat)],
+                             repeat) / n_mat
             tv = median_time(lambda: batched(a, y0).corr, repeat) / n_mat
             err = np.max(np.linalg.norm(np.asarray(res.corr) - ref, axis=(1, 2)))
             it = np.asarray(res.n_iter)

@@ -88,6 +88,12 @@ def _unit_diag(x):
 
 
 def _report(a, out, n_iter, converged, neg_tol, dual, lam_before=None):
+    # Tie the report's eigendecompositions to the repair's result so that XLA cannot run
+    # them concurrently with the iteration's: on CPU (jaxlib 0.10) two batched LAPACK
+    # calls in flight at once can deadlock the intra-op thread pool (each blocks in
+    # ParallelBatchMap waiting for sub-tasks queued on the exhausted pool; see
+    # benchmarks/stall_repro.py).
+    a, out = jax.lax.optimization_barrier((a, out))
     if lam_before is None:
         lam_before = jnp.linalg.eigvalsh(a)
     lam_after = jnp.linalg.eigvalsh(out)
@@ -318,9 +324,9 @@ def nearest_correlation(corr: ArrayLike, *, method: str = "higham", tol: float =
     Both methods solve ``min ||X - A||_F`` over symmetric ``X`` with unit diagonal and
     eigenvalues ``>= eps`` and return the same matrix to their tolerance.
 
-    ``method="higham"`` (default): alternating projections between ``S = {X PSD}`` (eigenvalues clipped at ``eps``)
-    and ``U = {X : diag(X) = 1}``, with Dykstra's correction on the projection onto
-    the non-affine set ``S``:
+    ``method="higham"`` (default): alternating projections between ``S = {X PSD}``
+    (eigenvalues clipped at ``eps``) and ``U = {X : diag(X) = 1}``, with Dykstra's
+    correction on the projection onto the non-affine set ``S``:
 
     .. code-block:: text
 
