@@ -6,19 +6,30 @@ and fitted one-factor, full-correlation Gaussian after nearest-correlation repai
 with 4096 points, Clayton), and B = 2,000 query-bootstrap replicates of the full pool
 (each re-estimates thresholds, all 2,211 tetrachorics, fits and predictions).
 
-Baseline, the straightforward numpy/scipy implementation: per-pair bisection on
-scipy.stats.multivariate_normal.cdf for each tetrachoric, scipy.integrate.quad for the
-one-factor integrals, alternating least squares for the loadings, eigenvalue clipping
-and numpy Monte Carlo (4096 draws) for the full-correlation Gaussian, bisection on the
-closed-form Clayton pair probability, brentq for the effective correlation; a Python loop
-over subsets and replicates. The JAX side does more work per subset: Higham's nearest
-correlation (about 0.25 s per 67-model subset on this CPU, against eigenvalue clipping
-in the baseline) and QMC-SOV with variable reordering (4096 points).
+Two baselines, both numpy/scipy with a Python loop over subsets and replicates:
+
+* straightforward: per-pair bisection on scipy.stats.multivariate_normal.cdf for each
+  tetrachoric, scipy.integrate.quad for the one-factor integrals, alternating least
+  squares for the loadings, eigenvalue clipping and numpy Monte Carlo (4096 draws) for the
+  full-correlation Gaussian, bisection on the closed-form Clayton pair probability,
+  brentq for the effective correlation. It does less work per subset than the JAX side
+  (clipping instead of the nearest correlation matrix) at a lower accuracy (MC, not QMC).
+* like-for-like: the same repair at the same tolerance as the JAX side (Higham's
+  alternating projections, tol 1e-10, at most 200 iterations, eigenvalue floor 1e-10, as
+  ``sweep_kernels.repair``; the Newton method if REPAIR says so; numpy versions in
+  benchmarks/np_repair.py), the same Gaussian estimator at the same accuracy (QMC-SOV with
+  Genz-Bretz reordering, Richtmyer lattice with the tent transform, 16 random shifts,
+  4096 points in all, in numpy), and all-pairs tetrachorics to 1e-12 by vectorized numpy
+  bisection on a 96-point Gauss-Legendre bivariate CDF (bench_tetrachoric.py); the rest
+  as the straightforward baseline.
 
 Both sides are timed on a fraction (after compilation for JAX) and extrapolated to the
 full sweep: per-subset cost at the probe sizes PROBE_K (both sides of each compacted
 subset dimension; linear interpolation in k between them) times the
 subset counts, plus B times the per-replicate cost. ``--full`` runs the whole JAX sweep.
+
+--quick uses tiny sizes (8 probe subsets and 8 replicates on the JAX side, 1 subset per
+probe size and 100 timed tetrachoric pairs, scaled to 2,211, on the baseline side).
 
     .venv/bin/python benchmarks/bench_sweep.py [--quick] [--full]
 """
@@ -28,13 +39,21 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import sys
 import time
 
-import numpy as np
+# OpenBLAS (numpy's and jaxlib's CPU eigh/Cholesky) single-threaded on both sides: its
+# default pool made a 67 x 67 eigh 30x slower on the shared 2-core machine.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(__file__))
 
 K, N, P, B = 67, 330, 200, 2000
 PROBE_K = (2, 8, 9, 16, 17, 32, 33, 48, 49, 67)  # both sides of each compacted dimension
 REPAIR = "nearest"
+QMC_POINTS, QMC_SHIFTS = 4096, 16
 
 
 def subset_counts():
@@ -48,24 +67,42 @@ def extrapolate(per_subset, per_replicate):
     return total, B * per_replicate
 
 
-# ---------------------------------------------------------------- numpy/scipy baseline
-def np_tetrachoric(e, w):
+# ---------------------------------------------------------------- numpy/scipy baselines
+def np_tetrachoric_pairs(p, pb, pairs):
+    """Straightforward: 30-step bisection on scipy's bivariate normal CDF, pair by pair."""
     from scipy import stats
 
+    tau = stats.norm.ppf(p)
+    out = []
+    for i, j in pairs:
+        lo, hi = -0.999, 0.999
+        for _ in range(30):
+            mid = 0.5 * (lo + hi)
+            c = stats.multivariate_normal.cdf([tau[i], tau[j]], cov=[[1, mid], [mid, 1]])
+            lo, hi = (lo, mid) if c > pb[i, j] else (mid, hi)
+        out.append(0.5 * (lo + hi))
+    return np.asarray(out)
+
+
+def np_tetrachoric_fast(p, pb):
+    """Like-for-like: every pair at once to 1e-12 (vectorized bisection, 96-point GL CDF)."""
+    from scipy import special
+
+    from bench_tetrachoric import numpy_bisection
+
+    k = len(p)
+    iu, ju = np.triu_indices(k, 1)
+    tau = special.ndtri(p)
+    rho = np.eye(k)
+    r = numpy_bisection(tau[iu], tau[ju], pb[iu, ju])
+    rho[iu, ju] = rho[ju, iu] = r
+    return rho
+
+
+def np_pool(e, w):
     p = (w @ e) / w.sum()
     pb = (e.T * w) @ e / w.sum()
-    tau = stats.norm.ppf(p)
-    k = e.shape[1]
-    rho = np.eye(k)
-    for i in range(k):
-        for j in range(i + 1, k):
-            lo, hi = -0.999, 0.999
-            for _ in range(30):
-                mid = 0.5 * (lo + hi)
-                c = stats.multivariate_normal.cdf([tau[i], tau[j]], cov=[[1, mid], [mid, 1]])
-                lo, hi = (lo, mid) if c > pb[i, j] else (mid, hi)
-            rho[i, j] = rho[j, i] = 0.5 * (lo + hi)
-    return p, tau, rho, pb
+    return p, pb
 
 
 def np_onefactor(tau, lam):
@@ -87,19 +124,81 @@ def np_fit(rho, idx):
     return lam
 
 
-def np_price(rng, p, tau, rho, pb, idx, e):
+def np_reorder_cholesky(t, c):
+    """Genz-Bretz greedy reordering with the Cholesky factor built alongside (numpy)."""
+    from scipy import special
+
+    k = len(t)
+    A, L, t, y = c.copy(), np.zeros_like(c), t.copy(), np.zeros(k)
+    for i in range(k):
+        sd = np.sqrt(np.maximum(np.diag(A)[i:] - np.sum(L[i:] ** 2, axis=1), 1e-300))
+        j = i + int(np.argmin(special.log_ndtr((t[i:] - L[i:] @ y) / sd)))
+        for M in (A,):
+            M[[i, j]] = M[[j, i]]
+            M[:, [i, j]] = M[:, [j, i]]
+        L[[i, j]] = L[[j, i]]
+        t[[i, j]] = t[[j, i]]
+        lii = np.sqrt(max(A[i, i] - L[i] @ L[i], 1e-300))
+        L[i + 1:, i] = (A[i + 1:, i] - L[i + 1:] @ L[i]) / lii
+        L[i, i] = lii
+        b = (t[i] - L[i] @ y) / lii
+        y[i] = -np.exp(-0.5 * b * b - 0.5 * np.log(2 * np.pi) - special.log_ndtr(b))
+    return t, L
+
+
+_ALPHA = {}
+
+
+def np_qmc_sov(rng, t, c, n_points=QMC_POINTS, n_shifts=QMC_SHIFTS):
+    """P(Z <= t), Z ~ N(0, c): Genz's separation of variables on a tent-transformed,
+    randomly shifted Richtmyer lattice (the JAX side's "qmc" estimator, in numpy)."""
+    from scipy import special
+
+    k = len(t)
+    if k not in _ALPHA:
+        from cofail_jax._src.orthant import richtmyer_alpha
+
+        _ALPHA[k] = richtmyer_alpha(k)
+    t, L = np_reorder_cholesky(np.minimum(t, 1e4), c)
+    n = n_points // n_shifts
+    base = np.mod(np.arange(1, n + 1)[:, None] * _ALPHA[k][None, :], 1.0)
+    x = np.mod(base[None] + rng.random((n_shifts, 1, k)), 1.0).reshape(n_shifts * n, k)
+    u = np.clip(np.abs(2 * x - 1), 1e-300, 1.0)
+    w = np.zeros_like(u)
+    lf = np.zeros(len(u))
+    for i in range(k):
+        le = special.log_ndtr((t[i] - w[:, :i] @ L[i, :i]) / L[i, i])
+        w[:, i] = special.ndtri(np.clip(u[:, i] * np.exp(le), 1e-300, 1 - 1e-16))
+        lf += le
+    per_shift = np.exp(lf).reshape(n_shifts, n).mean(axis=1)
+    return per_shift.mean(), per_shift.std(ddof=1) / math.sqrt(n_shifts)
+
+
+def np_repair_like(sub):
+    """The JAX side's repair, same algorithm and tolerance (sweep_kernels.repair)."""
+    import np_repair
+
+    if REPAIR == "newton":
+        return np_repair.newton(sub, tol=1e-10, max_iter=200, eps=1e-10)[0]
+    return np_repair.higham(sub, tol=1e-10, max_iter=200, eps=1e-10)[0]
+
+
+def np_price(rng, p, tau, rho, pb, idx, e, like=False):
     k = len(idx)
     sub = rho[np.ix_(idx, idx)]
     off = ~np.eye(k, dtype=bool)
     rbar = max(sub[off].mean(), 0.0)
     out = [np_onefactor(tau[idx], np.full(k, np.sqrt(rbar))),
            np_onefactor(tau[idx], np_fit(rho, idx))]
-    ev, vec = np.linalg.eigh(sub)
-    c = (vec * np.maximum(ev, 1e-10)) @ vec.T
-    d = np.sqrt(np.diag(c))
-    c = c / d[:, None] / d[None, :]
-    z = rng.standard_normal((4096, k)) @ np.linalg.cholesky(c + 1e-10 * np.eye(k)).T
-    out.append(np.mean(np.all(z <= tau[idx], axis=1)))
+    if like:
+        out.append(np_qmc_sov(rng, tau[idx], np_repair_like(sub))[0])
+    else:
+        ev, vec = np.linalg.eigh(sub)
+        c = (vec * np.maximum(ev, 1e-10)) @ vec.T
+        d = np.sqrt(np.diag(c))
+        c = c / d[:, None] / d[None, :]
+        z = rng.standard_normal((4096, k)) @ np.linalg.cholesky(c + 1e-10 * np.eye(k)).T
+        out.append(np.mean(np.all(z <= tau[idx], axis=1)))
     target = pb[np.ix_(idx, idx)][off].mean()
     lo, hi = 1e-6, 200.0
     pp = p[idx]
@@ -118,19 +217,32 @@ def np_price(rng, p, tau, rho, pb, idx, e):
     return beta_obs, out, rho_eff
 
 
-def baseline(e, n_probe_subsets, quick):
+def baseline(e, n_probe_subsets, n_timed_pairs, like):
+    """(per-subset seconds at PROBE_K, per-replicate seconds, all-pairs tetrachoric
+    seconds) of the straightforward (like=False) or like-for-like (like=True) baseline."""
+    from scipy import stats
+
     rng = np.random.default_rng(0)
     n = e.shape[0]
     ef = e.astype(float)
     t0 = time.perf_counter()
-    p, tau, rho, pb = np_tetrachoric(ef, np.ones(n))
-    t_tet = time.perf_counter() - t0
+    p, pb = np_pool(ef, np.ones(n))
+    if like:
+        rho = np_tetrachoric_fast(p, pb)
+        t_tet = time.perf_counter() - t0
+    else:
+        iu, ju = np.triu_indices(K, 1)
+        sel = np.linspace(0, len(iu) - 1, min(n_timed_pairs, len(iu))).astype(int)
+        np_tetrachoric_pairs(p, pb, list(zip(iu[sel], ju[sel])))
+        t_tet = (time.perf_counter() - t0) * len(iu) / len(sel)
+        rho = np_tetrachoric_fast(p, pb)  # the matrix priced (same values to ~1e-9)
+    tau = stats.norm.ppf(p)
     per_subset = {}
     for k in PROBE_K:
         t0 = time.perf_counter()
-        for j in range(n_probe_subsets):
+        for _ in range(n_probe_subsets):
             idx = np.sort(rng.permutation(K)[:k])
-            np_price(rng, p, tau, rho, pb, idx, e)
+            np_price(rng, p, tau, rho, pb, idx, e, like=like)
         per_subset[k] = (time.perf_counter() - t0) / n_probe_subsets
     # one replicate = resample + all-pairs tetrachoric + pricing the full pool
     per_rep = t_tet + per_subset[K]
@@ -203,24 +315,39 @@ def main():
     e = np.asarray(pool.errors)
     print(f"pool: {N} queries x {K} models (simulate.benchmark_pool(jax.random.key(0))); "
           f"devices: {jax.device_count()} x {jax.devices()[0].device_kind}; "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    n_sub, n_rep = (32, 32) if args.quick else (200, 256)
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; "
+          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}")
+    n_sub, n_rep = (8, 8) if args.quick else (200, 256)
     js, jr, c1, c2, full_time = jax_side(e, n_sub, n_rep, args.full)
-    bs, br, t_tet = baseline(e, 1 if args.quick else 3, args.quick)
+    n_probe, n_pairs = (1, 100) if args.quick else (3, 10 ** 9)
+    bs, br, t_tet = baseline(e, n_probe, n_pairs, like=False)
+    ls, lr, t_tet_like = baseline(e, n_probe, n_pairs, like=True)
     j_sweep, j_boot = extrapolate(js, jr)
     b_sweep, b_boot = extrapolate(bs, br)
-    rows = [(f"per subset, k={k}", js[k], bs[k]) for k in PROBE_K]
-    rows += [("per bootstrap replicate", jr, br),
-            ("sweep (13,068 subsets), extrapolated", j_sweep, b_sweep),
-            ("bootstrap (B = 2,000), extrapolated", j_boot, b_boot),
-            ("whole analysis, extrapolated", j_sweep + j_boot, b_sweep + b_boot)]
-    print(f"{'':40s} {'JAX (s)':>12s} {'numpy/scipy (s)':>16s} {'speed-up':>9s}")
-    for name, a, b in rows:
-        print(f"{name:40s} {a:12.4g} {b:16.4g} {b / a:9.1f}x")
+    l_sweep, l_boot = extrapolate(ls, lr)
+    rows = [(f"per subset, k={k}", js[k], bs[k], ls[k]) for k in PROBE_K]
+    rows += [("per bootstrap replicate", jr, br, lr),
+             ("sweep (13,068 subsets), extrapolated", j_sweep, b_sweep, l_sweep),
+             ("bootstrap (B = 2,000), extrapolated", j_boot, b_boot, l_boot),
+             ("whole analysis, extrapolated", j_sweep + j_boot, b_sweep + b_boot,
+              l_sweep + l_boot)]
+    print(f"{'':40s} {'JAX (s)':>10s} {'straight (s)':>13s} {'ratio':>7s} "
+          f"{'like (s)':>10s} {'ratio':>7s}")
+    for name, a, b, c in rows:
+        print(f"{name:40s} {a:10.4g} {b:13.4g} {b / a:6.1f}x {c:10.4g} {c / a:6.1f}x")
     print(f"JAX compile: sweep {c1:.1f} s (5 subset dimensions), bootstrap {c2:.1f} s "
           f"(once per run; not in the rows above)")
-    print(f"whole analysis incl. compilation, extrapolated: {j_sweep + j_boot + c1 + c2:.0f} s")
-    print(f"baseline: one all-pairs tetrachoric (2,211 pairs) {t_tet:.1f} s")
+    print(f"whole analysis incl. compilation, extrapolated: {j_sweep + j_boot + c1 + c2:.0f} s; "
+          f"ratios incl. compilation: straightforward "
+          f"{(b_sweep + b_boot) / (j_sweep + j_boot + c1 + c2):.1f}x, like-for-like "
+          f"{(l_sweep + l_boot) / (j_sweep + j_boot + c1 + c2):.1f}x")
+    print(f"baseline all-pairs tetrachoric (2,211 pairs): straightforward {t_tet:.1f} s"
+          f"{' (timed on %d pairs, scaled)' % n_pairs if n_pairs < 2211 else ''}, "
+          f"like-for-like {t_tet_like:.2f} s")
+    print(f"like-for-like repair: numpy {'Newton' if REPAIR == 'newton' else 'Higham'} "
+          f"(tol 1e-10, max 200 iterations, floor 1e-10); Gaussian: numpy QMC-SOV, "
+          f"{QMC_POINTS} points, {QMC_SHIFTS} shifts")
+    print(f"load average at the end: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
     if full_time is not None:
         print(f"JAX whole sweep, measured: {full_time:.1f} s")
 

@@ -16,6 +16,12 @@ eigendecompositions on indefinite k x k matrices, like the sweep's repair):
   combined    stall 2 itself: 8 bootstrap replicates of the 67-model pool, resample +
               statistics + all four copulas in one jitted program (sweep internals)
 
+Findings (2026-11-29, jaxlib 0.10.2, 2 CPUs, benchmarks/RESULTS.md): "combined" stalled
+in 3 of 9 attempts; the other modes never did. gdb on the stalled child: both threads of
+XLA's intra-op pool inside lapack_dsyevd_ffi -> jax::ParallelBatchMap ->
+BlockingCounter::Wait (a batched LAPACK call waiting for batch tasks queued on the same,
+exhausted pool). --gdb PREFIX writes those stacks.
+
 Configurations vary what the hypotheses name: OpenBLAS's own thread pool (jaxlib's CPU
 eigh calls LAPACK from scipy's OpenBLAS; OPENBLAS_NUM_THREADS=1 disables its pool), XLA's
 CPU flags (--xla_cpu_multi_thread_eigen=false), and the forced host device count.
