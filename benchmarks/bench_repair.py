@@ -2,9 +2,9 @@
 projections, JAX and numpy, on the tetrachoric matrices the sweep repairs.
 
 Matrices: query-bootstrap replicates of the simulated 67 x 330 benchmark pool
-(``simulate.benchmark_pool(seed=0)``), each restricted to a random k-subset of its models,
-k = 38, 48, 67 (at k = 67, the whole replicate). Every one is indefinite. Reference: the
-Newton method at tol 1e-13; "error" is the largest Frobenius distance to it.
+(``simulate.benchmark_pool(jax.random.key(0))``), each restricted to a random k-subset of
+its models, k = 38, 48, 67 (at k = 67, the whole replicate). Every one is indefinite.
+Reference: the Newton method at tol 1e-13; "error" is the largest Frobenius distance to it.
 
 Rows per k (all float64, timings after compilation, median of repeats):
   higham 1e-10   ``nearest_correlation(method="higham", tol=1e-10)``: the sweep's setting
@@ -52,7 +52,7 @@ def matrices(n_mat, seed=0):
     from cofail_jax._src.simulate import benchmark_pool
     from cofail_jax._src.tetrachoric import tetrachoric
 
-    e = np.asarray(benchmark_pool(seed=0).errors)
+    e = np.asarray(benchmark_pool(jax.random.key(0)).errors)
     n, kk = e.shape
     tet = jax.jit(lambda w: tetrachoric(e, w).rho)
     full = np.asarray(tet(jnp.ones(n)))

@@ -80,7 +80,7 @@ def child(mode: str, k: int, reps: int) -> None:
         from cofail_jax._src import sweep as S
         from cofail_jax._src.simulate import benchmark_pool
 
-        e = jnp.asarray(benchmark_pool(seed=0).errors)
+        e = jnp.asarray(benchmark_pool(jax.random.key(0)).errors)
         mask = jnp.ones(e.shape[1], bool)
         price = S.make_subset_pricer(S.METHODS, orthant_samples=4096, orthant_method="qmc",
                                      repair="nearest")
