@@ -3,13 +3,49 @@ rules, and text extraction from chat-style content."""
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import math
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from ...errors import InputError
+from ...matrix import OutcomeMatrix
+from ..tables import CELL_COLUMNS, matrix_from_columns
+
+try:  # the optional fast parser (the io extra); the standard library otherwise
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - exercised where orjson is not installed
+    _orjson = None
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def loads(data: bytes | str) -> Any:
+    """``json.loads``, through orjson when it is installed (same values: dicts, lists,
+    str, int, float, bool, None). Errors are left to the caller, which re-parses with
+    the standard library to name the line and column."""
+    if _orjson is not None:
+        return _orjson.loads(data)
+    return json.loads(data)
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a loader builds millions of small
+    objects (parsed JSON has no reference cycles, refcounting frees it); about half the
+    cost of a parse is otherwise spent in collections that find nothing."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 # What a score of "partial" (P) or "no answer" (N) counts as; "missing" leaves the cell
 # empty so the --missing policy decides.
@@ -18,6 +54,21 @@ SCORE_RULES = ("wrong", "correct", "missing")
 
 def read_json(path: str, *, what: str = "JSON file") -> Any:
     """Parse a JSON file; a syntax error names the file, line and column."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise InputError(
+            f"cannot be read ({e.strerror})", source=path, hint="check the path and permissions"
+        ) from None
+    try:
+        return loads(data[3:] if data.startswith(_BOM) else data)
+    except ValueError:  # orjson's error: the standard parser names line and column
+        pass
+    return _read_json_std(path, what=what)
+
+
+def _read_json_std(path: str, *, what: str) -> Any:
     try:
         with open(path, encoding="utf-8-sig") as f:
             return json.load(f)
@@ -39,6 +90,10 @@ def read_json(path: str, *, what: str = "JSON file") -> Any:
 
 
 def parse_json_bytes(data: bytes, *, source: str, where: str, what: str) -> Any:
+    try:
+        return loads(data)
+    except ValueError:
+        pass
     try:
         return json.loads(data.decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
@@ -186,3 +241,65 @@ def reject_options(loader: str, options: dict) -> None:
             hint="see the loader's docstring for its options, or pass --format "
             "if the input was detected as the wrong format",
         )
+
+
+def read_jsonl(path: str, *, hint: str, json_hint: str | None = None,
+               bom: bool = False) -> list[tuple[int, dict]]:
+    """(line number, object) for each non-blank line of a JSONL file, parsed from bytes
+    in one pass (orjson when installed). Any problem (a bad line, a value that is not an
+    object, invalid UTF-8, a lone carriage return) re-reads the file through
+    :func:`~cofail_jax._src.io.formats.iter_jsonl`, whose message names the line."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if bom and data.startswith(_BOM):
+        data = data[3:]
+    out: list[tuple[int, dict]] = []
+    if data.count(b"\r") == data.count(b"\r\n"):
+        try:
+            for ln, line in enumerate(data.split(b"\n"), start=1):
+                if line.strip():
+                    rec = loads(line)
+                    if type(rec) is not dict:
+                        break
+                    out.append((ln, rec))
+            else:
+                return out
+        except ValueError:
+            pass
+    from ..formats import iter_jsonl
+
+    with open(path, encoding="utf-8-sig" if bom else "utf-8") as f:
+        return list(iter_jsonl(f, path, hint=hint, json_hint=json_hint))
+
+
+def build_matrix(query_id: list, model: list, correct: Sequence[int] | np.ndarray, *,
+                 source: str, missing: str, where_prefix: str,
+                 sample: Sequence[int] | None = None,
+                 meta: Mapping[str, list] | None = None) -> OutcomeMatrix:
+    """The matrix from an importer's columns (one entry per record), as
+    :func:`~cofail_jax._src.io.tables.matrix_from_records` would build it from the same
+    records without the per-record dicts: ids are stripped strings, an empty one is an
+    error naming the record; ``correct`` holds 1, 0 or -1 (missing); ``meta`` maps
+    ``CELL_COLUMNS``/``QUERY_COLUMNS`` names to columns with None where absent (columns
+    all None are left out)."""
+    qs = [q.strip() for q in query_id]
+    ms = [m.strip() for m in model]
+    iq = qs.index("") if "" in qs else len(qs)
+    im = ms.index("") if "" in ms else len(ms)
+    if min(iq, im) < len(qs):
+        raise InputError(f"has no {'query_id' if iq <= im else 'model'!r}", source=source,
+                         where=f"{where_prefix} {min(iq, im) + 1}",
+                         hint="each record needs query_id, model and correct")
+    codes = np.asarray(correct, np.int8)
+    s = None
+    if sample is not None:
+        s = np.asarray(sample, np.int64)
+        if not s.any():
+            s = None
+    cell: dict[str, Sequence[Any]] = {}
+    query: dict[str, Sequence[Any]] = {}
+    for col, values in (meta or {}).items():
+        if any(v is not None for v in values):
+            (cell if col in CELL_COLUMNS else query)[col] = values
+    return matrix_from_columns(qs, ms, codes, source=source, missing=missing, sample=s,
+                               cell=cell, query=query, where_prefix=where_prefix)

@@ -35,8 +35,14 @@ from typing import Any
 
 from ...errors import InputError
 from ...matrix import OutcomeMatrix
-from ..tables import matrix_from_records
-from ._common import choose_task, dedupe_notes, read_json, reject_options
+from ._common import (
+    build_matrix,
+    choose_task,
+    dedupe_notes,
+    gc_paused,
+    read_json,
+    reject_options,
+)
 
 HELM_METRICS = (
     "exact_match",
@@ -88,6 +94,7 @@ def _stat_name(stat: dict) -> tuple[str, str | None, Any]:
     return str(name), None, None
 
 
+@gc_paused()
 def load_helm(
     path: str,
     *,
@@ -151,7 +158,8 @@ def load_helm(
         groups, task, source=path, several="holds several HELM scenarios", absent="has no runs for"
     )
     notes: list[str] = []
-    records: list[dict] = []
+    cols: dict[str, list] = {c: [] for c in ("query_id", "correct", "sample", *_META)}
+    models: list[str] = []
     used: set[str] = set()
     other_stats: set[str] = set()
     seen: dict[str, str] = {}
@@ -169,71 +177,18 @@ def load_helm(
             raise InputError(
                 "is not a list of instances", source=stats_path, hint=f"is this a HELM {STATS}?"
             )
-        preds = _predictions(run)
-        n_pert = 0
-        for i, e in enumerate(entries):
-            where = f"entry {i + 1}"
-            if not isinstance(e, dict) or "instance_id" not in e or "stats" not in e:
-                raise InputError(
-                    "has no instance_id or stats",
-                    source=stats_path,
-                    where=where,
-                    hint=f"is this a HELM {STATS}?",
-                )
-            where = f"entry {i + 1} (instance {e['instance_id']!r})"
-            if e.get("perturbation"):
-                n_pert += 1
-                continue
-            stats = {}
-            for st in e["stats"] or []:
-                sname, ssplit, spert = _stat_name(st)
-                if spert or (split is not None and ssplit != split):
-                    continue
-                stats[sname] = st
-            key = metric or next((k for k in HELM_METRICS if k in stats), None)
-            used.add(str(key))
-            other_stats.update(
-                k for k in stats if k not in (key, "num_output_tokens", "num_prompt_tokens")
-            )
-            if key is None or key not in stats:
-                raise InputError(
-                    f"has no stat {metric or ' / '.join(HELM_METRICS)!r}",
-                    source=stats_path,
-                    where=where,
-                    hint=f"choose one with --metric (or metric= in load_matrix) from {', '.join(sorted(stats))}",
-                )
-            mean = stats[key].get("mean")
-            if mean is None and stats[key].get("count"):
-                mean = stats[key]["sum"] / stats[key]["count"]
-            if not isinstance(mean, (int, float)):
-                raise InputError(
-                    f"stat {key!r} has no numeric mean ({mean!r})",
-                    source=stats_path,
-                    where=where,
-                    hint="check the file is complete",
-                )
-            trial = int(e.get("train_trial_index", 0) or 0)
-            rec: dict[str, Any] = {
-                "query_id": str(e["instance_id"]),
-                "model": model,
-                "correct": int(mean >= threshold),
-                "sample": trial,
-                "score": float(mean),
-            }
-            if "num_output_tokens" in stats and stats["num_output_tokens"].get("mean") is not None:
-                rec["output_tokens"] = float(stats["num_output_tokens"]["mean"])
-            if "num_prompt_tokens" in stats and stats["num_prompt_tokens"].get("mean") is not None:
-                rec["input_tokens"] = float(stats["num_prompt_tokens"]["mean"])
-            p = preds.get((str(e["instance_id"]), trial))
-            if p is not None:
-                rec["answer"] = p
-            records.append(rec)
+        before = len(cols["query_id"])
+        n_pert = _read_entries(entries, stats_path, _predictions(run), metric, split,
+                               threshold, cols, used, other_stats)
+        models.extend([model] * (len(cols["query_id"]) - before))
         if n_pert:
             notes.append(
                 f"{model}: dropped {n_pert} perturbed instance entries "
                 "(robustness/fairness variants)"
             )
-    m = matrix_from_records(records, source=path, missing=missing, where_prefix="instance")
+    m = build_matrix(cols["query_id"], models, cols["correct"], sample=cols["sample"],
+                     meta={c: cols[c] for c in _META}, source=path, missing=missing,
+                     where_prefix="instance")
     m = _attach_instances(m, [r for r, _, _ in groups[task]])
     notes.insert(
         0, f"run {task!r}, stat {', '.join(sorted(used))}: mean >= {threshold:g} is correct"
@@ -245,6 +200,83 @@ def load_helm(
             + (" ..." if len(names) > 12 else "")
         )
     return m.with_notes(*dedupe_notes(notes))
+
+
+_META = ("score", "output_tokens", "input_tokens", "answer")
+_TOKENS = {"num_output_tokens": "output_tokens", "num_prompt_tokens": "input_tokens"}
+
+
+def _read_entries(entries: list, stats_path: str, preds: dict, metric: str | None,
+                  split: str | None, threshold: float, cols: dict[str, list],
+                  used: set[str], other_stats: set[str]) -> int:
+    """Append one run's instances to ``cols``; the number of perturbed entries dropped."""
+    qs, cs, ss = cols["query_id"], cols["correct"], cols["sample"]
+    score_l, out_l, in_l, ans_l = (cols[c] for c in _META)
+    n_pert = 0
+    last_names: tuple | None = None  # (stat names, metric key) of the previous entry
+    for i, e in enumerate(entries):
+        if type(e) is not dict or "instance_id" not in e or "stats" not in e:
+            raise InputError(
+                "has no instance_id or stats",
+                source=stats_path,
+                where=f"entry {i + 1}",
+                hint=f"is this a HELM {STATS}?",
+            )
+        if e.get("perturbation"):
+            n_pert += 1
+            continue
+        stats = {}
+        for st in e["stats"] or []:
+            name = st.get("name")
+            if type(name) is dict:
+                if name.get("perturbation") or (split is not None and name.get("split") != split):
+                    continue
+                stats[str(name.get("name"))] = st
+            else:
+                sname, ssplit, spert = _stat_name(st)
+                if spert or (split is not None and ssplit != split):
+                    continue
+                stats[sname] = st
+        names = stats.keys()
+        if last_names is not None and names == last_names[0]:
+            key = last_names[1]
+        else:
+            key = metric or next((k for k in HELM_METRICS if k in stats), None)
+            used.add(str(key))
+            other_stats.update(
+                k for k in stats if k not in (key, "num_output_tokens", "num_prompt_tokens")
+            )
+            if key is None or key not in stats:
+                raise InputError(
+                    f"has no stat {metric or ' / '.join(HELM_METRICS)!r}",
+                    source=stats_path,
+                    where=f"entry {i + 1} (instance {e['instance_id']!r})",
+                    hint=f"choose one with --metric (or metric= in load_matrix) from {', '.join(sorted(stats))}",
+                )
+            last_names = (names, key)
+        st = stats[key]
+        mean = st.get("mean")
+        if mean is None and st.get("count"):
+            mean = st["sum"] / st["count"]
+        if not isinstance(mean, (int, float)):
+            raise InputError(
+                f"stat {key!r} has no numeric mean ({mean!r})",
+                source=stats_path,
+                where=f"entry {i + 1} (instance {e['instance_id']!r})",
+                hint="check the file is complete",
+            )
+        trial = int(e.get("train_trial_index", 0) or 0)
+        qid = str(e["instance_id"])
+        qs.append(qid)
+        cs.append(int(mean >= threshold))
+        ss.append(trial)
+        score_l.append(float(mean))
+        for name, col in (("num_output_tokens", out_l), ("num_prompt_tokens", in_l)):
+            t = stats.get(name)
+            v = None if t is None else t.get("mean")
+            col.append(None if v is None else float(v))
+        ans_l.append(preds.get((qid, trial)) if preds else None)
+    return n_pert
 
 
 def _scenario_states(run: str) -> list[dict]:
