@@ -39,10 +39,17 @@ import numpy as np
 
 from ...errors import InputError
 from ...matrix import OutcomeMatrix
-from ..formats import iter_jsonl
-from ..tables import matrix_from_records
 from ..options import DEFAULT_METRICS, choice
-from ._common import as_text, choose_task, dedupe_notes, files_with_suffix, reject_options
+from ._common import (
+    as_text,
+    build_matrix,
+    choose_task,
+    dedupe_notes,
+    files_with_suffix,
+    gc_paused,
+    read_jsonl,
+    reject_options,
+)
 
 EEE_SCHEMA_VERSION = "0.3.0"
 REQUIRED = (
@@ -78,6 +85,7 @@ def detect(path: str) -> bool:
     )
 
 
+@gc_paused()
 def load_eee(
     path: str,
     *,
@@ -115,29 +123,55 @@ def load_eee(
         )
     rows: list[tuple[str, int, dict]] = []
     for file in files:
-        with open(file, encoding="utf-8-sig") as f:
-            for ln, rec in iter_jsonl(f, file, hint="each line must be one instance record"):
-                for key in REQUIRED:
-                    if key not in rec:
-                        raise InputError(
-                            f"instance record has no {key!r}",
-                            source=file,
-                            where=f"line {ln}",
-                            hint="see instance_level_eval.schema.json of Every Eval Ever",
-                        )
-                rows.append((file, ln, rec))
+        for ln, rec in read_jsonl(file, hint="each line must be one instance record", bom=True):
+            if not _REQUIRED <= rec.keys():
+                key = next(k for k in REQUIRED if k not in rec)
+                raise InputError(
+                    f"instance record has no {key!r}",
+                    source=file,
+                    where=f"line {ln}",
+                    hint="see instance_level_eval.schema.json of Every Eval Ever",
+                )
+            rows.append((file, ln, rec))
     rows, chosen = _select_result(rows, metric, filter, source=path)
     names = sorted({str(r["evaluation_name"]) for _, _, r in rows})
     task = choose_task(
         names, task, source=path, several="holds several evaluations", absent="has no evaluation"
     )
-    records = []
+    cols: dict[str, list] = {c: [] for c in ("query_id", "model", "correct", "sample", *_META)}
+    n_err = _read_rows(rows, task, cols)
+    m = build_matrix(cols["query_id"], cols["model"], cols["correct"], sample=cols["sample"],
+                     meta={c: cols[c] for c in _META}, source=path, missing=missing,
+                     where_prefix="instance record")
+    notes = []
+    if n_err:
+        notes.append(f"{n_err} instance records carry an 'error' (kept as scored)")
+    if len(names) > 1:
+        notes.append(
+            f"kept evaluation {task!r}; ignored {', '.join(n for n in names if n != task)}"
+        )
+    notes.append("EEE messages, sample_hash and other metadata are not imported")
+    return m.with_notes(*dedupe_notes(chosen + notes))
+
+
+_REQUIRED = frozenset(REQUIRED)
+_META = ("score", "prompt", "reference", "choices", "raw_answer", "answer", "input_tokens",
+         "output_tokens", "total_tokens", "latency_ms", "domain")
+_TOKENS = ("input_tokens", "output_tokens", "total_tokens")
+
+
+def _read_rows(rows: list, task: str, cols: dict[str, list]) -> int:
+    """Append the records of evaluation ``task`` to ``cols``; the number carrying an
+    ``error``."""
+    qs, ms, cs, ss = cols["query_id"], cols["model"], cols["correct"], cols["sample"]
+    (score_l, prompt_l, ref_l, ch_l, raw_l, ans_l, in_l, out_l, tot_l, lat_l,
+     dom_l) = (cols[c] for c in _META)
     n_err = 0
     for file, ln, r in rows:
         if str(r["evaluation_name"]) != task:
             continue
         ev = r["evaluation"]
-        if not isinstance(ev, dict) or "is_correct" not in ev:
+        if type(ev) is not dict or "is_correct" not in ev:
             raise InputError(
                 "evaluation has no is_correct",
                 source=file,
@@ -154,7 +188,7 @@ def load_eee(
             )
         meta = r.get("metadata") or {}
         sample = 0
-        if isinstance(meta, dict) and meta.get("epoch") not in (None, ""):
+        if type(meta) is dict and meta.get("epoch") not in (None, ""):
             try:
                 sample = int(meta["epoch"]) - 1
             except (TypeError, ValueError):
@@ -164,56 +198,56 @@ def load_eee(
                     where=f"line {ln}",
                     hint="number epochs 1, 2, ...",
                 ) from None
-        rec: dict[str, Any] = {
-            "query_id": str(r["sample_id"]),
-            "model": str(r["model_id"]),
-            "correct": "" if ok is None else int(ok),
-            "sample": sample,
-        }
+        qs.append(str(r["sample_id"]))
+        ms.append(str(r["model_id"]))
+        cs.append(-1 if ok is None else int(ok))
+        ss.append(sample)
         if r.get("error"):
             n_err += 1
-        if isinstance(ev.get("score"), (int, float)):
-            rec["score"] = float(ev["score"])
+        v = ev.get("score")
+        score_l.append(float(v) if isinstance(v, (int, float)) else None)
         inp = r.get("input") or {}
-        if isinstance(inp, dict):
-            if inp.get("raw"):
-                rec["prompt"] = str(inp["raw"])
-            if inp.get("reference"):
-                rec["reference"] = as_text(inp["reference"])
-            if inp.get("choices"):
-                rec["choices"] = as_text(list(inp["choices"]))
+        if type(inp) is not dict:
+            inp = {}
+        v = inp.get("raw")
+        prompt_l.append(str(v) if v else None)
+        v = inp.get("reference")
+        ref_l.append(as_text(v) if v else None)
+        v = inp.get("choices")
+        ch_l.append(as_text(list(v)) if v else None)
         out = r.get("output") or {}
-        if isinstance(out, dict) and out.get("raw"):
-            rec["raw_answer"] = as_text(
-                out["raw"][0] if isinstance(out["raw"], list) else out["raw"]
-            )
-        attr = [a for a in (r.get("answer_attribution") or []) if isinstance(a, dict)]
-        term = [a for a in attr if a.get("is_terminal")] or attr
-        if term and term[-1].get("extracted_value") is not None:
-            rec["answer"] = str(term[-1]["extracted_value"])
+        v = out.get("raw") if type(out) is dict else None
+        raw_l.append(as_text(v[0] if isinstance(v, list) else v) if v else None)
+        attr = r.get("answer_attribution") or []
+        ans_l.append(_terminal_answer(attr))
         tok = r.get("token_usage") or {}
-        for key in ("input_tokens", "output_tokens", "total_tokens"):
-            if isinstance(tok, dict) and tok.get(key) is not None:
-                rec[key] = float(tok[key])
+        for key, col in zip(_TOKENS, (in_l, out_l, tot_l)):
+            v = tok.get(key) if type(tok) is dict else None
+            col.append(None if v is None else float(v))
         perf = r.get("performance") or {}
-        if isinstance(perf, dict) and perf.get("latency_ms") is not None:
-            rec["latency_ms"] = float(perf["latency_ms"])
-        if isinstance(meta, dict):
+        v = perf.get("latency_ms") if type(perf) is dict else None
+        lat_l.append(None if v is None else float(v))
+        dom = None
+        if type(meta) is dict:
             for key in ("domain", "subject", "category"):
                 if meta.get(key):
-                    rec["domain"] = str(meta[key])
+                    dom = str(meta[key])
                     break
-        records.append(rec)
-    m = matrix_from_records(records, source=path, missing=missing, where_prefix="instance record")
-    notes = []
-    if n_err:
-        notes.append(f"{n_err} instance records carry an 'error' (kept as scored)")
-    if len(names) > 1:
-        notes.append(
-            f"kept evaluation {task!r}; ignored {', '.join(n for n in names if n != task)}"
-        )
-    notes.append("EEE messages, sample_hash and other metadata are not imported")
-    return m.with_notes(*dedupe_notes(chosen + notes))
+        dom_l.append(dom)
+    return n_err
+
+
+def _terminal_answer(attr: Any) -> str | None:
+    """The extracted value of the last terminal attribution (else of the last one)."""
+    if type(attr) is list and len(attr) == 1:
+        a = attr[0]
+        v = a.get("extracted_value") if type(a) is dict else None
+        return None if v is None else str(v)
+    attr = [a for a in (attr or []) if isinstance(a, dict)]
+    term = [a for a in attr if a.get("is_terminal")] or attr
+    if term and term[-1].get("extracted_value") is not None:
+        return str(term[-1]["extracted_value"])
+    return None
 
 
 def _result_parts(r: dict) -> tuple[str | None, str | None]:

@@ -28,14 +28,16 @@ from typing import Any
 
 from ...errors import InputError
 from ...matrix import OutcomeMatrix
-from ..formats import iter_jsonl
-from ..tables import matrix_from_records
+from ..formats import JSONL_HINT
 from ._common import (
     as_text,
+    build_matrix,
     choose_task,
     content_text,
     dedupe_notes,
     files_with_suffix,
+    gc_paused,
+    read_jsonl,
     reject_options,
 )
 
@@ -74,6 +76,7 @@ def _prompt_text(prompt: Any) -> str:
     return "" if prompt is None else str(prompt)
 
 
+@gc_paused()
 def load_openai_evals(
     path: str,
     *,
@@ -101,16 +104,16 @@ def load_openai_evals(
     runs = []
     for file in files:
         spec, events = None, []
-        with open(file, encoding="utf-8") as f:
-            for ln, rec in iter_jsonl(
-                f, file, json_hint="each line must be one JSON object; the log may be truncated"
-            ):
-                if "spec" in rec:
-                    spec = rec["spec"]
-                elif "final_report" in rec:
-                    continue
-                else:
-                    events.append((ln, rec))
+        for ln, rec in read_jsonl(
+            file, hint=JSONL_HINT,
+            json_hint="each line must be one JSON object; the log may be truncated",
+        ):
+            if "spec" in rec:
+                spec = rec["spec"]
+            elif "final_report" in rec:
+                continue
+            else:
+                events.append((ln, rec))
         if not isinstance(spec, dict):
             raise InputError(
                 "has no 'spec' line",
@@ -135,7 +138,8 @@ def load_openai_evals(
         several="holds several evals",
         absent="has no records of eval",
     )
-    records: list[dict] = []
+    cols: dict[str, list] = {c: [] for c in ("query_id", "correct", "sample", *_META)}
+    models: list[str] = []
     notes: list[str] = []
     seen: dict[str, str] = {}
     for file, ev, name, events in runs:
@@ -148,60 +152,9 @@ def load_openai_evals(
                 hint=f"keep one (the other is {seen[name]})",
             )
         seen[name] = file
-        prompts: dict[str, str] = {}
-        first_of_model = len(records)
-        counts: Counter = Counter()
-        n_match: Counter = Counter()
-        for ln, e in sorted(events, key=lambda t: (t[1].get("event_id", 0) or 0, t[0])):
-            typ = e.get("type")
-            if "sample_id" not in e or typ is None:
-                raise InputError(
-                    "event has no sample_id or type",
-                    source=file,
-                    where=f"line {ln}",
-                    hint="is this an OpenAI evals record log?",
-                )
-            sid = str(e["sample_id"])
-            data = e.get("data") or {}
-            if typ == "sampling":
-                prompts.setdefault(sid, _prompt_text(data.get("prompt")))
-                continue
-            if typ != "match":
-                counts[typ] += 1
-                continue
-            if "correct" not in data:
-                raise InputError(
-                    "match event has no data.correct",
-                    source=file,
-                    where=f"line {ln}",
-                    hint="is this an OpenAI evals record log?",
-                )
-            if not isinstance(data["correct"], bool) and data["correct"] not in (0, 1):
-                raise InputError(
-                    f"data.correct is {data['correct']!r}, not true/false",
-                    source=file,
-                    where=f"line {ln}",
-                    hint="check the record log",
-                )
-            rec: dict[str, Any] = {
-                "query_id": sid,
-                "model": name,
-                "correct": int(data["correct"]),
-                "sample": n_match[sid],
-            }
-            n_match[sid] += 1
-            if data.get("picked") is not None:
-                rec["answer"] = str(data["picked"])
-            if data.get("sampled") is not None:
-                rec["raw_answer"] = as_text(data["sampled"])
-            if data.get("expected") is not None:
-                rec["reference"] = as_text(data["expected"])
-            if data.get("options"):
-                rec["choices"] = as_text(list(data["options"]))
-            records.append(rec)
-        for r in records[first_of_model:]:
-            if prompts.get(r["query_id"]):
-                r.setdefault("prompt", prompts[r["query_id"]])
+        before = len(cols["query_id"])
+        counts, n_match = _read_events(events, file, cols)
+        models.extend([name] * (len(cols["query_id"]) - before))
         if counts:
             notes.append(
                 f"{name}: not imported: "
@@ -214,5 +167,77 @@ def load_openai_evals(
                 hint="only evals that record matches (Match, Includes, FuzzyMatch, ...) "
                 "give correctness",
             )
-    m = matrix_from_records(records, source=path, missing=missing, where_prefix="match event")
+    m = build_matrix(cols["query_id"], models, cols["correct"], sample=cols["sample"],
+                     meta={c: cols[c] for c in _META}, source=path, missing=missing,
+                     where_prefix="match event")
     return m.with_notes(*dedupe_notes(notes))
+
+
+_META = ("answer", "raw_answer", "reference", "choices", "prompt")
+
+
+def _event_order(events: list) -> list:
+    """Events in ``event_id`` order (file order among equal ids), as the records were."""
+    ids = [e.get("event_id", 0) or 0 for _, e in events]
+    if all(type(i) is int for i in ids) and all(a <= b for a, b in zip(ids, ids[1:])):
+        return events  # already in order (oaieval writes them so)
+    return [t for _, t in sorted(zip(ids, events), key=lambda p: (p[0], p[1][0]))]
+
+
+def _read_events(events: list, file: str, cols: dict[str, list]) -> tuple[Counter, Counter]:
+    """Append one run's match events to ``cols``; (other event types, matches per sample)."""
+    qs, cs, ss = cols["query_id"], cols["correct"], cols["sample"]
+    ans_l, raw_l, ref_l, ch_l, prompt_l = (cols[c] for c in _META)
+    first = len(qs)
+    prompts: dict[str, str] = {}
+    counts: Counter = Counter()
+    n_match: Counter = Counter()
+    for ln, e in _event_order(events):
+        typ = e.get("type")
+        if "sample_id" not in e or typ is None:
+            raise InputError(
+                "event has no sample_id or type",
+                source=file,
+                where=f"line {ln}",
+                hint="is this an OpenAI evals record log?",
+            )
+        sid = str(e["sample_id"])
+        data = e.get("data") or {}
+        if typ == "sampling":
+            prompts.setdefault(sid, _prompt_text(data.get("prompt")))
+            continue
+        if typ != "match":
+            counts[typ] += 1
+            continue
+        if "correct" not in data:
+            raise InputError(
+                "match event has no data.correct",
+                source=file,
+                where=f"line {ln}",
+                hint="is this an OpenAI evals record log?",
+            )
+        ok = data["correct"]
+        if not isinstance(ok, bool) and ok not in (0, 1):
+            raise InputError(
+                f"data.correct is {ok!r}, not true/false",
+                source=file,
+                where=f"line {ln}",
+                hint="check the record log",
+            )
+        qs.append(sid)
+        cs.append(int(ok))
+        ss.append(n_match[sid])
+        n_match[sid] += 1
+        v = data.get("picked")
+        ans_l.append(None if v is None else str(v))
+        v = data.get("sampled")
+        raw_l.append(None if v is None else as_text(v))
+        v = data.get("expected")
+        ref_l.append(None if v is None else v if type(v) is str else as_text(v))
+        v = data.get("options")
+        ch_l.append(as_text(list(v)) if v else None)
+    if prompts:
+        prompt_l.extend(prompts.get(q) or None for q in qs[first:])
+    else:
+        prompt_l.extend([None] * (len(qs) - first))
+    return counts, n_match

@@ -25,16 +25,24 @@ References:
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 from typing import Any
 
+import numpy as np
+
 from ...errors import InputError
 from ...matrix import OutcomeMatrix
-from ..tables import CELL_COLUMNS, QUERY_COLUMNS, matrix_from_records
+from ..tables import (
+    BAD_CELL,
+    CELL_COLUMNS,
+    CELL_HINT,
+    CELL_VOCABULARY,
+    QUERY_COLUMNS,
+    encode_arrow,
+)
 from ..options import choice
-from ._common import as_text, dedupe_notes, files_with_suffix, reject_options
+from ._common import as_text, build_matrix, dedupe_notes, files_with_suffix, reject_options
 
 ID_COLUMNS = ("query_id", "doc_id", "sample_id", "id")
 MODEL_COLUMNS = ("model", "model_name", "model_id")
@@ -119,7 +127,7 @@ def load_parquet(
                 hint=f"choose one of {', '.join(tasks)}",
             )
         files = [f for f in files if _task_of(f) == task]
-    records: list[dict] = []
+    acc: dict[str, Any] = {"query_id": [], "model": [], "correct": [], "values": _Values()}
     notes: list[str] = []
     for file in files:
         try:
@@ -184,49 +192,25 @@ def load_parquet(
                 hint="the file may be truncated; download it again",
             ) from None
         table = _select_filter(table, filter, file, notes)
-        data = table.to_pydict()
-        for r in range(table.num_rows):
-            val = data[cc][r]
-            if nested:
-                val = val.get("is_correct") if isinstance(val, dict) else None
-            if isinstance(val, float) and val not in (0.0, 1.0) and not math.isnan(val):
-                raise InputError(
-                    f"{cc} value {val!r} is not 0/1",
-                    source=file,
-                    where=f"row {r + 1}",
-                    hint="choose a 0/1 column with --metric (or metric= in load_matrix)",
-                )
-            rec: dict[str, Any] = {
-                "query_id": data[idc][r],
-                "model": data[mc][r] if mc else fixed_model,
-                "correct": "" if val is None else val,
-            }
-            for c in keep:
-                v = data[c][r]
-                if v is not None:
-                    rec[c] = v if not isinstance(v, (list, dict)) else as_text(v)
-            if "answer" not in rec and "filtered_resps" in data:
-                fr = data["filtered_resps"][r]
-                if isinstance(fr, list) and fr:
-                    first = fr[0]
-                    rec["answer"] = (
-                        json.dumps(first) if isinstance(first, (list, dict)) else str(first)
-                    )
-            if "reference" not in rec and "target" in data and data["target"][r] is not None:
-                rec["reference"] = as_text(data["target"][r])
-            for key in ("query_id", "model"):
-                if rec[key] is None:
-                    raise InputError(
-                        f"has an empty {key}",
-                        source=file,
-                        where=f"row {r + 1}",
-                        hint=f"every row needs a {key}",
-                    )
-            records.append(rec)
+        _read_table(table, file, idc, mc, cc, nested, fixed_model, keep, acc, len(acc["query_id"]))
     if filter is not None and not any("filter" in pq.read_schema(f).names for f in files):
         raise InputError(f"has no 'filter' column, so no filter {filter!r}", source=path,
                          where="--filter", hint="drop --filter")
-    m = matrix_from_records(records, source=path, missing=missing, where_prefix="row")
+    codes = np.concatenate(acc["correct"]) if acc["correct"] else np.zeros(0, np.int8)
+    bad = np.flatnonzero(codes == BAD_CELL)
+    if bad.size:
+        j = int(bad[0])
+        raise InputError(f"correct value {acc['values'][j]!r} is not {CELL_VOCABULARY}",
+                         source=path, where=f"row {j + 1}", hint=CELL_HINT)
+    meta = {c: v for c, v in acc.items() if c in CELL_COLUMNS or c in QUERY_COLUMNS}
+    R = len(acc["query_id"])
+    for c, v in meta.items():  # pad the columns of files that lacked them
+        v.extend([None] * (R - len(v)))
+    sample = acc.get("sample")
+    if sample is not None:
+        sample = [0 if x is None else x for x in sample] + [0] * (R - len(sample))
+    m = build_matrix(acc["query_id"], acc["model"], codes, sample=sample,
+                     meta=meta, source=path, missing=missing, where_prefix="row")
     return m.with_notes(*dedupe_notes(notes))
 
 
@@ -247,3 +231,139 @@ def _select_filter(table, filter: str | None, file: str, notes: list[str]):
         raise InputError(f"has no answer filter {filter!r}", source=file, where="--filter",
                          hint=f"choose one of {', '.join(map(str, present)) or '(none)'}")
     return table.filter(pc.equal(table.column("filter"), filter)).drop_columns(["filter"])
+
+
+class _Values:
+    """The raw ``correct`` values of every file read, looked up only for a message."""
+
+    def __init__(self) -> None:
+        self.cols: list[tuple[int, Any]] = []  # (first record index, arrow column)
+
+    def add(self, start: int, col) -> None:
+        self.cols.append((start, col))
+
+    def __getitem__(self, j: int) -> Any:
+        for start, col in reversed(self.cols):
+            if j >= start:
+                return col[j - start].as_py()
+        raise IndexError(j)
+
+
+def _read_table(table, file: str, idc: str, mc: str | None, cc: str, nested: bool,
+                fixed_model: str | None, keep: list[str], cols: dict[str, Any],
+                start: int) -> None:
+    """Append one table's records to ``cols`` as columns (Arrow arrays straight to
+    codes; Python objects only for ids and metadata)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = table.num_rows
+    val = table.column(cc)
+    if nested:
+        val = pc.struct_field(val, "is_correct") if pa.types.is_struct(val.type) and \
+            val.type.get_field_index("is_correct") >= 0 else pa.nulls(n)
+    errs = []  # (row, message, hint)
+    if pa.types.is_floating(val.type):
+        f = pc.fill_null(val, 0.0).to_numpy(zero_copy_only=False)
+        bad = np.flatnonzero((f != 0.0) & (f != 1.0) & ~np.isnan(f))
+        if bad.size:
+            r = int(bad[0])
+            errs.append((r, 0, f"{cc} value {float(f[r])!r} is not 0/1",
+                         "choose a 0/1 column with --metric (or metric= in load_matrix)"))
+    ids = table.column(idc)
+    for key, col in (("query_id", ids), ("model", table.column(mc) if mc else None)):
+        if col is not None and col.null_count:
+            r = int(np.flatnonzero(col.is_null().to_numpy(zero_copy_only=False))[0])
+            errs.append((r, 1 if key == "query_id" else 2, f"has an empty {key}",
+                         f"every row needs a {key}"))
+    if errs:
+        r, _, msg, hint = min(errs)
+        raise InputError(msg, source=file, where=f"row {r + 1}", hint=hint)
+    cols["correct"].append(encode_arrow(val))
+    cols["values"].add(start, val)
+    cols["query_id"].extend(_strings(ids))
+    cols["model"].extend(_strings(table.column(mc)) if mc else [fixed_model] * n)
+    for c in keep:
+        v = table.column(c).to_pylist()
+        if c == "sample":
+            v = [_sample(s, start + i, file) for i, s in enumerate(v)]
+        else:
+            v = [as_text(x) if isinstance(x, (list, dict)) else x for x in v] \
+                if _nested(table.column(c)) else v
+        cols.setdefault(c, []).extend([None] * (start - len(cols.get(c, []))))
+        cols[c].extend(v)
+    if "filtered_resps" in table.column_names:
+        first = _first_items(table.column("filtered_resps"))
+        ans = cols.setdefault("answer", [])
+        ans.extend([None] * (start - len(ans)))
+        if "answer" in keep:
+            tail = ans[start:]
+            ans[start:] = [a if a is not None else b for a, b in zip(tail, first)]
+        else:
+            ans.extend(first)
+    if "target" in table.column_names:
+        t = table.column("target")
+        ref = cols.setdefault("reference", [])
+        ref.extend([None] * (start - len(ref)))
+        targets = t.to_pylist()
+        if _nested(t):
+            targets = [None if x is None else as_text(x) for x in targets]
+        elif not pa.types.is_string(t.type) and not pa.types.is_large_string(t.type):
+            targets = [None if x is None else str(x) for x in targets]
+        if "reference" in keep:
+            tail = ref[start:]
+            ref[start:] = [a if a is not None else b for a, b in zip(tail, targets)]
+        else:
+            ref.extend(targets)
+
+
+def _nested(col) -> bool:
+    import pyarrow as pa
+
+    t = col.type
+    return pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_struct(t) \
+        or pa.types.is_map(t) or pa.types.is_fixed_size_list(t)
+
+
+def _strings(col) -> list[str]:
+    """A column as Python strings (ids: numbers as their text)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+        return col.to_pylist()
+    if pa.types.is_integer(col.type):
+        return pc.cast(col, pa.string()).to_pylist()
+    return [str(v) for v in col.to_pylist()]
+
+
+def _first_items(col) -> list:
+    """The answer of each row: the first of its ``filtered_resps`` (JSON for a nested
+    value, else its text), None for an empty or absent list."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    t = col.type
+    if (pa.types.is_list(t) or pa.types.is_large_list(t)) and (
+            pa.types.is_string(t.value_type) or pa.types.is_large_string(t.value_type)):
+        lengths = pc.fill_null(pc.list_value_length(col), 0)
+        if len(col) and pc.min(lengths).as_py() >= 1:
+            return pc.list_element(col, 0).to_pylist()
+    out = []
+    for fr in col.to_pylist():
+        if isinstance(fr, list) and fr:
+            f = fr[0]
+            out.append(json.dumps(f) if isinstance(f, (list, dict)) else str(f))
+        else:
+            out.append(None)
+    return out
+
+
+def _sample(s: Any, i: int, source: str) -> int:
+    if s is None or s == "":
+        return 0
+    try:
+        return int(s)
+    except (TypeError, ValueError):
+        raise InputError(f"sample {s!r} is not an integer", source=source, where=f"row {i + 1}",
+                         hint="number repeated samples 0, 1, 2, ...") from None
