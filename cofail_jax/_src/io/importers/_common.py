@@ -4,12 +4,13 @@ rules, and text extraction from chat-style content."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import json
 import math
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
@@ -32,6 +33,20 @@ def loads(data: bytes | str) -> Any:
     if _orjson is not None:
         return _orjson.loads(data)
     return json.loads(data)
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def gc_paused_loader(fn: _F) -> _F:
+    """The loader ``fn`` run with the cyclic GC paused (see :func:`gc_paused`)."""
+
+    @functools.wraps(fn)
+    def inner(*args: Any, **kwargs: Any) -> Any:
+        with gc_paused():
+            return fn(*args, **kwargs)
+
+    return cast(_F, inner)
 
 
 @contextlib.contextmanager

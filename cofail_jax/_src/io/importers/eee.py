@@ -46,7 +46,7 @@ from ._common import (
     choose_task,
     dedupe_notes,
     files_with_suffix,
-    gc_paused,
+    gc_paused_loader,
     read_jsonl,
     reject_options,
 )
@@ -85,7 +85,7 @@ def detect(path: str) -> bool:
     )
 
 
-@gc_paused()
+@gc_paused_loader
 def load_eee(
     path: str,
     *,

@@ -39,7 +39,7 @@ from ._common import (
     build_matrix,
     choose_task,
     dedupe_notes,
-    gc_paused,
+    gc_paused_loader,
     read_json,
     reject_options,
 )
@@ -94,7 +94,7 @@ def _stat_name(stat: dict) -> tuple[str, str | None, Any]:
     return str(name), None, None
 
 
-@gc_paused()
+@gc_paused_loader
 def load_helm(
     path: str,
     *,

@@ -42,7 +42,7 @@ from ._common import (
     content_text,
     dedupe_notes,
     files_with_suffix,
-    gc_paused,
+    gc_paused_loader,
     parse_json_bytes,
     read_json,
     reject_options,
@@ -240,7 +240,7 @@ def _pick_value(value: Any, score_key: str | None, *, source: str, where: str) -
     return value
 
 
-@gc_paused()
+@gc_paused_loader
 def load_inspect(
     path: str,
     *,

@@ -36,7 +36,7 @@ from ._common import (
     content_text,
     dedupe_notes,
     files_with_suffix,
-    gc_paused,
+    gc_paused_loader,
     read_jsonl,
     reject_options,
 )
@@ -76,7 +76,7 @@ def _prompt_text(prompt: Any) -> str:
     return "" if prompt is None else str(prompt)
 
 
-@gc_paused()
+@gc_paused_loader
 def load_openai_evals(
     path: str,
     *,
