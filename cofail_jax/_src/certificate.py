@@ -32,6 +32,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from .outcomes import outcome_array
+
 BEST_SELECTION = ("in-sample", "fixed")
 
 
@@ -157,8 +159,11 @@ def certificate(correct, *, models: Sequence[str] | None = None, alpha: float = 
     """The beta certificate of an outcome matrix.
 
     Args:
-      correct: bool array (n, k), True where model j answered query i correctly.
-      models: k model names, for reporting the single best.
+      correct: bool array (n, k), True where model j answered query i correctly; or an
+        ``OutcomeMatrix``, or a wide pandas DataFrame (0/1 or bool model columns, an
+        optional ``query_id`` column), whose model names are then kept.
+      models: k model names, for reporting the single best (default: the names of a
+        matrix or DataFrame, else column indices).
       alpha: the two-sided interval on beta is at level 1 - alpha.
       delta: the gain bound holds with probability at least 1 - delta.
       best_selection: ``"in-sample"`` (the single best is picked from these k models on
@@ -174,6 +179,9 @@ def certificate(correct, *, models: Sequence[str] | None = None, alpha: float = 
       >>> c.K, c.beta, c.oracle_gain
       (1, 0.25, 0.25)
     """
+    correct, names_in = outcome_array(correct, "certificate")
+    if models is None:
+        models = names_in
     correct = np.asarray(correct, dtype=bool)
     if correct.ndim != 2:
         raise ValueError(f"certificate: correct must be (n, k), got shape {correct.shape}")
@@ -219,7 +227,7 @@ def beta_curve(correct, order: Sequence[int] | None = None) -> tuple[np.ndarray,
     Returns:
       (order, beta): the model indices in the order added, and beta after each addition.
     """
-    correct = np.asarray(correct, dtype=bool)
+    correct = np.asarray(outcome_array(correct, "beta_curve")[0], dtype=bool)
     n, k = correct.shape
     if order is not None:
         order = np.asarray(order, dtype=np.int64)

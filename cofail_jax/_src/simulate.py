@@ -61,6 +61,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .identify.sample import draw_query
+from .outcomes import outcome_array
 
 KINDS = (
     "independent",
@@ -993,7 +994,7 @@ def calibrate_law(
         (alpha_i then follows from the marginals);
       * ``independent``: none.
     """
-    c = np.asarray(correct, dtype=bool)
+    c = np.asarray(outcome_array(correct, "calibrate_law")[0], dtype=bool)
     n, k = c.shape
     e = (~c).astype(np.float64)
     p = np.clip(e.mean(axis=0), 0.5 / n, 1 - 0.5 / n)

@@ -35,6 +35,7 @@ from jax.scipy.special import ndtri
 from jaxtyping import Array, ArrayLike, Float, Int
 
 from .bvn import _bvn_core, _cond_cdf, _pdf_impl
+from .outcomes import outcome_array
 
 __all__ = [
     "OK", "BOUNDARY_LOW", "BOUNDARY_HIGH", "DEGENERATE", "NOT_CONVERGED", "STATUS_NAMES",
@@ -442,7 +443,9 @@ def tetrachoric(errors: ArrayLike, weights: ArrayLike | None = None, *,
     with ``n`` the total weight.
 
     Args:
-      errors: (n, k) bool or 0/1, True = model wrong on the query.
+      errors: (n, k) bool or 0/1, True = model wrong on the query; an ``OutcomeMatrix``
+        (its errors are used) or a wide pandas DataFrame of error bits are accepted too.
+        Result rows and columns follow the models' order.
       weights: optional (n,) nonnegative query weights (e.g. bootstrap resample counts);
         rates are weighted means and ``n_obs`` is their sum.
       correction: ``False`` (default), ``True`` (= 0.5) or a nonnegative count put into
@@ -482,7 +485,7 @@ def tetrachoric(errors: ArrayLike, weights: ArrayLike | None = None, *,
       Revelle, W. psych: Procedures for Psychological, Psychometric, and Personality
       Research (R package), function tetrachoric.
     """
-    errors = jnp.asarray(errors)
+    errors = jnp.asarray(outcome_array(errors, "tetrachoric", kind="errors")[0])
     if errors.ndim != 2:
         raise ValueError(f"tetrachoric: errors must be (n, k), got shape {errors.shape}")
     if errors.shape[1] < 2:
@@ -768,7 +771,7 @@ def tetrachoric_bootstrap(key: Array, errors: ArrayLike, n_boot: int = 200, *,
       Efron, B. and Tibshirani, R. J. (1993). An Introduction to the Bootstrap.
       Chapman & Hall.
     """
-    errors = jnp.asarray(errors)
+    errors = jnp.asarray(outcome_array(errors, "tetrachoric_bootstrap", kind="errors")[0])
     if errors.ndim != 2 or errors.shape[1] < 2:
         raise ValueError(f"tetrachoric_bootstrap: errors must be (n, k) with k >= 2, got "
                          f"{errors.shape}")

@@ -51,6 +51,7 @@ from .bounds import beta_bounds_moments as beta_bounds_moments
 from .check import verify_by_simulation as verify_by_simulation
 from .counterexample import counterexample as counterexample
 from .gaussian import gaussian_copula_beta as gaussian_copula_beta
+from ..outcomes import outcome_array
 from .rates import _is_exchangeable
 from .rates import check_pairwise_rates as check_pairwise_rates
 from .rates import exchangeable_rates as exchangeable_rates
@@ -92,7 +93,7 @@ def identify(errors, *, max_exact_k: int = MAX_EXACT_K, weights=None, key=None) 
       :class:`IdentifyResult`. The empirical law itself matches its own rates, so the
       observed beta always lies inside an exact range (``inside`` checks it).
     """
-    e = np.asarray(errors, dtype=bool)
+    e = np.asarray(outcome_array(errors, "identify", kind="errors")[0], dtype=bool)
     n, k = e.shape
     p, p2 = pairwise_rates(e, weights)
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)

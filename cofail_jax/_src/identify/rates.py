@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from ..bvn import bvn_cdf
+from ..outcomes import outcome_array
 from ..tetrachoric import tetrachoric_from_rates
 
 from .types import _FEAS_TOL, MAX_EXACT_K, ErrorLaw
@@ -23,7 +24,7 @@ def pairwise_rates(errors, weights=None) -> tuple[np.ndarray, np.ndarray]:
     Returns:
       ``(p, p2)``: float64 (k,) error rates and (k, k) both-wrong rates, diag(p2) = p.
     """
-    e = np.asarray(errors).astype(np.float64)
+    e = np.asarray(outcome_array(errors, "pairwise_rates", kind="errors")[0]).astype(np.float64)
     if e.ndim != 2:
         raise ValueError(f"pairwise_rates: errors must be (n, k), got shape {e.shape}")
     w = np.ones(e.shape[0]) if weights is None else np.asarray(weights, dtype=np.float64)

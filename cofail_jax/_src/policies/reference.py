@@ -15,6 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..certificate import clopper_pearson
+from ..outcomes import outcome_array
 
 __all__ = ["ReferencePoints", "reference_points", "score_choices", "single_best_index"]
 
@@ -65,7 +66,7 @@ def reference_points(correct, train=None, test=None) -> ReferencePoints:
       >>> r.best, r.single_best_accuracy, r.oracle_accuracy, r.G
       (0, 0.5, 0.75, 0.25)
     """
-    correct = np.asarray(correct, dtype=bool)
+    correct = np.asarray(outcome_array(correct, "reference_points")[0], dtype=bool)
     n = correct.shape[0]
     train = np.ones(n, bool) if train is None else np.asarray(train, bool)
     test = np.ones(n, bool) if test is None else np.asarray(test, bool)

@@ -43,6 +43,7 @@ import jax.numpy as jnp
 import numpy as np
 from scipy import stats
 
+from ..outcomes import outcome_array
 from .bootstrap import batched_map
 from .reference import ReferencePoints
 from .tree import Var
@@ -370,7 +371,7 @@ def subset_votes(
 
     Long: the enumeration, the OLS fit and its leave-one-model-out jackknife read as one computation.
     """
-    c = np.asarray(correct, dtype=bool)
+    c = np.asarray(outcome_array(correct, "subset_votes")[0], dtype=bool)
     n, k = c.shape
     if size < 2 or size > k:
         raise ValueError(f"subset_votes: size must lie in [2, {k}], got {size}")
@@ -465,7 +466,7 @@ def evaluate_votes(
     from .bootstrap import realized_fraction_bootstrap
     from .reference import reference_points
 
-    c = np.asarray(correct, dtype=bool)
+    c = np.asarray(outcome_array(correct, "evaluate_votes")[0], dtype=bool)
     n, k = c.shape
     train = np.ones(n, bool) if train is None else np.asarray(train, bool)
     test = np.ones(n, bool) if test is None else np.asarray(test, bool)
