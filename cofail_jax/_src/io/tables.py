@@ -523,7 +523,7 @@ def _meta_values(values, sel: np.ndarray, typ, col: str, *, source: str, where_p
     arr = values if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)
     sub = arr[sel]
     if sub.dtype.kind == "O":
-        present = np.fromiter((v is not None for v in sub), bool, count=len(sub))
+        present = np.asarray(sub != None, bool)  # noqa: E711  (elementwise, not identity)
     else:
         present = np.ones(len(sub), bool)
     if not present.any():

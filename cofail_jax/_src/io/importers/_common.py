@@ -318,3 +318,33 @@ def build_matrix(query_id: list, model: list, correct: Sequence[int] | np.ndarra
             (cell if col in CELL_COLUMNS else query)[col] = values
     return matrix_from_columns(qs, ms, codes, source=source, missing=missing, sample=s,
                                cell=cell, query=query, where_prefix=where_prefix)
+
+
+try:  # the optional typed decoder (the io extra): decodes only the fields a loader reads
+    import msgspec as _msgspec
+except ImportError:  # pragma: no cover - exercised where msgspec is not installed
+    _msgspec = None
+
+# Set False (tests) to force the dict-walking path everywhere msgspec would be used.
+USE_MSGSPEC = True
+
+
+class Fallback(Exception):
+    """A typed fast path met something it does not handle: the caller re-reads the
+    input through the dict-walking path, which handles it or names the problem."""
+
+
+def msgspec_ok() -> bool:
+    """Whether the typed (msgspec) fast paths are available and enabled."""
+    return _msgspec is not None and USE_MSGSPEC
+
+
+def fast_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions that send a typed fast path back to the dict-walking path: any decode
+    or validation problem, and any surprise in the walk (never shown to the user; the
+    slow path produces the located message)."""
+    errs: tuple[type[BaseException], ...] = (Fallback, InputError, ValueError, TypeError,
+                                             KeyError, AttributeError, IndexError)
+    if _msgspec is not None:
+        errs += (_msgspec.DecodeError, _msgspec.ValidationError)
+    return errs

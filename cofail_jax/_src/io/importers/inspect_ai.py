@@ -40,9 +40,12 @@ from ._common import (
     check_rule,
     choose_task,
     content_text,
+    _BOM,
     dedupe_notes,
+    fast_errors,
     files_with_suffix,
     gc_paused_loader,
+    msgspec_ok,
     parse_json_bytes,
     read_json,
     reject_options,
@@ -161,8 +164,46 @@ def _zipfile_has_zstd() -> bool:
     return getattr(zipfile, "ZIP_ZSTANDARD", None) == ZIP_ZSTD
 
 
-def _read_log(path: str) -> tuple[dict, list[tuple[dict, str | None]]]:
-    """The log header and its samples, each with a location string for messages."""
+class _TypedSamples(list):
+    """A log's samples decoded by msgspec (``_typed.InspectSample``); ``names`` are the
+    archive members they came from (None for a .json log)."""
+
+    names: list[str] | None = None
+
+
+def _read_log_typed(path: str) -> tuple[dict, _TypedSamples]:
+    """:func:`_read_log` through msgspec, decoding only the fields the loader reads;
+    any problem raises one of ``fast_errors()`` and the caller reads the slow way."""
+    from . import _typed
+
+    if path.lower().endswith(".eval"):
+        with zipfile.ZipFile(path) as z:
+            names = z.namelist()
+            head = "header.json" if "header.json" in names else "_journal/start.json"
+            header = parse_json_bytes(_zip_read(z, head, path), source=path, where=head,
+                                      what="Inspect log header")
+            if type(header) is not dict:
+                raise ValueError(path)
+            members = sorted((n for n in names if _SAMPLE_RE.match(n)), key=_sample_order)
+            dec = _typed.INSPECT_SAMPLE.decode
+            samples = _TypedSamples(dec(_zip_read(z, n, path)) for n in members)
+            samples.names = members
+        return header, samples
+    with open(path, "rb") as f:
+        data = f.read()
+    log = _typed.INSPECT_LOG.decode(data[3:] if data.startswith(_BOM) else data)
+    return (_typed.present(log, ("eval", "status", "error")),
+            _TypedSamples(log.samples or ()))
+
+
+def _read_log(path: str, typed: bool = True) -> tuple[dict, list]:
+    """The log header and its samples, each with a location string for messages (or,
+    through msgspec when installed, a :class:`_TypedSamples`)."""
+    if typed and msgspec_ok():
+        try:
+            return _read_log_typed(path)
+        except (zipfile.BadZipFile, OSError, *fast_errors()):
+            pass
     if path.lower().endswith(".eval"):
         try:
             z = zipfile.ZipFile(path)
@@ -343,8 +384,14 @@ def load_inspect(
                 source=file,
                 hint="the run was logged without samples; re-run with samples logged",
             )
-        n_err, other_scorers = _read_samples(samples, file, model, scorer, rules, cols,
-                                             used_scorers)
+        res = None
+        if isinstance(samples, _TypedSamples):
+            res = _read_typed_samples(samples, file, model, scorer, rules, cols, used_scorers)
+            if res is None:  # something the typed walk does not handle: the slow path
+                samples = _read_log(file, typed=False)[1]
+        if res is None:
+            res = _read_samples(samples, file, model, scorer, rules, cols, used_scorers)
+        n_err, other_scorers = res
         if n_err:
             notes.append(
                 f"{model}: {n_err} samples have no score (errored or unscored); "
@@ -594,3 +641,119 @@ def _extras(s: dict, raw_l: list, finish_l: list, prompt_l: list, ref_l: list,
     else:
         for col in usage_l:
             col.append(None)
+
+
+def _read_typed_samples(samples: _TypedSamples, file: str, model: str, scorer: str | None,
+                        rules: _ScoreRules, cols: _Columns, used_scorers: set[str]
+                        ) -> tuple[int, set[str]] | None:
+    """:func:`_read_samples` for msgspec-decoded samples, the same columns from the
+    same values; None (with ``cols`` and ``used_scorers`` as they were) when a sample
+    is anything but plain, so the caller re-reads the log the dict-walking way."""
+    lists = [cols.query_id, cols.correct, cols.sample, *cols.meta.values()]
+    n0 = len(cols.query_id)
+    used0 = set(used_scorers)
+    try:
+        return _walk_typed(samples, file, model, scorer, rules, cols, used_scorers)
+    except fast_errors():
+        for col in lists:
+            del col[n0:]
+        del cols.model[n0:]
+        used_scorers.clear()
+        used_scorers.update(used0)
+        return None
+
+
+def _walk_typed(samples: _TypedSamples, file: str, model: str, scorer: str | None,
+                rules: _ScoreRules, cols: _Columns, used_scorers: set[str]
+                ) -> tuple[int, set[str]]:
+    from msgspec import UNSET
+
+    n_err = 0
+    other_scorers: set[str] = set()
+    qs, cs, es = cols.query_id, cols.correct, cols.sample
+    meta = cols.meta
+    score_l, answer_l, raw_l, finish_l = (meta["score"], meta["answer"], meta["raw_answer"],
+                                          meta["finish_reason"])
+    prompt_l, ref_l, choices_l = meta["prompt"], meta["reference"], meta["choices"]
+    in_l, out_l, tot_l = (meta[k] for k in _USAGE)
+    one_scorer: tuple | None = None
+    cache = rules.cache
+    for s in samples:
+        sid, epoch, scores = s.id, s.epoch, s.scores
+        if sid is UNSET or type(epoch) is not int:
+            raise ValueError("irregular sample")
+        score = answer = None
+        if not scores:
+            n_err += 1
+            code = -1
+        else:
+            keys = scores.keys()
+            if one_scorer is not None and keys == one_scorer[0]:
+                name = one_scorer[1]
+            else:
+                name = _scorer_of(scores, scorer, file, "")
+                other_scorers.update(k for k in scores if k != name)
+                used_scorers.add(name)
+                one_scorer = (keys, name)
+            sc = scores[name]
+            value = sc.value
+            tv = type(value)
+            if tv is dict:
+                value = _pick_value(value, rules.score_key, source=file, where="")
+                tv = type(value)
+            try:
+                code = cache[(tv, value)]
+            except (KeyError, TypeError):
+                code = rules.cell(value)  # ValueError (not a score): the slow path says so
+            if (tv is int or tv is float):
+                score = float(value)
+            answer = sc.answer
+            if answer is not None and type(answer) is not str:
+                answer = str(answer)
+        qs.append(sid if type(sid) is str else str(sid))
+        cs.append(code)
+        es.append(epoch - 1)
+        score_l.append(score)
+        answer_l.append(answer)
+        inp = s.input
+        if type(inp) is str:
+            prompt_l.append(inp)
+        elif inp is None:
+            prompt_l.append(None)
+        else:
+            prompt_l.append("\n".join(content_text(m.content) for m in inp
+                                       if m.role in ("system", "user")))
+        target = s.target
+        if type(target) is str:
+            ref_l.append(target or None)
+        else:
+            ref_l.append(None if target in (None, "", []) else as_text(target))
+        ch = s.choices
+        choices_l.append(as_text(list(ch)) if ch else None)
+        raw = finish = usage = None
+        out = s.output
+        if out is not None:
+            if out.choices:
+                c0 = out.choices[0]
+                content = None if c0.message is None else c0.message.content
+                raw = content if type(content) is str else content_text(content)
+                if c0.stop_reason is not None:
+                    finish = str(c0.stop_reason)
+            elif out.completion is not None:
+                raw = str(out.completion)
+            usage = out.usage
+        raw_l.append(raw)
+        finish_l.append(finish)
+        if usage is not None:
+            v = usage.input_tokens
+            in_l.append(None if v is None else float(v))
+            v = usage.output_tokens
+            out_l.append(None if v is None else float(v))
+            v = usage.total_tokens
+            tot_l.append(None if v is None else float(v))
+        else:
+            in_l.append(None)
+            out_l.append(None)
+            tot_l.append(None)
+    cols.model.extend([model] * len(samples))
+    return n_err, other_scorers

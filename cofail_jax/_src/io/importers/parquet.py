@@ -42,7 +42,14 @@ from ..tables import (
     encode_arrow,
 )
 from ..options import choice
-from ._common import as_text, build_matrix, dedupe_notes, files_with_suffix, reject_options
+from ._common import (
+    as_text,
+    build_matrix,
+    dedupe_notes,
+    files_with_suffix,
+    gc_paused_loader,
+    reject_options,
+)
 
 ID_COLUMNS = ("query_id", "doc_id", "sample_id", "id")
 MODEL_COLUMNS = ("model", "model_name", "model_id")
@@ -82,6 +89,7 @@ def _task_of(file: str) -> str:
     return mt.group("task") if mt else ""
 
 
+@gc_paused_loader
 def load_parquet(
     path: str,
     *,
@@ -131,7 +139,8 @@ def load_parquet(
     notes: list[str] = []
     for file in files:
         try:
-            cols = list(pq.read_schema(file).names)
+            pfile = pq.ParquetFile(file)  # opened once: schema, then only the wanted columns
+            cols = list(pfile.schema_arrow.names)
         except Exception as e:  # noqa: BLE001  (pyarrow raises several types for corrupt files)
             raise InputError(
                 f"is not a readable Parquet file ({type(e).__name__}: {e})",
@@ -184,7 +193,7 @@ def load_parquet(
             if c is not None and c in cols
         ]
         try:
-            table = pq.read_table(file, columns=wanted)
+            table = pfile.read(columns=wanted, use_threads=False)
         except Exception as e:  # noqa: BLE001
             raise InputError(
                 f"is not a readable Parquet file ({type(e).__name__}: {e})",

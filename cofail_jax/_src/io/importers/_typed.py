@@ -1,0 +1,79 @@
+"""msgspec Structs naming only the fields the importers read (the io extra).
+
+Decoding into these skips every other field (messages, events, store, configs) without
+building Python objects for it, and checks the shapes the fast walks rely on: a value of
+another shape is a ``msgspec.ValidationError``, upon which the importer re-reads the file
+through its dict-walking path (which accepts it or names the problem). Only imported
+when msgspec is installed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from msgspec import UNSET, Struct, UnsetType
+
+# Inspect AI (EvalLog / EvalSample, only what load_inspect reads)
+
+
+class InspectScore(Struct, gc=False):
+    value: Any = UNSET
+    answer: Any = None
+
+
+class InspectMessage(Struct, gc=False):
+    role: Any = None
+    content: Any = None
+
+
+class InspectOutMessage(Struct, gc=False):
+    content: Any = None
+
+
+class InspectChoice(Struct, gc=False):
+    message: InspectOutMessage | None = None
+    stop_reason: Any = None
+
+
+class InspectUsage(Struct, gc=False):
+    input_tokens: Any = None
+    output_tokens: Any = None
+    total_tokens: Any = None
+
+
+class InspectOutput(Struct, gc=False):
+    choices: list[InspectChoice] | None = None
+    completion: Any = None
+    usage: InspectUsage | None = None
+
+
+class InspectSample(Struct, gc=False):
+    id: Any = UNSET
+    epoch: Any = 1
+    input: str | list[InspectMessage] | None = None
+    target: Any = None
+    choices: Any = None
+    output: InspectOutput | None = None
+    scores: dict[str, InspectScore] | None = None
+
+
+class InspectLog(Struct, gc=False):
+    eval: Any = UNSET
+    status: Any = UNSET
+    error: Any = UNSET
+    samples: list[InspectSample] | None = None
+
+
+INSPECT_LOG = msgspec.json.Decoder(InspectLog)
+INSPECT_SAMPLE = msgspec.json.Decoder(InspectSample)
+
+
+def present(struct: Struct, names: tuple[str, ...]) -> dict[str, Any]:
+    """The named fields of ``struct`` that were in the input, as a dict."""
+    out = {}
+    for n in names:
+        v = getattr(struct, n)
+        if not isinstance(v, UnsetType):
+            out[n] = v
+    return out
