@@ -18,7 +18,13 @@ from ..errors import InputError
 from ..matrix import OutcomeMatrix, check_unique
 from . import register_format
 from .options import DEFAULT_METRICS, choice
-from .tables import check_sizes, matrix_from_records, matrix_from_wide_table, read_wide_csv
+from .tables import (
+    check_sizes,
+    matrix_from_records,
+    matrix_from_wide_table,
+    read_long_csv,
+    read_wide_csv,
+)
 
 LONG_KEYS = {"query_id", "model", "correct"}
 
@@ -148,6 +154,9 @@ def load_long_csv(path: str, *, missing: str = "error", **_) -> OutcomeMatrix:
     token_budget, finish_reason, answer_extracted``."""
     delim = "\t" if path.lower().endswith(".tsv") else ","
     with _open_text(path) as f:
+        fast = read_long_csv(path, missing=missing, delimiter=delim)  # pyarrow, issue 17
+        if fast is not None:
+            return fast
         try:
             reader = csv.DictReader(f, delimiter=delim)
             records = [{(k or "").strip(): v for k, v in row.items()} for row in reader]

@@ -87,3 +87,51 @@ def test_irregular_sample_falls_back_to_the_located_message(tmp_path, monkeypatc
         {"id": 2, "input": "q", "scores": {"s": {"value": "I", "answer": 7}}},
     ])
     _same(_load(odd, True, monkeypatch), _load(odd, False, monkeypatch))
+
+
+LONG = """query_id,model,correct,answer,cost,prompt,sample,domain
+ q1 ,a,1,x,0.5,why?,,math
+q1,b,0,y,,why?,0,
+q2,a,true,,1e-3,,,bio
+q2,b,NA,z,2,how?,,
+q1,a,0,w,,,1,
+"""
+
+
+def _long_both(path, monkeypatch, **kw):
+    from cofail_jax._src.io import formats
+
+    fast = load_matrix(str(path), **kw)
+    monkeypatch.setattr(formats, "read_long_csv", lambda *a, **k: None)
+    return fast, load_matrix(str(path), **kw)
+
+
+def test_long_csv_through_pyarrow_matches_the_csv_module(tmp_path, monkeypatch):
+    pytest.importorskip("pyarrow")
+    from cofail_jax._src.io.tables import read_long_csv
+
+    p = tmp_path / "long.csv"
+    p.write_text(LONG)
+    assert read_long_csv(str(p), missing="drop-queries") is not None  # the fast path ran
+    _same(*_long_both(p, monkeypatch, missing="drop-queries"))
+    short = tmp_path / "short.csv"  # a short row: pyarrow refuses, the csv module reads it
+    short.write_text(LONG.replace("q2,b,NA,z,2,how?,,", "q2,b,1"))
+    assert read_long_csv(str(short)) is None
+    _same(*_long_both(short, monkeypatch))
+
+
+@pytest.mark.parametrize("bad", ["q2,b,maybe,z,2,how?,,", "q2,b,1,z,2,how?,x,", ",b,1,z,2,,,",
+                                 "q2,b,1,z,cheap,how?,,", "q1,b,1,z,2,how?,,"])
+def test_long_csv_problems_keep_the_csv_module_message(bad, tmp_path, monkeypatch):
+    p = tmp_path / "bad.csv"
+    p.write_text(LONG.replace("q2,b,NA,z,2,how?,,", bad))
+    msgs = []
+    for fast in (True, False):
+        if not fast:
+            from cofail_jax._src.io import formats
+
+            monkeypatch.setattr(formats, "read_long_csv", lambda *a, **k: None)
+        with pytest.raises(Exception) as e:
+            load_matrix(str(p), missing="error")
+        msgs.append(str(e.value))
+    assert msgs[0] == msgs[1] and "row" in msgs[0]
