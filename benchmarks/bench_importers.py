@@ -153,6 +153,27 @@ def write_helm(d, truth):
             )
 
 
+def write_long_csv(d, truth):
+    n, k = truth.shape
+    with open(os.path.join(d, "long.csv"), "w") as f:
+        f.write("query_id,model,correct,answer,prompt\n")
+        for j in range(k):
+            f.writelines(f"q{i},org/m{j:02d},{int(truth[i, j])},x,question {i}\n"
+                         for i in range(n))
+
+
+def write_lmeval(d, truth):
+    n, k = truth.shape
+    for j in range(k):
+        sub = os.path.join(d, f"org__m{j:02d}")
+        os.makedirs(sub)
+        with open(os.path.join(sub, "samples_t_2024-01-01T00-00-00.jsonl"), "w") as f:
+            f.writelines(
+                json.dumps({"doc_id": i, "target": "42", "filtered_resps": ["x"],
+                            "exact_match": float(truth[i, j])}) + "\n"
+                for i in range(n))
+
+
 def write_parquet(d, truth):
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -185,6 +206,11 @@ def parse_only(d, kind):
             import pyarrow.parquet as pq
 
             pq.read_table(p).to_pydict()
+        elif kind == "long-csv":
+            import csv
+
+            with open(p, newline="") as f:
+                list(csv.DictReader(f))
         elif p.endswith(".jsonl"):
             with open(p) as f:
                 [json.loads(line) for line in f if line.strip()]
@@ -211,6 +237,11 @@ def parse_fast(d, kind):
                 import pyarrow.parquet as pq
 
                 out.append(pq.read_table(p))
+                continue
+            if kind == "long-csv":
+                import pyarrow.csv as pcsv
+
+                out.append(pcsv.read_csv(p))
                 continue
             with open(p, "rb") as f:
                 data = f.read()
@@ -251,6 +282,8 @@ def main() -> int:
         "openai-evals": write_openai,
         "helm": write_helm,
         "parquet": write_parquet,
+        "long-csv": write_long_csv,
+        "lm-eval": write_lmeval,
     }
     rows = []
     cells = n * k
@@ -262,7 +295,8 @@ def main() -> int:
             size = sum(os.path.getsize(p) for p in _files(d))
             _, c_std, _ = best_of(lambda d=d, name=name: parse_only(d, name), repeats)
             _, c_fast, _ = best_of(lambda d=d, name=name: parse_fast(d, name), repeats)
-            w_load, c_load, m = best_of(lambda d=d: load_matrix(d), repeats)
+            target = _files(d)[0] if name == "long-csv" else d
+            w_load, c_load, m = best_of(lambda t=target: load_matrix(t), repeats)
             order = np.argsort(np.asarray(m.models))  # every format names models m00..m37
             got = m.correct[:, order]
             if name == "openai-evals":
