@@ -649,7 +649,7 @@ def _read_typed_samples(samples: _TypedSamples, file: str, model: str, scorer: s
     """:func:`_read_samples` for msgspec-decoded samples, the same columns from the
     same values; None (with ``cols`` and ``used_scorers`` as they were) when a sample
     is anything but plain, so the caller re-reads the log the dict-walking way."""
-    lists = [cols.query_id, cols.correct, cols.sample, *cols.meta.values()]
+    lists: list[list] = [cols.query_id, cols.correct, cols.sample, *cols.meta.values()]
     n0 = len(cols.query_id)
     used0 = set(used_scorers)
     try:
