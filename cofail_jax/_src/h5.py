@@ -372,7 +372,8 @@ def write_tree(group, tree: Mapping[str, Any], dims: Mapping[str, tuple[str, ...
     """Write a nested dict: dicts become groups, arrays datasets, scalars/strings attributes.
 
     ``dims`` maps a variable's path (``"sweep/ratio"``) to its dimension names; an
-    array without an entry gets dimensions ``<name>_dim0, ...``. ``coords`` maps
+    array without an entry gets dimensions ``<name>_dim0, ...``; a number whose path maps
+    to ``()`` is a scalar variable (a 0-d dataset) instead of an attribute. ``coords`` maps
     dimension names to coordinate values (shared by every group).
     """
     dims = dims or {}
@@ -383,6 +384,9 @@ def write_tree(group, tree: Mapping[str, Any], dims: Mapping[str, tuple[str, ...
             write_tree(sub, value, dims, coords, prefix=path + "/")
             continue
         arr = np.asarray(value) if not isinstance(value, (str, bytes)) else None
+        if arr is not None and arr.ndim == 0 and dims.get(path) == ():
+            write_dataset(group, key, arr, dims=())  # a scalar variable, not an attribute
+            continue
         if arr is None or arr.ndim == 0:
             set_attrs(group, {key: value if arr is None else arr.item()})
             continue

@@ -84,7 +84,8 @@ def finish_tree(args, command: str, tree: dict, method: str, render, *, inputs=N
     )
     if args.out:
         h5_tree, dims, coords = h5_layout(tree)
-        write_results(args.out, h5_tree, attrs=prov, dims=dims, coords=coords)
+        write_results(args.out, h5_tree, attrs={**prov, "kind": command}, dims=dims,
+                      coords=coords)
     result = plain(tree)
     return finish(args, command, result, prov, lambda: render(result))
 

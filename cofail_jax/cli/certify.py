@@ -138,27 +138,9 @@ def run(args) -> int:
         audited = certify_audit(args, m)
         result["audit"] = audited.to_dict()
     if args.out:
-        skip = ("curve", "models", "beta_ci", "audit")
-        tree = {"certificate": {k: v for k, v in result.items()
-                                if k not in skip and v is not None}}
-        tree["certificate"]["beta_ci_lower"] = cert.beta_ci[0]
-        tree["certificate"]["beta_ci_upper"] = cert.beta_ci[1]
-        dims = {}
-        coords = {}
-        if curve is not None:
-            tree["curve"] = {"beta": np.asarray(curve["beta"]), "order": curve["order"]}
-            dims["curve/beta"] = ("step",)
-            coords["step"] = np.asarray(curve["model"], dtype=object)
-        if m is not None:
-            tree["certificate"]["model"] = np.asarray(m.models, dtype=object)
-            tree["certificate"]["accuracy"] = m.accuracy
-            dims["certificate/model"] = ("model_index",)
-            dims["certificate/accuracy"] = ("model_index",)
-        if audited is not None:
-            from .audit import audit_tree
-
-            tree["audit"] = audit_tree(audited)
-        write_results(args.out, tree, attrs=prov, dims=dims, coords=coords)
+        tree, dims, coords = out_tree(cert, curve, m, audited)
+        write_results(args.out, tree, attrs={**prov, "kind": "certificate"}, dims=dims,
+                      coords=coords)
     if args.json:
         emit_json("certify", result, prov)
         return 0
@@ -170,6 +152,46 @@ def run(args) -> int:
     if args.out:
         print(f"wrote {args.out}")
     return 0
+
+
+SCALARS = ("n", "k", "K", "beta", "beta_ci_lower", "beta_ci_upper", "beta_lower_one_sided",
+           "beta_upper_one_sided", "ceiling", "best_count", "asb", "asb_lower", "asb_lower_fixed",
+           "oracle_accuracy", "oracle_gain", "resolvable", "gain_bound", "gain_bound_fixed",
+           "alpha", "delta", "pool_size", "overhead")
+
+
+def out_tree(cert, curve, m, audited):
+    """(tree, dims, coords) of the --out file: the headline numbers as scalar variables
+    (``beta`` with ``beta_ci_lower``/``beta_ci_upper``, ...), per-model accuracy along the
+    ``model`` coordinate, and the beta curve along ``step`` (pool size 1..k) with the
+    model added at each step and the Clopper-Pearson interval of each beta."""
+    from .._src.certificate import clopper_pearson
+
+    d = cert.to_dict()
+    d["beta_ci_lower"], d["beta_ci_upper"] = cert.beta_ci
+    g = {key: d[key] for key in SCALARS if d.get(key) is not None}
+    dims: dict = {f"certificate/{key}": () for key in g}
+    g |= {key: d[key] for key in ("best_model", "best_selection", "verdict") if d.get(key)}
+    tree: dict = {"certificate": g}
+    coords: dict = {}
+    if m is not None:
+        g["accuracy"] = m.accuracy
+        dims["certificate/accuracy"] = ("model",)
+        coords["model"] = np.asarray(m.models, dtype=object)
+    if curve is not None:
+        beta = np.asarray(curve["beta"], dtype=float)
+        lo, hi = clopper_pearson(np.rint(beta * cert.n), cert.n, cert.alpha)
+        tree["curve"] = {"beta": beta, "beta_ci_lower": np.asarray(lo), "beta_ci_upper":
+                         np.asarray(hi), "model": np.asarray(curve["model"], dtype=object),
+                         "order": curve["order"], "alpha": cert.alpha}
+        dims.update({f"curve/{v}": ("step",) for v in ("beta", "beta_ci_lower", "beta_ci_upper",
+                                                      "model")})
+        coords["step"] = np.arange(1, beta.size + 1)
+    if audited is not None:
+        from .audit import audit_tree
+
+        tree["audit"] = audit_tree(audited)
+    return tree, dims, coords
 
 
 def render(cert, curve=None, source=None) -> str:

@@ -284,7 +284,12 @@ def run(args) -> int:
         if "summary" in result:
             coords["quantile"] = np.asarray(result["summary"]["rho"]["quantiles"])
         tree["correlations"].pop("model")
-        write_results(args.out, tree, attrs=prov, dims=dims, coords=coords)
+        for group in ("correlations", "bootstrap"):  # headline numbers as scalar variables
+            dims.update({f"{group}/{key}": () for key, v in tree.get(group, {}).items()
+                         if isinstance(v, (int, float, np.integer, np.floating))
+                         and not isinstance(v, (bool, np.bool_))})
+        write_results(args.out, tree, attrs={**prov, "kind": "correlations"}, dims=dims,
+                      coords=coords)
     if args.json:
         doc = {k: v for k, v in result.items() if k != "matrices"}
         doc["matrices"] = {k: np.asarray(v) for k, v in result["matrices"].items()}

@@ -139,9 +139,12 @@ def run(args) -> int:
     if args.out:
         tree = {"bounds": {k: v for k, v in b.to_dict().items()},
                 "gaussian": dict(result["gaussian"]),
+                "independent_beta": ce.independent_beta,
                 "law_min": _law_dict(ce.law_min, None), "law_max": _law_dict(ce.law_max, None)}
-        dims = {}
+        dims = {"bounds/beta_min": (), "bounds/beta_max": (), "gaussian/beta": (),
+                "gaussian/abs_err": (), "independent_beta": ()}
         for name in ("law_min", "law_max"):
+            dims[f"{name}/beta"] = ()
             dims[f"{name}/p"] = ("model",)
             dims[f"{name}/counts"] = ("n_wrong",)
             for v in ("p2_pairs", "pearson_pairs", "tetrachoric_pairs"):
@@ -149,7 +152,12 @@ def run(args) -> int:
             dims[f"{name}/table"] = ("atom",)
         if check is not None:
             tree["simulation"] = {k: v for k, v in result["simulation"].items()}
-        write_results(args.out, tree, attrs=prov, dims=dims)
+        names = [f"m{i + 1}" for i in range(args.k)]
+        iu, ju = np.triu_indices(args.k, 1)
+        coords = {"model": np.asarray(names, dtype=object),
+                  "pair": np.asarray([f"{names[i]},{names[j]}" for i, j in zip(iu, ju)], object)}
+        write_results(args.out, tree, attrs={**prov, "kind": "counterexample"}, dims=dims,
+                      coords=coords)
     return finish(args, "counterexample", result, prov, lambda: render(ce, check))
 
 

@@ -90,17 +90,20 @@ def run(args) -> int:
         "pair_i": iu, "pair_j": ju,
     }
     if args.out:
-        tree = {"identify": {"n": r.n, "k": r.k, "beta_observed": r.beta_observed,
-                             "beta_observed_ci95_lower": ci[0], "beta_observed_ci95_upper": ci[1],
-                             "inside": r.inside, **b.to_dict(),
-                             "gaussian_beta": g.beta, "gaussian_abs_err": g.abs_err,
-                             "gaussian_method": g.method, "gaussian_status": g.status,
-                             "error_rate": r.p, "both_wrong": r.p2,
+        scalars = {"n": r.n, "k": r.k, "all_wrong": K, "beta_observed": r.beta_observed,
+                   "beta_observed_ci95_lower": ci[0], "beta_observed_ci95_upper": ci[1],
+                   "beta_min": b.beta_min, "beta_max": b.beta_max,
+                   "gaussian_beta": g.beta, "gaussian_abs_err": g.abs_err}
+        flags = {"inside": r.inside, "exchangeable": r.exchangeable,
+                 "lower_exact": b.lower_exact, "upper_exact": b.upper_exact,
+                 "method": b.method, "status": b.status, "message": b.message,
+                 "gaussian_method": g.method, "gaussian_status": g.status}
+        tree = {"identify": {**scalars, **flags, "error_rate": r.p, "both_wrong": r.p2,
                              "tetrachoric": g.rho}}
-        write_results(args.out, tree, attrs=prov,
-                      dims={"identify/error_rate": ("model",),
-                            "identify/both_wrong": ("model", "model2"),
-                            "identify/tetrachoric": ("model", "model2")},
+        dims = {f"identify/{key}": () for key in scalars}
+        dims |= {"identify/error_rate": ("model",), "identify/both_wrong": ("model", "model2"),
+                 "identify/tetrachoric": ("model", "model2")}
+        write_results(args.out, tree, attrs={**prov, "kind": "identify"}, dims=dims,
                       coords={"model": np.asarray(m.models, dtype=object),
                               "model2": np.asarray(m.models, dtype=object)})
     return finish(args, "identify", result, prov, lambda: render(r, m, ci))

@@ -292,7 +292,7 @@ def run(args) -> int:
     )
 
     if fmt == "h5":
-        save_matrix_h5(m, args.out, attrs={**prov, "truth": truth})
+        save_matrix_h5(m, args.out, attrs={**prov, "truth": truth, "kind": "matrix"})
     else:
         sidecar = args.out + ".truth.json"
         with atomic_output(args.out) as tmp:
