@@ -18,8 +18,10 @@ def add_parser(sub) -> None:
         description="Write every group of a results file (written by any command's --out) as "
         "tidy CSV tables: one table per group and set of dimensions, one row per "
         "combination of dimension values (query, model, pool_size, ...), one column "
-        "per variable. attributes.csv lists every group's attributes, including the "
-        "provenance (versions, seed, command, input hash) at the root.",
+        "per variable. scalars.csv is the long table of the headline numbers (group, "
+        "variable, value and, where the file has one, its interval lower/upper); "
+        "attributes.csv lists the text attributes, including the provenance (versions, "
+        "seed, command, input hash) at the root.",
         examples=EXAMPLES,
     )
     p.add_argument("results", type=input_file, metavar="RESULTS.h5", help="an HDF5 results file")

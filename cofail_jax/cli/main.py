@@ -23,7 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
               "observed beta vs the beta that latent copulas predict (underpricing)"),
     "sweep": ("cofail_jax.cli.sweep",
               "underpricing sweep: beta_obs / beta_pred by pool size, with bootstrap"),
-    "report": ("cofail_jax.cli.report", "figures of a sweep results file (PNG)"),
+    "report": ("cofail_jax.cli.report", "figures of any results file (PNG, SVG, PDF)"),
     "simulate": ("cofail_jax.cli.simulate", "draw an outcome matrix from a law whose beta is known"),
     "counterexample": ("cofail_jax.cli.counterexample",
                        "two error laws with identical marginals and pairwise correlations but "

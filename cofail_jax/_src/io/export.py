@@ -5,7 +5,8 @@
   file name; written atomically.
 * :func:`results_tables` / :func:`export_csv`: every group of an HDF5 results file as
   tidy tables (one row per combination of dimension values, one column per variable;
-  the coordinates as leading columns), plus ``attributes.csv`` with every group's
+  the coordinates as leading columns), ``scalars.csv`` with every headline number in long
+  form (group, variable, value, lower, upper) and ``attributes.csv`` with the text
   attributes (the provenance at the root), for spreadsheet users.
 
 References:
@@ -207,12 +208,43 @@ def _attr_value(v: Any) -> str:
     return str(v)
 
 
+_BOUND = re.compile(r"^(?P<base>.+?)(?:_ci\d*|_interval)_(?P<side>lower|upper)$")
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(
+        v, (bool, np.bool_)
+    )
+
+
+def _scalar_rows(gname: str, values: dict[str, Any]) -> list[list[Any]]:
+    """Long rows ``[group, variable, value, lower, upper]``: a number ``X`` and its
+    interval ``X_ci_lower``/``X_ci_upper`` (or ``X_ci95_*``, ``X_interval_*``) in the
+    same group become one row."""
+    rows: dict[str, list[Any]] = {}
+    bounds: dict[str, dict[str, Any]] = {}
+    for name, v in values.items():
+        m = _BOUND.match(name)
+        if m and m["base"] in values:
+            bounds.setdefault(m["base"], {})[m["side"]] = v
+        else:
+            rows[name] = [gname, name, _plain(v), None, None]
+    for base, b in bounds.items():
+        if base in rows:
+            rows[base][3], rows[base][4] = _plain(b.get("lower")), _plain(b.get("upper"))
+    return list(rows.values())
+
+
 @guard_h5_read("export reads files written with --out")
 def results_tables(path: str) -> dict[str, tuple[list[str], list[list[Any]]]]:
     """Every group of a results file as tidy tables: ``{name: (columns, rows)}``.
 
     Variables of a group that share dimensions form one table whose leading columns are
-    the dimension coordinates; ``attributes`` lists every group's attributes.
+    the dimension coordinates (one row per combination, one column per variable);
+    ``scalars`` is the long table of every number that is not an array (scalar variables
+    and numeric attributes of the groups below the root), one row per
+    ``(group, variable)`` with its interval in ``lower``/``upper`` where the file has one;
+    ``attributes`` lists the remaining (text) attributes, the provenance at the root.
     """
     import h5py
 
@@ -228,13 +260,18 @@ def results_tables(path: str) -> dict[str, tuple[list[str], list[list[Any]]]]:
         ) from None
     tables: dict[str, tuple[list[str], list[list[Any]]]] = {}
     attr_rows: list[list[Any]] = []
+    scalar_rows: list[list[Any]] = []
     with f:
         groups: list = [f]
         f.visititems(lambda name, obj: groups.append(obj) if isinstance(obj, h5py.Group) else None)
         for g in groups:
             gname = g.name.strip("/") or "root"
+            numbers: dict[str, Any] = {}
             for k, v in g.attrs.items():
-                attr_rows.append([g.name, k, _attr_value(v)])
+                if g.name != "/" and _is_number(v):
+                    numbers[k] = v
+                else:
+                    attr_rows.append([g.name, k, _attr_value(v)])
             by_dims: dict[tuple[str, ...], list[tuple[str, np.ndarray]]] = {}
             for key, ds in g.items():
                 if not isinstance(ds, h5py.Dataset):
@@ -243,9 +280,13 @@ def results_tables(path: str) -> dict[str, tuple[list[str], list[list[Any]]]]:
                     continue
                 data = _decode(ds[()])
                 if ds.ndim == 0:
-                    attr_rows.append([g.name, key, _attr_value(data)])
+                    if _is_number(data):
+                        numbers[key] = data
+                    else:
+                        attr_rows.append([g.name, key, _attr_value(data)])
                     continue
                 by_dims.setdefault(tuple(_dim_names(ds)), []).append((key, data))
+            scalar_rows += _scalar_rows(g.name, numbers)
             for dims, variables in by_dims.items():
                 coords = []
                 for axis, d in enumerate(dims):
@@ -263,9 +304,10 @@ def results_tables(path: str) -> dict[str, tuple[list[str], list[list[Any]]]]:
                     name += "__" + "_".join(dims)
                 name = re.sub(r"[^A-Za-z0-9_.=-]+", "-", name).strip("-") or "table"
                 base, i = name, 2
-                while name in tables or name == "attributes":
+                while name in tables or name in ("attributes", "scalars"):
                     name, i = f"{base}-{i}", i + 1
                 tables[name] = (columns, rows)
+    tables["scalars"] = (["group", "variable", "value", "lower", "upper"], scalar_rows)
     tables["attributes"] = (["group", "name", "value"], attr_rows)
     return tables
 
