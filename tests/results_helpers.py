@@ -26,7 +26,7 @@ RUNS = {
                        "{out}"],
     "simulate": ["--law", "onefactor", "--rho", "0.4", "--models", "4", "--queries", "50",
                  "--out", "{out}"],
-    "vote": [LONG, "--n-boot", "50", "--no-subsets", "--out", "{out}"],
+    "vote": [LONG, "--n-boot", "50", "--out", "{out}"],
     "route": [LONG, "--n-boot", "50", "--folds", "3", "--out", "{out}"],
     "cascade": [LONG, "--n-boot", "50", "--out", "{out}"],
     "ensembles": [LONG, "--partitions", "4", "--n-boot", "50", "--out", "{out}"],
