@@ -102,9 +102,49 @@ def test_certify_out_opens_in_xarray(tmp_path, capsys):
     cert = ds["/certificate"]
     m = load_matrix(os.path.join(FIX, "eee"))
     np.testing.assert_allclose(cert["accuracy"].values, m.accuracy)
-    assert cert.attrs["K"] == 1 and cert.attrs["n"] == 5
+    assert list(cert["model"].values) == list(m.models)  # a dimension coordinate
+    assert cert["K"].item() == 1 and cert["n"].item() == 5  # scalar variables
+    assert cert["beta_ci_lower"] <= cert["beta"] <= cert["beta_ci_upper"]
     assert ds["/curve"]["beta"].dims == ("step",)
-    assert "input_sha256" in ds["/"].attrs
+    assert list(ds["/curve"]["step"].values) == [1, 2, 3]
+    assert ds["/"].attrs["kind"] == "certificate" and "input_sha256" in ds["/"].attrs
+
+
+# results file kind -> (group, variable along ``model``, scalar variables it must hold)
+SEL_MODEL = {
+    "certify": ("/certificate", "accuracy", ("beta", "beta_ci_lower", "beta_ci_upper",
+                                             "ceiling", "asb", "oracle_gain", "gain_bound")),
+    "correlations": ("/correlations", "rho", ("mean_rho", "mean_phi", "n_pairs")),
+    "identify": ("/identify", "error_rate", ("beta_observed", "beta_min", "beta_max",
+                                             "gaussian_beta")),
+    "counterexample": ("/law_max", "p", ("beta",)),
+    "simulate": ("/matrix", "correct", ()),
+    "convert": ("/matrix", "correct", ()),
+    "vote": ("/policies/weighted_majority", "weights", ()),
+    "route": ("/policies/learned_router", "route_share", ()),
+    "cascade": ("/models", "accuracy", ()),
+    "ensembles": ("/", "accuracy", ("mean_diff",)),
+}
+
+
+@pytest.mark.parametrize("command", sorted(SEL_MODEL))
+def test_every_results_file_selects_by_model_name(command, tmp_path_factory):
+    """``.sel(model=name)`` works on every kind of results file: ``model`` is a string
+    dimension coordinate, and the headline numbers are variables, not only attributes."""
+    from results_helpers import produce
+
+    _, path = produce(command, tmp_path_factory)
+    group, var, scalars = SEL_MODEL[command]
+    with xr.open_dataset(path, group=group, engine="h5netcdf") as ds:
+        names = [str(v) for v in ds["model"].values]
+        assert ds["model"].dims == ("model",) and all(isinstance(v, str) for v in names)
+        picked = ds[var].sel(model=names[-1])
+        assert "model" not in picked.dims
+        np.testing.assert_array_equal(picked.values, ds[var].isel(model=-1).values)
+        for name in scalars:
+            assert ds[name].dims == () and np.isfinite(float(ds[name])), name
+    with xr.open_dataset(path, group="/", engine="h5netcdf") as root:
+        assert root.attrs.get("kind") in (None, command, "certificate", "matrix")
 
 
 def test_matrix_file_with_samples_and_metadata_opens(tmp_path, capsys):
@@ -183,13 +223,9 @@ def test_export_bad_input_exit_2(tmp_path, capsys):
 
 # ---- the --json document (docs/json_schema.md) --------------------------------------------
 def _schema():
-    doc = os.path.join(os.path.dirname(__file__), "..", "docs", "json_schema.md")
+    doc = os.path.join(os.path.dirname(__file__), "..", "docs", "schemas", "envelope.json")
     with open(doc) as f:
-        text = f.read()
-    block = (
-        text.split("## JSON Schema of the envelope", 1)[1].split("```json", 1)[1].split("```", 1)[0]
-    )
-    return json.loads(block)
+        return json.load(f)
 
 
 def _check(instance, schema):

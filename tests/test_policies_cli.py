@@ -51,7 +51,7 @@ def test_vote_shared_data_table_json_h5(shared_data, tmp_path, capsys):
     assert jk[1] - jk[0] > nv[1] - nv[0]  # the naive interval is narrower
     assert f"{r['reference']['single_best_accuracy']:.4f}" in text
     with h5py.File(out) as f:
-        assert f["policies/majority"].attrs["accuracy"] == pytest.approx(
+        assert f["policies/majority/accuracy"][()] == pytest.approx(
             r["policies"]["majority"]["accuracy"]
         )
         assert f["subsets/gain"].shape == (8436,)
@@ -78,8 +78,8 @@ def test_route_fixture_and_external_choices(tmp_path, capsys):
     )
     with h5py.File(out) as f:
         assert f["choices/model"].shape == (240,)
-        assert f["policies/oracle_router"].attrs["realized_fraction"] == pytest.approx(1.0)
-        assert f["policies/always_single_best/bootstrap/gain"].attrs["estimate"] == 0.0
+        assert f["policies/oracle_router/realized_fraction"][()] == pytest.approx(1.0)
+        assert f["policies/always_single_best/bootstrap/gain/estimate"][()] == 0.0
     rc, js, _ = run(
         capsys,
         "route",

@@ -20,18 +20,20 @@ def _accuracy_bars(ax, policies: dict[str, Any], sb: float, ceiling: float | Non
     acc = np.array([float(policies[n]["accuracy"]) for n in names])
     y = np.arange(len(names))
     err = np.abs(np.vstack([acc - est[:, 1], est[:, 2] - acc]))
-    ax.barh(y, acc, color=[POLICY_COLOURS[i % 6] for i in y], alpha=0.8, height=0.6)
-    ax.errorbar(acc, y, xerr=np.nan_to_num(err), fmt="none", ecolor="black", capsize=3, lw=1)
+    for i in y:
+        ax.errorbar([acc[i]], [i], xerr=np.nan_to_num(err[:, i : i + 1]), fmt="o", ms=7,
+                    color=POLICY_COLOURS[i % 6], capsize=4, lw=1.4)
     ax.axvline(sb, color="black", lw=1, ls="--", label=f"single best {sb:.3f}")
     if ceiling is not None:
         ax.axvline(ceiling, color="tab:red", lw=1.2, label=f"ceiling 1 - β = {ceiling:.3f}")
     ax.set_yticks(y)
     ax.set_yticklabels([n.replace("_", " ") for n in names])
-    ax.invert_yaxis()
     lo = np.nanmin(np.concatenate([est[:, 1], acc, [sb]]))
     ax.set_xlim(max(0.0, lo - 0.1), 1.0)
+    ax.set_ylim(len(names) - 0.5, -0.5)
     ax.set_xlabel("accuracy on held-out queries (bootstrap interval)")
-    ax.legend(fontsize=8, frameon=False, loc="lower right")
+    ax.grid(axis="x", alpha=0.3, lw=0.5)
+    ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
 
 
 def draw_vote(tree: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -39,7 +41,7 @@ def draw_vote(tree: dict[str, Any]) -> list[tuple[str, Any]]:
 
     ref = tree["reference"]
     sb, ceiling = float(ref["single_best_accuracy"]), float(ref["oracle_accuracy"])
-    fig, ax = plt.subplots(figsize=(7.5, 1.6 + 0.5 * len(tree["policies"])))
+    fig, ax = plt.subplots(figsize=(8.5, 1.6 + 0.5 * len(tree["policies"])))
     _accuracy_bars(ax, tree["policies"], sb, ceiling)
     ax.set_title(f"Votes against the single best ({ref.get('single_best', '')}) and the ceiling")
     out = [("vote_accuracy", finish(fig, caption(
@@ -101,13 +103,14 @@ def draw_route(tree: dict[str, Any]) -> list[tuple[str, Any]]:
         ax.legend(fontsize=8, frameon=False, loc="lower right")
         ax.grid(alpha=0.3, lw=0.5)
         out.append(("route_frontier", finish(fig, caption(tree, str(tree.get("scheme", ""))))))
-    fig, ax = plt.subplots(figsize=(7.0, 1.6 + 0.5 * len(pol)))
+    fig, ax = plt.subplots(figsize=(8.6, 1.6 + 0.5 * len(pol)))
     names = list(pol)
     y = np.arange(len(names))
     for i, name in enumerate(names):
         f, lo, hi = estimate(pol[name].get("bootstrap", {}).get("realized_fraction"))
         f = float(pol[name].get("realized_fraction", f))
         ax.barh(i, f, color=POLICY_COLOURS[i % 6], alpha=0.8, height=0.6)
+        ax.annotate(f"{f:.2f}", (f, i), textcoords="offset points", xytext=(4, 6), fontsize=8)
         if np.isfinite(lo):
             ax.errorbar([f], [i], xerr=[[max(f - lo, 0)], [max(hi - f, 0)]], fmt="none",
                         ecolor="black", capsize=3)
@@ -118,7 +121,7 @@ def draw_route(tree: dict[str, Any]) -> list[tuple[str, Any]]:
     ax.invert_yaxis()
     ax.set_xlabel("realized fraction of G = (policy - single best) / (oracle - single best)")
     ax.set_title(f"How much of the oracle gain G = {G:.3f} each policy realizes")
-    ax.legend(fontsize=8, frameon=False, loc="lower right")
+    ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     out.append(("route_realized_fraction", finish(fig, caption(tree))))
     return out
 
@@ -165,11 +168,11 @@ def draw_ensembles(tree: dict[str, Any]) -> list[tuple[str, Any]]:
     ax.plot(x, same, "o", color="tab:blue", label="same-model ensemble (repeated samples)")
     ax.plot(x, mixed, "s", color="tab:orange", label="mixed-model ensemble")
     ax.set_xticks(x)
-    ax.set_xlabel("partition of the queries")
+    ax.set_xlabel("random partition of the repeated samples between the ensembles")
     ax.set_ylabel("majority-vote accuracy")
     d = float(tree.get("mean_diff", np.nan))
     ci = np.asarray(tree.get("diff_ci", [np.nan, np.nan]), float)
-    ax.set_title(f"Mixed - same = {d:+.3f}  [{ci[0]:+.3f}, {ci[1]:+.3f}]")
+    ax.set_title(f"Mixed - same = {d:+.3f}  [{ci[0]:+.3f}, {ci[1]:+.3f}] (query bootstrap)")
     ax.legend(fontsize=8, frameon=False)
     ax.grid(alpha=0.3, lw=0.5)
     return [("ensembles_same_vs_mixed", finish(fig, caption(

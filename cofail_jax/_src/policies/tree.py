@@ -64,7 +64,7 @@ def plain(tree: Mapping[str, Any]) -> dict[str, Any]:
 def h5_layout(tree: Mapping[str, Any], coords: Mapping[str, Any] | None = None):
     """(tree, dims, coords) for ``write_results``: ``Var`` as datasets with their dims
     (their labels as coordinates), 2-element ``*ci`` pairs as ``<name>`` datasets along
-    ``bound``, other lists as datasets, ``None`` left out."""
+    ``bound``, other lists as datasets, numbers as scalar variables, ``None`` left out."""
     dims: dict[str, tuple[str, ...]] = {}
     crd: dict[str, Any] = dict(coords or {})
 
@@ -92,6 +92,10 @@ def h5_layout(tree: Mapping[str, Any], coords: Mapping[str, Any] | None = None):
                 out[key] = arr
             else:
                 out[key] = v
+                if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(
+                    v, (bool, np.bool_)
+                ):
+                    dims[path] = ()  # a number is a scalar variable (xarray sees it)
         return out
 
     out = walk(tree, "")

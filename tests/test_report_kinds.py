@@ -1,0 +1,68 @@
+"""``cofail report`` draws every kind of results file (Agg backend, the small fixtures'
+results files of tests/results_helpers.py): each figure appears, non-empty, in each
+requested format; a file of a kind without figures and a bad --format exit 2."""
+
+import os
+
+import pytest
+
+from cofail_jax.cli.main import main
+from results_helpers import produce
+
+pytest.importorskip("matplotlib")
+
+KINDS = {
+    "certify": ["beta_curve"],
+    "correlations": ["rho_heatmap"],
+    "identify": ["beta_range"],
+    "counterexample": ["beta_range"],
+    "vote": ["vote_accuracy", "vote_gain_vs_rho"],
+    "route": ["route_frontier", "route_realized_fraction"],
+    "cascade": ["cascade_frontier"],
+    "ensembles": ["ensembles_same_vs_mixed"],
+}
+
+
+@pytest.mark.parametrize("command", sorted(KINDS))
+def test_report_draws_every_kind(command, tmp_path_factory, tmp_path, capsys):
+    _, h5 = produce(command, tmp_path_factory)
+    formats = "png,svg,pdf" if command == "certify" else "png"
+    assert main(["report", h5, "--outdir", str(tmp_path), "--format", formats]) == 0
+    out = capsys.readouterr().out
+    want = {f"{name}.{fmt}" for name in KINDS[command] for fmt in formats.split(",")}
+    assert set(os.listdir(tmp_path)) == want
+    for name in want:
+        assert os.path.getsize(tmp_path / name) > 1000 and name in out
+    with open(tmp_path / f"{KINDS[command][0]}.png", "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+    if command == "certify":
+        with open(tmp_path / "beta_curve.pdf", "rb") as f:
+            assert f.read(5) == b"%PDF-"
+        assert "<svg" in (tmp_path / "beta_curve.svg").read_text()
+
+
+def test_report_refuses_what_it_cannot_draw(tmp_path_factory, tmp_path, capsys):
+    _, h5 = produce("convert", tmp_path_factory)  # an outcome matrix: no figures
+    assert main(["report", h5, "--outdir", str(tmp_path / "f")]) == 2
+    err = capsys.readouterr().err
+    assert "has no figures" in err and "certificate" in err and len(err.strip().splitlines()) == 1
+    _, cert = produce("certify", tmp_path_factory)
+    assert main(["report", cert, "--format", "png,gif", "--outdir", str(tmp_path / "g")]) == 2
+    assert "--format" in capsys.readouterr().err
+    assert not (tmp_path / "g").exists()
+
+
+def test_cluster_order_groups_correlated_models():
+    import numpy as np
+
+    from cofail_jax._src.figures.correlations import cluster_order
+
+    # two blocks {0, 2, 4} and {1, 3}: the leaves order keeps each block together
+    rho = np.full((5, 5), 0.05)
+    for block in ([0, 2, 4], [1, 3]):
+        rho[np.ix_(block, block)] = 0.8
+    np.fill_diagonal(rho, 1.0)
+    order = list(cluster_order(rho))
+    pos = {m: order.index(m) for m in range(5)}
+    assert max(pos[m] for m in (0, 2, 4)) - min(pos[m] for m in (0, 2, 4)) == 2
+    assert abs(pos[1] - pos[3]) == 1
