@@ -100,7 +100,7 @@ def run(args) -> int:
                  "gaussian_method": g.method, "gaussian_status": g.status}
         tree = {"identify": {**scalars, **flags, "error_rate": r.p, "both_wrong": r.p2,
                              "tetrachoric": g.rho}}
-        dims = {f"identify/{key}": () for key in scalars}
+        dims: dict[str, tuple[str, ...]] = {f"identify/{key}": () for key in scalars}
         dims |= {"identify/error_rate": ("model",), "identify/both_wrong": ("model", "model2"),
                  "identify/tetrachoric": ("model", "model2")}
         write_results(args.out, tree, attrs={**prov, "kind": "identify"}, dims=dims,
