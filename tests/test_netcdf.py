@@ -314,3 +314,26 @@ def test_netcdf_c_reads_results_files(tmp_path, capsys):
             for a in g.ncattrs():
                 g.getncattr(a)
         assert seen > 5 and ds["matrix"].dimensions["query"].size == 5
+
+
+def test_export_headline_numbers_are_a_long_table(tmp_path_factory, tmp_path, capsys):
+    """scalars.csv: one row per number with its interval, numbers not strings."""
+    from results_helpers import produce
+
+    doc, path = produce("certify", tmp_path_factory)
+    assert main(["export", path, "--csv", str(tmp_path)]) == 0
+    capsys.readouterr()
+    with open(tmp_path / "scalars.csv") as f:
+        rows = {(r["group"], r["variable"]): r for r in csv.DictReader(f)}
+    beta = rows[("/certificate", "beta")]
+    r = doc["result"]
+    assert float(beta["value"]) == pytest.approx(r["beta"])
+    assert [float(beta["lower"]), float(beta["upper"])] == pytest.approx(r["beta_ci"])
+    assert ("/certificate", "beta_ci_lower") not in rows  # folded into beta's row
+    assert float(rows[("/certificate", "gain_bound")]["value"]) == pytest.approx(r["gain_bound"])
+    with open(tmp_path / "curve.csv") as f:
+        curve = list(csv.DictReader(f))
+    assert [c["model"] for c in curve] == r["curve"]["model"]
+    with open(tmp_path / "attributes.csv") as f:
+        names = {row["name"] for row in csv.DictReader(f)}
+    assert "kind" in names and "beta" not in names
