@@ -23,7 +23,8 @@ def _labels(docs) -> set[str]:
     def walk(x):
         if isinstance(x, dict):
             for k, v in x.items():
-                if k in ("models", "judges", "names", "band_models", "cost_order") and isinstance(
+                if k in ("models", "judges", "names", "band_models", "cost_order",
+                         "methods") and isinstance(
                     v, list
                 ):
                     out.update(s for s in v if isinstance(s, str))

@@ -22,6 +22,7 @@ RUNS = {
     "certify": [LONG, "--out", "{out}"],
     "correlations": [LONG, "--bootstrap", "20", "--out", "{out}"],
     "identify": [LONG, "--out", "{out}"],
+    "price": [LONG, "--method", "quadrature", "--out", "{out}"],
     "counterexample": ["--k", "4", "--p", "0.3", "--rho", "0.4", "--n-sim", "0", "--out",
                        "{out}"],
     "simulate": ["--law", "onefactor", "--rho", "0.4", "--models", "4", "--queries", "50",
@@ -37,6 +38,7 @@ RUNS = {
     "regrade": [AUDIT_POOL, "--no-symbolic"],
     "convert": [EEE, "--to", "{out}"],
     "export": ["{certify}", "--csv", "{tmp}/tables"],
+    "sweep": ["{sweep_config}", "--no-progress"],
 }
 _CACHE: dict = {}
 
@@ -51,6 +53,11 @@ def produce(command: str, factory):
     for a in RUNS[command]:
         if a == "{certify}":
             a = produce("certify", factory)[1]
+        elif a == "{sweep_config}":  # a tiny pool, two pool sizes, a few replicates
+            from sweep_helpers import write_config, write_matrix
+
+            a = write_config(tmp / "sweep.toml", write_matrix(tmp / "pool.csv"), out,
+                             bootstrap=8, pool_sizes=[2, 5], subsets=2)
         argv.append(a.format(out=out, tmp=tmp) if "{" in a else a)
     buf, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(err):

@@ -56,8 +56,9 @@ def test_price_one_factor_json_and_h5(csv_file, tmp_path, capsys):
     np.testing.assert_allclose(p["ratio"], r["beta_obs"] / ref, rtol=1e-8)
     assert doc["provenance"]["seed"] == 0 and "pricing_methods" in doc["provenance"]
     with h5py.File(out) as f:
-        assert f["predictions/equal_loading"].attrs["beta"] == pytest.approx(p["beta"], abs=0)
-        assert f["observed"].attrs["K"] == K
+        assert list(f["predictions/copula"].asstr()[()]) == ["equal_loading"]
+        assert f["predictions/beta"][0] == pytest.approx(p["beta"], abs=0)
+        assert f["observed/K"][()] == K
 
 
 def test_price_bad_input_exits_2(csv_file, tmp_path, capsys):

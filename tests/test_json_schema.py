@@ -12,7 +12,6 @@ from results_helpers import RUNS, produce
 jsonschema = pytest.importorskip("jsonschema")
 referencing = pytest.importorskip("referencing")
 SCHEMAS = os.path.join(os.path.dirname(__file__), "..", "docs", "schemas")
-# price and sweep have schemas too; their runs are the pricing tests' own (longer) runs
 CHECKED = sorted(RUNS)
 
 

@@ -118,6 +118,7 @@ SEL_MODEL = {
     "identify": ("/identify", "error_rate", ("beta_observed", "beta_min", "beta_max",
                                              "gaussian_beta")),
     "counterexample": ("/law_max", "p", ("beta",)),
+    "price": ("/observed", "tau", ("beta", "beta_ci_lower", "beta_ci_upper", "K")),
     "simulate": ("/matrix", "correct", ()),
     "convert": ("/matrix", "correct", ()),
     "vote": ("/policies/weighted_majority", "weights", ()),
@@ -145,6 +146,13 @@ def test_every_results_file_selects_by_model_name(command, tmp_path_factory):
             assert ds[name].dims == () and np.isfinite(float(ds[name])), name
     with xr.open_dataset(path, group="/", engine="h5netcdf") as root:
         assert root.attrs.get("kind") in (None, command, "certificate", "matrix")
+    if command == "price":  # the copulas along one dimension, headline numbers as variables
+        with xr.open_dataset(path, group="/predictions", engine="h5netcdf") as ds:
+            assert list(ds["copula"].values) == ["equal_loading", "fitted_loading"]
+            for var in ("beta", "std_err", "ratio", "ratio_ci_lower", "ratio_ci_upper"):
+                assert ds[var].dims == ("copula",)
+            one = ds.sel(copula="fitted_loading")
+            assert one["ratio_ci_lower"] <= one["ratio"] <= one["ratio_ci_upper"]
 
 
 def test_matrix_file_with_samples_and_metadata_opens(tmp_path, capsys):

@@ -15,6 +15,7 @@ KINDS = {
     "certify": ["beta_curve"],
     "correlations": ["rho_heatmap"],
     "identify": ["beta_range"],
+    "price": ["price_vs_observed"],
     "counterexample": ["beta_range"],
     "vote": ["vote_accuracy", "vote_gain_vs_rho"],
     "route": ["route_frontier", "route_realized_fraction"],

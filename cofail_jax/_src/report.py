@@ -1,14 +1,15 @@
-"""Figures of an underpricing sweep results file (matplotlib, PNG).
+"""Figures of an underpricing sweep results file (matplotlib; PNG, SVG or PDF).
 
 Four figures, each with axis labels and a caption line (n, K, seed, method):
 
-* ``ratio_vs_pool_size.png``: median beta_obs / beta_pred over subsets by pool size k,
-  with the 5-95 % band (composition noise), one colour per copula model;
+* ``ratio_vs_pool_size.png``: one panel per copula: median beta_obs / beta_pred over
+  subsets by pool size k, with the 5-95 % band (composition noise), and at k = K (one
+  subset, no band) the full-pool ratio with its query-bootstrap interval;
 * ``beta_by_pool_size.png``: mean observed and predicted beta by pool size, log axis;
 * ``beta_vs_rho.png``: beta_obs against the mean pairwise tetrachoric correlation of each
   subset, coloured by k: subsets with the same mean correlation differ widely in beta;
-* ``bootstrap_ratio.png``: the query-bootstrap distribution of the full-pool ratio per
-  model, with the point estimate and the percentile interval.
+* ``bootstrap_ratio.png``: one panel per copula: the query-bootstrap distribution of the
+  full-pool ratio, with the point estimate and the percentile interval.
 """
 
 from __future__ import annotations
@@ -83,7 +84,8 @@ def _caption(d) -> str:
             f"pairwise-calibrated (tetrachoric){g}")
 
 
-def _finish(fig, d, path):
+def _finish(fig, d, path, formats=("png",)) -> list[str]:
+    """Caption, layout, and ``path`` (a .png name) saved in each of ``formats``."""
     import textwrap
 
     fig.text(0.01, 0.01, "\n".join(textwrap.wrap(_caption(d), 125)), fontsize=7, color="0.3",
@@ -91,11 +93,37 @@ def _finish(fig, d, path):
     fig.tight_layout(rect=(0, 0.06, 1, 1))
     from .h5 import atomic_output
 
-    with atomic_output(path, suffix=".png") as tmp:
-        fig.savefig(tmp, dpi=130, format="png")
+    written = []
+    base = os.path.splitext(path)[0]
+    for fmt in formats:
+        out = f"{base}.{fmt}"
+        with atomic_output(out, suffix="." + fmt) as tmp:
+            fig.savefig(tmp, dpi=130, format=fmt)
+        written.append(out)
     import matplotlib.pyplot as plt
 
     plt.close(fig)
+    return written
+
+
+def _panels(n: int, xlabel: str, ylabel: str, sharey: bool = True):
+    """A grid of ``n`` small panels (one per copula), at most three per row, with the x
+    label under the lowest panel of each column and the y label on the first column."""
+    import matplotlib.pyplot as plt
+
+    ncol = min(n, 3)
+    nrow = -(-n // ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(3.6 * ncol + 0.6, 3.2 * nrow + 0.9),
+                             sharex=True, sharey=sharey, squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        if i >= n:
+            ax.set_visible(False)
+        elif i + ncol >= n:  # nothing below it
+            ax.xaxis.set_tick_params(labelbottom=True)
+            ax.set_xlabel(xlabel)
+        if i % ncol == 0:
+            ax.set_ylabel(ylabel)
+    return fig, list(axes.flat[:n])
 
 
 def _plain_log_ticks(ax):
@@ -114,8 +142,9 @@ def _plain_log_ticks(ax):
         ax.yaxis.set_minor_formatter(NullFormatter())
 
 
-def write_figures(path: str, outdir: str | None = None) -> list[str]:
-    """Write the four PNG figures of a sweep results file; returns their paths."""
+def write_figures(path: str, outdir: str | None = None, formats=("png",)) -> list[str]:
+    """Write the four figures of a sweep results file in each of ``formats`` (png, svg,
+    pdf); returns their paths."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -128,26 +157,36 @@ def write_figures(path: str, outdir: str | None = None) -> list[str]:
     written = []
     k = d["k"]
 
-    # 1. ratio vs pool size
-    fig, ax = plt.subplots(figsize=(7.5, 4.8))
-    for m in d["methods"]:
-        med = d["median"][m]
-        ax.plot(k, med, "-", color=COLORS[m], label=LABELS[m], lw=1.6)
-        ax.fill_between(k, d["lower"][m], d["upper"][m], color=COLORS[m], alpha=0.15, lw=0)
-    ax.axhline(1.0, color="k", lw=0.8, ls="--")
-    ax.set_yscale("log")
-    ax.set_xlabel("pool size k (models)")
-    ax.set_ylabel("underpricing ratio  beta_obs / beta_pred")
-    ax.set_title(f"Underpricing of P(all wrong) by pool size: median and {lo_q:g}-{hi_q:g} % "
-                 "band over subsets", fontsize=10)
-    ax.legend(fontsize=8)
-    if d["n_subsets"][-1] == 1:
-        ax.text(0.99, 0.02, "k = K: one subset (the pool), so no composition band there",
-                transform=ax.transAxes, ha="right", va="bottom", fontsize=7, color="0.3")
-    _plain_log_ticks(ax)
-    p = os.path.join(outdir, "ratio_vs_pool_size.png")
-    _finish(fig, d, p)
-    written.append(p)
+    # 1. ratio vs pool size: one panel per copula, the k = K bootstrap interval at the end
+    fig, axes = _panels(len(d["methods"]), "pool size k (models)", "beta_obs / beta_pred")
+    boot = "boot_lower" in d and d.get("boot_used", 0) > 0
+    for ax, m in zip(axes, d["methods"]):
+        ax.fill_between(k, d["lower"][m], d["upper"][m], color=COLORS[m], alpha=0.2, lw=0,
+                        label=f"{lo_q:g}-{hi_q:g} % of subsets")
+        ax.plot(k, d["median"][m], "-", color=COLORS[m], lw=1.6, label="median over subsets")
+        if boot:
+            r = d["full_ratio"][m]
+            ax.errorbar([k[-1]], [r], yerr=[[max(r - d["boot_lower"][m], 0)],
+                                            [max(d["boot_upper"][m] - r, 0)]],
+                        fmt="o", color="black", ms=4, capsize=3,
+                        label=f"k = K: {r:.3g} [{d['boot_lower'][m]:.3g}, "
+                              f"{d['boot_upper'][m]:.3g}] (bootstrap)")
+        ax.axhline(1.0, color="k", lw=0.8, ls="--")
+        ax.set_yscale("log")
+        ax.set_title(LABELS[m], fontsize=9, color=COLORS[m])
+        ax.legend(fontsize=6.5, frameon=False, loc="best")
+        ax.grid(alpha=0.3, lw=0.5)
+    from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
+
+    plain = ScalarFormatter()
+    plain.set_scientific(False)
+    axes[0].yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axes[0].yaxis.set_major_formatter(plain)
+    axes[0].yaxis.set_minor_formatter(NullFormatter())
+    fig.suptitle(f"Underpricing of P(all wrong) by pool size (> 1: underpriced); band: "
+                 f"{lo_q:g}-{hi_q:g} % over subsets" + ("; at k = K the query-bootstrap interval"
+                                                       if boot else ""), fontsize=10)
+    written += _finish(fig, d, os.path.join(outdir, "ratio_vs_pool_size.png"), formats)
 
     # 2. observed vs predicted beta by pool size
     fig, ax = plt.subplots(figsize=(7.5, 4.8))
@@ -165,9 +204,7 @@ def write_figures(path: str, outdir: str | None = None) -> list[str]:
         ax2.set_ylabel("share of subsets with beta_obs = 0 (bars)", color="0.4")
         ax2.legend(fontsize=7, loc="upper center")
     ax.legend(fontsize=8, loc="lower left")
-    p = os.path.join(outdir, "beta_by_pool_size.png")
-    _finish(fig, d, p)
-    written.append(p)
+    written += _finish(fig, d, os.path.join(outdir, "beta_by_pool_size.png"), formats)
 
     # 3. beta vs mean rho across subsets
     fig, ax = plt.subplots(figsize=(7.5, 4.8))
@@ -184,36 +221,33 @@ def write_figures(path: str, outdir: str | None = None) -> list[str]:
     if n_zero:
         ax.text(0.99, 0.02, f"{n_zero} subsets with beta_obs = 0 not shown (log axis)",
                 transform=ax.transAxes, ha="right", fontsize=7, color="0.3")
-    p = os.path.join(outdir, "beta_vs_rho.png")
-    _finish(fig, d, p)
-    written.append(p)
+    written += _finish(fig, d, os.path.join(outdir, "beta_vs_rho.png"), formats)
 
-    # 4. bootstrap distribution of the full-pool ratio
-    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    # 4. bootstrap distribution of the full-pool ratio: one panel per copula
     if "boot_ratio" in d and d["boot_used"] > 0:
-        allr = np.concatenate([d["boot_ratio"][m][np.isfinite(d["boot_ratio"][m])] for m in d["methods"]])
-        bins = np.linspace(allr.min(), allr.max(), 50) if allr.size else 40
-        for m in d["methods"]:
-            r = d["boot_ratio"][m]
-            r = r[np.isfinite(r)]
-            if r.size == 0:
-                continue
-            ax.hist(r, bins=bins, color=COLORS[m], alpha=0.35,
-                    label=f"{LABELS[m]}: {d['full_ratio'][m]:.3g} "
-                          f"[{d['boot_lower'][m]:.3g}, {d['boot_upper'][m]:.3g}]")
-            ax.axvline(d["full_ratio"][m], color=COLORS[m], lw=1.5)
+        fig, axes = _panels(len(d["methods"]), f"full-pool ratio (K = {d['K']} models)",
+                            "replicates", sharey=False)
+        finite = [d["boot_ratio"][m][np.isfinite(d["boot_ratio"][m])] for m in d["methods"]]
+        allr = np.concatenate(finite)
+        bins = np.linspace(allr.min(), allr.max(), 40) if allr.size else 40
+        for ax, m, r in zip(axes, d["methods"], finite):
+            if r.size:
+                ax.hist(r, bins=bins, color=COLORS[m], alpha=0.6)
+            ax.axvline(d["full_ratio"][m], color="black", lw=1.4)
             for v in (d["boot_lower"][m], d["boot_upper"][m]):
-                ax.axvline(v, color=COLORS[m], lw=0.8, ls=":")
-        ax.axvline(1.0, color="k", lw=0.8, ls="--")
-        ax.set_title(f"Query bootstrap of the full-pool ratio ({d['boot_used']} of {d['boot_B']} "
-                     f"replicates used; lines: estimate and {lo_q:g}-{hi_q:g} % interval)", fontsize=9)
-        ax.legend(fontsize=7, title="model: ratio [interval]", title_fontsize=7)
+                ax.axvline(v, color="black", lw=0.8, ls=":")
+            ax.axvline(1.0, color="k", lw=0.8, ls="--", alpha=0.5)
+            ax.set_title(f"{LABELS[m]}: {d['full_ratio'][m]:.3g} "
+                         f"[{d['boot_lower'][m]:.3g}, {d['boot_upper'][m]:.3g}]", fontsize=8.5,
+                         color=COLORS[m])
+        fig.suptitle(f"Query bootstrap of the full-pool ratio ({d['boot_used']} of "
+                     f"{d['boot_B']} replicates used; solid: estimate, dotted: {lo_q:g}-{hi_q:g} "
+                     "% interval)", fontsize=9.5)
     else:
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(7.5, 4.8))
         ax.text(0.5, 0.5, "no bootstrap replicates in this file (bootstrap = 0)",
                 ha="center", va="center", transform=ax.transAxes)
-    ax.set_xlabel(f"full-pool underpricing ratio beta_obs / beta_pred (K = {d['K']} models)")
-    ax.set_ylabel("bootstrap replicates (count)")
-    p = os.path.join(outdir, "bootstrap_ratio.png")
-    _finish(fig, d, p)
-    written.append(p)
+    written += _finish(fig, d, os.path.join(outdir, "bootstrap_ratio.png"), formats)
     return written

@@ -217,32 +217,57 @@ def run(args) -> int:
     return finish(args, "price", res, prov, lambda: render(res))
 
 
+# keys every prediction has: variables along the ``copula`` dimension (not ``method``:
+# xarray's ``.sel(method=...)`` is its own keyword, and --method is the numerical method)
+_ALONG_METHOD = ("beta", "std_err", "log_beta", "ratio", "n_samples", "status", "label")
+
+
 def _write(path, res, prov):
+    """The --out file: ``observed`` (scalar variables, ``tau`` along ``model``) and
+    ``predictions`` with the copulas along the ``copula`` dimension (``beta``, ``std_err``,
+    ``ratio`` with ``ratio_ci_lower``/``ratio_ci_upper``, ``pricing_method``, ...) and
+    each copula's own parameters in ``predictions/<copula>/``."""
     from .._src.h5 import write_results
 
-    tree = {"observed": {"beta": res["beta_obs"], "beta_ci_lower": res["beta_obs_ci"][0],
-                         "beta_ci_upper": res["beta_obs_ci"][1], "K": res["K"], "n": res["n"],
-                         "mean_tetrachoric": res["mean_tetrachoric"],
-                         "effective_correlation": res["effective_correlation"],
-                         "tau": np.asarray(res["tau"]),
-                         "model": np.asarray(res["models"], dtype=object)},
-            "predictions": {}}
-    dims = {"observed/tau": ("model_index",), "observed/model": ("model_index",)}
-    for name, p in res["predictions"].items():
+    names = list(res["predictions"])
+    preds = res["predictions"]
+    obs = {"beta": res["beta_obs"], "beta_ci_lower": res["beta_obs_ci"][0],
+           "beta_ci_upper": res["beta_obs_ci"][1], "K": res["K"], "n": res["n"],
+           "mean_tetrachoric": res["mean_tetrachoric"], "mean_phi": res["mean_phi"],
+           "effective_correlation": res["effective_correlation"]}
+    dims: dict[str, tuple[str, ...]] = {f"observed/{key}": () for key in obs}
+    obs = {key: (np.nan if v is None else v) for key, v in obs.items()}
+    obs["tau"] = np.asarray(res["tau"])
+    dims["observed/tau"] = ("model",)
+    along: dict = {key: np.asarray([preds[n][key] for n in names],
+                                   dtype=object if key in ("status", "label") else None)
+                   for key in _ALONG_METHOD}
+    along["pricing_method"] = np.asarray([preds[n]["method"] for n in names], dtype=object)
+    along["ratio_ci_lower"] = np.asarray([preds[n]["ratio_ci"][0] for n in names], float)
+    along["ratio_ci_upper"] = np.asarray([preds[n]["ratio_ci"][1] for n in names], float)
+    dims.update({f"predictions/{key}": ("copula",) for key in along})
+    tree = {"observed": obs, "predictions": along}
+    skip = set(_ALONG_METHOD) | {"method", "ratio_ci"}
+    for name, p in preds.items():
         g = {}
         for key, v in p.items():
-            if isinstance(v, dict):
-                for k2, v2 in v.items():
-                    g[f"{key}_{k2}"] = v2
-            elif key == "ratio_ci":
-                g["ratio_ci_lower"], g["ratio_ci_upper"] = v
-            elif np.ndim(v) == 1 and len(v) == res["k"]:
-                g[key] = np.asarray(v)
-                dims[f"predictions/{name}/{key}"] = ("model_index",)
-            else:
-                g[key] = v
-        tree["predictions"][name] = g
-    write_results(path, tree, attrs=prov, dims=dims)
+            if key in skip:
+                continue
+            items = v.items() if isinstance(v, dict) else [(None, v)]
+            for k2, v2 in items:
+                var = key if k2 is None else f"{key}_{k2}"
+                g[var] = v2
+                if np.ndim(v2) == 1 and len(v2) == res["k"]:
+                    g[var] = np.asarray(v2)
+                    dims[f"predictions/{name}/{var}"] = ("model",)
+                elif isinstance(v2, (int, float, np.integer, np.floating)) and not isinstance(
+                        v2, (bool, np.bool_)):
+                    dims[f"predictions/{name}/{var}"] = ()
+        if g:
+            tree["predictions"][name] = g
+    coords = {"model": np.asarray(res["models"], dtype=object),
+              "copula": np.asarray(names, dtype=object)}
+    write_results(path, tree, attrs={**prov, "kind": "price"}, dims=dims, coords=coords)
 
 
 def _fmt(v):

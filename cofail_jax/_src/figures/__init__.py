@@ -6,7 +6,7 @@ entry of :data:`FIGURES`: ``draw(tree)`` takes the file read as a nested dict
 (:func:`cofail_jax._src.h5.read_tree`) and returns ``[(name, matplotlib Figure), ...]``;
 :func:`write_report` saves each figure in every requested format (PNG, SVG, PDF),
 atomically, and returns the paths. Sweep files are drawn by
-:func:`cofail_jax._src.report.write_figures` (PNG).
+:func:`cofail_jax._src.report.write_figures`.
 """
 
 from __future__ import annotations
@@ -36,16 +36,16 @@ class Figures(NamedTuple):
 
 
 def _registry() -> dict[str, Figures]:
-    from . import certificate, correlations, identify, policies
+    from . import certificate, correlations, identify, policies, price
 
     entries = (certificate.FIGURES, correlations.FIGURES, identify.FIGURES,
-               identify.COUNTEREXAMPLE, *policies.FIGURES)
+               identify.COUNTEREXAMPLE, price.FIGURES, *policies.FIGURES)
     return {f.kind: f for f in entries}
 
 
 # kind -> group that only that kind writes (files without a ``kind`` attribute)
 _GROUPS = (("certificate", "certificate"), ("correlations", "correlations"),
-           ("identify", "identify"), ("sweep", "sweep"), ("price", "predictions"),
+           ("identify", "identify"), ("sweep", "sweep"), ("price", "observed"),
            ("route", "cost_frontier"), ("cascade", "cascades"), ("vote", "reference"),
            ("counterexample", "law_max"), ("matrix", "matrix"))
 
@@ -102,7 +102,7 @@ def write_report(path: str, outdir: str | None = None,
     if kind == "sweep":
         from ..report import write_figures
 
-        return write_figures(path, outdir)
+        return write_figures(path, outdir, formats)
     registry = _registry()
     if kind not in registry:
         raise InputError(f"has no figures yet (a '{kind}' results file)", source=path,
