@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from cofail_jax import load_matrix
-from cofail_jax._src.io.importers import _common
+from cofail_jax._src.io import formats, typed
 
 FIX = os.path.join(os.path.dirname(__file__), "fixtures", "importers")
 CASES = [
@@ -26,8 +26,8 @@ CASES = [
 ]
 
 
-def _load(path, typed, monkeypatch, **kw):
-    monkeypatch.setattr(_common, "USE_MSGSPEC", typed)
+def _load(path, fast, monkeypatch, **kw):
+    monkeypatch.setattr(typed, "USE_MSGSPEC", fast)
     return load_matrix(path, **kw)
 
 
@@ -77,9 +77,9 @@ def test_irregular_sample_falls_back_to_the_located_message(tmp_path, monkeypatc
         {"id": 2, "scores": ["C"]},
     ])
     msgs = []
-    for typed in (True, False):
+    for fast in (True, False):
         with pytest.raises(Exception) as e:
-            _load(bad, typed, monkeypatch)
+            _load(bad, fast, monkeypatch)
         msgs.append(str(e.value))
     assert msgs[0] == msgs[1] and "samples[1]" in msgs[0] and "'scores'" in msgs[0]
     odd = _inspect_logs(tmp_path / "odd", [
@@ -135,3 +135,123 @@ def test_long_csv_problems_keep_the_csv_module_message(bad, tmp_path, monkeypatc
             load_matrix(str(p), missing="error")
         msgs.append(str(e.value))
     assert msgs[0] == msgs[1] and "row" in msgs[0]
+
+
+def _lmeval_pool(d, rows_of_model):
+    """lm-eval sample files under ``d``, one folder per model; ``rows_of_model`` maps a
+    model to its file's lines (dicts are written as JSON, strings as they are)."""
+    d.mkdir()
+    for model, rows in rows_of_model.items():
+        (d / model).mkdir()
+        (d / model / "samples_t_2024-11-05T10-00-00.000000.jsonl").write_text("\n".join(
+            r if isinstance(r, str) else json.dumps(r) for r in rows) + "\n")
+    return str(d)
+
+
+def _spy(monkeypatch, module, name):
+    """Wrap ``module.name`` to record how each call ended: "ok" or the exception's type
+    (so a test can tell the typed path ran, or fell back)."""
+    calls = []
+    inner = getattr(module, name)
+
+    def spy(*a, **k):
+        try:
+            out = inner(*a, **k)
+        except Exception as e:
+            calls.append(type(e).__name__)
+            raise
+        calls.append("ok")
+        return out
+
+    monkeypatch.setattr(module, name, spy)
+    return calls
+
+
+def _lm_row(i, ok, **extra):
+    return {"doc_id": i, "doc": {"q": f"q{i}", "big": list(range(5))}, "target": f"t{i}",
+            "arguments": {"gen_args_0": {"arg_0": f"prompt {i}", "arg_1": "x"}},
+            "resps": [[f" a{i}"]], "filtered_resps": [f"a{i}"], "exact_match": float(ok),
+            **extra}
+
+
+LM_REGULAR = {
+    "org__m1": [_lm_row(i, i % 2) for i in range(4)],
+    "org__m2": [_lm_row(i, i % 3 == 0, acc_norm=1, filtered_resps=[[1, 2]],
+                        resps=[[{"k": i}]], target=i) for i in range(4)],
+    "m3": [{"doc_id": f" {i} ", "acc": bool(i % 2), "target": None,
+            "arguments": [[f"ctx {i}", " c"]], "resps": [], "filtered_resps": [None]}
+           for i in range(3, -1, -1)],
+}
+
+
+@pytest.mark.parametrize("kw", [{}, {"metric": "exact_match"}, {"missing": "drop-queries"}])
+def test_lmeval_typed_matches_dict_path(kw, tmp_path, monkeypatch):
+    """Mixed metrics between files, targets that are not strings, responses that are
+    lists or objects, both prompt layouts, doc ids to strip: the same matrix, metadata
+    (and its column order) and notes from the typed and the record-by-record read."""
+    pytest.importorskip("msgspec")
+    rows = dict(LM_REGULAR)
+    if kw.get("metric"):
+        rows["m3"] = [dict(r, exact_match=1, doc_id=r["doc_id"].strip()) for r in rows["m3"]]
+    path = _lmeval_pool(tmp_path / "p", rows)
+    calls = _spy(monkeypatch, formats, "_load_lmeval_typed")
+    fast, slow = _load(path, True, monkeypatch, **kw), _load(path, False, monkeypatch, **kw)
+    assert calls == ["ok"]  # the typed read ran (and not at all with msgspec off)
+    _same(fast, slow)
+    assert list(fast.cell_meta) == list(slow.cell_meta)
+    assert list(fast.query_meta) == list(slow.query_meta)
+
+
+def test_lmeval_filters_typed_matches_dict_path(tmp_path, monkeypatch):
+    pytest.importorskip("msgspec")
+    rows = {m: [_lm_row(i, (i + j + (f == "b")) % 2, filter=f) for i in range(3)
+                for f in ("a", "b")] for j, m in enumerate(("m1", "m2"))}
+    rows["m1"].append(_lm_row(3, 0))  # a line without a filter
+    path = _lmeval_pool(tmp_path / "p", rows)
+    rows["m3"] = [_lm_row(i, 1) for i in range(3)]  # a file without filters
+    path3 = _lmeval_pool(tmp_path / "p3", rows)
+    calls = _spy(monkeypatch, formats, "_load_lmeval_typed")
+    for p, kw in ((path, {"filter": "b", "missing": "drop-queries"}),
+                  (path3, {"missing": "drop-queries"})):
+        _same(_load(p, True, monkeypatch, **kw), _load(p, False, monkeypatch, **kw))
+    assert calls == ["ok", "ok"]
+
+
+BAD_LINES = [
+    ("blank line inside", lambda rows: rows[:1] + ["   "] + rows[1:]),
+    ("two objects on a line", lambda rows: [json.dumps(rows[0]) + json.dumps(rows[1])] + rows[2:]),
+    ("metric not 0/1", lambda rows: rows[:2] + [dict(rows[2], exact_match=0.5)] + rows[3:]),
+    ("metric null", lambda rows: rows[:2] + [dict(rows[2], exact_match=None)] + rows[3:]),
+    ("no doc_id", lambda rows: rows[:1] + [{k: v for k, v in rows[1].items() if k != "doc_id"}]
+     + rows[2:]),
+    ("no metric", lambda rows: rows[:1] + [{"doc_id": 1}] + rows[2:]),
+    ("metric differs", lambda rows: rows[:1] + [dict(rows[1], acc=1)] + rows[2:]),
+    ("not an object", lambda rows: rows[:1] + ["[1, 2]"] + rows[2:]),
+    ("bad JSON", lambda rows: rows[:1] + ['{"doc_id": 1,'] + rows[2:]),
+    ("duplicate doc", lambda rows: rows + [rows[0]]),
+    ("lone CR", lambda rows: [json.dumps(rows[0]) + "\r" + json.dumps(rows[1])] + rows[2:]),
+    ("NaN", lambda rows: rows[:1] + ['{"doc_id": 1, "exact_match": NaN}'] + rows[2:]),
+    ("empty doc_id", lambda rows: rows[:1] + [dict(rows[1], doc_id="  ")] + rows[2:]),
+]
+
+
+@pytest.mark.parametrize(("what", "edit"), BAD_LINES, ids=[b[0] for b in BAD_LINES])
+def test_lmeval_irregular_lines_keep_the_dict_path(what, edit, tmp_path, monkeypatch):
+    """Anything the typed read does not take as regular goes back to the record-by-record
+    read: the same matrix when that accepts it, else the same message."""
+    pytest.importorskip("msgspec")
+    rows = {"m1": [_lm_row(i, i % 2) for i in range(4)],
+            "m2": edit([_lm_row(i, 1) for i in range(4)])}
+    path = _lmeval_pool(tmp_path / "p", rows)
+    calls = _spy(monkeypatch, formats, "_load_lmeval_typed")
+    out = []
+    for fast in (True, False):
+        try:
+            out.append(_load(path, fast, monkeypatch))
+        except Exception as e:  # noqa: BLE001 - compared below
+            out.append(f"{type(e).__name__}: {e}")
+    assert len(calls) == 1 and calls[0] != "ok"  # the typed read gave up
+    if isinstance(out[0], str) or isinstance(out[1], str):
+        assert out[0] == out[1]
+    else:
+        _same(*out)

@@ -3,13 +3,11 @@ rules, and text extraction from chat-style content."""
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import gc
 import json
 import math
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar, cast
 
 import numpy as np
@@ -17,6 +15,10 @@ import numpy as np
 from ...errors import InputError
 from ...matrix import OutcomeMatrix
 from ..tables import CELL_COLUMNS, matrix_from_columns
+from ..typed import Fallback as Fallback  # the typed fast paths' switch and errors,
+from ..typed import fast_errors as fast_errors  # one layer down so that the loaders
+from ..typed import gc_paused as gc_paused  # of io/formats.py reach them too
+from ..typed import msgspec_ok as msgspec_ok
 
 try:  # the optional fast parser (the io extra); the standard library otherwise
     import orjson as _orjson
@@ -48,19 +50,6 @@ def gc_paused_loader(fn: _F) -> _F:
 
     return cast(_F, inner)
 
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a loader builds millions of small
-    objects (parsed JSON has no reference cycles, refcounting frees it); about half the
-    cost of a parse is otherwise spent in collections that find nothing."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 # What a score of "partial" (P) or "no answer" (N) counts as; "missing" leaves the cell
 # empty so the --missing policy decides.
@@ -319,32 +308,3 @@ def build_matrix(query_id: list, model: list, correct: Sequence[int] | np.ndarra
     return matrix_from_columns(qs, ms, codes, source=source, missing=missing, sample=s,
                                cell=cell, query=query, where_prefix=where_prefix)
 
-
-try:  # the optional typed decoder (the io extra): decodes only the fields a loader reads
-    import msgspec as _msgspec
-except ImportError:  # pragma: no cover - exercised where msgspec is not installed
-    _msgspec = None
-
-# Set False (tests) to force the dict-walking path everywhere msgspec would be used.
-USE_MSGSPEC = True
-
-
-class Fallback(Exception):
-    """A typed fast path met something it does not handle: the caller re-reads the
-    input through the dict-walking path, which handles it or names the problem."""
-
-
-def msgspec_ok() -> bool:
-    """Whether the typed (msgspec) fast paths are available and enabled."""
-    return _msgspec is not None and USE_MSGSPEC
-
-
-def fast_errors() -> tuple[type[BaseException], ...]:
-    """Exceptions that send a typed fast path back to the dict-walking path: any decode
-    or validation problem, and any surprise in the walk (never shown to the user; the
-    slow path produces the located message)."""
-    errs: tuple[type[BaseException], ...] = (Fallback, InputError, ValueError, TypeError,
-                                             KeyError, AttributeError, IndexError)
-    if _msgspec is not None:
-        errs += (_msgspec.DecodeError, _msgspec.ValidationError)
-    return errs

@@ -1,0 +1,85 @@
+"""The switch and shared pieces of the typed (msgspec) fast paths of the loaders.
+
+A fast path decodes only the fields a loader reads (msgspec Structs, unknown fields
+skipped without building objects) and builds the matrix's columns in bulk. It handles
+the regular case only: anything else (a decode or validation error, a value of another
+shape, any problem the loader would report) raises one of :func:`fast_errors`, and the
+loader re-reads the input through its dict-walking path, which accepts it or names the
+problem, so every message is the slow path's. msgspec is optional (the io extra).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import gc
+from collections.abc import Iterator
+from typing import Any
+
+from ..errors import InputError
+
+try:  # the optional typed decoder (the io extra): decodes only the fields a loader reads
+    import msgspec as _msgspec
+except ImportError:  # pragma: no cover - exercised where msgspec is not installed
+    _msgspec = None
+
+# Set False (tests) to force the dict-walking path everywhere msgspec would be used.
+USE_MSGSPEC = True
+
+
+class Fallback(Exception):
+    """A typed fast path met something it does not handle: the caller re-reads the
+    input through the dict-walking path, which handles it or names the problem."""
+
+
+def msgspec_ok() -> bool:
+    """Whether the typed (msgspec) fast paths are available and enabled."""
+    return _msgspec is not None and USE_MSGSPEC
+
+
+def fast_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions that send a typed fast path back to the dict-walking path: any decode
+    or validation problem, and any surprise in the walk (never shown to the user; the
+    slow path produces the located message)."""
+    errs: tuple[type[BaseException], ...] = (Fallback, InputError, ValueError, TypeError,
+                                             KeyError, AttributeError, IndexError,
+                                             UnicodeDecodeError, RecursionError)
+    if _msgspec is not None:
+        errs += (_msgspec.DecodeError, _msgspec.ValidationError)
+    return errs
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a loader builds millions of small
+    objects (parsed JSON has no reference cycles, refcounting frees it); about half the
+    cost of a parse is otherwise spent in collections that find nothing."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+@functools.lru_cache(maxsize=32)
+def lmeval_decoder(metrics: tuple[str, ...]) -> Any:
+    """A msgspec JSON decoder of one lm-evaluation-harness sample line (``decode_lines``
+    for a whole file) into a Struct with the fields ``load_lmeval`` reads: ``doc_id``,
+    ``filter``, ``target``, ``filtered_resps``, ``arguments``, ``resps``, and the metrics
+    ``metrics`` as fields ``m0``, ``m1``, ... (any metric name, renamed). An absent
+    ``doc_id``, ``target`` or metric is ``msgspec.UNSET``, any other absent field None
+    (as ``dict.get`` gives). Raises ``ValueError``/``TypeError`` for metric names msgspec
+    cannot map (then the loader takes its dict path)."""
+    assert _msgspec is not None
+    unset = _msgspec.UNSET
+    fixed = {"doc_id": unset, "target": unset, "filter": None, "filtered_resps": None,
+             "arguments": None, "resps": None}
+    if len(set(metrics)) != len(metrics) or set(metrics) & set(fixed):
+        raise ValueError("metric names overlap the sample's fields")
+    fields: list[tuple[str, Any, Any]] = [(name, Any, d) for name, d in fixed.items()]
+    fields += [(f"m{i}", Any, unset) for i in range(len(metrics))]
+    struct = _msgspec.defstruct("LmevalSample", fields, gc=False,
+                                rename={f"m{i}": m for i, m in enumerate(metrics)})
+    return _msgspec.json.Decoder(struct)
