@@ -20,6 +20,16 @@ from cofail_jax._src.tetrachoric import tetrachoric
 
 FIXTURE = os.path.join(os.path.dirname(__file__), "fixtures", "mvt_reference.json")
 
+# Jitted once for the module, nu traced: one compilation per shape and static option,
+# shared by every test and every nu (eager calls would recompile each loop per nu).
+t_cdf = jax.jit(mvt.t_cdf)
+t_quantile = jax.jit(mvt.t_quantile)
+gamma_quantile = jax.jit(mvt.gamma_quantile)
+bvt_cdf = jax.jit(jax.vmap(mvt.bvt_cdf))
+mvt_orthant = jax.jit(mvt.mvt_orthant, static_argnames=("method", "n_samples"))
+calibrate_pairs = jax.jit(mvt.calibrate_pairs)
+N_QMC = 2 ** 13  # QMC points of every orthant call (one compiled program per k)
+
 
 @pytest.fixture(scope="module")
 def ref():
@@ -30,11 +40,11 @@ def ref():
 def test_univariate_t_and_gamma_quantiles():
     x = np.array([-40.0, -3.0, -0.4, 0.0, 1.7])
     for nu in (1.0, 2.5, 30.0):
-        np.testing.assert_allclose(mvt.t_cdf(x, nu), stats.t.cdf(x, nu), rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(t_cdf(x, nu), stats.t.cdf(x, nu), rtol=1e-12, atol=1e-15)
         p = np.array([1e-5, 0.02, 0.4, 0.9])
-        np.testing.assert_allclose(mvt.t_quantile(p, nu), stats.t.ppf(p, nu), rtol=1e-12)
+        np.testing.assert_allclose(t_quantile(p, nu), stats.t.ppf(p, nu), rtol=1e-12)
         u = np.array([1e-12, 1e-3, 0.5, 0.999])
-        np.testing.assert_allclose(mvt.gamma_quantile(u, nu / 2), stats.gamma.ppf(u, nu / 2),
+        np.testing.assert_allclose(gamma_quantile(u, nu / 2), stats.gamma.ppf(u, nu / 2),
                                    rtol=1e-11)
 
 
@@ -42,7 +52,7 @@ def test_bivariate_t_matches_r_tvpack(ref):
     b = ref["bivariate"]
     h, k, r, nu = (np.array([c[x] for c in b]) for x in ("h", "k", "r", "nu"))
     want = np.array([c["prob"] for c in b])
-    got = np.array([float(mvt.bvt_cdf(h[i], k[i], r[i], nu[i])) for i in range(len(b))])
+    got = np.asarray(bvt_cdf(h, k, r, nu))  # one call, vmapped over the cases
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-9)  # worst at nu = 1
 
 
@@ -50,11 +60,11 @@ def test_bivariate_t_matches_r_tvpack(ref):
 def test_orthant_matches_r_pmvt(ref, case):
     c = ref["cases"][case]
     assert c["k"] in (12, 38)
-    runs = (("qmc", 2 ** 13), ("mc", 2 ** 16)) if c["nu"] == 4 else (("qmc", 2 ** 13),)
+    runs = (("qmc", N_QMC), ("mc", 2 ** 16)) if c["nu"] == 4 else (("qmc", N_QMC),)
     for method, n in runs:
-        lp, se, status, _ = mvt.mvt_orthant(jax.random.key(3), jnp.asarray(c["t"]),
-                                            jnp.asarray(c["corr"]), c["nu"], method=method,
-                                            n_samples=n)
+        lp, se, status, _ = mvt_orthant(jax.random.key(3), jnp.asarray(c["t"]),
+                                        jnp.asarray(c["corr"]), c["nu"], method=method,
+                                        n_samples=n)
         assert int(status) == 0
         # R's error is a 99 % bound: used as one more sigma, conservatively
         assert abs(np.exp(float(lp)) - c["prob"]) < 4 * np.hypot(float(se), c["error"]), method
@@ -64,16 +74,18 @@ def test_large_nu_is_the_gaussian(ref):
     c = ref["cases"][0]
     corr = jnp.asarray(c["corr"])
     tau = stats.norm.ppf(c["p_wrong"])
-    g = mvn_orthant(jax.random.key(1), jnp.asarray(tau), corr, method="qmc", n_samples=2 ** 14)
-    lp, se, status, _ = mvt.mvt_orthant(jax.random.key(2), mvt.t_quantile(jnp.asarray(c["p_wrong"]), 1e6),
-                                        corr, 1e6, n_samples=2 ** 14)
+    # the Gaussian orthant by scipy (Genz's QMC, an independent engine) to abseps 1e-6
+    g = stats.multivariate_normal.cdf(tau, mean=np.zeros(tau.size), cov=c["corr"], abseps=1e-6,
+                                      releps=0, maxpts=2_000_000, rng=np.random.default_rng(0))
+    lp, se, status, _ = mvt_orthant(jax.random.key(2), t_quantile(jnp.asarray(c["p_wrong"]), 1e6),
+                                    corr, 1e6, method="qmc", n_samples=N_QMC)
     assert int(status) == 0
-    assert abs(np.exp(float(lp)) - float(g.prob)) < 4 * np.hypot(float(se), float(g.std_err))
+    assert abs(np.exp(float(lp)) - g) < 4 * np.hypot(float(se), 1e-6)
     # and the calibrated t correlation of a pair tends to the tetrachoric one
-    t = mvt.t_quantile(jnp.asarray([0.3, 0.2]), 1e6)
+    t = t_quantile(jnp.asarray([0.3, 0.2]), 1e6)
     pb = float(stats.multivariate_normal.cdf(stats.norm.ppf([0.3, 0.2]), cov=[[1, 0.5], [0.5, 1]]))
-    r, _ = mvt.calibrate_pairs(t, jnp.asarray([[0.3, pb], [pb, 0.2]]), jnp.eye(2) * 0.5 + 0.25,
-                               1e6, ~jnp.eye(2, dtype=bool))
+    r, _ = calibrate_pairs(t, jnp.asarray([[0.3, pb], [pb, 0.2]]), jnp.eye(2) * 0.5 + 0.25,
+                           1e6, ~jnp.eye(2, dtype=bool))
     assert abs(float(r[0, 1]) - 0.5) < 1e-5
 
 
@@ -90,10 +102,11 @@ def test_k2_calibrated_t_reproduces_the_pair():
     st = jax.jit(P.pool_stats)(e, jnp.ones(500))
     cop = C.make_copulas(["student_t", "gaussian"], C.PricingOptions(orthant_samples=2 ** 13))
     ps, w = P.subset_stats(st, jnp.ones(2, bool))
-    params = cop[0].calibrate(ps, w)
+    params = jax.jit(cop[0].calibrate)(ps, w)
     both = np.mean(e[:, 0] & e[:, 1])
     assert float(mvt.bvt_cdf(params.t[0], params.t[1], params.corr[0, 1], 4.0)) == pytest.approx(both, rel=1e-12)
-    r = P.price_pool(jax.random.key(0), st, e, jnp.ones(500), jnp.ones(2, bool), cop)
+    r = jax.jit(lambda key, st, e, w, mask: P.price_pool(key, st, e, w, mask, cop))(
+        jax.random.key(0), st, e, jnp.ones(500), jnp.ones(2, bool))
     for i in range(2):  # ratio beta_obs / beta_pred is 1 within the reported error
         assert abs(float(r.beta_pred[i]) - both) < 4 * float(r.beta_pred_se[i]) + 1e-12
 
@@ -107,7 +120,8 @@ def test_readme_repair_snippet_never_ok_with_a_wrong_number():
     rho = np.nan_to_num(np.asarray(tc.rho))
     bad = nearest_correlation(rho)  # eps = 0: smallest eigenvalue ~ -3e-16
     good = nearest_correlation(rho, eps=C.EIG_FLOOR)
-    ref = mvn_orthant(jax.random.key(9), tc.tau, good.corr, method="qmc", n_samples=2 ** 16)
+    # the same compiled program as the qmc call below (reference se ~2e-5)
+    ref = mvn_orthant(jax.random.key(9), tc.tau, good.corr, method="qmc", n_samples=2 ** 14)
     assert abs(float(ref.prob) - 0.0260) < 2e-4
     for method in ("qmc", "tilting", "mc", "auto"):
         r = mvn_orthant(jax.random.key(0), tc.tau, bad.corr, method=method, n_samples=2 ** 14)

@@ -175,18 +175,24 @@ def calibrate_pairs(t, p_both, r0, nu, calibrate, n_newton: int = 14):
     """Correlations r_ij with T_2(t_i, t_j; r_ij, nu) = p_both_ij where ``calibrate`` is
     True (others keep ``r0``): safeguarded Newton steps inside a shrinking bracket.
 
+    Each unordered pair is solved once (its upper-triangle entry; ``calibrate``, ``p_both``
+    and ``r0`` are symmetric) and mirrored, so the matrix is exactly symmetric.
+
     Returns:
       (r, max |T_2 - p_both| over calibrated pairs).
     """
     K = t.shape[0]
+    iu, ju = np.triu_indices(K, 1)
     s, lw = _mixture_nodes(nu)
     tt = jnp.where(jnp.isfinite(t), t, 0.0)
-    h = jnp.broadcast_to(tt[:, None], (K, K))
-    k = jnp.broadcast_to(tt[None, :], (K, K))
-    target = jnp.where(calibrate, p_both, 0.25)
-    r = jnp.where(calibrate, jnp.clip(r0, -0.999, 0.999), 0.0)
-    lo = jnp.full((K, K), -1.0)
-    hi = jnp.full((K, K), 1.0)
+    h = tt[iu]
+    k = tt[ju]
+    cal = calibrate[iu, ju]
+    r0_pairs = r0[iu, ju]
+    target = jnp.where(cal, p_both[iu, ju], 0.25)
+    r = jnp.where(cal, jnp.clip(r0_pairs, -0.999, 0.999), 0.0)
+    lo = jnp.full(h.shape, -1.0)
+    hi = jnp.full(h.shape, 1.0)
 
     def body(_, st):
         r, lo, hi = st
@@ -200,10 +206,10 @@ def calibrate_pairs(t, p_both, r0, nu, calibrate, n_newton: int = 14):
 
     r, _, _ = jax.lax.fori_loop(0, n_newton, body, (r, lo, hi))
     f, _ = _bvt_and_dr(h, k, r, s, lw)
-    err = jnp.max(jnp.where(calibrate, jnp.abs(f - target), 0.0))
-    r = jnp.where(calibrate, r, r0)
-    r = 0.5 * (r + r.T)
-    return r, err
+    err = jnp.max(jnp.where(cal, jnp.abs(f - target), 0.0), initial=0.0)
+    r = jnp.where(cal, r, r0_pairs)
+    out = jnp.asarray(r0).at[iu, ju].set(r).at[ju, iu].set(r)
+    return out, err
 
 
 # ---------------------------------------------------------------------------------------
