@@ -11,6 +11,8 @@ from scipy.stats import multivariate_normal
 
 from cofail_jax._src import simulate as S
 
+import oracles
+
 N = 60_000
 KEY = jax.random.key(20261126)
 
@@ -89,7 +91,7 @@ def test_onefactor_quadrature_matches_scipy_mvn():
 def test_bvn_matches_closed_form_orthant():
     # P(X<=0, Y<=0) = 1/4 + arcsin(rho)/(2 pi)
     rho = np.array([-0.9, -0.3, 0.0, 0.4, 0.95])
-    got = S._bvn_cdf_np(0.0, 0.0, rho)
+    got = oracles.bvn_cdf(0.0, 0.0, rho)
     np.testing.assert_allclose(got, 0.25 + np.arcsin(rho) / (2 * np.pi), atol=1e-12)
 
 
@@ -103,12 +105,17 @@ def test_irt_pairwise_matches_sampling():
 
 
 def test_sampling_independent_of_chunk_size():
-    law = LAWS["independent"]
-    a = S.sample_errors(KEY, law, 1000, chunk_size=1000)
-    b = S.sample_errors(KEY, law, 1000, chunk_size=1000)  # same compiled function
+    # block b of S.BLOCK queries comes from fold_in(key, b): one, two or three blocks per
+    # compiled call give the same matrix, and a shorter matrix is a prefix of a longer one
+    law = LAWS["onefactor"]
+    n = 2 * S.BLOCK + 300
+    a = S.sample_errors(KEY, law, n, chunk_size=S.BLOCK)
+    b = S.sample_errors(KEY, law, n, chunk_size=S.BLOCK)  # same compiled function
     np.testing.assert_array_equal(a, b)
-    c = S.sample_errors(KEY, law, 1000, chunk_size=256)
-    np.testing.assert_array_equal(a, c)
+    for chunk in (100, 2 * S.BLOCK, 10 ** 6):
+        np.testing.assert_array_equal(a, S.sample_errors(KEY, law, n, chunk_size=chunk))
+    np.testing.assert_array_equal(a[:1000], S.sample_errors(KEY, law, 1000))
+    assert not np.array_equal(a[:S.BLOCK], a[S.BLOCK:2 * S.BLOCK])
 
 
 def test_common_shock_underpricing_is_one_at_two_and_grows():
@@ -133,11 +140,14 @@ def test_tetrachoric_inversion_recovers_rho():
     p = np.array([0.2, 0.5, 0.7])
     lam = np.array([0.9, 0.5, 0.6])
     law = S.onefactor_law(p, lam)
-    r = S.tetrachoric_from_rates(p, S.pair_both_wrong(law))
     want = np.outer(lam, lam)
     np.fill_diagonal(want, 1.0)
-    np.testing.assert_allclose(r, want, atol=1e-9)
-    np.testing.assert_allclose(np.abs(S.fit_onefactor(r)), lam, atol=1e-6)
+    for r in (S.exact_tetrachoric(p, S.pair_both_wrong(law)),  # the library's engine
+              oracles.tetrachoric_from_rates(p, S.pair_both_wrong(law))):  # numpy bisection
+        np.testing.assert_allclose(r, want, atol=1e-9)
+    np.testing.assert_allclose(np.abs(oracles.fit_onefactor(want)), lam, atol=1e-6)
+    np.testing.assert_allclose(S.onefactor_loadings(want), lam, atol=1e-12)
+    assert S.onefactor_loadings(np.array([[1, .5, .1], [.5, 1, .6], [.1, .6, 1]])) is None
 
 
 def test_benchmark_pool_is_deterministic():
@@ -260,16 +270,23 @@ def test_cli_simulate_bad_input_exits_2_without_output(tmp_path, capsys):
 
 
 def test_agrees_with_pricing_and_tetrachoric_engines():
-    """Independent implementations: onefactor_beta (issue 4) and tetrachoric (issue 3)."""
-    onefactor = pytest.importorskip("cofail_jax._src.onefactor")
-    tetra = pytest.importorskip("cofail_jax._src.tetrachoric")
+    """The library's engines against the numpy oracles (tests/oracles.py): one-factor
+    quadrature, tetrachoric, and the underpricing curve's fitted one-factor price."""
+    from cofail_jax._src import tetrachoric as tetra
+
     law = S.onefactor_law(np.linspace(0.1, 0.6, 12), np.linspace(0.3, 0.9, 12))
-    want = float(onefactor.onefactor_beta(ndtri(law.p_wrong), law.params["loadings"]))
+    want = oracles.onefactor_price(law.p_wrong, law.params["loadings"])
     assert S.true_beta(law).beta == pytest.approx(want, rel=1e-7)
+    cs = S.common_shock_law(0.02, np.full(12, 0.4))  # exchangeable: one-factor tetrachorics
+    u = S.underpricing_curve(cs, sizes=[2, 5, 12])
+    q_cs = S.pair_both_wrong(cs)
+    for m, b in zip(u.m, u.beta_pred):
+        assert b == pytest.approx(oracles.onefactor_prediction(cs.p_wrong, q_cs, np.arange(m)),
+                                  rel=1e-5)
     err = S.sample_errors(KEY, LAWS["gaussian"], 2000)
     e = err.astype(np.float64)
     q = e.T @ e / e.shape[0]
-    mine = S.tetrachoric_from_rates(e.mean(axis=0), q)
+    mine = oracles.tetrachoric_from_rates(e.mean(axis=0), q)
     theirs = np.asarray(tetra.tetrachoric(err).rho)
     np.testing.assert_allclose(mine, theirs, atol=1e-7)
 

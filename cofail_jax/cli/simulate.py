@@ -228,7 +228,7 @@ def truth_dict(law, *, curve_max: int = 200) -> dict:
     tb = S.true_beta(law)
     k = law.k
     m_curve = list(range(1, min(k, curve_max) + 1))
-    if law.kind == "gaussian" and not S._is_onefactor(law.params["corr"]):
+    if law.kind == "gaussian" and not S.onefactor_loadings(law.params["corr"]) is not None:
         m_curve = [m for m in m_curve if m <= 2 or m == k]
     curve = [S.true_beta(law, np.arange(m)).beta for m in m_curve]
     params = {key: v for key, v in law.params.items() if key != "chol"}
