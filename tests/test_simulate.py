@@ -311,3 +311,12 @@ def test_counterexample_laws_plug_in():
                 else:
                     ok, info = _within(err[:, subset].all(axis=1).sum(), 20_000, tb)
                     assert ok, (law.kind, info)
+
+
+def test_sampling_does_not_depend_on_the_x64_switch():
+    # the SplitMix64 cell words need uint64: sample_errors turns x64 on for its own calls
+    law = LAWS["irt"]
+    a = S.sample_errors(KEY, law, 500)
+    with jax.enable_x64(False):
+        b = S.sample_errors(KEY, law, 500)
+    np.testing.assert_array_equal(a, b)
