@@ -31,9 +31,12 @@ Laws:
     wrong iff T_i <= t_nu^-1(p_i). True beta: the marginal / bivariate t CDF for m <= 2,
     otherwise randomized QMC-SOV (the library's, 2^18 points) with 4 standard errors as
     the stated error.
-  * The copula laws (``onefactor``, ``gaussian``, ``clayton``, ``student_t``) draw their
-    queries through the same copula's ``sample`` that prices it
-    (:mod:`cofail_jax._src.copulas`), so a law and its pricer cannot drift.
+  * The copula laws ``gaussian``, ``clayton`` and ``student_t`` draw their queries
+    through the same copula's ``sample`` that prices it (:mod:`cofail_jax._src.copulas`).
+    ``onefactor`` (like ``independent``, ``common_shock`` and ``irt``) draws each cell by
+    comparing a SplitMix64 word with its conditional error rate given the query's factor
+    (:mod:`.sample`), about 20x faster; the per-law test of the empirical against the true
+    beta (within 4 standard errors) is what keeps law and pricer together.
   * ``common_shock``: with probability omega a query is co-hard and every model errs;
     otherwise model i errs independently with probability alpha_i. True beta
     omega + (1 - omega) prod alpha_i (exact).
