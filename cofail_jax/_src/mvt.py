@@ -44,7 +44,16 @@ import numpy as np
 from jax.scipy.special import betainc, gammainc, gammaincc, gammaln, log_ndtr, ndtri, polygamma
 
 from .bvn import bvn_cdf, bvn_pdf
-from .orthant import BIG, _lattice_block, ndtri_log, pd_tol, reorder_cholesky, richtmyer_alpha
+from .orthant import (
+    BIG,
+    QMC_BLOCK,
+    _lattice_block,
+    adaptive_lattice,
+    ndtri_log,
+    pd_tol,
+    reorder_cholesky,
+    richtmyer_alpha,
+)
 
 OK = 0
 NONFINITE = 1
@@ -242,7 +251,7 @@ def _sov_t_logf(U, t, L, nu, excl):
 
 
 def mvt_orthant(key, t, corr, nu, *, method: str = "qmc", n_samples: int = 4096,
-                n_shifts: int = 16, block: int = 1024):
+                n_shifts: int = 16, block: int = 1024, rel_error: float | None = None):
     """P(T <= t) for T multivariate t_nu with correlation ``corr``.
 
     Args:
@@ -255,6 +264,9 @@ def mvt_orthant(key, t, corr, nu, *, method: str = "qmc", n_samples: int = 4096,
       n_samples: points over all shifts (QMC) or draws (MC), rounded up to whole blocks.
       n_shifts: independent random shifts (QMC error estimate).
       block: points per shift per step (QMC) / draws per chunk (MC); memory O(block k).
+      rel_error: QMC only: target relative standard error; the lattice grows from
+        ``n_shifts * 64`` points, doubling, until the error reaches it or ``n_samples``
+        points (the cap) are used (:func:`..orthant.adaptive_lattice`; ``block`` ignored).
 
     Returns:
       (log_prob, std_err, status, n_used).
@@ -267,7 +279,18 @@ def mvt_orthant(key, t, corr, nu, *, method: str = "qmc", n_samples: int = 4096,
     pd = _min_eig_ok(corr)
     corr_safe = jnp.where(pd, corr, jnp.eye(k))
     never = jnp.any(t == -jnp.inf)
-    if method == "qmc":
+    if rel_error is not None and method != "qmc":
+        raise NotImplementedError(f"mvt_orthant: rel_error needs method='qmc', got {method!r}")
+    if method == "qmc" and rel_error is not None:
+        tt, L, perm = reorder_cholesky(jnp.minimum(t, BIG), corr_safe)
+        ex = excl[perm]
+        alpha = jnp.asarray(richtmyer_alpha(k + 1))
+        shifts = jax.random.uniform(key, (n_shifts, k + 1), jnp.float64)
+        max_blocks = max(1, -(-(-(-int(n_samples) // n_shifts)) // QMC_BLOCK))
+        logp, se, n_used = adaptive_lattice(lambda U: _sov_t_logf(U, tt, L, nu, ex), alpha,
+                                            shifts, rel_error=float(rel_error),
+                                            max_blocks=max_blocks)
+    elif method == "qmc":
         per_shift = -(-int(n_samples) // n_shifts)
         blk = min(block, per_shift)
         n_blocks = -(-per_shift // blk)

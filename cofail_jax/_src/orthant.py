@@ -339,6 +339,79 @@ def _qmc(key, tau, corr, *, n_shifts, n_points, block, mesh, reorder):
                          method=jnp.asarray(1))
 
 
+QMC_BLOCK = 64
+"""Lattice points per shift per step of the adaptive QMC loop (16 shifts: 1,024 points)."""
+
+
+def adaptive_lattice(logf, alpha, shifts, *, rel_error, max_blocks, block=QMC_BLOCK):
+    """Randomized-lattice mean of ``exp(logf(U))`` grown until a target relative error.
+
+    Processes the lattice points ``1 .. block`` of every shift, then keeps appending blocks
+    of ``block`` points (the Richtmyer lattice is extensible: no point is recomputed) and,
+    whenever the number of blocks reaches a power of two (1, 2, 4, ... points doubled),
+    stops if the standard error across the shifts is at most ``rel_error`` times the
+    estimate, or at ``max_blocks``. One ``lax.while_loop``: jit- and vmap-friendly (a
+    vmapped batch runs until its slowest member is done; every member's result depends on
+    its own inputs only, not on the batch it falls in).
+
+    Args:
+      logf: ``U (n_shifts * block, d) -> log f (n_shifts * block,)`` (shift-major).
+      alpha: (d,) lattice generating vector; shifts: (n_shifts, d) random shifts.
+      rel_error: target relative standard error (0 or negative: run to ``max_blocks``).
+      max_blocks: cap on blocks per shift (points per shift = blocks * block).
+
+    Returns:
+      (log estimate, standard error, points used over all shifts).
+    """
+    n_shifts = shifts.shape[0]
+    dtype = shifts.dtype
+
+    def estimate(m, s, c):
+        lm = m + jnp.log(s) - jnp.log((c * block).astype(dtype))
+        top = jnp.max(lm)
+        r = jnp.exp(lm - top)
+        mean_r = jnp.mean(r)
+        sd_r = jnp.std(r, ddof=1) / math.sqrt(n_shifts)
+        return top + jnp.log(mean_r), jnp.exp(top) * sd_r, sd_r / mean_r
+
+    def cond(st):
+        _, _, c, done = st
+        return ~done & (c < max_blocks)
+
+    def body(st):
+        m_acc, s_acc, c, _ = st
+        U = _lattice_block(alpha, shifts, c * block, block)
+        lf = logf(U).reshape(n_shifts, block)
+        m = jnp.maximum(m_acc, jnp.max(lf, axis=1))
+        m_safe = jnp.where(jnp.isfinite(m), m, 0.0)
+        s_new = s_acc * jnp.exp(m_acc - m_safe) + jnp.sum(jnp.exp(lf - m_safe[:, None]), axis=1)
+        m = jnp.where(s_new > 0, m_safe, -jnp.inf)
+        c = c + 1
+        _, _, rel = estimate(m, s_new, c)
+        done = ((c & (c - 1)) == 0) & (rel <= rel_error)
+        return m, s_new, c, done
+
+    st0 = (jnp.full((n_shifts,), -jnp.inf, dtype), jnp.zeros((n_shifts,), dtype),
+           jnp.int32(0), jnp.asarray(False))
+    m, s, c, _ = jax.lax.while_loop(cond, body, st0)
+    logp, se, _ = estimate(m, s, c)
+    return logp, se, (c * block * n_shifts).astype(jnp.int32)
+
+
+def _qmc_adaptive(key, tau, corr, *, n_shifts, max_blocks, rel_error, reorder):
+    k = tau.shape[0]
+    dtype = tau.dtype
+    t, L, ok = _factor(tau, corr, reorder)
+    alpha = jnp.asarray(richtmyer_alpha(k), dtype)
+    shifts = jax.random.uniform(key, (n_shifts, k), dtype)
+    logp, se, n_used = adaptive_lattice(lambda U: _sov_logf(U, t, L), alpha, shifts,
+                                        rel_error=rel_error, max_blocks=max_blocks)
+    status = jnp.where(ok & jnp.isfinite(logp), OK, NONFINITE)
+    return OrthantResult(prob=jnp.exp(logp), std_err=se, log_prob=logp, n_samples=n_used,
+                         hits=jnp.asarray(-1), status=status.astype(jnp.int32),
+                         method=jnp.asarray(1))
+
+
 # ---------------------------------------------------------------------------------------
 # minimax exponential tilting (Botev 2017)
 
@@ -434,7 +507,8 @@ def _tilting(key, tau, corr, *, n_chunks, chunk, mesh, reorder):
 
 def make_orthant_estimator(method: str = "qmc", n_samples: int = 2 ** 16, *,
                            chunk_size: int | None = None, n_shifts: int = 16,
-                           reorder: bool = True, devices="all", jit: bool = True):
+                           reorder: bool = True, devices="all", jit: bool = True,
+                           rel_error: float | None = None):
     """Build an estimator ``(key, tau, corr) -> OrthantResult`` of P(Z <= tau).
 
     Args:
@@ -451,6 +525,11 @@ def make_orthant_estimator(method: str = "qmc", n_samples: int = 2 ** 16, *,
       devices: ``"all"`` (every device of every host), None (one device), an int (the
         first n devices), a list of devices or a Mesh.
       jit: return the jitted function (default).
+      rel_error: QMC only: a target relative standard error; the lattice grows from
+        ``n_shifts * 64`` points, doubling, until the error across the shifts reaches it
+        or ``n_samples`` (the cap) is used (:func:`adaptive_lattice`; one device,
+        ``chunk_size`` ignored). The result's ``n_samples`` and ``std_err`` say where it
+        stopped. None (default): exactly ``n_samples`` points.
 
     Returns:
       A pure function ``(key, tau, corr) -> OrthantResult``; ``tau`` (k,), ``+inf`` excludes a
@@ -472,6 +551,9 @@ def make_orthant_estimator(method: str = "qmc", n_samples: int = 2 ** 16, *,
     n_samples = int(n_samples)
     if n_samples < 2:
         raise ValueError(f"make_orthant_estimator: n_samples must be >= 2, got {n_samples}")
+    if rel_error is not None and method != "qmc":
+        raise NotImplementedError(f"make_orthant_estimator: rel_error needs method='qmc', "
+                                  f"got {method!r}")
     mesh = resolve_mesh(devices)
     if method == "mc":
         chunk = int(chunk_size or min(65536, n_samples))
@@ -481,10 +563,15 @@ def make_orthant_estimator(method: str = "qmc", n_samples: int = 2 ** 16, *,
         if n_shifts < 2:
             raise ValueError("make_orthant_estimator: n_shifts must be >= 2 for an error estimate")
         per_shift = -(-n_samples // n_shifts)
-        block = int(chunk_size or min(max(1, 16384 // n_shifts), per_shift))
-        n_points = -(-per_shift // block) * block
-        core = functools.partial(_qmc, n_shifts=n_shifts, n_points=n_points, block=block,
-                                 mesh=mesh, reorder=reorder)
+        if rel_error is not None:
+            core = functools.partial(_qmc_adaptive, n_shifts=n_shifts,
+                                     max_blocks=max(1, -(-per_shift // QMC_BLOCK)),
+                                     rel_error=float(rel_error), reorder=reorder)
+        else:
+            block = int(chunk_size or min(max(1, 16384 // n_shifts), per_shift))
+            n_points = -(-per_shift // block) * block
+            core = functools.partial(_qmc, n_shifts=n_shifts, n_points=n_points, block=block,
+                                     mesh=mesh, reorder=reorder)
     else:
         chunk = int(chunk_size or min(1024, n_samples))
         n_chunks = -(-n_samples // chunk)

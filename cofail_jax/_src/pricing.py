@@ -169,10 +169,19 @@ def price_pool(key, stats: PoolStats, errors, weights, mask,
     mean_phi = jnp.sum(jnp.where(ps.pair, stats.phi, 0.0)) / jnp.maximum(n_pairs, 1.0)
     eig = jnp.linalg.eigvalsh(jnp.where(jnp.isfinite(ps.rho), ps.rho, 0.0))
     ests, summaries = [], []
+    token = eig[0]
     for c in copulas:
-        params = c.calibrate(ps, pair_w)
-        ests.append(c.log_beta(C.copula_key(key, c.name), params))
+        # One dependency chain: copula c starts after the previous one's estimate. On CPU
+        # (jaxlib 0.10) two batched LAPACK calls in flight at once in one program can
+        # deadlock XLA's intra-op pool (benchmarks/stall_repro.py); independent copula
+        # branches (each with its eigendecompositions and Cholesky factors) were exactly
+        # that. Serialising them costs nothing on CPU (each call is already threaded).
+        (ps_c, pair_w_c), _ = jax.lax.optimization_barrier(((ps, pair_w), token))
+        params = c.calibrate(ps_c, pair_w_c)
+        e = c.log_beta(C.copula_key(key, c.name), params)
+        ests.append(e)
         summaries.append(c.summary(params))
+        token = e.log_beta
     if ests:
         est = jax.tree_util.tree_map(lambda *a: jnp.stack(a), *ests)
     else:

@@ -21,7 +21,8 @@ the array kernels of the sweep:
   device count.
 * :func:`draw_subsets` (host side, keyed) and :func:`summarize_ratios` (aggregation).
 
-File formats, configs and checkpoints live in :mod:`cofail_jax._src.sweep_io`.
+File formats, configs, checkpoints and the stall watchdog live in
+:mod:`cofail_jax._src.sweep_io`.
 
 References:
   Pearson, K. (1900). Mathematical contributions to the theory of evolution VII: on the
@@ -84,6 +85,8 @@ class Prices(NamedTuple):
       beta_obs: () weighted share of queries on which every model of the subset is wrong.
       beta_pred: (M,) predicted beta under each method in the order configured.
       beta_pred_se: (M,) Monte Carlo standard error of each prediction (0 if exact).
+      n_samples: (M,) points or draws each prediction used (0 for closed forms and
+        quadrature; adaptive QMC: where it reached its target error or the cap).
       mean_rho: () mean tetrachoric correlation over the subset's calibrating pairs
         (tetrachoric status OK).
       mean_phi: () mean Pearson correlation of the error indicators over its pairs.
@@ -98,6 +101,7 @@ class Prices(NamedTuple):
     beta_obs: jax.Array
     beta_pred: jax.Array
     beta_pred_se: jax.Array
+    n_samples: jax.Array
     mean_rho: jax.Array
     mean_phi: jax.Array
     rho_eff: jax.Array
@@ -107,11 +111,16 @@ class Prices(NamedTuple):
     reason: jax.Array
 
 
-def pricing_options(*, orthant_samples: int = 4096, orthant_method: str | None = None,
-                    repair: str = "nearest", nu: float = 4.0) -> C.PricingOptions:
-    """The sweep's :class:`..copulas.PricingOptions` (config keys of the same names)."""
+def pricing_options(*, orthant_samples: int | None = None, orthant_method: str | None = None,
+                    repair: str = "nearest", nu: float = 4.0,
+                    rel_error: float = C.QMC_REL_ERROR,
+                    max_samples: int = C.QMC_MAX_SAMPLES) -> C.PricingOptions:
+    """The sweep's :class:`..copulas.PricingOptions` (config keys of the same names);
+    the defaults are :class:`..copulas.PricingOptions`'s, which ``cofail price`` uses too."""
     return C.PricingOptions(orthant_method=orthant_method or "qmc",
-                            orthant_samples=int(orthant_samples), repair=repair, nu=float(nu))
+                            orthant_samples=int(orthant_samples) if orthant_samples else None,
+                            repair=repair, nu=float(nu), rel_error=float(rel_error),
+                            max_samples=int(max_samples))
 
 
 def make_subset_pricer(methods: Sequence[str] = METHODS, **pricer_kw):
@@ -132,7 +141,8 @@ def make_subset_pricer(methods: Sequence[str] = METHODS, **pricer_kw):
         for m, s in zip(methods, r.summaries):
             if m == "fitted_loading":
                 fit_rms = s["residual_rms"]
-        return Prices(r.beta_obs, r.beta_pred, r.beta_pred_se, r.mean_rho, r.mean_phi,
+        return Prices(r.beta_obs, r.beta_pred, r.beta_pred_se, r.n_samples, r.mean_rho,
+                      r.mean_phi,
                       r.rho_eff, fit_rms, r.min_eig, r.n_negative, r.reason)
 
     return price
@@ -174,11 +184,14 @@ def _runner(one):
     return jax.jit(micro, static_argnums=2), devices
 
 
-def _run_rows(run_mesh, static, rows, n_rows, batch=None, d=None):
+def _run_rows(run_mesh, static, rows, n_rows, batch=None, d=None, watch=None, label=""):
     """Run ``rows`` (numpy pytree, leading axis n_rows) through the micro-batch program,
     one dispatch per :data:`MICRO` rows (the last padded by repeating row 0), round-robin
     over the devices; returns numpy, unpadded. ``batch`` is accepted for compatibility:
-    the compiled shape is always one micro-batch, so it changes neither work nor results."""
+    the compiled shape is always one micro-batch, so it changes neither work nor results.
+    ``watch(peer_group, what)``: a context manager around each micro-batch (the sweep
+    driver's :class:`..sweep_io.watchdog.Watchdog`); the micro-batch is then waited for
+    inside it, so the watchdog times each one."""
     del batch
     micro, devices = run_mesh
     size = _pad_to(max(n_rows, 1), MICRO)
@@ -193,10 +206,18 @@ def _run_rows(run_mesh, static, rows, n_rows, batch=None, d=None):
     rows = jax.tree_util.tree_map(pad, rows)
     statics = [jax.device_put(static, dev) for dev in devices]
     outs = []
+    n_micro = size // MICRO
     for b, s in enumerate(range(0, size, MICRO)):
         dev = devices[b % len(devices)]
         r = jax.tree_util.tree_map(lambda a: jax.device_put(a[s:s + MICRO], dev), rows)
-        outs.append(micro(statics[b % len(devices)], r, d))
+        if watch is None:
+            outs.append(micro(statics[b % len(devices)], r, d))
+            continue
+        with watch((id(micro), d), f"{label}micro-batch {b + 1}/{n_micro}"
+                                   + (f" (dimension {d})" if d is not None else "")):
+            out = micro(statics[b % len(devices)], r, d)
+            jax.block_until_ready(out)
+        outs.append(out)
     return jax.tree_util.tree_map(lambda *a: np.concatenate([np.asarray(x) for x in a])[:n_rows],
                                   *outs)
 
@@ -249,11 +270,13 @@ def make_bootstrap(methods: Sequence[str] = METHODS, **pricer_kw):
     run_stats = _runner(stats_one)
     run_mesh = _runner(price_one)
 
-    def boot(key_boot, errors, mask, indices, batch=None):
+    def boot(key_boot, errors, mask, indices, batch=None, watch=None):
         indices = np.asarray(indices, dtype=np.int64)
         static = (key_boot, jnp.asarray(errors), jnp.asarray(mask, bool))
-        rows = _run_rows(run_stats, static, indices, len(indices), batch)
-        return _run_rows(run_mesh, static, rows, len(indices), batch)
+        rows = _run_rows(run_stats, static, indices, len(indices), batch, watch=watch,
+                         label="bootstrap statistics ")
+        return _run_rows(run_mesh, static, rows, len(indices), batch, watch=watch,
+                         label="bootstrap pricing ")
 
     boot.jitted = run_mesh[0]
     return boot
@@ -286,7 +309,7 @@ def make_subset_sweep(methods: Sequence[str] = METHODS, **pricer_kw):
 
     run_mesh = _runner(one)
 
-    def sweep(key_sub, stats, errors, ks, js, masks, batch=None):
+    def sweep(key_sub, stats, errors, ks, js, masks, batch=None, watch=None):
         ks = np.asarray(ks, np.int64)
         js = np.asarray(js, np.int64)
         masks = np.asarray(masks, bool)
@@ -297,7 +320,8 @@ def make_subset_sweep(methods: Sequence[str] = METHODS, **pricer_kw):
         for d in np.unique(dims):
             sel = np.flatnonzero(dims == d)
             parts[int(d)] = (sel, _run_rows(run_mesh, static, (ks[sel], js[sel], masks[sel]),
-                                            len(sel), batch, d=int(d)))
+                                            len(sel), batch, d=int(d), watch=watch,
+                                            label=f"subsets k={int(ks[sel][0])} "))
         if len(parts) == 1:
             return next(iter(parts.values()))[1]
         first = next(iter(parts.values()))[1]

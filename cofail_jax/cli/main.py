@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+
+# One OpenBLAS thread unless the user chose: jaxlib's CPU eigh/cholesky call LAPACK from
+# scipy's OpenBLAS, whose own thread pool competes with XLA's (a 67 x 67 eigh took 30x
+# longer with OpenBLAS's default threads on a loaded 2-core machine; benchmarks/RESULTS.md).
+# Set before any command imports numpy or scipy, which read it once when they load.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 # Command name -> (module, one-line description). The table is static so that
 # ``cofail --help`` and ``cofail --version`` import no command module (and no JAX), and

@@ -30,7 +30,8 @@ EXAMPLES = """\
   cofail price results.csv --model gaussian --method tilting --samples 65536
   cofail price results.csv --model fitted_loading --json
   cofail price results.csv --model student_t --nu 3
-  cofail price results.csv --method qmc --samples 4096 --seed 0   # = the sweep's k = K row
+  cofail price results.csv --seed 0                   # = the sweep's k = K row (same defaults)
+  cofail price results.csv --rel-error 0.001          # QMC to 0.1 % relative error
   cofail price results.csv --method mc --samples 100000000 --seed 7 --out price.h5
 """
 
@@ -45,8 +46,9 @@ def add_parser(sub) -> None:
                     "fitted_loading (one-factor, loadings fitted), gaussian (the repaired "
                     "tetrachoric matrix), clayton (theta from the mean pairwise both-wrong "
                     "rate) and student_t (t correlations reproducing every pair's both-wrong "
-                    "rate at --nu). The same pricing core as 'cofail sweep': with the sweep's "
-                    "--method qmc --samples 4096 and seed, the numbers equal its k = K row. "
+                    "rate at --nu). The same pricing core and defaults as 'cofail sweep': with "
+                    "the same seed (and the sweep's rel_error, orthant_samples, nu), the "
+                    "numbers equal its k = K row. "
                     "Prints observed beta with its Clopper-Pearson interval, "
                     "each prediction with its error, method and sample count, and the "
                     "underpricing ratio beta_obs / beta_pred. Models that are always right "
@@ -56,16 +58,23 @@ def add_parser(sub) -> None:
     p.add_argument("--model", default="all", choices=MODELS + tuple(ALIASES) + ("all",),
                    help="which copula to price (old names one-factor, one-factor-fitted still "
                         "work)")
-    p.add_argument("--method", default="auto", choices=METHODS,
-                   help="estimator of the full-matrix copulas (gaussian, student_t): 'auto' is "
-                        "QMC-SOV (gaussian: minimax tilting when beta < 1e-4); mc/qmc/tilting "
-                        "use that estimator (the Clayton copula is closed form unless 'mc'); "
+    p.add_argument("--method", default="qmc", choices=METHODS,
+                   help="estimator of the full-matrix copulas (gaussian, student_t): 'qmc' "
+                        "(default) is QMC-SOV grown to --rel-error; 'auto' is QMC-SOV with "
+                        "minimax tilting for the gaussian when beta < 1e-4; mc/tilting use "
+                        "that estimator (the Clayton copula is closed form unless 'mc'); "
                         "'quadrature' prices the one-factor copulas only")
     p.add_argument("--factor-method", default="quadrature", choices=FACTOR_METHODS,
                    help="estimator of the one-factor copulas: 1-D quadrature (default), or an "
                         "orthant estimator on their full matrix")
     p.add_argument("--samples", type=count(1, 2**34), default=None,
-                   help="draws/points (default 2^16 for qmc/tilting/clayton, 2^22 for mc)")
+                   help="fixed draws/points (default: qmc grows to --rel-error, at most "
+                        "2^16 points; 2^16 for tilting/auto, 2^22 for mc)")
+    p.add_argument("--rel-error", type=open_probability, default=None,
+                   help="qmc: target relative standard error (default 0.01, as the sweep); "
+                        "points double from 1,024 until it is reached or --max-samples")
+    p.add_argument("--max-samples", type=count(1024, 2**34), default=None,
+                   help="qmc: cap on points when growing to --rel-error (default 2^16)")
     p.add_argument("--nu", type=float, default=4.0,
                    help="degrees of freedom of the student_t copula (default 4)")
     add_seed_arg(p, "PRNG seed")
@@ -88,8 +97,8 @@ def _scalar(v):
     return bool(a) if a.dtype == bool else int(a) if a.dtype.kind in "iu" else float(a)
 
 
-def price_matrix(m, *, models=MODELS, method="auto", samples=None, seed=0, alpha=0.05,
-                 nu=4.0, factor_method="quadrature"):
+def price_matrix(m, *, models=MODELS, method="qmc", samples=None, seed=0, alpha=0.05,
+                 nu=4.0, factor_method="quadrature", rel_error=None, max_samples=None):
     """Everything ``cofail price`` reports, as a plain dict (used by the CLI and tests).
 
     The numbers come from :func:`cofail_jax._src.pricing.price_pool`, the core the sweep
@@ -132,11 +141,16 @@ def price_matrix(m, *, models=MODELS, method="auto", samples=None, seed=0, alpha
         models = tuple(x for x in models if x != "student_t")
         notes.append("student_t left out: minimax tilting is not available for it (use qmc or mc)")
     est = "qmc" if method == "quadrature" else method
-    ns = samples or (2 ** 22 if est == "mc" else 2 ** 16)
-    opts = C.PricingOptions(orthant_method=est, orthant_samples=int(ns),
+    if (rel_error is not None or max_samples is not None) and est != "qmc":
+        raise InputError(f"--rel-error and --max-samples apply to --method qmc, not {method}",
+                         where="--rel-error", hint="use --samples with this method")
+    ns = samples or (None if est == "qmc" else 2 ** 22 if est == "mc" else 2 ** 16)
+    opts = C.PricingOptions(orthant_method=est, orthant_samples=ns,
                             factor_method=factor_method,
                             clayton_method="mc" if method == "mc" else "closed form",
-                            nu=float(nu))
+                            nu=float(nu),
+                            rel_error=float(rel_error or C.QMC_REL_ERROR),
+                            max_samples=int(max_samples or C.QMC_MAX_SAMPLES))
     copulas = C.make_copulas(models, opts)
     errors = ~np.asarray(m.correct, bool)
     n, k = errors.shape
@@ -159,9 +173,13 @@ def price_matrix(m, *, models=MODELS, method="auto", samples=None, seed=0, alpha
             nn = int(r.n_samples[i])
             status = (f"0 hits in {nn:,} draws: beta is below about {3 / nn:.2g} (95 %); "
                       "use --method qmc")
-        p = {"beta": b, "std_err": float(r.beta_pred_se[i]), "log_beta": float(r.log_beta_pred[i]),
+        se = float(r.beta_pred_se[i])
+        p = {"beta": b, "std_err": se, "rel_error": se / b if b > 0 else float("nan"),
+             "log_beta": float(r.log_beta_pred[i]),
              "method": how, "n_samples": int(r.n_samples[i]), "status": status,
              "label": c.label}
+        if how == "qmc" and opts.target() is not None:
+            p["rel_error_target"] = opts.target()
         p.update({key_: _scalar(v) for key_, v in r.summaries[i].items()})
         p["ratio"] = beta_obs / b if b > 0 else np.inf
         p["ratio_ci"] = [float(lo) / b if b > 0 else np.inf, float(hi) / b if b > 0 else np.inf]
@@ -201,12 +219,14 @@ def run(args) -> int:
         models = ("equal_loading", "fitted_loading")
     res = price_matrix(m, models=models, method=args.method, samples=args.samples,
                        seed=args.seed, alpha=args.alpha, nu=args.nu,
-                       factor_method=args.factor_method)
+                       factor_method=args.factor_method, rel_error=args.rel_error,
+                       max_samples=args.max_samples)
     prov = provenance(input_path=input_path(args), seed=args.seed,
                       method=f"tetrachoric + {args.method}",
                       config={"model": args.model, "method": args.method,
                               "factor_method": args.factor_method, "nu": args.nu,
-                              "samples": args.samples, "alpha": args.alpha,
+                              "samples": args.samples, "rel_error": args.rel_error,
+                              "max_samples": args.max_samples, "alpha": args.alpha,
                               "audit": getattr(args, "audit", None)},
                       extra={"pricing_methods": {k: v["method"] for k, v in res["predictions"].items()},
                              "n_samples": {k: v["n_samples"] for k, v in res["predictions"].items()}})
@@ -302,7 +322,8 @@ def render(res) -> str:
                                          "samples", "beta_obs / beta_pred [CI]")))
     extra = []
     for name, p in res["predictions"].items():
-        skip = {"beta", "std_err", "log_beta", "method", "n_samples", "status", "label",
+        skip = {"beta", "std_err", "rel_error", "rel_error_target", "log_beta", "method",
+                "n_samples", "status", "label",
                 "ratio", "ratio_ci"}
         items = [f"{key} {_fmt(v)}" for key, v in p.items() if key not in skip and np.ndim(v) == 0]
         extra.append(f"{name} ({p['label']}): " + ", ".join(items) + f"; {p['status']}")

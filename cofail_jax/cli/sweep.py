@@ -7,7 +7,7 @@ import math
 from .common import add_command, emit_json, fmt_table, input_file, output_file
 
 EXAMPLES = """\
-  cofail sweep configs/example.toml                 # embedded MATH level-5 example (minutes)
+  cofail sweep configs/example.toml                 # embedded MATH level-5 example
   cofail sweep configs/zeroeval_gsm8k.toml --out gsm8k.h5
   cofail sweep configs/example.toml --json          # summary as JSON (progress on stderr)
   cofail report results/example.h5                  # the figures
@@ -38,9 +38,11 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from .._src.sweep_io import load_config, run_sweep
+    from .progress import progress_bar
 
     cfg = load_config(args.config, output=args.out, audit=args.audit)
-    summary = run_sweep(cfg, progress=not args.no_progress)
+    with progress_bar("sweep", unit="step", enabled=False if args.no_progress else None) as bar:
+        summary = run_sweep(cfg, progress=bar)
     if args.json:
         import h5py
 

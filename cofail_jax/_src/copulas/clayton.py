@@ -24,7 +24,7 @@ def make(opts: PricingOptions) -> Copula:
     if opts.clayton_method not in ("closed form", "mc"):
         raise NotImplementedError(f"clayton: method must be 'closed form' or 'mc', got "
                                   f"{opts.clayton_method!r}")
-    n_mc = int(opts.orthant_samples)
+    n_mc = opts.n_samples()
 
     def calibrate(stats: PairStats, pair_w) -> Params:
         target = mean_over(stats.p_both, pair_w)

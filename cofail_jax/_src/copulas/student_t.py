@@ -45,7 +45,8 @@ def make(opts: PricingOptions) -> Copula:
         raise NotImplementedError(
             "student_t: fit_nu is not available: with a free correlation per pair the pairwise "
             "2 x 2 likelihood is saturated (flat in nu); give nu")
-    n = int(opts.orthant_samples)
+    n = opts.n_samples()
+    target = opts.target() if method == "qmc" else None
     nu = float(opts.nu)
     if not nu > 0:
         raise ValueError(f"student_t: nu must be > 0, got {nu}")
@@ -60,7 +61,7 @@ def make(opts: PricingOptions) -> Copula:
 
     def log_beta(key, p: Params):
         lb, se, status, n_used = _mvt.mvt_orthant(key, p.t, p.corr, p.nu, method=method,
-                                                  n_samples=n)
+                                                  n_samples=n, rel_error=target)
         return estimate(lb, se, status, QMC if method == "qmc" else MC, n_used)
 
     def sample(key, p: Params, n_rows: int):

@@ -1,0 +1,220 @@
+"""Run (or resume) a sweep: full pool, every pool size, the bootstrap, then assemble."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .assemble import assemble
+from .checkpoint import Checkpoint, missing_ranges, stored_boot_ranges
+from .config import SweepConfig, load_pool
+from .watchdog import Watchdog
+
+Progress = Callable[[int, int], None]
+"""``progress(done, total)``: called with ``done = 0`` before the first unit of work (whose
+time is mostly compilation) and after each unit (full pool, one pool size, one bootstrap
+chunk); units found in the checkpoint count as done at once. The CLI draws the bar."""
+
+
+def pricer_kw(cfg: SweepConfig) -> dict[str, Any]:
+    """The pricing options of a config (:func:`..sweep.pricing_options` keywords)."""
+    return dict(orthant_samples=cfg.orthant_samples, orthant_method=cfg.orthant_method,
+                repair=cfg.repair, nu=cfg.nu, rel_error=cfg.rel_error,
+                max_samples=cfg.max_samples)
+
+
+def blas_one_thread():
+    """One BLAS thread while the sweep runs, unless ``OPENBLAS_NUM_THREADS`` is set.
+
+    jaxlib's CPU eigh/cholesky call LAPACK from scipy's OpenBLAS; its own thread pool made
+    a 67 x 67 eigh 30x slower on a loaded 2-core machine (benchmarks/RESULTS.md). The
+    ``cofail`` command sets the variable before numpy loads; a library caller gets the
+    same through ``threadpoolctl`` when it is installed (a no-op otherwise).
+    """
+    if "OPENBLAS_NUM_THREADS" in os.environ:
+        return contextlib.nullcontext()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def run_sweep(cfg: SweepConfig, *, progress: Progress | bool | None = None,
+              on_checkpoint: Callable[[str], None] | None = None,
+              watchdog: Watchdog | bool = True) -> dict[str, Any]:
+    """Run (or resume) a sweep and write ``cfg.output``; returns a summary dict.
+
+    Args:
+      cfg: a config from :func:`load_config`.
+      progress: a ``progress(done, total)`` callback (:data:`Progress`), or None/False.
+      on_checkpoint: called with each checkpoint's name after it is stored (and with the
+        names of checkpoints found stored, prefixed ``"reused:"``); for tests and logs.
+      watchdog: True (default: a :class:`Watchdog` checking every 5 s in a background
+        thread), False (none), or a :class:`Watchdog` (checked in a thread every
+        ``interval`` seconds; ``interval=None``: the caller calls ``check``, as tests do).
+
+    Returns:
+      ``{"output": path, "computed": [...], "reused": [...], "full": {...}, ...}``.
+    """
+    import jax
+
+    from ..h5 import provenance
+    from ..sweep import engines
+
+    m, dropped = load_pool(cfg)
+    errors = np.asarray(m.errors)
+    kk = errors.shape[1]
+    grid = list(cfg.pool_sizes) if cfg.pool_sizes is not None else list(range(2, kk + 1))
+    key = jax.random.key(cfg.seed)
+    key_sub, key_boot = (jax.random.fold_in(key, i) for i in (1, 2))
+    prov = provenance(command="cofail sweep " + os.path.basename(cfg.path), config=cfg.to_dict(),
+                      seed=cfg.seed, input_path=cfg.input_path,
+                      method="pairwise-calibrated copulas: " + ", ".join(cfg.methods),
+                      extra={"engines": engines(), "config_hash": cfg.hash()})
+    partial = cfg.output + ".partial"
+    ck = Checkpoint(partial, cfg.hash(), prov, cfg.path)
+    if watchdog is True:
+        watchdog = Watchdog(resume_hint=f"run the same command again: it resumes from "
+                                        f"{partial}")
+    wd = watchdog or None
+    run = _Run(cfg, ck, errors, key_sub, key_boot, grid,
+               progress if callable(progress) else None, on_checkpoint, wd)
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(blas_one_thread())
+        if wd is not None and wd.interval:
+            stack.enter_context(wd.running(wd.interval))
+        run.all()
+    summary = assemble(cfg, ck, m, dropped, grid)
+    os.remove(partial)
+    summary.update(output=cfg.output, computed=run.computed, reused=run.reused)
+    if wd is not None and wd.warnings:
+        summary["watchdog_warnings"] = list(wd.warnings)
+    return summary
+
+
+class _Run:
+    """The three stages of a sweep, each unit checkpointed (a small state holder)."""
+
+    def __init__(self, cfg, ck, errors, key_sub, key_boot, grid, progress, on_checkpoint, wd):
+        self.cfg, self.ck, self.errors, self.grid = cfg, ck, errors, grid
+        self.key_sub, self.key_boot = key_sub, key_boot
+        self.progress, self.on_checkpoint = progress, on_checkpoint
+        self.watch = wd.batch if wd is not None else None
+        self.kw = pricer_kw(cfg)
+        self.computed: list[str] = []
+        self.reused: list[str] = []
+        n_boot_units = len(range(0, cfg.bootstrap, cfg.bootstrap_chunk))
+        self.total = 1 + len(grid) + n_boot_units
+        self.done_units = 0
+
+    def _tick(self, n=1):
+        self.done_units += n
+        if self.progress:
+            self.progress(min(self.done_units, self.total), self.total)
+
+    def done(self, name):
+        self.computed.append(name)
+        self._tick()
+        if self.on_checkpoint:
+            self.on_checkpoint(name)
+
+    def skip(self, name, units=1):
+        self.reused.append(name)
+        self.done_units += units
+        if self.on_checkpoint:
+            self.on_checkpoint("reused:" + name)
+
+    def all(self):
+        import jax
+        import jax.numpy as jnp
+
+        from .. import sweep as S
+
+        n = self.errors.shape[0]
+        self.stats = jax.jit(S.pool_stats)(self.errors, jnp.ones((n,), jnp.float64))
+        if self.progress:
+            self.progress(0, self.total)
+        self.full()
+        self.pool_sizes()
+        self.bootstrap()
+
+    def full(self):
+        """The full pool, with the key of the sweep's single k = K subset (they agree)."""
+        from .. import copulas as C
+        from .. import sweep as S
+        from ..pricing import subset_stats
+
+        if self.ck.has("full"):
+            self.skip("full")
+            return
+        kk = self.errors.shape[1]
+        full_mask = np.ones(kk, bool)
+        sweep_fn = S.make_subset_sweep(tuple(self.cfg.methods), **self.kw)
+        pr = sweep_fn(self.key_sub, self.stats, self.errors, [kk], [0], full_mask[None, :],
+                      batch=self.cfg.subset_chunk, watch=self.watch)
+        ps, _ = subset_stats(self.stats, full_mask)
+        fixed, rep = C.repair_matrix(ps.rho, ps.pair, S.pricing_options(**self.kw))
+        eig_after = np.linalg.eigvalsh(np.asarray(fixed))[0]
+        st = self.stats
+        arrays = {f: np.asarray(getattr(pr, f))[0] for f in pr._fields}
+        arrays.update(rho=np.asarray(st.rho), phi=np.asarray(st.phi), tau=np.asarray(st.tau),
+                      p_wrong=np.asarray(st.p_wrong), tet_status=np.asarray(st.status),
+                      repair_n_negative=np.asarray(rep["repair_n_negative"]),
+                      repair_min_eig_before=np.asarray(rep["repair_min_eig_before"]),
+                      repair_min_eig_after=np.asarray(eig_after),
+                      repair_frobenius=np.asarray(rep["repair_frobenius_distance"]))
+        self.ck.write("full", arrays)
+        self.done("full")
+
+    def pool_sizes(self):
+        """One checkpoint per pool size k."""
+        from .. import sweep as S
+
+        cfg, kk = self.cfg, self.errors.shape[1]
+        sweep_fn = None
+        for k in self.grid:
+            name = f"sweep_k/{k:05d}"
+            if self.ck.has(name):
+                self.skip(name)
+                continue
+            if sweep_fn is None:
+                sweep_fn = S.make_subset_sweep(tuple(cfg.methods), **self.kw)
+            rows = S.draw_subsets(self.key_sub, kk, k, cfg.subsets)
+            masks = S.subset_masks(rows, kk)
+            parts = []
+            for s in range(0, len(rows), cfg.subset_chunk):
+                js = np.arange(len(rows))[s:s + cfg.subset_chunk]
+                parts.append(sweep_fn(self.key_sub, self.stats, self.errors, np.full(len(js), k),
+                                      js, masks[js], batch=cfg.subset_chunk, watch=self.watch))
+            cat = {f: np.concatenate([getattr(p, f) for p in parts]) for f in S.Prices._fields}
+            cat["members"] = masks
+            self.ck.write(name, cat, attrs={"k": k, "n_possible": float(math.comb(kk, k))})
+            self.done(name)
+
+    def bootstrap(self):
+        """One checkpoint per chunk of replicates."""
+        from .. import sweep as S
+
+        cfg = self.cfg
+        if not cfg.bootstrap:
+            return
+        stored = stored_boot_ranges(self.ck)
+        for a, b in stored:
+            self.skip(f"boot/{a:08d}_{b:08d}", units=0)
+        self.done_units += round(sum(b - a for a, b in stored) / cfg.bootstrap_chunk)
+        todo = missing_ranges(stored, cfg.bootstrap, cfg.bootstrap_chunk)
+        boot_fn = S.make_bootstrap(tuple(cfg.methods), **self.kw) if todo else None
+        full_mask = np.ones(self.errors.shape[1], bool)
+        for a, b in todo:
+            out = boot_fn(self.key_boot, self.errors, full_mask, np.arange(a, b),
+                          batch=cfg.bootstrap_chunk, watch=self.watch)
+            name = f"boot/{a:08d}_{b:08d}"
+            self.ck.write(name, {f: getattr(out, f) for f in S.Prices._fields},
+                          attrs={"start": a, "stop": b})
+            self.done(name)
