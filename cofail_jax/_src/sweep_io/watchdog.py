@@ -40,7 +40,7 @@ class Watchdog:
     """
 
     def __init__(self, *, factor: float = 10.0, min_seconds: float = 60.0,
-                 compile_seconds: float = 900.0, min_peers: int = 3,
+                 compile_seconds: float = 300.0, min_peers: int = 3,
                  clock: Callable[[], float] = time.monotonic, stream=None,
                  resume_hint: str = "run the same command again: it resumes from the checkpoint",
                  interval: float | None = 5.0):

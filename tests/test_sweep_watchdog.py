@@ -1,0 +1,76 @@
+"""The sweep's stall watchdog, with an injected clock (no real stall, no timed test)."""
+
+import io
+
+from cofail_jax._src.sweep_io import Watchdog
+
+
+class FakeClock:
+    def __init__(self):
+        self.t = 0.0
+
+    def __call__(self):
+        return self.t
+
+
+def _batches(wd, clock, group, seconds):
+    for s in seconds:
+        with wd.batch(group, "micro-batch"):
+            clock.t += s
+
+
+def test_flags_a_batch_far_slower_than_its_peers_once():
+    clock, err = FakeClock(), io.StringIO()
+    wd = Watchdog(clock=clock, stream=err, interval=None, resume_hint="rerun to resume")
+    _batches(wd, clock, "d=67", [100.0, 2.0, 2.0, 2.0])  # first one compiles
+    with wd.batch("d=67", "micro-batch 5/9 (dimension 67)"):
+        clock.t += 59.0
+        assert wd.check() is None           # 59 s: above 10 x median (20 s), below 60 s
+        clock.t += 2.0
+        msg = wd.check()                    # 61 s: > 60 s and > 10 x 2 s
+        assert msg and "micro-batch 5/9 (dimension 67)" in msg and "rerun to resume" in msg
+        assert "Ctrl-C" in msg and "finished work is kept" in msg
+        clock.t += 100.0
+        assert wd.check() is None           # said once per batch
+    assert err.getvalue().count("warning") == 1
+    assert wd.warnings == [msg]
+
+
+def test_peers_are_per_group_and_compilation_is_allowed_time():
+    clock = FakeClock()
+    wd = Watchdog(clock=clock, stream=io.StringIO(), interval=None, min_seconds=60.0)
+    _batches(wd, clock, "d=8", [0.1, 0.1, 0.1])
+    with wd.batch("d=67", "first batch at a new dimension"):
+        clock.t += 200.0                    # compiling: no peers yet, below the 300 s allowance
+        assert wd.check() is None
+        clock.t += 700.0
+        assert wd.check() is not None       # 900 s even for a first batch
+    _batches(wd, clock, "d=67", [30.0, 30.0])
+    with wd.batch("d=67", "slow but normal"):
+        clock.t += 250.0                    # < 10 x median (30 s) of its own group
+        assert wd.check() is None
+    assert wd.check() is None               # nothing running
+
+
+def test_run_sweep_takes_a_callback_and_a_watchdog(tmp_path):
+    """Progress goes through the callback; the watchdog times every micro-batch."""
+    from cofail_jax._src.sweep_io import load_config, run_sweep
+
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('input = "example:math-l5"\nmodels = ["%s"]\npool_sizes = [2, 3]\n'
+                   'subsets = 3\nbootstrap = 0\nmethods = ["equal_loading"]\n' % '", "'.join(
+                       _models()))
+    calls = []
+    wd = Watchdog(interval=None)
+    summary = run_sweep(load_config(str(cfg)), progress=lambda d, t: calls.append((d, t)),
+                        watchdog=wd)
+    assert calls[0] == (0, 3) and calls[-1] == (3, 3)
+    assert sum(len(v) for v in wd.durations.values()) >= 3   # full pool + two pool sizes
+    assert "watchdog_warnings" not in summary
+
+
+def _models():
+    from cofail_jax._src.data import example_path
+    from cofail_jax._src.io import load_matrix
+
+    return load_matrix(example_path("math-l5")).models[:3]
