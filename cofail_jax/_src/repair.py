@@ -176,6 +176,29 @@ class _NewtonInfo(NamedTuple):
     converged: Bool[Array, ""]
 
 
+@jax.custom_batching.custom_vmap
+def _eigh(a):
+    """``jnp.linalg.eigh`` whose ``vmap`` is a loop of single-matrix LAPACK calls.
+
+    jaxlib 0.10.2's batched CPU ``syevd`` splits its batch into tasks on XLA's intra-op
+    pool and blocks a pool thread until they finish; two such calls in flight deadlock a
+    2-thread pool (benchmarks/stall_repro.py), and the vmapped Newton repair inside the
+    sweep's micro-batch program reproducibly did (the 38-model example, 2026-11-29). One
+    matrix per call never enters that path; on CPU the loop costs nothing measurable (one
+    OpenBLAS thread per call either way).
+    """
+    lam, v = jnp.linalg.eigh(a)
+    return lam, v
+
+
+@_eigh.def_vmap
+def _eigh_vmap(axis_size, in_batched, a):
+    del axis_size
+    if not in_batched[0]:
+        return _eigh(a), (False, False)
+    return jax.lax.map(_eigh, a), (True, True)
+
+
 def _omega(lam):
     """First divided differences of max(., 0) at the eigenvalues: 1 on (+, +) pairs, 0 on
     (-, -), lam_i / (lam_i - lam_j) on mixed pairs (never 0 / 0)."""
@@ -230,7 +253,7 @@ def _newton(a, y0, *, tol, max_iter, eps, cg_max_iter=200, max_ls=30, sigma=1e-4
     b = jnp.full((k,), 1.0 - eps, dt)
 
     def evaluate(y):
-        lam, p = jnp.linalg.eigh(g + jnp.diag(y))
+        lam, p = _eigh(g + jnp.diag(y))
         lp = jnp.maximum(lam, 0)
         f = (p * p) @ lp - b
         theta = 0.5 * jnp.sum(lp * lp) - b @ y

@@ -77,7 +77,10 @@ def _caption(d) -> str:
     c = d["config"]
     g = ""
     if "gaussian" in d["methods"]:
-        g = f"; Gaussian: {c.get('orthant_method', 'qmc')}, {c.get('orthant_samples', '?')} points"
+        ns = c.get("orthant_samples")
+        pts = (f"{ns} points" if ns else
+               f"to {float(c.get('rel_error', 0.01)):.2g} relative error")
+        g = f"; Gaussian: {c.get('orthant_method', 'qmc')}, {pts}"
     b = f", B = {d['boot_B']} replicates" if "boot_B" in d else ""
     return (f"{os.path.basename(c.get('input_path', '') or d['path'])}: n = {d['n']} queries, "
             f"K = {d['K']} models, seed = {d['seed']}, P = {c.get('subsets', '?')} subsets per k{b}; "
