@@ -166,7 +166,8 @@ def price_pool(key, stats: PoolStats, errors, weights, mask,
     pair_f = ps.pair.astype(jnp.float64)
     n_pairs = jnp.sum(pair_f)
     mean_rho = jnp.sum(jnp.where(pair_w > 0, stats.rho, 0.0)) / jnp.maximum(jnp.sum(pair_w), 1.0)
-    mean_phi = jnp.sum(jnp.where(ps.pair, stats.phi, 0.0)) / jnp.maximum(n_pairs, 1.0)
+    # phi over the same calibrating pairs as rho (status OK), as `cofail correlations` does
+    mean_phi = jnp.sum(jnp.where(pair_w > 0, stats.phi, 0.0)) / jnp.maximum(jnp.sum(pair_w), 1.0)
     eig = jnp.linalg.eigvalsh(jnp.where(jnp.isfinite(ps.rho), ps.rho, 0.0))
     ests, summaries = [], []
     token = eig[0]
@@ -210,9 +211,19 @@ def price_matrix(key, errors, copulas: Sequence[C.Copula], weights=None) -> Pool
     w = jnp.ones((n,), jnp.float64) if weights is None else jnp.asarray(weights, jnp.float64)
     copulas = tuple(copulas)
 
+    everyone = jnp.ones((kk,), bool)
+    if kk * (kk - 1) // 2 > _tet.PAIR_CHUNK:
+        # a large pool: the pair statistics run outside jit, where the tetrachoric solves
+        # its pairs in bounded-memory chunks (the fused all-pairs program would hold every
+        # pair's iterate at once); the copulas are then priced in one jitted call
+        stats = jax.tree.map(jnp.asarray, pool_stats(errors, w))
+        priced = jax.jit(lambda key, stats, errors, w: price_pool(key, stats, errors, w,
+                                                                  everyone, copulas))
+        return stats, priced(key, stats, errors, w)
+
     @jax.jit
     def run(key, errors, w):
         stats = pool_stats(errors, w)
-        return stats, price_pool(key, stats, errors, w, jnp.ones((kk,), bool), copulas)
+        return stats, price_pool(key, stats, errors, w, everyone, copulas)
 
     return run(key, errors, w)

@@ -18,12 +18,12 @@ def add_parser(sub) -> None:
     p = add_command(
         sub, "sweep", help="underpricing sweep: beta_obs / beta_pred by pool size, with bootstrap",
         description="How much do pairwise-calibrated copulas (equal-loading and fitted one-factor, "
-                    "full-correlation Gaussian, Clayton) underprice the all-wrong rate beta? For the "
+                    "full-correlation Gaussian, Clayton, Student-t) underprice the all-wrong rate beta? For the "
                     "full pool: observed beta with its interval, each prediction and the ratio "
                     "beta_obs / beta_pred with a query-bootstrap percentile interval; for every pool "
                     "size k: P random model subsets, the median ratio and its band. Described by a "
-                    "TOML config (keys: see the README section 'Underpricing sweeps'). Resumable: "
-                    "work is checkpointed into OUT.partial; rerun the same command to continue.",
+                    "TOML config (keys: see docs/sweeps.md). Resumable: "
+                    "work is checkpointed into OUT.partial; rerun the same command to continue. A micro-batch far slower than its peers is reported on stderr (a watchdog), with what to do.",
         examples=EXAMPLES)
     p.add_argument("config", type=input_file, metavar="CONFIG", help="sweep config (.toml)")
     p.add_argument("--out", type=output_file, default=None,
