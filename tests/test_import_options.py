@@ -239,22 +239,6 @@ def test_sweep_config_import_keys(tmp_path):
         _import_options("c.toml", {"metric": 3})
 
 
-def test_bootstrap_progress_blocks_give_the_same_replicates():
-    import jax
-
-    from cofail_jax import tetrachoric_bootstrap
-
-    rng = np.random.default_rng(1)
-    errors = rng.random((40, 3)) < 0.4
-    calls = []
-    a = tetrachoric_bootstrap(jax.random.key(3), errors, 5)
-    b = tetrachoric_bootstrap(jax.random.key(3), errors, 5, block=2,
-                              progress=lambda d, t: calls.append((d, t)))
-    np.testing.assert_allclose(np.asarray(a.mean_rho), np.asarray(b.mean_rho), rtol=1e-12)
-    np.testing.assert_allclose(np.asarray(a.rho_sd), np.asarray(b.rho_sd), rtol=1e-12)
-    assert calls == [(0, 5), (2, 5), (4, 5), (5, 5)]
-
-
 def test_top_level_help_and_version_import_no_command(capsys, monkeypatch):
     import importlib
 

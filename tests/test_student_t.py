@@ -58,12 +58,12 @@ def test_bivariate_t_matches_r_tvpack(ref):
 
 @pytest.mark.parametrize("case", [0, 1, 2, 3])
 def test_orthant_matches_r_pmvt(ref, case):
-    c = ref["cases"][case]
+    c = ref["cases"][case]  # nu as a float: the program test_large_nu_is_the_gaussian reuses
     assert c["k"] in (12, 38)
     runs = (("qmc", N_QMC), ("mc", 2 ** 16)) if c["nu"] == 4 else (("qmc", N_QMC),)
     for method, n in runs:
         lp, se, status, _ = mvt_orthant(jax.random.key(3), jnp.asarray(c["t"]),
-                                        jnp.asarray(c["corr"]), c["nu"], method=method,
+                                        jnp.asarray(c["corr"]), float(c["nu"]), method=method,
                                         n_samples=n)
         assert int(status) == 0
         # R's error is a 99 % bound: used as one more sigma, conservatively
@@ -77,8 +77,13 @@ def test_large_nu_is_the_gaussian(ref):
     # the Gaussian orthant by scipy (Genz's QMC, an independent engine) to abseps 1e-6
     g = stats.multivariate_normal.cdf(tau, mean=np.zeros(tau.size), cov=c["corr"], abseps=1e-6,
                                       releps=0, maxpts=2_000_000, rng=np.random.default_rng(0))
-    lp, se, status, _ = mvt_orthant(jax.random.key(2), t_quantile(jnp.asarray(c["p_wrong"]), 1e6),
-                                    corr, 1e6, method="qmc", n_samples=N_QMC)
+    # through numpy: a strongly typed t, so the case-0 program of test_orthant_matches_r_pmvt
+    # is reused (t_quantile's output is weakly typed, which would compile it again)
+    # nu = 1e5 (t - Gaussian ~1e-7 here, far inside the tolerance): the chi draws' gamma
+    # quantile at shape nu / 2 costs run time growing with nu (1e6: ~9 s CPU, 1e5: ~3 s)
+    t = jnp.asarray(np.asarray(t_quantile(jnp.asarray(c["p_wrong"]), 1e5)))
+    lp, se, status, _ = mvt_orthant(jax.random.key(2), t, corr, 1e5, method="qmc",
+                                    n_samples=N_QMC)
     assert int(status) == 0
     assert abs(np.exp(float(lp)) - g) < 4 * np.hypot(float(se), 1e-6)
     # and the calibrated t correlation of a pair tends to the tetrachoric one

@@ -308,14 +308,21 @@ def test_cli_table_and_bad_input(tmp_path, capsys):
     assert not out.exists()
 
 
-def test_bootstrap_independent_of_batch_size():
-    from cofail_jax._src.tetrachoric import tetrachoric_bootstrap
+def test_bootstrap_independent_of_batch_size_and_progress_blocks():
+    """One jitted call (batch 2) against host-side progress blocks of 6 (batch 3; the last
+    block padded to the same shape and trimmed): the same replicates, the callback called
+    before the first block and after each. Two compilations in all."""
+    from cofail_jax import tetrachoric_bootstrap
 
     rng = np.random.default_rng(5)
     E = rng.random((40, 6)) < np.array([0.2, 0.3, 0.4, 0.5, 0.35, 0.25])
     key = jax.random.key(11)
     a = tetrachoric_bootstrap(key, E, 8, batch_size=2)
-    b = tetrachoric_bootstrap(key, E, 8, batch_size=4)
+    calls = []
+    b = tetrachoric_bootstrap(key, E, 8, batch_size=3, block=6,
+                              progress=lambda d, t: calls.append((d, t)))
+    assert calls == [(0, 8), (6, 8), (8, 8)]
+    assert b.mean_rho.shape == (8,)
     np.testing.assert_allclose(np.asarray(a.mean_rho), np.asarray(b.mean_rho), atol=1e-13)
     np.testing.assert_allclose(np.asarray(a.rho_sd), np.asarray(b.rho_sd), atol=1e-12,
                                equal_nan=True)
