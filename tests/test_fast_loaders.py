@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from cofail_jax import load_matrix
-from cofail_jax._src.io import formats, typed
+from cofail_jax._src.io import typed
+from cofail_jax._src.io.formats import lmeval
 
 FIX = os.path.join(os.path.dirname(__file__), "fixtures", "importers")
 CASES = [
@@ -99,10 +100,10 @@ q1,a,0,w,,,1,
 
 
 def _long_both(path, monkeypatch, **kw):
-    from cofail_jax._src.io import formats
+    from cofail_jax._src.io.formats import long_csv
 
     fast = load_matrix(str(path), **kw)
-    monkeypatch.setattr(formats, "read_long_csv", lambda *a, **k: None)
+    monkeypatch.setattr(long_csv, "read_long_csv", lambda *a, **k: None)
     return fast, load_matrix(str(path), **kw)
 
 
@@ -128,9 +129,9 @@ def test_long_csv_problems_keep_the_csv_module_message(bad, tmp_path, monkeypatc
     msgs = []
     for fast in (True, False):
         if not fast:
-            from cofail_jax._src.io import formats
+            from cofail_jax._src.io.formats import long_csv
 
-            monkeypatch.setattr(formats, "read_long_csv", lambda *a, **k: None)
+            monkeypatch.setattr(long_csv, "read_long_csv", lambda *a, **k: None)
         with pytest.raises(Exception) as e:
             load_matrix(str(p), missing="error")
         msgs.append(str(e.value))
@@ -194,7 +195,7 @@ def test_lmeval_typed_matches_dict_path(kw, tmp_path, monkeypatch):
     if kw.get("metric"):
         rows["m3"] = [dict(r, exact_match=1, doc_id=r["doc_id"].strip()) for r in rows["m3"]]
     path = _lmeval_pool(tmp_path / "p", rows)
-    calls = _spy(monkeypatch, formats, "_load_lmeval_typed")
+    calls = _spy(monkeypatch, lmeval, "_load_lmeval_typed")
     fast, slow = _load(path, True, monkeypatch, **kw), _load(path, False, monkeypatch, **kw)
     assert calls == ["ok"]  # the typed read ran (and not at all with msgspec off)
     _same(fast, slow)
@@ -210,7 +211,7 @@ def test_lmeval_filters_typed_matches_dict_path(tmp_path, monkeypatch):
     path = _lmeval_pool(tmp_path / "p", rows)
     rows["m3"] = [_lm_row(i, 1) for i in range(3)]  # a file without filters
     path3 = _lmeval_pool(tmp_path / "p3", rows)
-    calls = _spy(monkeypatch, formats, "_load_lmeval_typed")
+    calls = _spy(monkeypatch, lmeval, "_load_lmeval_typed")
     for p, kw in ((path, {"filter": "b", "missing": "drop-queries"}),
                   (path3, {"missing": "drop-queries"})):
         _same(_load(p, True, monkeypatch, **kw), _load(p, False, monkeypatch, **kw))
@@ -243,7 +244,7 @@ def test_lmeval_irregular_lines_keep_the_dict_path(what, edit, tmp_path, monkeyp
     rows = {"m1": [_lm_row(i, i % 2) for i in range(4)],
             "m2": edit([_lm_row(i, 1) for i in range(4)])}
     path = _lmeval_pool(tmp_path / "p", rows)
-    calls = _spy(monkeypatch, formats, "_load_lmeval_typed")
+    calls = _spy(monkeypatch, lmeval, "_load_lmeval_typed")
     out = []
     for fast in (True, False):
         try:
