@@ -1,0 +1,273 @@
+"""The long builder: a matrix from long records or from columns (query id, model, correct,
+metadata), with duplicates, repeated samples and metadata checked once for every format."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ...errors import InputError
+from ...matrix import OutcomeMatrix
+from .cells import (BAD_CELL, CELL_COLUMNS, CELL_HINT, CELL_VOCABULARY, QUERY_COLUMNS,
+                    SAMPLE_COLUMNS, _empty_query_error, apply_missing, check_sizes, encode_cells)
+
+
+def _factorize(values: Sequence[Any]) -> tuple[np.ndarray, list]:
+    """Codes in order of first appearance, and the distinct values in that order."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        arr = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values)
+        enc = pc.dictionary_encode(arr)
+        if isinstance(enc, pa.ChunkedArray):
+            enc = enc.combine_chunks()
+        if enc.indices.null_count == 0:
+            return enc.indices.to_numpy(zero_copy_only=False).astype(np.int64), \
+                enc.dictionary.to_pylist()
+    except (ImportError, TypeError, ValueError, ArithmeticError):
+        pass
+    lut: dict[Any, int] = {}
+    codes = np.fromiter((lut.setdefault(v, len(lut)) for v in values), np.int64,
+                        count=len(values))
+    return codes, list(lut)
+
+
+def _last_index_per(groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each distinct group id: (the id, the position of its last occurrence)."""
+    rev = groups[::-1]
+    ids, first_rev = np.unique(rev, return_index=True)
+    return ids, len(groups) - 1 - first_rev
+
+
+def matrix_from_columns(query_id: Sequence[str], model: Sequence[str], correct: np.ndarray, *,
+                        source: str, missing: str = "error", sample: np.ndarray | None = None,
+                        cell: Mapping[str, Sequence[Any]] | None = None,
+                        query: Mapping[str, Sequence[Any]] | None = None,
+                        where_prefix: str = "record", correct_key: str = "correct",
+                        notes: Sequence[str] = ()) -> OutcomeMatrix:
+    """Build a matrix from long columns, one entry per record, as array operations.
+
+    Args:
+      query_id, model: stripped, non-empty strings (one per record).
+      correct: int8 codes from :func:`encode_cells` / :func:`encode_arrow` (``BAD_CELL``
+        is an error naming the record).
+      sample: optional integer sample numbers (default all 0).
+      cell: per-cell metadata columns (names from ``CELL_COLUMNS``); ``None`` entries
+        are absent. Values of sample 0 (the smallest sample number) are kept.
+      query: per-query metadata columns (``QUERY_COLUMNS``); the last non-empty value
+        of each query is kept.
+
+    The first problem in record order is reported: a bad ``correct`` value, then a
+    (query, model, sample) seen twice.
+    """
+    correct = np.asarray(correct, np.int8)
+    R = correct.shape[0]
+    if R == 0:
+        raise InputError("has no records", source=source, hint="check the file is not empty")
+    qi, q_names = _factorize(query_id)
+    mi, m_names = _factorize(model)
+    q_names = [str(q) for q in q_names]
+    m_names = [str(m) for m in m_names]
+    n, k = len(q_names), len(m_names)
+    if sample is None:
+        sample = np.zeros(R, np.int64)
+    sample = np.asarray(sample, np.int64)
+    sample_ids, sj = np.unique(sample, return_inverse=True)
+    S = len(sample_ids)
+    errs = []  # (record index, InputError)
+    bad = np.flatnonzero(correct == BAD_CELL)
+    if bad.size:
+        i = int(bad[0])
+        errs.append((i, None))
+    if "" in q_names:
+        errs.append((int(np.argmax(qi == q_names.index(""))), "empty"))
+    key = (sj * n + qi) * k + mi
+    order = np.argsort(key, kind="stable")
+    dup_sorted = np.flatnonzero(key[order][1:] == key[order][:-1]) + 1
+    if dup_sorted.size:
+        errs.append((int(order[dup_sorted].min()), "dup"))
+    if errs:
+        i, kind = errs[0]
+        where = f"{where_prefix} {i + 1}"
+        if kind == "empty":
+            raise _empty_query_error(source=source, where=where)
+        if kind is None:
+            raise InputError(f"{correct_key} value is not {CELL_VOCABULARY}", source=source,
+                             where=where, hint=CELL_HINT)
+        raise InputError(
+            f"duplicate record for query {q_names[qi[i]]!r}, model {m_names[mi[i]]!r}"
+            + (f", sample {int(sample[i])}" if S > 1 else ""), source=source, where=where,
+            hint="keep one record per query and model (use a 'sample' column for repeats)")
+    cells = np.full((S, n, k), -1, dtype=np.int8)
+    cells[sj, qi, mi] = correct
+    first = sj == 0
+    cell_meta: dict[str, np.ndarray] = {}
+    for col, values in (cell or {}).items():
+        typ = CELL_COLUMNS.get(col, str)
+        sel = np.flatnonzero(first)
+        vals = _meta_values(values, sel, typ, col, source=source, where_prefix=where_prefix)
+        if vals is None:
+            continue
+        arr = np.full((n, k), np.nan) if typ is float else np.full((n, k), None, dtype=object)
+        present, v = vals
+        arr[qi[sel[present]], mi[sel[present]]] = v
+        cell_meta[col] = arr
+    sample_meta: dict[str, np.ndarray] = {}
+    if S > 1:  # every sample's answer, for the audit and regrading
+        for col in SAMPLE_COLUMNS:
+            if col not in (cell or {}):
+                continue
+            vals = np.asarray((cell or {})[col], dtype=object)
+            has = np.fromiter((v is not None and v != "" for v in vals), bool, count=R)
+            if has.any():
+                arr3 = np.full((S, n, k), None, dtype=object)
+                arr3[sj[has], qi[has], mi[has]] = [str(v) for v in vals[has]]
+                sample_meta[col] = arr3
+    query_meta: dict[str, np.ndarray] = {}
+    for col, values in (query or {}).items():
+        col_vals = values if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)
+        if col_vals.dtype.kind != "O":
+            col_vals = col_vals.astype(object)
+        nonempty = np.fromiter((v is not None and v != "" for v in col_vals), bool, count=R)
+        if not nonempty.any():
+            continue
+        pos = np.flatnonzero(nonempty)
+        ids, last = _last_index_per(qi[pos])
+        arr = np.full(n, None, dtype=object)
+        arr[ids] = [str(v) for v in col_vals[pos[last]]]
+        query_meta[col] = arr
+    base = cells[0]
+    base, q_keep, m_keep, dropped = apply_missing(base, q_names, m_names, missing=missing,
+                                                  source=source)
+    if len(q_keep) < n or len(m_keep) < k:
+        qpos = {q: i for i, q in enumerate(q_names)}
+        mpos = {m: i for i, m in enumerate(m_names)}
+        qi_keep = np.asarray([qpos[q] for q in q_keep], np.int64)
+        mi_keep = np.asarray([mpos[m] for m in m_keep], np.int64)
+        cell_meta = {c: a[np.ix_(qi_keep, mi_keep)] for c, a in cell_meta.items()}
+        query_meta = {c: a[qi_keep] for c, a in query_meta.items()}
+        cells = cells[:, qi_keep][:, :, mi_keep]
+        sample_meta = {c: a[:, qi_keep][:, :, mi_keep] for c, a in sample_meta.items()}
+    m = OutcomeMatrix(correct=base == 1, query_ids=tuple(q_keep), models=tuple(m_keep),
+                      query_meta=query_meta, cell_meta=cell_meta,
+                      samples=cells if S > 1 else None, source=source,
+                      notes=tuple(notes) + tuple(dropped), sample_meta=sample_meta)
+    return check_sizes(m)
+
+
+def _meta_values(values, sel: np.ndarray, typ, col: str, *, source: str, where_prefix: str):
+    """(present mask over ``sel``, converted values) of a metadata column, or None when no
+    record has it. Float columns: '' is NaN, a non-number is an error naming the record."""
+    arr = values if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)
+    sub = arr[sel]
+    if sub.dtype.kind == "O":
+        present = np.asarray(sub != None, bool)  # noqa: E711  (elementwise, not identity)
+    else:
+        present = np.ones(len(sub), bool)
+    if not present.any():
+        return None
+    v = sub[present]
+    if typ is float:
+        try:
+            out = np.asarray(v, dtype=np.float64)
+        except (TypeError, ValueError):
+            out = np.empty(len(v))
+            for i, x in enumerate(v):
+                try:
+                    out[i] = np.nan if x == "" else float(x)
+                except (TypeError, ValueError):
+                    rec = int(sel[np.flatnonzero(present)[i]])
+                    raise InputError(f"{col} value {x!r} is not a number", source=source,
+                                     where=f"{where_prefix} {rec + 1}",
+                                     hint=f"write {col} as a number") from None
+        return present, out
+    if v.dtype.kind == "O":
+        out = np.empty(len(v), dtype=object)
+        out[:] = [x if type(x) is str else str(x) for x in v]
+    else:
+        out = v.astype(str).astype(object)
+    return present, out
+
+
+def matrix_from_records(records: Iterable[Mapping[str, Any]], *, source: str,
+                        missing: str = "error", correct_key: str = "correct",
+                        where_prefix: str = "record") -> OutcomeMatrix:
+    """Build a matrix from long records: query_id, model, correct[, sample, extras].
+
+    Known extra columns (``CELL_COLUMNS``, ``QUERY_COLUMNS``) are kept as metadata;
+    a ``sample`` column makes repeated samples (sample 0, or the first seen, is
+    ``correct``). A (query, model, sample) seen twice is an error.
+
+    One pass over the records collects columns (checking keys and sample numbers); the
+    values are then validated and placed as arrays by :func:`matrix_from_columns`. The
+    first problem in record order is reported, as a record-by-record check would.
+    """
+    qs: list[str] = []
+    ms: list[str] = []
+    vals: list[Any] = []
+    samples: list[int] = []
+    has_sample = False
+    meta: dict[str, tuple[list[int], list[Any]]] = {}
+    known = set(CELL_COLUMNS) | set(QUERY_COLUMNS)
+    loop_err: InputError | None = None
+    i = -1
+    for i, rec in enumerate(records):
+        where = f"{where_prefix} {i + 1}"
+        for key in ("query_id", "model", correct_key):
+            v = rec.get(key) if key in rec else None
+            if v is None or (key != correct_key and isinstance(v, str) and not v.strip()):
+                loop_err = InputError(f"has no {key!r}", source=source, where=where,
+                                      hint="each record needs query_id, model and correct")
+                break
+        if loop_err is not None:
+            break
+        vals.append(rec[correct_key])
+        s = rec.get("sample", 0)
+        if s is None or s == "":
+            s = 0
+        elif not (type(s) is int and s == 0):
+            try:
+                s = int(s)
+            except (TypeError, ValueError):
+                loop_err = InputError(f"sample {s!r} is not an integer", source=source,
+                                      where=where, hint="number repeated samples 0, 1, 2, ...")
+                break
+            has_sample = has_sample or s != 0
+        qs.append(str(rec["query_id"]).strip())
+        ms.append(str(rec["model"]).strip())
+        samples.append(s)
+        for col in rec:
+            if col in known:
+                v = rec[col]
+                if v is not None:
+                    entry = meta.get(col)
+                    if entry is None:
+                        entry = meta[col] = ([], [])
+                    entry[0].append(i)
+                    entry[1].append(v)
+    codes = encode_cells(vals)
+    bad = np.flatnonzero(codes == BAD_CELL)
+    if bad.size:
+        j = int(bad[0])
+        raise InputError(f"{correct_key} value {vals[j]!r} is not {CELL_VOCABULARY}",
+                         source=source, where=f"{where_prefix} {j + 1}", hint=CELL_HINT)
+    if loop_err is not None:
+        raise loop_err
+    R = len(vals)
+    if R == 0:
+        raise InputError("has no records", source=source, hint="check the file is not empty")
+    cell: dict[str, np.ndarray] = {}
+    query: dict[str, np.ndarray] = {}
+    for col, (idx, v) in meta.items():
+        full = np.full(R, None, dtype=object)
+        tmp = np.empty(len(v), dtype=object)
+        tmp[:] = v
+        full[np.asarray(idx, np.int64)] = tmp
+        (cell if col in CELL_COLUMNS else query)[col] = full
+    return matrix_from_columns(qs, ms, codes, source=source, missing=missing,
+                               sample=np.asarray(samples, np.int64) if has_sample else None,
+                               cell=cell, query=query, where_prefix=where_prefix,
+                               correct_key=correct_key)
