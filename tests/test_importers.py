@@ -455,15 +455,15 @@ def _have_zstd():
 
 
 def test_inspect_upstream_eval_archives_zstd(monkeypatch, capsys):
-    from cofail_jax._src.io.importers import inspect_ai
+    from cofail_jax._src.io.importers.inspect_ai import logs
 
     d = os.path.join(UPSTREAM, "eval")
     if _have_zstd():  # current Inspect compresses .eval entries with zstd
         m = load_matrix(d)
         np.testing.assert_array_equal(m.correct, UPSTREAM_TRUTH)
         assert m.models == ("mockllm/alpha", "mockllm/beta")
-    monkeypatch.setattr(inspect_ai, "_zstd_decompress", lambda data: None)
-    monkeypatch.setattr(inspect_ai, "_zipfile_has_zstd", lambda: False)
+    monkeypatch.setattr(logs, "_zstd_decompress", lambda data: None)
+    monkeypatch.setattr(logs, "_zipfile_has_zstd", lambda: False)
     assert_bad(["certify", d], capsys, ".eval", "header.json", "zstd", "pip install zstandard")
 
 

@@ -1,0 +1,125 @@
+"""The typed fast path: msgspec-decoded samples read into the same columns as
+:func:`.records._read_samples`, falling back to it for anything irregular."""
+
+from __future__ import annotations
+
+
+from .._common import as_text, content_text, fast_errors
+from .logs import _TypedSamples
+from .records import _USAGE, _Columns, _pick_value, _scorer_of, _ScoreRules
+
+
+def _read_typed_samples(samples: _TypedSamples, file: str, model: str, scorer: str | None,
+                        rules: _ScoreRules, cols: _Columns, used_scorers: set[str]
+                        ) -> tuple[int, set[str]] | None:
+    """:func:`_read_samples` for msgspec-decoded samples, the same columns from the
+    same values; None (with ``cols`` and ``used_scorers`` as they were) when a sample
+    is anything but plain, so the caller re-reads the log the dict-walking way."""
+    lists: list[list] = [cols.query_id, cols.correct, cols.sample, *cols.meta.values()]
+    n0 = len(cols.query_id)
+    used0 = set(used_scorers)
+    try:
+        return _walk_typed(samples, file, model, scorer, rules, cols, used_scorers)
+    except fast_errors():
+        for col in lists:
+            del col[n0:]
+        del cols.model[n0:]
+        used_scorers.clear()
+        used_scorers.update(used0)
+        return None
+
+
+def _walk_typed(samples: _TypedSamples, file: str, model: str, scorer: str | None,
+                rules: _ScoreRules, cols: _Columns, used_scorers: set[str]
+                ) -> tuple[int, set[str]]:
+    from msgspec import UNSET
+
+    n_err = 0
+    other_scorers: set[str] = set()
+    qs, cs, es = cols.query_id, cols.correct, cols.sample
+    meta = cols.meta
+    score_l, answer_l, raw_l, finish_l = (meta["score"], meta["answer"], meta["raw_answer"],
+                                          meta["finish_reason"])
+    prompt_l, ref_l, choices_l = meta["prompt"], meta["reference"], meta["choices"]
+    in_l, out_l, tot_l = (meta[k] for k in _USAGE)
+    one_scorer: tuple | None = None
+    cache = rules.cache
+    for s in samples:
+        sid, epoch, scores = s.id, s.epoch, s.scores
+        if sid is UNSET or type(epoch) is not int:
+            raise ValueError("irregular sample")
+        score = answer = None
+        if not scores:
+            n_err += 1
+            code = -1
+        else:
+            keys = scores.keys()
+            if one_scorer is not None and keys == one_scorer[0]:
+                name = one_scorer[1]
+            else:
+                name = _scorer_of(scores, scorer, file, "")
+                other_scorers.update(k for k in scores if k != name)
+                used_scorers.add(name)
+                one_scorer = (keys, name)
+            sc = scores[name]
+            value = sc.value
+            tv = type(value)
+            if tv is dict:
+                value = _pick_value(value, rules.score_key, source=file, where="")
+                tv = type(value)
+            try:
+                code = cache[(tv, value)]
+            except (KeyError, TypeError):
+                code = rules.cell(value)  # ValueError (not a score): the slow path says so
+            if (tv is int or tv is float):
+                score = float(value)
+            answer = sc.answer
+            if answer is not None and type(answer) is not str:
+                answer = str(answer)
+        qs.append(sid if type(sid) is str else str(sid))
+        cs.append(code)
+        es.append(epoch - 1)
+        score_l.append(score)
+        answer_l.append(answer)
+        inp = s.input
+        if type(inp) is str:
+            prompt_l.append(inp)
+        elif inp is None:
+            prompt_l.append(None)
+        else:
+            prompt_l.append("\n".join(content_text(m.content) for m in inp
+                                       if m.role in ("system", "user")))
+        target = s.target
+        if type(target) is str:
+            ref_l.append(target or None)
+        else:
+            ref_l.append(None if target in (None, "", []) else as_text(target))
+        ch = s.choices
+        choices_l.append(as_text(list(ch)) if ch else None)
+        raw = finish = usage = None
+        out = s.output
+        if out is not None:
+            if out.choices:
+                c0 = out.choices[0]
+                content = None if c0.message is None else c0.message.content
+                raw = content if type(content) is str else content_text(content)
+                if c0.stop_reason is not None:
+                    finish = str(c0.stop_reason)
+            elif out.completion is not None:
+                raw = str(out.completion)
+            usage = out.usage
+        raw_l.append(raw)
+        finish_l.append(finish)
+        if usage is not None:
+            v = usage.input_tokens
+            in_l.append(None if v is None else float(v))
+            v = usage.output_tokens
+            out_l.append(None if v is None else float(v))
+            v = usage.total_tokens
+            tot_l.append(None if v is None else float(v))
+        else:
+            in_l.append(None)
+            out_l.append(None)
+            tot_l.append(None)
+    cols.model.extend([model] * len(samples))
+    return n_err, other_scorers
