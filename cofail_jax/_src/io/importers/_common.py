@@ -17,7 +17,7 @@ from ...matrix import OutcomeMatrix
 from ..tables import CELL_COLUMNS, matrix_from_columns
 from ..typed import Fallback as Fallback  # the typed fast paths' switch and errors,
 from ..typed import fast_errors as fast_errors  # one layer down so that the loaders
-from ..typed import gc_paused as gc_paused  # of io/formats.py reach them too
+from ..typed import gc_paused as gc_paused  # of io/formats/ reach them too
 from ..typed import msgspec_ok as msgspec_ok
 
 try:  # the optional fast parser (the io extra); the standard library otherwise
