@@ -98,3 +98,15 @@ def test_batched_map_matches_map():
     np.testing.assert_array_equal(
         np.asarray(batched_map(lambda x: x * x, xs, 4)), np.arange(10.0) ** 2
     )
+
+
+def test_progress_blocks_give_the_same_result():
+    # 70 replicates in blocks of 32: the last block is padded and trimmed
+    vals = np.asarray(jax.random.uniform(jax.random.key(1), (40, 5)) < 0.5, np.float64)
+    boot = make_query_bootstrap(gain_statistic, n_boot=70, block=32)
+    calls = []
+    a = boot(jax.random.key(3), vals)
+    b = boot(jax.random.key(3), vals, lambda d, t: calls.append((d, t)))
+    assert calls == [(0, 70), (32, 70), (64, 70), (70, 70)]
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))

@@ -79,3 +79,19 @@ def test_evaluate_cascades_extremes_match_single_models():
     assert sb["accuracy"] == pytest.approx(rng_c[:, sb["index"]].mean())
     lo, hi = cc["accuracy_ci"][0]
     assert lo <= cc["accuracy"][0] <= hi
+
+
+def test_evaluate_cascades_progress_does_not_change_the_result():
+    key = jax.random.key(0)
+    rng_c = np.asarray(jax.random.uniform(key, (60, 3)) < 0.6)
+    cost = np.array([1.0, 2.0, 5.0])
+    conf = np.asarray(jax.random.uniform(jax.random.fold_in(key, 1), (60, 3)))
+    kw = dict(confidence=conf, n_thresholds=4, n_boot=40)
+    a = evaluate_cascades(key, rng_c, cost, **kw)
+    calls = []
+    b = evaluate_cascades(key, rng_c, cost, **kw, progress=lambda d, t: calls.append((d, t)))
+    assert calls[0][0] == 0 and calls[-1][0] == calls[-1][1] > 40
+    for name, cv in a.cascades.items():
+        for f in ("accuracy_ci", "cost_per_correct_ci"):
+            if f in cv:
+                np.testing.assert_array_equal(np.asarray(cv[f]), np.asarray(b.cascades[name][f]))

@@ -62,3 +62,15 @@ def test_missing_samples_drop_queries():
     s[2, 7, 1] = -1  # one missing sample of a band model
     r = ensemble_comparison(jax.random.key(1), s, size=3, band=(0.5, 1.0), n_partitions=3, n_boot=50)
     assert r.n_dropped == 1 and r.n_queries == 49
+
+
+def test_progress_does_not_change_the_result():
+    samples = (np.asarray(jax.random.uniform(jax.random.key(5), (5, 60, 4))) < 0.6).astype(np.int8)
+    kw = dict(size=3, band=(0.0, 1.0), n_partitions=3, n_boot=50)
+    a = ensemble_comparison(jax.random.key(1), samples, **kw)
+    calls = []
+    b = ensemble_comparison(jax.random.key(1), samples, **kw,
+                            progress=lambda d, t: calls.append((d, t)))
+    assert calls[0] == (0, 53) and calls[-1] == (53, 53) and len(calls) >= 5
+    np.testing.assert_array_equal(a.diff, b.diff)
+    assert a.diff_ci == b.diff_ci and a.diff_se == b.diff_se

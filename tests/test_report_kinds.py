@@ -21,13 +21,16 @@ KINDS = {
     "route": ["route_frontier", "route_realized_fraction"],
     "cascade": ["cascade_frontier"],
     "ensembles": ["ensembles_same_vs_mixed"],
+    "audit": ["audit_sensitivity"],
+    "judges": ["judges_agreement"],
+    "formats": ["formats_beta"],
 }
 
 
 @pytest.mark.parametrize("command", sorted(KINDS))
 def test_report_draws_every_kind(command, tmp_path_factory, tmp_path, capsys):
     _, h5 = produce(command, tmp_path_factory)
-    formats = "png,svg,pdf" if command == "certify" else "png"
+    formats = "png,svg,pdf" if command in ("certify", "formats") else "png"
     assert main(["report", h5, "--outdir", str(tmp_path), "--format", formats]) == 0
     out = capsys.readouterr().out
     want = {f"{name}.{fmt}" for name in KINDS[command] for fmt in formats.split(",")}
@@ -67,3 +70,51 @@ def test_cluster_order_groups_correlated_models():
     pos = {m: order.index(m) for m in range(5)}
     assert max(pos[m] for m in (0, 2, 4)) - min(pos[m] for m in (0, 2, 4)) == 2
     assert abs(pos[1] - pos[3]) == 1
+
+
+@pytest.mark.parametrize("command", ["audit", "judges", "formats"])
+def test_new_kinds_write_their_kind(command, tmp_path_factory):
+    import h5py
+
+    _, h5 = produce(command, tmp_path_factory)
+    with h5py.File(h5, "r") as f:
+        assert f.attrs["kind"] == command
+
+
+def test_new_figures_draw_the_file_numbers(tmp_path_factory):
+    """The drawn values are the file's: audit β per j and the class counts, judges κ,
+    formats β per format."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from cofail_jax._src.figures import read_results
+    from cofail_jax._src.figures import audit as fa
+    from cofail_jax._src.figures import formats as ff
+    from cofail_jax._src.figures import judges as fj
+
+    _, tree = read_results(produce("audit", tmp_path_factory)[1])
+    (_, fig), = fa.draw(tree)
+    ax_b, _, ax_e = fig.axes
+    np.testing.assert_allclose(ax_b.lines[0].get_ydata(), tree["sensitivity"]["beta"])
+    classes = [str(c) for c in tree["evidence"]["suggested_class"]]
+    widths = [p.get_width() for p in ax_e.patches]
+    assert widths == [classes.count(c) for c in fa.CLASSES] and sum(widths) == len(classes)
+    plt.close(fig)
+
+    _, tree = read_results(produce("judges", tmp_path_factory)[1])
+    (_, fig), = fj.draw(tree)
+    np.testing.assert_allclose(fig.axes[0].images[0].get_array(),
+                               tree["agreement"]["cohen_kappa"])
+    plt.close(fig)
+
+    _, tree = read_results(produce("formats", tmp_path_factory)[1])
+    (_, fig), = ff.draw(tree)
+    ys = sorted(round(float(line.get_ydata()[0]), 12) for line in fig.axes[0].lines
+                if len(line.get_ydata()) == 1 and line.get_marker() == "o")
+    want = sorted(round(float(tree[g][s]["beta"]), 12) for g in ("common", "full")
+                  for s in ("a", "b"))
+    assert ys == want
+    plt.close(fig)

@@ -251,7 +251,7 @@ def run(args) -> int:
                             for k in sens.rows()[0]}}
         dims = {f"evidence/{c}": ("flagged",) for c in tree["evidence"]}
         dims.update({f"sensitivity/{c}": ("artefacts",) for c in tree["sensitivity"]})
-        write_results(args.h5, tree, attrs=prov, dims=dims)
+        write_results(args.h5, tree, attrs={**prov, "kind": "audit"}, dims=dims)
     if args.json:
         emit_json("audit", result, prov)
         return 0

@@ -95,9 +95,13 @@ def run(args) -> int:
         )
     k_split, k_boot = jax.random.split(jax.random.key(args.seed))
     train, test = train_test_split(k_split, m.n, args.test_fraction)
-    ev = evaluate_cascades(k_boot, m.correct, costs, confidence=conf, answers=get_answers(m),
-                           train=train, test=test, n_thresholds=args.thresholds,
-                           n_boot=args.n_boot, level=args.level)
+    from .progress import progress_bar
+
+    with progress_bar("cascade bootstrap", unit="replicates") as bar:
+        ev = evaluate_cascades(k_boot, m.correct, costs, confidence=conf,
+                               answers=get_answers(m), train=train, test=test,
+                               n_thresholds=args.thresholds, n_boot=args.n_boot,
+                               level=args.level, progress=bar)
     tree = {"n": m.n, "k": m.k, "n_train": int(train.sum()), "score": score_name,
             **ev.to_tree(m.models)}
     return finish_tree(args, "cascade", tree, "cost-ordered cascades; percentile query bootstrap",

@@ -113,16 +113,20 @@ def run(args) -> int:
     from .._src.h5 import provenance, write_results
 
     p = _parse(args)
-    ce = I.counterexample(args.k, p, args.p2, rho=args.rho, rho_tetrachoric=args.rho_tet,
-                          key=jax.random.fold_in(jax.random.key(args.seed), 2))
+    from .progress import stage
+
+    with stage(f"solving the LPs for the extreme laws of {args.k} models"):
+        ce = I.counterexample(args.k, p, args.p2, rho=args.rho, rho_tetrachoric=args.rho_tet,
+                              key=jax.random.fold_in(jax.random.key(args.seed), 2))
     b = ce.bounds
     if b.status != "OK":
         raise InputError(b.message, where="--p/--p2/--rho",
                          hint="the rates must come from one joint law of binary errors")
     check = None
     if args.n_sim > 0:
-        check = I.verify_by_simulation(jax.random.key(args.seed), ce.law_min, ce.law_max,
-                                       args.n_sim)
+        with stage(f"checking both laws with {args.n_sim} simulated queries"):
+            check = I.verify_by_simulation(jax.random.key(args.seed), ce.law_min, ce.law_max,
+                                           args.n_sim)
     config = {"k": args.k, "p": p, "p2": args.p2, "rho": args.rho, "rho_tet": args.rho_tet,
               "n_sim": args.n_sim}
     prov = provenance(method=b.method, seed=args.seed, config=config,

@@ -102,17 +102,21 @@ def run(args) -> int:
         band = (lo, hi)
     if args.partitions < 2:
         raise InputError("must be at least 2", where="--partitions", hint="use 60")
+    from .progress import progress_bar
+
     try:
-        r = ensemble_comparison(
-            jax.random.key(args.seed),
-            m.samples,
-            size=args.size,
-            band=band,
-            width=args.width,
-            n_partitions=args.partitions,
-            n_boot=args.n_boot,
-            level=args.level,
-        )
+        with progress_bar("ensembles", unit="steps") as bar:
+            r = ensemble_comparison(
+                jax.random.key(args.seed),
+                m.samples,
+                size=args.size,
+                band=band,
+                width=args.width,
+                n_partitions=args.partitions,
+                n_boot=args.n_boot,
+                level=args.level,
+                progress=bar,
+            )
     except ValueError as e:
         raise InputError(
             str(e).replace("ensemble_comparison: ", ""),

@@ -126,7 +126,7 @@ def run(args) -> int:
             },
             "names": {"a": names[0], "b": names[1]},
         }
-        write_results(args.out, tree, attrs=prov)
+        write_results(args.out, tree, attrs={**prov, "kind": "formats"})
     if args.json:
         emit_json("formats", result, prov)
         return 0

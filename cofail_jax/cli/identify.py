@@ -67,7 +67,10 @@ def run(args) -> int:
     if m.k < 2:
         raise InputError("need at least 2 models", source=m.source, where="columns",
                          hint="add models or drop --models")
-    r = I.identify(m.errors, max_exact_k=args.max_exact_k, key=jax.random.key(args.seed))
+    from .progress import stage
+
+    with stage(f"solving the identification LPs for {m.k} models"):
+        r = I.identify(m.errors, max_exact_k=args.max_exact_k, key=jax.random.key(args.seed))
     b, g = r.bounds, r.gaussian
     K = int(m.errors.all(axis=1).sum())
     ci = tuple(float(v) for v in clopper_pearson(K, r.n, 0.05))

@@ -102,7 +102,8 @@ def run(args) -> int:
             "judge_b": np.asarray(judges, object),
             "model": np.asarray(models, object),
         }
-        write_results(args.out, tree, attrs=prov, dims=dims, coords=coords)
+        write_results(args.out, tree, attrs={**prov, "kind": "judges"}, dims=dims,
+                      coords=coords)
     if args.json:
         emit_json("judges", result, prov)
         return 0

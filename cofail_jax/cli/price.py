@@ -217,10 +217,14 @@ def run(args) -> int:
     models = MODELS if args.model == "all" else (args.model,)
     if args.method == "quadrature" and args.model == "all":
         models = ("equal_loading", "fitted_loading")
-    res = price_matrix(m, models=models, method=args.method, samples=args.samples,
-                       seed=args.seed, alpha=args.alpha, nu=args.nu,
-                       factor_method=args.factor_method, rel_error=args.rel_error,
-                       max_samples=args.max_samples)
+    from .progress import stage
+
+    # one jitted call (the orthant chunks run inside it): a stage line, no inner bar
+    with stage(f"compiling and pricing {', '.join(models)} ({args.method})"):
+        res = price_matrix(m, models=models, method=args.method, samples=args.samples,
+                           seed=args.seed, alpha=args.alpha, nu=args.nu,
+                           factor_method=args.factor_method, rel_error=args.rel_error,
+                           max_samples=args.max_samples)
     prov = provenance(input_path=input_path(args), seed=args.seed,
                       method=f"tetrachoric + {args.method}",
                       config={"model": args.model, "method": args.method,

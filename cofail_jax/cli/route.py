@@ -131,9 +131,13 @@ def _learned(args, m, key):
             hint="use 5 for 5-fold cross-fitting",
         )
     try:
-        cf = cross_fit_router(key, m.correct, prompts if prompts is not None else [""] * m.n,
-                              domains, n_folds=args.folds, test_fraction=args.test_fraction,
-                              C=args.C, min_df=args.min_df)
+        from .progress import stage
+
+        with stage("fitting the router"):
+            cf = cross_fit_router(key, m.correct,
+                                  prompts if prompts is not None else [""] * m.n,
+                                  domains, n_folds=args.folds, test_fraction=args.test_fraction,
+                                  C=args.C, min_df=args.min_df)
     except ImportError as e:
         raise InputError(str(e), where="route", hint="install the 'router' extra") from None
     return np.flatnonzero(cf["test"]), cf["best"], cf["scheme"], route_argmax(cf["proba"]), cf
@@ -165,13 +169,18 @@ def run(args) -> int:
     c = m.correct[rows]
     cost_s = None if costs is None else (costs[rows] if costs.ndim == 2 else costs)
     sb = np.broadcast_to(np.asarray(best), (c.shape[0],)).copy()
-    policies = {
-        name: evaluate_choices(jax.random.fold_in(k_boot, i), c, choices, best=best, cost=cost_s,
-                               n_boot=args.n_boot, level=args.level)
-        for i, (name, choices) in enumerate(
-            (("external_router" if args.choices else "learned_router", ch),
-             ("oracle_router", oracle_choices(c)), ("always_single_best", sb)))
-    }
+    from .._src.policies.bootstrap import share_progress
+    from .progress import progress_bar
+
+    with progress_bar("route bootstrap", unit="replicates") as bar:
+        policies = {
+            name: evaluate_choices(jax.random.fold_in(k_boot, i), c, choices, best=best,
+                                   cost=cost_s, n_boot=args.n_boot, level=args.level,
+                                   progress=share_progress(bar, i, 3))
+            for i, (name, choices) in enumerate(
+                (("external_router" if args.choices else "learned_router", ch),
+                 ("oracle_router", oracle_choices(c)), ("always_single_best", sb)))
+        }
     frontier = None
     if cf is not None and cost_s is not None:
         mean_c = cost_s if cost_s.ndim == 1 else cost_s.mean(axis=0)

@@ -277,10 +277,15 @@ def run(args) -> int:
             where="--artefacts",
             hint="for 1 % write 0.01",
         )
-    law, names, cal_info = _build_law(args)
+    from .progress import stage
+
+    with stage("calibrating the law" if args.calibrate_to else "building the law"):
+        law, names, cal_info = _build_law(args)
     if args.artefacts:
         law = S.with_artefacts(law, args.artefacts)
-    m = S.simulate(jax.random.key(args.seed), law, args.queries, models=names, seed=args.seed)
+    with stage(f"simulating {args.queries} queries"):
+        m = S.simulate(jax.random.key(args.seed), law, args.queries, models=names,
+                       seed=args.seed)
     truth = truth_dict(law)
     truth.update(cal_info)
     truth["observed_beta"] = float(m.all_wrong.mean())

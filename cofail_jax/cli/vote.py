@@ -109,16 +109,20 @@ def run(args) -> int:
             hint="use 3 for every triplet",
         )
     train, test = train_test_split(k_split, m.n, args.test_fraction)
-    ev = evaluate_votes(k_boot, m.correct, answers=get_answers(m), train=train, test=test,
-                        tie=args.tie, n_boot=args.n_boot, level=args.level)
+    from .progress import progress_bar, stage
+
+    with progress_bar("vote bootstrap", unit="replicates") as bar:
+        ev = evaluate_votes(k_boot, m.correct, answers=get_answers(m), train=train, test=test,
+                            tie=args.tie, n_boot=args.n_boot, level=args.level, progress=bar)
     tree = ev.to_tree(m.models)
     tree["split"] = {"test_fraction": args.test_fraction, "seed": args.seed,
                      "test": Var(test, ("query",), json=False),
                      "query_id": Var(np.asarray(m.query_ids, object), ("query",), json=False)}
     if not args.no_subsets:
         try:
-            sub = subset_votes(m.correct, size=args.subset_size, train=train, test=test,
-                               rho=_rho(m, train, args.rho))
+            with stage(f"votes of every {args.subset_size}-model subset"):
+                sub = subset_votes(m.correct, size=args.subset_size, train=train, test=test,
+                                   rho=_rho(m, train, args.rho))
             tree["subsets"] = sub.to_tree() | {"rho": RHO_LABEL[args.rho]}
         except ValueError as e:
             tree["subsets"] = {"status": str(e)}

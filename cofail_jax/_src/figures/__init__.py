@@ -36,10 +36,11 @@ class Figures(NamedTuple):
 
 
 def _registry() -> dict[str, Figures]:
-    from . import certificate, correlations, identify, policies, price
+    from . import audit, certificate, correlations, formats, identify, judges, policies, price
 
     entries = (certificate.FIGURES, correlations.FIGURES, identify.FIGURES,
-               identify.COUNTEREXAMPLE, price.FIGURES, *policies.FIGURES)
+               identify.COUNTEREXAMPLE, price.FIGURES, *policies.FIGURES, audit.FIGURES,
+               judges.FIGURES, formats.FIGURES)
     return {f.kind: f for f in entries}
 
 
@@ -47,7 +48,8 @@ def _registry() -> dict[str, Figures]:
 _GROUPS = (("certificate", "certificate"), ("correlations", "correlations"),
            ("identify", "identify"), ("sweep", "sweep"), ("price", "observed"),
            ("route", "cost_frontier"), ("cascade", "cascades"), ("vote", "reference"),
-           ("counterexample", "law_max"), ("matrix", "matrix"))
+           ("counterexample", "law_max"), ("matrix", "matrix"), ("audit", "sensitivity"),
+           ("judges", "agreement"), ("formats", "common"))
 
 
 @guard_h5_read("report reads files written with --out")

@@ -28,6 +28,7 @@ __all__ = [
     "kfold_assignments",
     "make_query_bootstrap",
     "realized_fraction_bootstrap",
+    "share_progress",
     "train_test_split",
 ]
 
@@ -75,8 +76,10 @@ def make_query_bootstrap(
     n_boot: int = 1000,
     level: float = 0.95,
     batch_size: int = 128,
+    block: int = 256,
 ):
-    """Build ``bootstrap(key, values) -> BootstrapResult`` for a statistic of column means.
+    """Build ``bootstrap(key, values, progress=None) -> BootstrapResult`` for a statistic
+    of column means.
 
     ``values`` is (n, p): one row per query, one column per per-query score (for example
     the router's correct bit, the single best's, the oracle's). ``statistic`` maps the
@@ -87,9 +90,14 @@ def make_query_bootstrap(
       n_boot: number of bootstrap replicates.
       level: coverage of the two-sided percentile interval.
       batch_size: replicates computed at once (memory only; results do not depend on it).
+      block: replicates per host-side block when a ``progress`` callback is given.
 
     Returns:
-      A jitted function ``bootstrap(key, values)``.
+      A function ``bootstrap(key, values, progress=None)``. Without ``progress`` it is
+      one jitted call (and can be traced, e.g. under ``vmap``); with a
+      ``progress(done, total)`` callback the replicates run in blocks of ``block`` (one
+      compilation, reused), the callback is called with 0 before the first block and
+      after each, and the result is the same as without it.
 
     Examples:
       >>> import jax, jax.numpy as jnp
@@ -103,19 +111,24 @@ def make_query_bootstrap(
     if not 0 < level < 1:
         raise ValueError(f"make_query_bootstrap: level must lie in (0, 1), got {level}")
     alpha = 1.0 - level
+    block = max(1, min(int(block), int(n_boot)))
 
-    @jax.jit
-    def bootstrap(key: ArrayLike, values: Float[ArrayLike, "n p"]) -> BootstrapResult:
+    def _values(values):
         values = jnp.asarray(values)
         if values.ndim != 2:
             raise ValueError(f"bootstrap: values must be (n, p), got shape {values.shape}")
+        return values
+
+    def _replicates(key, values, ids):
         n = values.shape[0]
 
         def one(i):
             idx = jax.random.randint(jax.random.fold_in(key, i), (n,), 0, n)
             return statistic(values[idx].mean(axis=0))
 
-        reps = batched_map(one, jnp.arange(n_boot), batch_size)
+        return batched_map(one, ids, batch_size)
+
+    def _summary(values, reps):
         est = statistic(values.mean(axis=0))
         lo = jnp.nanquantile(reps, alpha / 2, axis=0)
         hi = jnp.nanquantile(reps, 1 - alpha / 2, axis=0)
@@ -123,7 +136,41 @@ def make_query_bootstrap(
         n_nan = jnp.isnan(reps).sum(axis=0)
         return BootstrapResult(est, lo, hi, se, n_nan, n_boot, level)
 
+    @jax.jit
+    def _whole(key, values):
+        values = _values(values)
+        return _summary(values, _replicates(key, values, jnp.arange(n_boot)))
+
+    @jax.jit
+    def _block(key, values, start):
+        return _replicates(key, _values(values), start + jnp.arange(block))
+
+    _summary_jit = jax.jit(lambda values, reps: _summary(_values(values), reps))
+
+    def bootstrap(key: ArrayLike, values: Float[ArrayLike, "n p"],
+                  progress: Callable[[int, int], None] | None = None) -> BootstrapResult:
+        if progress is None:
+            return _whole(key, values)
+        parts = []
+        progress(0, n_boot)
+        for start in range(0, n_boot, block):
+            # the last block has the same shape (no second compilation) and is trimmed
+            reps = jax.block_until_ready(_block(key, values, jnp.asarray(start)))
+            parts.append(reps[: n_boot - start])
+            progress(min(start + block, n_boot), n_boot)
+        return _summary_jit(values, jnp.concatenate(parts))
+
+    bootstrap._cache_size = _whole._cache_size  # type: ignore[attr-defined]
     return bootstrap
+
+
+def share_progress(progress: Callable[[int, int], None] | None, i: int,
+                   m: int) -> Callable[[int, int], None] | None:
+    """The callback for call ``i`` of ``m`` equal calls that together fill one bar
+    (None stays None, so the callee keeps its fastest path)."""
+    if progress is None:
+        return None
+    return lambda done, total: progress(i * total + done, m * total)
 
 
 def gain_statistic(means: Array) -> Array:
@@ -163,6 +210,7 @@ def realized_fraction_bootstrap(
     *,
     n_boot: int = 1000,
     level: float = 0.95,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict:
     """Bootstrap the policy's accuracy, gain over the single best and realized fraction of G.
 
@@ -171,6 +219,8 @@ def realized_fraction_bootstrap(
       policy_correct, single_best_correct, oracle_correct: (n,) per-query scores in [0, 1]
         on the held-out queries (the oracle's is 1 unless every model is wrong).
       n_boot, level: bootstrap replicates and interval coverage.
+      progress: optional ``progress(done, total)`` callback over the replicates (the
+        results are the same with and without it).
 
     Returns:
       A dict: for each of :data:`GAIN_FIELDS`, ``{"estimate", "lower", "upper", "se"}``,
@@ -184,7 +234,7 @@ def realized_fraction_bootstrap(
     sb = np.asarray(single_best_correct, np.float64)
     orc = np.asarray(oracle_correct, np.float64)
     vals = np.stack([pol, sb, orc, pol - sb, orc - sb], axis=1)
-    r = boot(key, vals)
+    r = boot(key, vals, progress)
     out: dict = {}
     for j, name in enumerate(GAIN_FIELDS):
         out[name] = {

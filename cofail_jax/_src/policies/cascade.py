@@ -314,6 +314,7 @@ def evaluate_cascades(
     n_thresholds: int = 11,
     n_boot: int = 1000,
     level: float = 0.95,
+    progress=None,
 ) -> CascadeEvaluation:
     """Cascades by cost on the test queries against the single best (chosen on train).
 
@@ -322,6 +323,9 @@ def evaluate_cascades(
     interval on its accuracy, its cost per correct answer and both differences from the
     single best.
 
+    ``progress``: optional ``progress(done, total)`` callback (bootstrap replicates,
+    and partitions where there are any); the results are the same with and without it.
+
     Returns:
       A :class:`CascadeEvaluation`.
 
@@ -329,7 +333,7 @@ def evaluate_cascades(
     """
     import jax
 
-    from .bootstrap import make_query_bootstrap
+    from .bootstrap import make_query_bootstrap, share_progress
     from .reference import single_best_index
 
     c = np.asarray(correct, dtype=bool)
@@ -360,12 +364,15 @@ def evaluate_cascades(
         ans = None if answers is None else np.asarray(answers, dtype=object)[test]
         curves["disagreement"] = disagreement_cascade(ct, cstt, answers=ans, order=order)
     out = {}
+    n_points, i_point = sum(cv.accuracy.shape[0] for cv in curves.values()), 0
     for r, (rule, cv) in enumerate(curves.items()):
         T = cv.accuracy.shape[0]
         stats_ = np.full((4, T, 3), np.nan)
         for t in range(T):
             vals = np.stack([cv.scores[t], cv.query_costs[t], sb_score, sb_cost], axis=1)
-            b = boot(jax.random.fold_in(jax.random.fold_in(key, r), t), vals)
+            b = boot(jax.random.fold_in(jax.random.fold_in(key, r), t), vals,
+                     share_progress(progress, i_point, n_points))
+            i_point += 1
             stats_[:, t, 0] = np.asarray(b.estimate)
             stats_[:, t, 1] = np.asarray(b.lower)
             stats_[:, t, 2] = np.asarray(b.upper)

@@ -122,6 +122,7 @@ def ensemble_comparison(
     weak_models=None,
     n_boot: int = 1000,
     level: float = 0.95,
+    progress=None,
 ) -> EnsembleComparison:
     """Same-model vs mixed-model ensembles of ``size`` samples over random partitions.
 
@@ -136,6 +137,8 @@ def ensemble_comparison(
       weak_models: models mixed with the best one in the "very different quality"
         comparison (default: the m - 1 least accurate models).
       n_boot, level: query bootstrap of the mean difference.
+      progress: optional ``progress(done, total)`` callback over the partitions, then the
+        bootstrap replicates; the results are the same with and without it.
 
     Returns:
       dict with per-partition arrays ``same`` (mean same-model vote accuracy over band
@@ -209,7 +212,14 @@ def ensemble_comparison(
         best_q = x[mixed_sample[best], :, best]
         return same_q.mean(axis=0), mixed_q, unequal_q, best_q
 
-    outs = [partition(jax.random.fold_in(key, r)) for r in range(n_partitions)]
+    total = n_partitions + n_boot  # one bar: the partitions, then the bootstrap replicates
+    if progress is not None:
+        progress(0, total)
+    outs = []
+    for r in range(n_partitions):
+        outs.append(jax.block_until_ready(partition(jax.random.fold_in(key, r))))
+        if progress is not None:
+            progress(r + 1, total)
     same = np.stack([np.asarray(o[0]) for o in outs])  # (R, n)
     mixed = np.stack([np.asarray(o[1]) for o in outs])
     unequal = np.stack([np.asarray(o[2]) for o in outs])
@@ -217,7 +227,8 @@ def ensemble_comparison(
     diff_r = mixed.mean(axis=1) - same.mean(axis=1)
     boot = make_query_bootstrap(lambda mm: mm, n_boot=n_boot, level=level)
     vals = np.stack([(mixed - same).mean(axis=0), (unequal - bestq).mean(axis=0)], axis=1)
-    b = boot(jax.random.fold_in(key, n_partitions), vals)
+    b = boot(jax.random.fold_in(key, n_partitions), vals,
+             None if progress is None else lambda d, t: progress(n_partitions + d, total))
     unequal_r = unequal.mean(axis=1) - bestq.mean(axis=1)
     return EnsembleComparison(**{
         "size": size,

@@ -200,7 +200,8 @@ def single_best_choices(correct, train=None, n: int | None = None) -> np.ndarray
 
 
 def evaluate_choices(
-    key, correct, choices, *, best, cost=None, n_boot: int = 1000, level: float = 0.95
+    key, correct, choices, *, best, cost=None, n_boot: int = 1000, level: float = 0.95,
+    progress=None,
 ) -> dict:
     """Score per-query model choices against the single best ``best`` and the oracle.
 
@@ -211,6 +212,7 @@ def evaluate_choices(
       best: the single best's column (chosen without these queries where possible), or an
         int (n,) array of them (cross-fitting: each query's best from its training folds).
       cost: optional (k,) or (n, k) costs: adds mean cost and cost per correct.
+      progress: optional ``progress(done, total)`` callback over the bootstrap replicates.
 
     Returns:
       dict with the bootstrap of (router accuracy, single best, oracle, G, gain, realized
@@ -225,7 +227,8 @@ def evaluate_choices(
     best_arr = np.broadcast_to(np.asarray(best, np.int64), (n,))
     sb = c[np.arange(n), best_arr].astype(np.float64)
     orc = c.any(axis=1).astype(np.float64)
-    boot = realized_fraction_bootstrap(key, pol, sb, orc, n_boot=n_boot, level=level)
+    boot = realized_fraction_bootstrap(key, pol, sb, orc, n_boot=n_boot, level=level,
+                                       progress=progress)
     out = {
         "accuracy": float(pol.mean()),
         "realized_fraction": boot["realized_fraction"]["estimate"],

@@ -451,6 +451,7 @@ def evaluate_votes(
     tie: str = "wrong",
     n_boot: int = 1000,
     level: float = 0.95,
+    progress=None,
 ) -> VoteEvaluation:
     """Every vote on the test queries, next to the single best (chosen on train) and the
     oracle, each with its realized fraction of G and a query-bootstrap interval.
@@ -460,10 +461,13 @@ def evaluate_votes(
     and with ``answers`` also ``plurality`` and ``weighted_plurality`` (tie rule ``tie``,
     priority = training accuracy order for ``tie="first"``).
 
+    ``progress``: optional ``progress(done, total)`` callback (bootstrap replicates,
+    and partitions where there are any); the results are the same with and without it.
+
     Returns:
       A :class:`VoteEvaluation`.
     """
-    from .bootstrap import realized_fraction_bootstrap
+    from .bootstrap import realized_fraction_bootstrap, share_progress
     from .reference import reference_points
 
     c = np.asarray(outcome_array(correct, "evaluate_votes")[0], dtype=bool)
@@ -506,7 +510,8 @@ def evaluate_votes(
     policies = {}
     for i, (name, (label, s, extra)) in enumerate(scores.items()):
         boot = realized_fraction_bootstrap(
-            jax.random.fold_in(key, i), s, sb, orc, n_boot=n_boot, level=level
+            jax.random.fold_in(key, i), s, sb, orc, n_boot=n_boot, level=level,
+            progress=share_progress(progress, i, len(scores)),
         )
         policies[name] = {
             "label": label,
