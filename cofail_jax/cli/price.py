@@ -105,7 +105,6 @@ def price_matrix(m, *, models=MODELS, method="qmc", samples=None, seed=0, alpha=
     uses, with the key of the sweep's k = K subset at ``seed``; this function only drops
     degenerate models and formats.
     """
-    import jax
     import jax.numpy as jnp
 
     from .._src import copulas as C
@@ -155,10 +154,8 @@ def price_matrix(m, *, models=MODELS, method="qmc", samples=None, seed=0, alpha=
     errors = ~np.asarray(m.correct, bool)
     n, k = errors.shape
     w = jnp.ones((n,), jnp.float64)
-    stats = jax.jit(P.pool_stats)(errors, w)
     key = P.subset_key(P.run_key(seed), k, 0)
-    r = jax.jit(lambda key, stats, e, w, mask: P.price_pool(key, stats, e, w, mask, copulas))(
-        key, stats, jnp.asarray(errors), w, jnp.ones((k,), bool))
+    stats, r = P.price_matrix(key, errors, copulas, w)
     K = int(np.all(errors, axis=1).sum())
     lo, hi = clopper_pearson(K, n, alpha)
     beta_obs = K / n
