@@ -129,7 +129,7 @@ def test_bootstrap_drop_reasons_match_resamples():
     e = rs.rand(40, 5) < 0.5
     e[:, 4] = False
     e[[3, 9], 4] = True
-    boot = S.make_bootstrap(("equal_loading", "clayton"))
+    boot = S.make_bootstrap(("equal_loading",))  # the drop reason, not the copula, is tested
     key = jax.random.key(11)
     out = boot(key, e, np.ones(5, bool), np.arange(32), batch=32)
     always_right = []
@@ -146,12 +146,14 @@ def test_bootstrap_drop_reasons_match_resamples():
 def test_compacted_subsets_match_full_width_pricing():
     # A k-subset of a 20-model pool is priced in COMPACT_DIMS[0] = 8 dimensions (its
     # models first); the reference is the same subset priced at full width (d = K).
+    # Two copulas (each costs two compilations, d = 8 and d = K): a deterministic one
+    # (exact agreement) and the Gaussian's QMC (agreement within the reported errors).
     rs = np.random.RandomState(5)
     kk = 20
     z = 0.6 * rs.randn(400, 1) + 0.8 * rs.randn(400, kk)
     e = z < rs.uniform(-0.8, 0.2, kk)[None, :]
     stats = jax.jit(S.pool_stats)(e, jnp.ones(e.shape[0]))
-    sweep = S.make_subset_sweep(METHODS, **KW)
+    sweep = S.make_subset_sweep(("equal_loading", "gaussian"), **KW)
     rows = S.draw_subsets(jax.random.key(4), kk, 5, 8)
     masks = S.subset_masks(rows, kk)
     assert S._compact_dim(5, kk) == 8 and S._compact_dim(20, kk) == kk
@@ -160,8 +162,7 @@ def test_compacted_subsets_match_full_width_pricing():
     full = S._run_rows(sweep.runner, static, (np.full(8, 5), np.arange(8), masks), 8, d=kk)
     for name in ("beta_obs", "mean_rho", "mean_phi", "rho_eff", "fit_rms", "min_eig"):
         np.testing.assert_allclose(getattr(out, name), getattr(full, name), rtol=1e-9, atol=1e-12)
-    exact = [0, 1, 3]  # equal-loading, one-factor, Clayton: deterministic
-    np.testing.assert_allclose(out.beta_pred[:, exact], full.beta_pred[:, exact], rtol=1e-6)
-    se = np.hypot(out.beta_pred_se[:, 2], full.beta_pred_se[:, 2])
-    assert np.all(np.abs(out.beta_pred[:, 2] - full.beta_pred[:, 2]) <= 5 * se + 1e-12)
+    np.testing.assert_allclose(out.beta_pred[:, 0], full.beta_pred[:, 0], rtol=1e-6)
+    se = np.hypot(out.beta_pred_se[:, 1], full.beta_pred_se[:, 1])
+    assert np.all(np.abs(out.beta_pred[:, 1] - full.beta_pred[:, 1]) <= 5 * se + 1e-12)
     np.testing.assert_array_equal(out.reason, full.reason)

@@ -35,11 +35,17 @@ def _spawn(tmp_path, cfg, devices, delay):
                             stderr=subprocess.PIPE, text=True, env=env)
 
 
+# one copula, three pool sizes, two bootstrap chunks: 1 + 3 + 2 = 6 stored groups (the
+# resume rule is about groups, not copulas; each process compiles only what it runs)
+SMALL = dict(methods=["equal_loading"], pool_sizes=[2, 3, 5], bootstrap=16)
+N_GROUPS = 6
+
+
 @pytest.fixture(scope="module")
 def ref(tmp_path_factory):
     d = tmp_path_factory.mktemp("resume")
     csv = write_matrix(d / "pool.csv")
-    cfg = write_config(d / "ref.toml", csv, d / "ref.h5")
+    cfg = write_config(d / "ref.toml", csv, d / "ref.h5", **SMALL)
     run_sweep(load_config(cfg), progress=False)
     return d, csv, d / "ref.h5"
 
@@ -57,7 +63,7 @@ def _complete_groups(path):
 def test_resume_after_kill_equals_uninterrupted(ref, tmp_path):
     d, csv, ref_h5 = ref
     out = tmp_path / "killed.h5"
-    cfg = write_config(tmp_path / "killed.toml", csv, out)
+    cfg = write_config(tmp_path / "killed.toml", csv, out, **SMALL)
     proc = _spawn(tmp_path, cfg, 4, delay=3.0)
     seen = []
     try:
@@ -74,14 +80,14 @@ def test_resume_after_kill_equals_uninterrupted(ref, tmp_path):
     partial = str(out) + ".partial"
     assert not out.exists() and os.path.exists(partial)
     stored = _complete_groups(partial)
-    assert set(seen) <= stored and len(stored) < 8  # 1 full + 4 pool sizes + 3 bootstrap chunks
+    assert set(seen) <= stored and len(stored) < N_GROUPS
 
     names = []
     summary = run_sweep(load_config(cfg), progress=False, on_checkpoint=names.append)
     reused = {n[len("reused:"):] for n in names if n.startswith("reused:")}
     computed = [n for n in names if not n.startswith("reused:")]
     assert reused == stored  # everything stored was reused ...
-    assert not reused & set(computed) and len(computed) == 8 - len(stored)  # ... not recomputed
+    assert not reused & set(computed) and len(computed) == N_GROUPS - len(stored)  # ... not recomputed
     assert set(summary["reused"]) == stored
     assert not os.path.exists(partial)
     assert_same(ref_h5, out)
@@ -92,7 +98,7 @@ def test_resume_after_kill_equals_uninterrupted(ref, tmp_path):
 def test_device_count_does_not_change_results(ref, tmp_path):
     d, csv, ref_h5 = ref
     out = tmp_path / "one_device.h5"
-    cfg = write_config(tmp_path / "one.toml", csv, out)
+    cfg = write_config(tmp_path / "one.toml", csv, out, **SMALL)
     proc = _spawn(tmp_path, cfg, 1, delay=0.0)
     _, err = proc.communicate(timeout=900)
     assert proc.returncode == 0, err[-2000:]
