@@ -20,30 +20,6 @@ NAME = "artefacts"
 
 
 
-def fitted_prices(err, sizes):
-    """The pricing core's fitted one-factor price of the first m columns, m in ``sizes``
-    (one compiled, vmapped call; the library's one code path)."""
-    import jax
-    import jax.numpy as jnp
-    import numpy as np
-
-    from cofail_jax._src import copulas as C
-    from cofail_jax._src import pricing as P
-
-    err = jnp.asarray(err, bool)
-    n, k = err.shape
-    w = jnp.ones((n,))
-    cops = (C.get("fitted_loading"),)
-    masks = jnp.asarray(np.arange(k)[None, :] < np.asarray(sizes)[:, None])
-
-    @jax.jit
-    def run(err, w, masks):
-        stats = P.pool_stats(err, w)
-        price = lambda m: P.price_pool(jax.random.key(0), stats, err, w, m, cops).beta_pred[0]
-        return jax.vmap(price)(masks)
-
-    return np.asarray(run(err, w, masks))
-
 def main():
     cfg, args = V.parse(NAME, __doc__)
     import jax
@@ -80,7 +56,7 @@ def main():
                 err = S.sample_errors(
                     jax.random.fold_in(jax.random.fold_in(key, 100 * a + b), r), law, n
                 )
-                pred = float(fitted_prices(err, [k])[0])
+                pred = float(V.fitted_prices(err, [k])[0])
                 obs = err.all(axis=1).mean()
                 ratios.append(obs / pred)
                 betas.append(obs)

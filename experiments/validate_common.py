@@ -51,3 +51,28 @@ def save(
         with atomic_output(args.figure, suffix=".png") as tmp:
             fig.savefig(tmp, dpi=110)
     print(f"wrote {args.out}" + (f" and {args.figure}" if fig is not None else ""))
+
+
+def fitted_prices(err, sizes):
+    """The pricing core's fitted one-factor price of the first m columns, m in ``sizes``
+    (one compiled, vmapped call; the library's one code path)."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    from cofail_jax._src import copulas as C
+    from cofail_jax._src import pricing as P
+
+    err = jnp.asarray(err, bool)
+    n, k = err.shape
+    w = jnp.ones((n,))
+    cops = (C.get("fitted_loading"),)
+    masks = jnp.asarray(np.arange(k)[None, :] < np.asarray(sizes)[:, None])
+
+    @jax.jit
+    def run(err, w, masks):
+        stats = P.pool_stats(err, w)
+        price = lambda m: P.price_pool(jax.random.key(0), stats, err, w, m, cops).beta_pred[0]
+        return jax.vmap(price)(masks)
+
+    return np.asarray(run(err, w, masks))
