@@ -5,38 +5,20 @@ any file is read or anything is compiled, so the whole table costs seconds of CP
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 
 import numpy as np
 import pytest
+from hang import hang_guard
 
 from cofail_jax.cli.main import main
 
-HANG_S = 60  # a hang guard, not a timing test
 
 
-@contextlib.contextmanager
-def hang_guard(seconds: int = HANG_S):
-    if not hasattr(signal, "SIGALRM"):
-        yield
-        return
-
-    def _raise(signum, frame):
-        raise TimeoutError(f"command did not return within {seconds} s (a hang)")
-
-    old = signal.signal(signal.SIGALRM, _raise)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
 
 
 def run_cli(argv, capsys):
-    with hang_guard():
+    with hang_guard(what="command"):
         try:
             rc = main([str(a) for a in argv])
         except SystemExit as e:

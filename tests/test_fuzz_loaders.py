@@ -10,15 +10,14 @@ draws the same examples) and no example database; the whole file is a few second
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
 import os
-import signal
 
 import numpy as np
 import pytest
+from hang import hang_guard
 
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
@@ -29,33 +28,16 @@ from cofail_jax._src.io import LOADERS, load_matrix  # noqa: E402
 from cofail_jax._src.matrix import OutcomeMatrix  # noqa: E402
 
 EXAMPLES = 40
-HANG_S = 60  # a hang guard, not a timing test: a loader normally answers in milliseconds
 
 FUZZ = settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
                 suppress_health_check=list(HealthCheck), print_blob=False)
 
 
-@contextlib.contextmanager
-def hang_guard(seconds: int = HANG_S):
-    if not hasattr(signal, "SIGALRM"):
-        yield
-        return
-
-    def _raise(signum, frame):
-        raise TimeoutError(f"loader did not return within {seconds} s (a hang)")
-
-    old = signal.signal(signal.SIGALRM, _raise)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
 
 
 def check_load(path, fmt=None):
     """The property: a valid matrix or InputError, within the guard."""
-    with hang_guard():
+    with hang_guard(what="loader"):
         try:
             m = load_matrix(path, fmt)
         except InputError as e:
@@ -180,7 +162,7 @@ def test_symlink_loop_folder_returns(tmp_path):
     (d / "self").symlink_to(".")
     (tmp_path / "runs" / "loop").symlink_to(tmp_path / "runs")
     with pytest.raises(InputError, match="none of the known layouts"):
-        with hang_guard(30):
+        with hang_guard(30, what="loader"):
             load_matrix(tmp_path / "runs")
 
 
