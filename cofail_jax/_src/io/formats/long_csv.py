@@ -6,13 +6,12 @@ import csv
 import os
 
 
-from ...errors import InputError
 from ...matrix import OutcomeMatrix
 from ..tables import (
     matrix_from_records,
     read_long_csv,
 )
-from .text import LONG_KEYS, _open_text, _read_header
+from .text import LONG_KEYS, _open_text, _read_header, csv_errors
 
 
 def _detect_long_csv(path: str) -> bool:
@@ -30,13 +29,7 @@ def load_long_csv(path: str, *, missing: str = "error", **_) -> OutcomeMatrix:
         fast = read_long_csv(path, missing=missing, delimiter=delim)  # pyarrow, issue 17
         if fast is not None:
             return fast
-        try:
-            reader = csv.DictReader(f, delimiter=delim)
+        reader = csv.DictReader(f, delimiter=delim)
+        with csv_errors(path, lambda: reader.line_num):
             records = [{(k or "").strip(): v for k, v in row.items()} for row in reader]
-        except csv.Error as e:
-            raise InputError(f"is not valid CSV ({e})", source=path,
-                             where=f"row {reader.line_num}") from None
-        except UnicodeDecodeError:
-            raise InputError("is not UTF-8 text", source=path, where=f"after row {reader.line_num}",
-                             hint="save it as UTF-8") from None
     return matrix_from_records(records, source=path, missing=missing, where_prefix="data row")

@@ -3,8 +3,10 @@ header every CSV detector reads."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
+from collections.abc import Callable, Iterator
 
 
 from ...errors import InputError
@@ -63,3 +65,17 @@ def _open_text(path: str):
     except OSError as e:
         raise InputError(f"cannot be read ({e.strerror})", source=path,
                          hint="check the path and permissions") from None
+
+
+@contextlib.contextmanager
+def csv_errors(path: str, line: Callable[[], int]) -> Iterator[None]:
+    """The csv module's errors while reading ``path`` as one-line :class:`InputError`s
+    naming the row (``line()`` is the reader's current line number)."""
+    try:
+        yield
+    except csv.Error as e:
+        raise InputError(f"is not valid CSV ({e})", source=path,
+                         where=f"row {line()}") from None
+    except UnicodeDecodeError:
+        raise InputError("is not UTF-8 text", source=path, where=f"after row {line()}",
+                         hint="save it as UTF-8") from None

@@ -12,7 +12,7 @@ from ..tables import (
     matrix_from_wide_table,
     read_wide_csv,
 )
-from .text import LONG_KEYS, _open_text, _read_header
+from .text import LONG_KEYS, _open_text, _read_header, csv_errors
 
 
 def _detect_wide(path: str) -> bool:
@@ -54,7 +54,7 @@ def load_wide_csv(path: str, *, missing: str = "error", **_) -> OutcomeMatrix:
         if fast is not None:
             return fast
         qids, rows = [], []
-        try:
+        with csv_errors(path, lambda: reader.line_num):
             for r, row in enumerate(reader):
                 if not row or all(not c.strip() for c in row):
                     continue
@@ -64,11 +64,5 @@ def load_wide_csv(path: str, *, missing: str = "error", **_) -> OutcomeMatrix:
                     raise InputError(f"has {len(row)} fields, the header has {len(header)}",
                                      source=path, where=f"row {r + 2}",
                                      hint="every row needs a query id and one cell per model")
-        except csv.Error as e:
-            raise InputError(f"is not valid CSV ({e})", source=path,
-                             where=f"row {reader.line_num}") from None
-        except UnicodeDecodeError:
-            raise InputError("is not UTF-8 text", source=path, where=f"after row {reader.line_num}",
-                             hint="save it as UTF-8") from None
     m = matrix_from_wide_table(qids, models, rows, source=path, missing=missing)
     return m
