@@ -56,6 +56,16 @@ def choice(text: str) -> str:
     return CHOICE + text
 
 
+def latest_note(what: str, older) -> str:
+    """The choice note of ``--latest``: which older files (``what``: "log", "sample file")
+    were ignored, the first three by name."""
+    import os
+
+    return choice(f"kept the newest {what} per model (--latest); ignored {len(older)} older: "
+                  + ", ".join(os.path.basename(f) for f in older[:3])
+                  + (" ..." if len(older) > 3 else ""))
+
+
 def split_notes(notes) -> tuple[list[str], list[str]]:
     """(choices without their prefix, other notes)."""
     choices = [n[len(CHOICE):] for n in notes if n.startswith(CHOICE)]

@@ -13,7 +13,7 @@ import numpy as np
 
 from ...errors import InputError
 from ...matrix import OutcomeMatrix
-from ..options import DEFAULT_METRICS, choice
+from ..options import DEFAULT_METRICS, choice, latest_note
 from ..typed import Fallback, fast_errors, gc_paused, lmeval_decoder, msgspec_ok
 from ..tables import (
     BAD_CELL,
@@ -98,10 +98,7 @@ def load_lmeval(path: str, *, missing: str = "error", metric: str | None = None,
     if latest:
         task_files, dropped = _newest_per_model(task_files)
         if dropped:
-            notes.append(choice(f"kept the newest sample file per model (--latest); "
-                                f"ignored {len(dropped)} older: "
-                                + ", ".join(os.path.basename(f) for f in dropped[:3])
-                                + (" ..." if len(dropped) > 3 else "")))
+            notes.append(latest_note("sample file", dropped))
     if msgspec_ok():
         try:
             with gc_paused():

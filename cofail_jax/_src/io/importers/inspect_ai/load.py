@@ -6,7 +6,7 @@ import os
 
 from ....errors import InputError
 from ....matrix import OutcomeMatrix
-from ...options import choice
+from ...options import latest_note
 from .._common import (build_matrix, check_rule, choose_task, dedupe_notes, gc_paused_loader,
                        reject_options)
 from .logs import _log_files, _read_log, _TypedSamples
@@ -87,10 +87,7 @@ def load_inspect(
     if latest:
         task_logs, older = _newest_logs(task_logs)
         if older:
-            notes.append(choice(f"kept the newest log per model (--latest); ignored "
-                                f"{len(older)} older: "
-                                + ", ".join(os.path.basename(f) for f in older[:3])
-                                + (" ..." if len(older) > 3 else "")))
+            notes.append(latest_note("log", older))
     rules = _ScoreRules(partial, noanswer, threshold, score_key)
     for file, header, samples in task_logs:
         model = str(header["eval"]["model"])
