@@ -46,13 +46,10 @@ def eee_record(model, q, metric, ok, task="arc_easy", filt="none"):
 
 
 @pytest.fixture
-def eee_mc(tmp_path):
-    lines = [eee_record(m, q, metric, tab[q, j])
-             for j, m in enumerate(MODELS) for q in range(4)
-             for metric, tab in (("acc", ACC), ("acc_norm", ACC_NORM))]
-    path = tmp_path / "arc_samples.jsonl"
-    path.write_text("".join(json.dumps(r) + "\n" for r in lines))
-    return str(path)
+def eee_mc():
+    """EEE 0.3.0 multiple-choice records written by Every Eval Ever 0.3.0's own lm-eval
+    converter (tests/fixtures/importers/eee030/make_eee030.py): ACC and ACC_NORM."""
+    return os.path.join(FIX, "eee030", "converted")
 
 
 def test_eee_030_multiple_choice_metric_dimension(eee_mc, capsys):
@@ -110,6 +107,12 @@ def test_eee_export_validates_against_published_030_schema(tmp_path):
         rec = json.loads(line)
         rec["schema_version"] = "0.3.0"
         validator.validate(rec)
+    # the records of the converter itself are valid too (a check of the fixture)
+    for root, _, files in os.walk(os.path.join(FIX, "eee030", "converted")):
+        for name in files:
+            with open(os.path.join(root, name)) as f:
+                for line in f:
+                    validator.validate(json.loads(line))
 
 
 def test_parquet_filter_column(tmp_path, capsys):
