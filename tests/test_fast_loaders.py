@@ -256,3 +256,23 @@ def test_lmeval_irregular_lines_keep_the_dict_path(what, edit, tmp_path, monkeyp
         assert out[0] == out[1]
     else:
         _same(*out)
+
+
+def test_builder_query_meta_last_nonempty_and_first_duplicate():
+    """matrix_from_columns keeps each query's last non-empty value (also when the last
+    record's is empty) and names the first record repeating an earlier one."""
+    from cofail_jax import InputError
+    from cofail_jax._src.io.tables import matrix_from_columns
+
+    qs = ["a", "b", "a", "b", "a", "b"]
+    ms = ["m1", "m1", "m2", "m2", "m3", "m3"]
+    codes = np.array([1, 0, 1, 1, 0, 0], np.int8)
+    prompt = ["pa1", "pb1", None, "pb2", "", 7]
+    m = matrix_from_columns(qs, ms, codes, source="t", query={"prompt": prompt,
+                                                             "domain": [None] * 6})
+    assert m.query_meta["prompt"].tolist() == ["pa1", "7"] and "domain" not in m.query_meta
+    m = matrix_from_columns(qs, ms, codes, source="t", query={"prompt": ["x", "y"] * 3})
+    assert m.query_meta["prompt"].tolist() == ["x", "y"]
+    with pytest.raises(InputError, match="duplicate record for query 'a', model 'm3'") as e:
+        matrix_from_columns(qs + ["a", "b"], ms + ["m3", "m1"], np.r_[codes, 1, 1], source="t")
+    assert "record 7" in str(e.value)

@@ -85,9 +85,9 @@ def matrix_from_columns(query_id: Sequence[str], model: Sequence[str], correct: 
     if "" in q_names:
         errs.append((int(np.argmax(qi == q_names.index(""))), "empty"))
     key = (sj * n + qi) * k + mi
-    order = np.argsort(key, kind="stable")
-    dup_sorted = np.flatnonzero(key[order][1:] == key[order][:-1]) + 1
-    if dup_sorted.size:
+    if R > S * n * k or np.bincount(key, minlength=S * n * k).max() > 1:  # a duplicate:
+        order = np.argsort(key, kind="stable")  # the first record repeating an earlier one
+        dup_sorted = np.flatnonzero(key[order][1:] == key[order][:-1]) + 1
         errs.append((int(order[dup_sorted].min()), "dup"))
     if errs:
         i, kind = errs[0]
@@ -104,16 +104,17 @@ def matrix_from_columns(query_id: Sequence[str], model: Sequence[str], correct: 
     cells = np.full((S, n, k), -1, dtype=np.int8)
     cells[sj, qi, mi] = correct
     first = sj == 0
+    sel = np.flatnonzero(first) if S > 1 else None
     cell_meta: dict[str, np.ndarray] = {}
     for col, values in (cell or {}).items():
         typ = CELL_COLUMNS.get(col, str)
-        sel = np.flatnonzero(first)
         vals = _meta_values(values, sel, typ, col, source=source, where_prefix=where_prefix)
         if vals is None:
             continue
         arr = np.full((n, k), np.nan) if typ is float else np.full((n, k), None, dtype=object)
         present, v = vals
-        arr[qi[sel[present]], mi[sel[present]]] = v
+        rows = np.flatnonzero(present) if sel is None else sel[present]
+        arr[qi[rows], mi[rows]] = v
         cell_meta[col] = arr
     sample_meta: dict[str, np.ndarray] = {}
     if S > 1:  # every sample's answer, for the audit and regrading
@@ -127,18 +128,12 @@ def matrix_from_columns(query_id: Sequence[str], model: Sequence[str], correct: 
                 arr3[sj[has], qi[has], mi[has]] = [str(v) for v in vals[has]]
                 sample_meta[col] = arr3
     query_meta: dict[str, np.ndarray] = {}
+    last_rec = np.full(n, -1, np.int64)  # the last record of each query
+    np.maximum.at(last_rec, qi, np.arange(R, dtype=np.int64))
     for col, values in (query or {}).items():
-        col_vals = values if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)
-        if col_vals.dtype.kind != "O":
-            col_vals = col_vals.astype(object)
-        nonempty = np.fromiter((v is not None and v != "" for v in col_vals), bool, count=R)
-        if not nonempty.any():
-            continue
-        pos = np.flatnonzero(nonempty)
-        ids, last = _last_index_per(qi[pos])
-        arr = np.full(n, None, dtype=object)
-        arr[ids] = [str(v) for v in col_vals[pos[last]]]
-        query_meta[col] = arr
+        arr = _query_values(values, qi, last_rec, R)
+        if arr is not None:
+            query_meta[col] = arr
     base = cells[0]
     base, q_keep, m_keep, dropped = apply_missing(base, q_names, m_names, missing=missing,
                                                   source=source)
@@ -158,11 +153,41 @@ def matrix_from_columns(query_id: Sequence[str], model: Sequence[str], correct: 
     return check_sizes(m)
 
 
-def _meta_values(values, sel: np.ndarray, typ, col: str, *, source: str, where_prefix: str):
-    """(present mask over ``sel``, converted values) of a metadata column, or None when no
-    record has it. Float columns: '' is NaN, a non-number is an error naming the record."""
+def _query_values(values: Sequence[Any], qi: np.ndarray, last_rec: np.ndarray,
+                  R: int) -> np.ndarray | None:
+    """A per-query metadata column: the last non-empty (not None, not '') value of each
+    query as text, None where a query has none; None when no record has one.
+
+    The usual case costs one look per query: the value of each query's last record;
+    only when one of those is empty are all the records looked at."""
+    if isinstance(values, np.ndarray):
+        if values.dtype.kind != "O":
+            values = values.astype(object)
+        lasts = values[last_rec].tolist()
+    else:
+        lasts = [values[i] for i in last_rec.tolist()]
+    if not any(v is None or v == "" for v in lasts):
+        arr = np.empty(len(lasts), dtype=object)
+        arr[:] = [v if type(v) is str else str(v) for v in lasts]
+        return arr
+    col_vals = values if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)
+    nonempty = np.fromiter((v is not None and v != "" for v in col_vals), bool, count=R)
+    if not nonempty.any():
+        return None
+    pos = np.flatnonzero(nonempty)
+    ids, last = _last_index_per(qi[pos])
+    arr = np.full(len(last_rec), None, dtype=object)
+    arr[ids] = [str(v) for v in col_vals[pos[last]]]
+    return arr
+
+
+def _meta_values(values, sel: np.ndarray | None, typ, col: str, *, source: str,
+                 where_prefix: str):
+    """(present mask over ``sel`` (every record when None), converted values) of a
+    metadata column, or None when no record has it. Float columns: '' is NaN, a
+    non-number is an error naming the record."""
     arr = values if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)
-    sub = arr[sel]
+    sub = arr if sel is None else arr[sel]
     if sub.dtype.kind == "O":
         present = np.asarray(sub != None, bool)  # noqa: E711  (elementwise, not identity)
     else:
@@ -179,7 +204,8 @@ def _meta_values(values, sel: np.ndarray, typ, col: str, *, source: str, where_p
                 try:
                     out[i] = np.nan if x == "" else float(x)
                 except (TypeError, ValueError):
-                    rec = int(sel[np.flatnonzero(present)[i]])
+                    rec = int(np.flatnonzero(present)[i])
+                    rec = rec if sel is None else int(sel[rec])
                     raise InputError(f"{col} value {x!r} is not a number", source=source,
                                      where=f"{where_prefix} {rec + 1}",
                                      hint=f"write {col} as a number") from None
