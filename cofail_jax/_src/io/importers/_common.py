@@ -15,6 +15,7 @@ import numpy as np
 from ...errors import InputError
 from ...matrix import OutcomeMatrix
 from ..tables import CELL_COLUMNS, matrix_from_columns
+from ..tables.columns import factorize_ids
 from ..typed import Fallback as Fallback  # the typed fast paths' switch and errors,
 from ..typed import fast_errors as fast_errors  # one layer down so that the loaders
 from ..typed import gc_paused as gc_paused  # of io/formats/ reach them too
@@ -276,7 +277,7 @@ def read_jsonl(path: str, *, hint: str, json_hint: str | None = None,
         return list(iter_jsonl(f, path, hint=hint, json_hint=json_hint))
 
 
-def build_matrix(query_id: list, model: list, correct: Sequence[int] | np.ndarray, *,
+def build_matrix(query_id: Any, model: Any, correct: Sequence[int] | np.ndarray, *,
                  source: str, missing: str, where_prefix: str,
                  sample: Sequence[int] | None = None,
                  meta: Mapping[str, list] | None = None) -> OutcomeMatrix:
@@ -286,11 +287,11 @@ def build_matrix(query_id: list, model: list, correct: Sequence[int] | np.ndarra
     error naming the record; ``correct`` holds 1, 0 or -1 (missing); ``meta`` maps
     ``CELL_COLUMNS``/``QUERY_COLUMNS`` names to columns with None where absent (columns
     all None are left out)."""
-    qs = [q.strip() for q in query_id]
-    ms = [m.strip() for m in model]
-    iq = qs.index("") if "" in qs else len(qs)
-    im = ms.index("") if "" in ms else len(ms)
-    if min(iq, im) < len(qs):
+    qs = factorize_ids(query_id)  # stripped text, each distinct id once
+    ms = factorize_ids(model)
+    iq, im = (int(np.argmax(f.codes == f.names.index(""))) if "" in f.names else len(f.codes)
+              for f in (qs, ms))
+    if min(iq, im) < len(qs.codes):
         raise InputError(f"has no {'query_id' if iq <= im else 'model'!r}", source=source,
                          where=f"{where_prefix} {min(iq, im) + 1}",
                          hint="each record needs query_id, model and correct")
@@ -303,7 +304,8 @@ def build_matrix(query_id: list, model: list, correct: Sequence[int] | np.ndarra
     cell: dict[str, Sequence[Any]] = {}
     query: dict[str, Sequence[Any]] = {}
     for col, values in (meta or {}).items():
-        if any(v is not None for v in values):
+        if (values.count(None) < len(values) if type(values) is list
+                else any(v is not None for v in values)):
             (cell if col in CELL_COLUMNS else query)[col] = values
     return matrix_from_columns(qs, ms, codes, source=source, missing=missing, sample=s,
                                cell=cell, query=query, where_prefix=where_prefix)

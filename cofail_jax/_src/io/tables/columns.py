@@ -4,7 +4,7 @@ metadata), with duplicates, repeated samples and metadata checked once for every
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -14,8 +14,34 @@ from .cells import (BAD_CELL, CELL_COLUMNS, CELL_HINT, CELL_VOCABULARY, QUERY_CO
                     SAMPLE_COLUMNS, _empty_query_error, apply_missing, check_sizes, encode_cells)
 
 
-def _factorize(values: Sequence[Any]) -> tuple[np.ndarray, list]:
+class Factorized(NamedTuple):
+    """An id column already factorized: ``codes[i]`` indexes ``names`` (distinct, in
+    order of first appearance), as :func:`factorize_ids` makes it."""
+
+    codes: np.ndarray
+    names: list
+
+
+def factorize_ids(values: Any) -> Factorized:
+    """Ids as a record-by-record read makes them (``str(v).strip()``), factorized: the
+    text and strip of each *distinct* value once (a pyarrow dictionary encoding), so a
+    column of millions of records costs array work plus one look per distinct id.
+    ``values``: a list, or a pyarrow (Chunked/Dictionary) Array."""
+    codes, words = _factorize(values)
+    stripped = [w if type(w) is str and (not w or not (w[0].isspace() or w[-1].isspace()))
+                else str(w).strip() for w in words]
+    if stripped != words or len(set(stripped)) != len(stripped):
+        lut: dict[str, int] = {}
+        remap = np.fromiter((lut.setdefault(w, len(lut)) for w in stripped), np.int64,
+                            count=len(stripped))
+        return Factorized(remap[codes], list(lut))
+    return Factorized(codes, stripped)
+
+
+def _factorize(values: Any) -> tuple[np.ndarray, list]:
     """Codes in order of first appearance, and the distinct values in that order."""
+    if isinstance(values, Factorized):
+        return values.codes, values.names
     try:
         import pyarrow as pa
         import pyarrow.compute as pc
@@ -24,6 +50,10 @@ def _factorize(values: Sequence[Any]) -> tuple[np.ndarray, list]:
         enc = pc.dictionary_encode(arr)
         if isinstance(enc, pa.ChunkedArray):
             enc = enc.combine_chunks()
+        if pa.types.is_dictionary(arr.type):  # given encoded: the used entries, in order
+            used = pc.dictionary_encode(enc.indices)
+            enc = pa.DictionaryArray.from_arrays(used.indices, enc.dictionary.take(
+                used.dictionary))
         if enc.indices.null_count == 0:
             return enc.indices.to_numpy(zero_copy_only=False).astype(np.int64), \
                 enc.dictionary.to_pylist()
