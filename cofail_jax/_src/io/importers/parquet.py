@@ -135,8 +135,11 @@ def load_parquet(
                 hint=f"choose one of {', '.join(tasks)}",
             )
         files = [f for f in files if _task_of(f) == task]
-    acc: dict[str, Any] = {"query_id": [], "model": [], "correct": [], "values": _Values()}
+    acc: dict[str, Any] = {"query_id": [], "model": [], "correct": [], "values": _Values(),
+                           "R": 0}
     notes: list[str] = []
+    run: list[tuple] = []  # files alike (same columns and types), read as one table
+    run_key: Any = None
     for file in files:
         try:
             pfile = pq.ParquetFile(file)  # opened once: schema, then only the wanted columns
@@ -201,7 +204,15 @@ def load_parquet(
                 hint="the file may be truncated; download it again",
             ) from None
         table = _select_filter(table, filter, file, notes)
-        _read_table(table, file, idc, mc, cc, nested, fixed_model, keep, acc, len(acc["query_id"]))
+        val = _check_table(table, file, idc, mc, cc, nested)
+        key = (table.schema, idc, mc, cc, nested, tuple(keep))
+        if run and (key != run_key or "sample" in keep):
+            _read_run(run, *run_key[1:], acc)
+            run = []
+        run.append((table, val, fixed_model, file))
+        run_key = key
+    if run:
+        _read_run(run, *run_key[1:], acc)
     if filter is not None and not any("filter" in pq.read_schema(f).names for f in files):
         raise InputError(f"has no 'filter' column, so no filter {filter!r}", source=path,
                          where="--filter", hint="drop --filter")
@@ -212,13 +223,13 @@ def load_parquet(
         raise InputError(f"correct value {acc['values'][j]!r} is not {CELL_VOCABULARY}",
                          source=path, where=f"row {j + 1}", hint=CELL_HINT)
     meta = {c: v for c, v in acc.items() if c in CELL_COLUMNS or c in QUERY_COLUMNS}
-    R = len(acc["query_id"])
+    R = acc["R"]
     for c, v in meta.items():  # pad the columns of files that lacked them
         v.extend([None] * (R - len(v)))
     sample = acc.get("sample")
     if sample is not None:
         sample = [0 if x is None else x for x in sample] + [0] * (R - len(sample))
-    m = build_matrix(acc["query_id"], acc["model"], codes, sample=sample,
+    m = build_matrix(_combine(acc["query_id"]), _combine(acc["model"]), codes, sample=sample,
                      meta=meta, source=path, missing=missing, where_prefix="row")
     return m.with_notes(*dedupe_notes(notes))
 
@@ -258,11 +269,9 @@ class _Values:
         raise IndexError(j)
 
 
-def _read_table(table, file: str, idc: str, mc: str | None, cc: str, nested: bool,
-                fixed_model: str | None, keep: list[str], cols: dict[str, Any],
-                start: int) -> None:
-    """Append one table's records to ``cols`` as columns (Arrow arrays straight to
-    codes; Python objects only for ids and metadata)."""
+def _check_table(table, file: str, idc: str, mc: str | None, cc: str, nested: bool):
+    """The correctness column of one file's table, after the checks that name a row of
+    the file: a float value not 0/1, then an empty query id or model (the first row)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -273,7 +282,7 @@ def _read_table(table, file: str, idc: str, mc: str | None, cc: str, nested: boo
             val.type.get_field_index("is_correct") >= 0 else pa.nulls(n)
     errs = []  # (row, message, hint)
     if pa.types.is_floating(val.type):
-        f = pc.fill_null(val, 0.0).to_numpy(zero_copy_only=False)
+        f = (pc.fill_null(val, 0.0) if val.null_count else val).to_numpy(zero_copy_only=False)
         bad = np.flatnonzero((f != 0.0) & (f != 1.0) & ~np.isnan(f))
         if bad.size:
             r = int(bad[0])
@@ -288,10 +297,33 @@ def _read_table(table, file: str, idc: str, mc: str | None, cc: str, nested: boo
     if errs:
         r, _, msg, hint = min(errs)
         raise InputError(msg, source=file, where=f"row {r + 1}", hint=hint)
+    return val
+
+
+def _read_run(run: list[tuple], idc: str, mc: str | None, cc: str, nested: bool,
+              keep: tuple[str, ...], cols: dict[str, Any]) -> None:
+    """Append the records of a run of alike files (``(table, checked correctness
+    column, fixed model, file)`` each) to ``cols``, the run read as one table: Arrow
+    arrays straight to codes and ids, Python objects only for metadata."""
+    import pyarrow as pa
+
+    start = cols["R"]
+    if len(run) == 1:
+        table, val, _, file = run[0]
+    else:
+        table = pa.concat_tables([t for t, *_ in run])
+        val = pa.chunked_array([c for _, v, *_ in run for c in _chunks(v)], type=run[0][1].type)
+        file = run[0][3]
+    n = table.num_rows
+    cols["R"] = start + n
     cols["correct"].append(encode_arrow(val))
     cols["values"].add(start, val)
-    cols["query_id"].extend(_strings(ids))
-    cols["model"].extend(_strings(table.column(mc)) if mc else [fixed_model] * n)
+    cols["query_id"].append(_id_text(table.column(idc)))
+    if mc:
+        cols["model"].append(_id_text(table.column(mc)))
+    else:
+        for t, _, fixed_model, _ in run:
+            cols["model"].append(pa.repeat(pa.scalar(fixed_model, pa.string()), t.num_rows))
     for c in keep:
         v = table.column(c).to_pylist()
         if c == "sample":
@@ -334,16 +366,36 @@ def _nested(col) -> bool:
         or pa.types.is_map(t) or pa.types.is_fixed_size_list(t)
 
 
-def _strings(col) -> list[str]:
-    """A column as Python strings (ids: numbers as their text)."""
+def _chunks(col) -> list:
+    import pyarrow as pa
+
+    return col.chunks if isinstance(col, pa.ChunkedArray) else [col]
+
+
+def _id_text(col) -> Any:
+    """An id column as text: a string column as itself, integers cast to their text (as
+    Arrow arrays), anything else as Python strings."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-        return col.to_pylist()
-    if pa.types.is_integer(col.type):
-        return pc.cast(col, pa.string()).to_pylist()
+    if pa.types.is_string(col.type):
+        return col
+    if pa.types.is_integer(col.type) or pa.types.is_large_string(col.type):
+        return pc.cast(col, pa.string())
     return [str(v) for v in col.to_pylist()]
+
+
+def _combine(parts: list) -> Any:
+    """Id columns of several runs as one: an Arrow ChunkedArray when every part is a
+    string array, else one list of Python strings."""
+    import pyarrow as pa
+
+    if parts and all(not isinstance(p, list) and p.type == pa.string() for p in parts):
+        return pa.chunked_array([c for p in parts for c in _chunks(p)], type=pa.string())
+    out: list = []
+    for p in parts:
+        out.extend(p if isinstance(p, list) else p.to_pylist())
+    return out
 
 
 def _first_items(col) -> list:

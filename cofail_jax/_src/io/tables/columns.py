@@ -59,6 +59,8 @@ def _factorize(values: Any) -> tuple[np.ndarray, list]:
                 enc.dictionary.to_pylist()
     except (ImportError, TypeError, ValueError, ArithmeticError):
         pass
+    if hasattr(values, "to_pylist"):  # a pyarrow array the encoding did not take
+        values = values.to_pylist()
     lut: dict[Any, int] = {}
     codes = np.fromiter((lut.setdefault(v, len(lut)) for v in values), np.int64,
                         count=len(values))
