@@ -21,6 +21,8 @@ CASES = [
     ("inspect_upstream/json", {}),
     ("inspect_upstream/eval", {}),
     ("eee", {}),
+    ("eee030/converted", {}),
+    ("eee030/converted", {"metric": "acc_norm"}),
     ("helm", {}),
     ("openai_evals", {}),
     ("parquet", {}),
@@ -276,3 +278,41 @@ def test_builder_query_meta_last_nonempty_and_first_duplicate():
     with pytest.raises(InputError, match="duplicate record for query 'a', model 'm3'") as e:
         matrix_from_columns(qs + ["a", "b"], ms + ["m3", "m1"], np.r_[codes, 1, 1], source="t")
     assert "record 7" in str(e.value)
+
+
+def _eee_line(q, model, ok, **extra):
+    rec = {"schema_version": "0.3.0", "evaluation_id": "e", "model_id": model,
+           "evaluation_name": "t", "sample_id": q, "evaluation": {"is_correct": ok}}
+    rec.update(extra)
+    return json.dumps(rec) + "\n"
+
+
+@pytest.mark.parametrize("odd", [
+    {},  # plain, with a query whose last record has an empty prompt
+    {"input": "not an object"},
+    {"metadata": {"epoch": "2"}, "error": "timeout"},
+    {"answer_attribution": [{"extracted_value": 1, "is_terminal": False},
+                            {"extracted_value": "b", "is_terminal": True}],
+     "token_usage": {"input_tokens": 3, "output_tokens": "4", "total_tokens": 7},
+     "performance": {"latency_ms": 12}, "output": {"raw": "plain"}},
+    {"evaluation": {"is_correct": "yes"}},  # an error, named the same both ways
+    {"model_id": None},
+])
+def test_eee_typed_matches_dict_path(odd, tmp_path, monkeypatch):
+    pytest.importorskip("msgspec")
+    path = tmp_path / "x_samples.jsonl"
+    lines = [_eee_line("q1", "a", True, input={"raw": "p1", "reference": ["r"]}),
+             _eee_line("q1", "b", False, input={"raw": ""}),
+             _eee_line("q2", "a", None, input={"raw": "p2", "choices": ["x", "y"]}),
+             _eee_line("q2", "b", True, **odd)]
+    path.write_text("".join(lines))
+    got = []
+    for fast in (True, False):
+        try:
+            got.append(_load(str(path), fast, monkeypatch, missing="drop-queries"))
+        except Exception as e:  # noqa: BLE001
+            got.append(str(e))
+    if isinstance(got[0], str) or isinstance(got[1], str):
+        assert got[0] == got[1]
+    else:
+        _same(got[0], got[1])

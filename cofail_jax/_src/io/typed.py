@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -83,3 +84,28 @@ def lmeval_decoder(metrics: tuple[str, ...]) -> Any:
     struct = _msgspec.defstruct("LmevalSample", fields, gc=False,
                                 rename={f"m{i}": m for i, m in enumerate(metrics)})
     return _msgspec.json.Decoder(struct)
+
+
+def decode_lines(file: str, dec: Any) -> list[Any]:
+    """The lines of a JSONL file decoded by ``dec``, when the file is plain: UTF-8
+    (a BOM is skipped), one object on each line, no blank lines inside, no lone carriage
+    return. Anything else raises Fallback (or msgspec's error)."""
+    with open(file, "rb") as f:
+        data = f.read()
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
+        raise Fallback("a lone carriage return")
+    body = data.strip(b" \t\r\n")  # JSON's whitespace only
+    if not body:
+        return []
+    if (b"\n\n" in body or b"\n\r" in body or b"\n " in body or b"\n\t" in body) \
+            and _BLANK_LINE.search(body):  # (the substring tests are much cheaper)
+        raise Fallback("a blank line")
+    recs = dec.decode_lines(body)
+    if len(recs) != body.count(b"\n") + 1:
+        raise Fallback("not one object per line")
+    return recs
+
+
+_BLANK_LINE = re.compile(rb"\n[ \t\r]*\n")

@@ -61,7 +61,6 @@ from .lmeval import (
     _first_texts as _first_texts,
     _first_text as _first_text,
     _decode_lines as _decode_lines,
-    _BLANK_LINE as _BLANK_LINE,
     _newest_per_model as _newest_per_model,
     _lmeval_prompt as _lmeval_prompt,
 )

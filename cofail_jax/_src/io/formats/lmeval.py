@@ -14,7 +14,8 @@ import numpy as np
 from ...errors import InputError
 from ...matrix import OutcomeMatrix
 from ..options import DEFAULT_METRICS, choice, latest_note
-from ..typed import Fallback, fast_errors, gc_paused, lmeval_decoder, msgspec_ok
+from ..typed import (Fallback, decode_lines as _decode_lines, fast_errors, gc_paused,
+                     lmeval_decoder, msgspec_ok)
 from ..tables import (
     BAD_CELL,
     encode_cells,
@@ -332,28 +333,6 @@ def _first_text(values: Any) -> str | None:
     return json.dumps(first) if isinstance(first, (list, dict)) else str(first)
 
 
-def _decode_lines(file: str, dec: Any) -> list[Any]:
-    """The lines of a JSONL file decoded by ``dec``, when the file is plain: UTF-8
-    (a BOM is skipped), one object on each line, no blank lines inside, no lone carriage
-    return. Anything else raises Fallback (or msgspec's error)."""
-    with open(file, "rb") as f:
-        data = f.read()
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
-        raise Fallback("a lone carriage return")
-    body = data.strip(b" \t\r\n")  # JSON's whitespace only
-    if not body:
-        return []
-    if _BLANK_LINE.search(body):
-        raise Fallback("a blank line")
-    recs = dec.decode_lines(body)
-    if len(recs) != body.count(b"\n") + 1:
-        raise Fallback("not one object per line")
-    return recs
-
-
-_BLANK_LINE = re.compile(rb"\n[ \t\r]*\n")
 
 
 def _newest_per_model(files: list[str]) -> tuple[list[str], list[str]]:

@@ -15,7 +15,7 @@ import numpy as np
 from ...errors import InputError
 from ...matrix import OutcomeMatrix
 from ..tables import CELL_COLUMNS, matrix_from_columns
-from ..tables.columns import factorize_ids
+from ..tables.columns import LazyColumn, factorize_ids
 from ..typed import Fallback as Fallback  # the typed fast paths' switch and errors,
 from ..typed import fast_errors as fast_errors  # one layer down so that the loaders
 from ..typed import gc_paused as gc_paused  # of io/formats/ reach them too
@@ -305,7 +305,7 @@ def build_matrix(query_id: Any, model: Any, correct: Sequence[int] | np.ndarray,
     query: dict[str, Sequence[Any]] = {}
     for col, values in (meta or {}).items():
         if (values.count(None) < len(values) if type(values) is list
-                else any(v is not None for v in values)):
+                else isinstance(values, LazyColumn) or any(v is not None for v in values)):
             (cell if col in CELL_COLUMNS else query)[col] = values
     return matrix_from_columns(qs, ms, codes, source=source, missing=missing, sample=s,
                                cell=cell, query=query, where_prefix=where_prefix)

@@ -77,3 +77,68 @@ def present(struct: Struct, names: tuple[str, ...]) -> dict[str, Any]:
         if not isinstance(v, UnsetType):
             out[n] = v
     return out
+
+
+# Every Eval Ever instance records (only what load_eee reads; ``input`` left undecoded
+# until the builder asks for a query's prompt, reference and choices)
+
+
+class EeeEvaluation(Struct, gc=False):
+    is_correct: Any = UNSET
+    score: Any = None
+
+
+class EeeOutput(Struct, gc=False):
+    raw: Any = None
+
+
+class EeeAttribution(Struct, gc=False):
+    extracted_value: Any = None
+    is_terminal: Any = None
+
+
+class EeeTokens(Struct, gc=False):
+    input_tokens: Any = None
+    output_tokens: Any = None
+    total_tokens: Any = None
+
+
+class EeePerformance(Struct, gc=False):
+    latency_ms: Any = None
+
+
+class EeeMetadata(Struct, gc=False):
+    epoch: Any = None
+    filter: Any = None
+    domain: Any = None
+    subject: Any = None
+    category: Any = None
+
+
+class EeeRecord(Struct, gc=False):
+    schema_version: Any = UNSET
+    evaluation_id: Any = UNSET
+    model_id: Any = UNSET
+    evaluation_name: Any = UNSET
+    sample_id: Any = UNSET
+    evaluation: EeeEvaluation | UnsetType = UNSET
+    evaluation_result_id: Any = None
+    input: msgspec.Raw = msgspec.Raw(b"")
+    output: EeeOutput | None = None
+    answer_attribution: list[EeeAttribution] | None = None
+    token_usage: EeeTokens | None = None
+    performance: EeePerformance | None = None
+    error: Any = None
+    metadata: EeeMetadata | None = None
+
+
+EEE_RECORD = msgspec.json.Decoder(EeeRecord)
+
+
+class EeeInput(Struct, gc=False):
+    raw: Any = None
+    reference: Any = None
+    choices: Any = None
+
+
+EEE_INPUTS = msgspec.json.Decoder(list[EeeInput | None])

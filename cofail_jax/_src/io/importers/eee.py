@@ -45,11 +45,14 @@ from ._common import (
     build_matrix,
     choose_task,
     dedupe_notes,
+    fast_errors,
     files_with_suffix,
     gc_paused_loader,
+    msgspec_ok,
     read_jsonl,
     reject_options,
 )
+from .eee_typed import load_eee_typed
 
 EEE_SCHEMA_VERSION = "0.3.0"
 REQUIRED = (
@@ -121,6 +124,15 @@ def load_eee(
             source=path,
             hint="point at an instance-level JSONL file or its folder",
         )
+    if msgspec_ok():
+        try:
+            m, chosen, names, n_err, task = load_eee_typed(
+                files, path, missing=missing, task=task, metric=metric, filter=filter,
+                select=_select_result)
+        except fast_errors():
+            pass  # anything irregular: the record-by-record read below names it
+        else:
+            return _finish(m, chosen, names, n_err, task)
     rows: list[tuple[str, int, dict]] = []
     for file in files:
         for ln, rec in read_jsonl(file, hint="each line must be one instance record", bom=True):
@@ -143,6 +155,12 @@ def load_eee(
     m = build_matrix(cols["query_id"], cols["model"], cols["correct"], sample=cols["sample"],
                      meta={c: cols[c] for c in _META}, source=path, missing=missing,
                      where_prefix="instance record")
+    return _finish(m, chosen, names, n_err, task)
+
+
+def _finish(m: OutcomeMatrix, chosen: list[str], names: list[str], n_err: int,
+            task: str) -> OutcomeMatrix:
+    """The matrix with the loader's notes: choices, errors, evaluations left out."""
     notes = []
     if n_err:
         notes.append(f"{n_err} instance records carry an 'error' (kept as scored)")
@@ -261,10 +279,13 @@ def _result_parts(r: dict) -> tuple[str | None, str | None]:
     return metric, (filt or None)
 
 
-def _select_result(rows: list, metric: str | None, filter: str | None, *, source: str):
-    """The rows of one answer filter and one metric, and the choice notes."""
+def _select_result(rows: list, metric: str | None, filter: str | None, *, source: str,
+                   parts: list | None = None):
+    """The rows of one answer filter and one metric, and the choice notes; ``parts``
+    the (metric, filter) of each row when already known."""
     chosen: list[str] = []
-    parts = [_result_parts(r) for _, _, r in rows]
+    if parts is None:
+        parts = [_result_parts(r) for _, _, r in rows]
     filters = list(dict.fromkeys(f for _, f in parts if f not in (None, "none")))
     if filter is not None:
         if filter not in filters and not (filter == "none" and any(f in (None, "none") for _, f in parts)):

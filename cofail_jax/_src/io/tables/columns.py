@@ -14,6 +14,27 @@ from .cells import (BAD_CELL, CELL_COLUMNS, CELL_HINT, CELL_VOCABULARY, QUERY_CO
                     SAMPLE_COLUMNS, _empty_query_error, apply_missing, check_sizes, encode_cells)
 
 
+class LazyColumn:
+    """A per-record metadata column made on demand: ``make(indices)`` returns the
+    values of those records. The builder asks only for what it keeps (for a per-query
+    column, each query's last record), so an importer can leave per-record values
+    undecoded (``msgspec.Raw``) until then."""
+
+    def __init__(self, size: int, make: Any, make_all: Any = None) -> None:
+        self.size = size
+        self.make = make
+        self.make_all = make_all  # every record's value at once (cheaper), if given
+
+    def __len__(self) -> int:
+        return self.size
+
+    def take(self, indices: Sequence[int]) -> list:
+        return list(self.make(indices))
+
+    def all(self) -> list:
+        return list(self.make_all() if self.make_all is not None else self.make(range(self.size)))
+
+
 class Factorized(NamedTuple):
     """An id column already factorized: ``codes[i]`` indexes ``names`` (distinct, in
     order of first appearance), as :func:`factorize_ids` makes it."""
@@ -192,7 +213,11 @@ def _query_values(values: Sequence[Any], qi: np.ndarray, last_rec: np.ndarray,
 
     The usual case costs one look per query: the value of each query's last record;
     only when one of those is empty are all the records looked at."""
-    if isinstance(values, np.ndarray):
+    if isinstance(values, LazyColumn):
+        lasts = values.take(last_rec.tolist())
+        if any(v is None or v == "" for v in lasts):
+            values = values.all()
+    elif isinstance(values, np.ndarray):
         if values.dtype.kind != "O":
             values = values.astype(object)
         lasts = values[last_rec].tolist()

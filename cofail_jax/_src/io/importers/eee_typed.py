@@ -1,0 +1,191 @@
+"""The typed (msgspec) reading of Every Eval Ever instance files: :func:`.eee.load_eee`'s
+matrix, metadata and notes from records decoded into Structs naming only the fields it
+reads, the columns built in bulk. ``input`` stays undecoded (``msgspec.Raw``) until the
+builder asks for a query's prompt, reference and choices (each query's last record).
+Anything irregular raises one of ``fast_errors()``; ``load_eee`` then reads the files
+record by record, whose message names the line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from operator import attrgetter
+from typing import Any
+
+import numpy as np
+
+from ...matrix import OutcomeMatrix
+from ..tables.columns import LazyColumn
+from ..typed import Fallback, decode_lines
+from ._common import as_text, build_matrix, choose_task
+
+_OK_CODE = {True: 1, False: 0, None: -1}
+_REQUIRED = ("schema_version", "evaluation_id", "model_id", "evaluation_name", "sample_id",
+             "evaluation")
+
+
+def load_eee_typed(files: list[str], path: str, *, missing: str, task: str | None,
+                   metric: str | None, filter: str | None,
+                   select: Callable[..., tuple[list, list[str]]]) -> tuple[OutcomeMatrix,
+                                                                        list[str], list[str],
+                                                                        int, str]:
+    """(matrix, choice notes, evaluation names, records carrying an error, task) of the
+    instance ``files``; ``select`` is ``eee._select_result``."""
+    import msgspec
+    from msgspec import UnsetType
+
+    from ._typed import EEE_RECORD
+
+    every: list[Any] = []
+    for file in files:
+        every += decode_lines(file, EEE_RECORD)
+    for name in _REQUIRED:
+        if UnsetType in set(map(type, map(attrgetter(name), every))):
+            raise Fallback(f"a record without {name}")
+    rids = list(map(attrgetter("evaluation_result_id"), every))
+    metas = list(map(attrgetter("metadata"), every))
+    R = len(every)
+    if rids.count(None) == R and metas.count(None) == R:
+        parts: list[tuple[Any, Any]] = [(None, None)] * R
+    else:
+        filt = [None if m is None else m.filter for m in metas]
+        lut = {key: _result_parts(*key) for key in set(zip(rids, filt))}
+        parts = list(map(lut.__getitem__, zip(rids, filt)))
+    rows, chosen = select(every, metric, filter, source=path, parts=parts)
+    evnames = list(map(attrgetter("evaluation_name"), rows))
+    if set(map(type, evnames)) - {str}:
+        evnames = list(map(str, evnames))
+    names = sorted(set(evnames))
+    task = choose_task(names, task, source=path, several="holds several evaluations",
+                       absent="has no evaluation")
+    if len(names) > 1:
+        rows = [r for r, n in zip(rows, evnames) if n == task]
+    R = len(rows)
+    evs = list(map(attrgetter("evaluation"), rows))
+    oks = list(map(attrgetter("is_correct"), evs))
+    if set(map(type, oks)) - {bool, type(None)}:
+        raise Fallback("is_correct not a boolean")
+    codes = np.fromiter(map(_OK_CODE.__getitem__, oks), np.int8, count=R)
+    metas = list(map(attrgetter("metadata"), rows))
+    sample = None
+    if metas.count(None) < R:
+        sample = [_epoch(m) for m in metas]
+    errs = list(map(attrgetter("error"), rows))
+    n_err = 0 if errs.count(None) == R else sum(1 for e in errs if e)
+    scores = list(map(attrgetter("score"), evs))
+    if set(map(type, scores)) - {float}:
+        scores = [float(v) if isinstance(v, (int, float)) else None for v in scores]
+    inputs = _Inputs(list(map(attrgetter("input"), rows)), msgspec)
+    meta: dict[str, Any] = {
+        "score": scores,
+        "prompt": inputs.column("raw", lambda v: str(v) if v else None),
+        "reference": inputs.column("reference", lambda v: as_text(v) if v else None),
+        "choices": inputs.column("choices", lambda v: as_text(list(v)) if v else None),
+        "raw_answer": _raw_answers(list(map(attrgetter("output"), rows))),
+        "answer": _answers(list(map(attrgetter("answer_attribution"), rows))),
+    }
+    toks = list(map(attrgetter("token_usage"), rows))
+    for key in ("input_tokens", "output_tokens", "total_tokens"):
+        meta[key] = [None] * R if toks.count(None) == R else [
+            None if t is None or getattr(t, key) is None else float(getattr(t, key))
+            for t in toks]
+    perf = list(map(attrgetter("performance"), rows))
+    meta["latency_ms"] = [None] * R if perf.count(None) == R else [
+        None if p is None or p.latency_ms is None else float(p.latency_ms) for p in perf]
+    meta["domain"] = [None] * R if metas.count(None) == R else [_domain(m) for m in metas]
+    qs = list(map(attrgetter("sample_id"), rows))
+    ms = list(map(attrgetter("model_id"), rows))
+    m = build_matrix(qs if set(map(type, qs)) == {str} else list(map(str, qs)),
+                     ms if set(map(type, ms)) == {str} else list(map(str, ms)), codes,
+                     sample=sample, meta=meta, source=path, missing=missing,
+                     where_prefix="instance record")
+    return m, chosen, names, n_err, task
+
+
+def _result_parts(rid: Any, filt: Any) -> tuple[str | None, str | None]:
+    """``eee._result_parts`` of a record with ``evaluation_result_id`` ``rid`` and
+    ``metadata.filter`` ``filt``."""
+    metric, _, f = (str(rid).partition(":") if rid not in (None, "") else (None, "", ""))
+    if filt not in (None, ""):
+        f = str(filt)
+    return metric, (f or None)
+
+
+def _epoch(m: Any) -> int:
+    if m is None or m.epoch in (None, ""):
+        return 0
+    return int(m.epoch) - 1  # ValueError/TypeError: the record-by-record read names it
+
+
+def _domain(m: Any) -> str | None:
+    if m is None:
+        return None
+    for v in (m.domain, m.subject, m.category):
+        if v:
+            return str(v)
+    return None
+
+
+class _Inputs:
+    """The records' ``input`` objects, undecoded (``msgspec.Raw``): a few decoded on
+    demand, or all at once (one decode of the joined values, shared by the columns)."""
+
+    def __init__(self, raws: list[Any], msgspec: Any) -> None:
+        self.raws = raws
+        self.decode = msgspec.json.decode
+        self._all: list[Any] | None = None
+
+    def _every(self) -> list[Any]:
+        if self._all is None:
+            from ._typed import EEE_INPUTS
+
+            joined = b",".join(r if len(r) else b"null" for r in self.raws)
+            self._all = EEE_INPUTS.decode(b"[" + joined + b"]")
+        return self._all
+
+    def column(self, key: str, convert: Callable[[Any], Any]) -> LazyColumn:
+        """The ``input.<key>`` column (an ``input`` that is not an object is empty)."""
+        raws, decode = self.raws, self.decode
+
+        def make(indices: Sequence[int]) -> list:
+            out = []
+            for i in indices:
+                inp = decode(raws[i]) if len(raws[i]) else None
+                out.append(convert(inp.get(key)) if type(inp) is dict else None)
+            return out
+
+        def make_all() -> list:
+            return [None if inp is None else convert(getattr(inp, key))
+                    for inp in self._every()]
+
+        return LazyColumn(len(raws), make, make_all)
+
+
+def _raw_answers(outs: list[Any]) -> list[Any]:
+    """``output.raw[0]`` as text (``output.raw`` itself when not a list), None when
+    absent or empty."""
+    raws = [None if o is None else o.raw for o in outs]
+    if set(map(type, raws)) == {list}:
+        try:
+            firsts = [v[0] for v in raws]
+        except IndexError:
+            pass
+        else:
+            if set(map(type, firsts)) == {str}:
+                return firsts
+    return [as_text(v[0] if isinstance(v, list) else v) if v else None for v in raws]
+
+
+def _answers(attrs: list[Any]) -> list[Any]:
+    """The extracted value of each record's last terminal attribution (else its last)."""
+    if set(map(type, attrs)) == {list} and set(map(len, attrs)) == {1}:
+        vals = [a[0].extracted_value for a in attrs]
+        if set(map(type, vals)) == {str}:
+            return vals
+        return [None if v is None else str(v) for v in vals]
+    out: list[Any] = []
+    for attr in attrs:
+        items = attr or []
+        term = [a for a in items if a.is_terminal] or items
+        v = term[-1].extracted_value if term else None
+        out.append(None if v is None else str(v))
+    return out
