@@ -142,3 +142,27 @@ class EeeInput(Struct, gc=False):
 
 
 EEE_INPUTS = msgspec.json.Decoder(list[EeeInput | None])
+
+
+# OpenAI evals record logs: one Struct for every kind of line (spec, final_report, event)
+
+
+class OaiData(Struct, gc=False):
+    correct: Any = UNSET
+    picked: Any = None
+    sampled: Any = None
+    expected: Any = None
+    options: Any = None
+    prompt: Any = None
+
+
+class OaiLine(Struct, gc=False):
+    spec: Any = UNSET
+    final_report: Any = UNSET
+    event_id: Any = UNSET
+    sample_id: Any = UNSET
+    type: Any = UNSET
+    data: OaiData | None = None
+
+
+OAI_LINE = msgspec.json.Decoder(OaiLine)

@@ -36,10 +36,13 @@ from ._common import (
     content_text,
     dedupe_notes,
     files_with_suffix,
+    fast_errors,
     gc_paused_loader,
+    msgspec_ok,
     read_jsonl,
     reject_options,
 )
+from .openai_typed import read_events_typed, read_log_typed
 
 
 def _first_record(path: str) -> dict | None:
@@ -101,19 +104,37 @@ def load_openai_evals(
             source=path,
             hint="point at the --record_path file or its folder",
         )
+    if msgspec_ok():
+        try:
+            return _load_runs(path, files, task, model, missing, typed=True)
+        except fast_errors():
+            pass  # anything irregular: the record-by-record read below names it
+    return _load_runs(path, files, task, model, missing, typed=False)
+
+
+def _read_log(file: str) -> tuple[Any, list]:
+    """(the ``spec``, the events with their line numbers) of one record log."""
+    spec, events = None, []
+    for ln, rec in read_jsonl(
+        file, hint=JSONL_HINT,
+        json_hint="each line must be one JSON object; the log may be truncated",
+    ):
+        if "spec" in rec:
+            spec = rec["spec"]
+        elif "final_report" in rec:
+            continue
+        else:
+            events.append((ln, rec))
+    return spec, events
+
+
+def _load_runs(path: str, files: list[str], task: str | None, model: str | None,
+               missing: str, *, typed: bool) -> OutcomeMatrix:
+    """The matrix of the record logs ``files``, read through msgspec (``typed``) or
+    record by record."""
     runs = []
     for file in files:
-        spec, events = None, []
-        for ln, rec in read_jsonl(
-            file, hint=JSONL_HINT,
-            json_hint="each line must be one JSON object; the log may be truncated",
-        ):
-            if "spec" in rec:
-                spec = rec["spec"]
-            elif "final_report" in rec:
-                continue
-            else:
-                events.append((ln, rec))
+        spec, events = read_log_typed(file) if typed else _read_log(file)
         if not isinstance(spec, dict):
             raise InputError(
                 "has no 'spec' line",
@@ -153,7 +174,8 @@ def load_openai_evals(
             )
         seen[name] = file
         before = len(cols["query_id"])
-        counts, n_match = _read_events(events, file, cols)
+        counts, n_match = (read_events_typed(events, file, cols, _prompt_text) if typed
+                           else _read_events(events, file, cols))
         models.extend([name] * (len(cols["query_id"]) - before))
         if counts:
             notes.append(

@@ -268,6 +268,8 @@ def _meta_values(values, sel: np.ndarray | None, typ, col: str, *, source: str,
                                      hint=f"write {col} as a number") from None
         return present, out
     if v.dtype.kind == "O":
+        if set(map(type, v)) == {str}:
+            return present, v
         out = np.empty(len(v), dtype=object)
         out[:] = [x if type(x) is str else str(x) for x in v]
     else:
