@@ -316,3 +316,61 @@ def test_eee_typed_matches_dict_path(odd, tmp_path, monkeypatch):
         assert got[0] == got[1]
     else:
         _same(got[0], got[1])
+
+
+def _helm_run(root, model, entries):
+    run = root / f"t:model={model}"
+    run.mkdir(parents=True)
+    (run / "run_spec.json").write_text(json.dumps({"name": f"t:model={model}",
+                                                   "adapter_spec": {"model": f"org/{model}"}}))
+    (run / "per_instance_stats.json").write_text(json.dumps(entries))
+
+
+def _helm_entry(i, mean, **extra):
+    e = {"instance_id": f"id{i}", "train_trial_index": 0,
+         "stats": [{"name": {"name": "exact_match", "split": "test"}, "count": 1, "sum": mean,
+                    "mean": mean},
+                   {"name": {"name": "num_output_tokens", "split": "test"}, "mean": 3}]}
+    e.update(extra)
+    return e
+
+
+@pytest.mark.parametrize("odd", [
+    {},
+    {"perturbation": {"name": "typo"}},
+    {"stats": [{"name": "exact_match", "count": 2, "sum": 2.0, "mean": None}]},
+    {"stats": [{"name": {"name": "f1", "split": "test"}, "mean": 1.0},
+               {"name": {"name": "exact_match", "split": "valid"}, "mean": 0.0}]},
+    {"stats": [{"name": {"name": "exact_match"}, "mean": "high"}]},  # an error, both ways
+    {"train_trial_index": 1},
+])
+def test_helm_and_openai_typed_match_dict_path(odd, tmp_path, monkeypatch):
+    pytest.importorskip("msgspec")
+    for j, model in enumerate(("a", "b")):
+        _helm_run(tmp_path / "helm", model, [_helm_entry(0, 1.0), _helm_entry(1, float(j)),
+                                             _helm_entry(2, 0.0, **(odd if j else {}))])
+    runs = tmp_path / "oai"
+    runs.mkdir()
+    for j, model in enumerate(("a", "b")):
+        lines = [{"spec": {"completion_fns": [model], "eval_name": "t", "run_id": f"r{j}"}}]
+        lines += [{"run_id": f"r{j}", "event_id": 2 * i, "sample_id": f"t.{i}",
+                   "type": "sampling", "data": {"prompt": [{"role": "user",
+                                                            "content": f"q{i}"}]}}
+                  for i in range(3)]
+        lines += [{"run_id": f"r{j}", "event_id": 2 * i + 1, "sample_id": f"t.{i % 3}",
+                   "type": "match", "data": {"correct": bool((i + j) % 2), "picked": i,
+                                             "expected": ["x", "y"] if i else "x"}}
+                  for i in range(4 if odd else 3)]
+        lines.append({"final_report": {"accuracy": 0.5}})
+        (runs / f"r{j}.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    for path in (tmp_path / "helm", runs):
+        got = []
+        for fast in (True, False):
+            try:
+                got.append(_load(str(path), fast, monkeypatch, missing="drop-queries"))
+            except Exception as e:  # noqa: BLE001
+                got.append(str(e))
+        if isinstance(got[0], str) or isinstance(got[1], str):
+            assert got[0] == got[1]
+        else:
+            _same(got[0], got[1])

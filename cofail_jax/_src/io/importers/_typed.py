@@ -166,3 +166,29 @@ class OaiLine(Struct, gc=False):
 
 
 OAI_LINE = msgspec.json.Decoder(OaiLine)
+
+
+# HELM per_instance_stats.json (only what load_helm reads)
+
+
+class HelmName(Struct, gc=False, frozen=True):
+    name: Any = None
+    split: Any = None
+    perturbation: Any = None
+
+
+class HelmStat(Struct, gc=False):
+    name: HelmName | str | None = None
+    mean: Any = None
+    count: Any = None
+    sum: Any = None
+
+
+class HelmEntry(Struct, gc=False):
+    instance_id: Any = UNSET
+    stats: list[HelmStat] | None | UnsetType = UNSET
+    perturbation: Any = None
+    train_trial_index: Any = 0
+
+
+HELM_STATS = msgspec.json.Decoder(list[HelmEntry])

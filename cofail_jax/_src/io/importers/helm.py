@@ -39,10 +39,13 @@ from ._common import (
     build_matrix,
     choose_task,
     dedupe_notes,
+    fast_errors,
     gc_paused_loader,
+    msgspec_ok,
     read_json,
     reject_options,
 )
+from .helm_typed import read_entries_typed
 
 HELM_METRICS = (
     "exact_match",
@@ -157,13 +160,27 @@ def load_helm(
     task = choose_task(
         groups, task, source=path, several="holds several HELM scenarios", absent="has no runs for"
     )
+    if msgspec_ok():
+        try:
+            return _load_runs(path, groups[task], task, metric, split, threshold, missing,
+                              typed=True)
+        except fast_errors():
+            pass  # anything irregular: the dict read below names it
+    return _load_runs(path, groups[task], task, metric, split, threshold, missing, typed=False)
+
+
+def _load_runs(path: str, runs: list[tuple[str, str, dict]], task: str, metric: str | None,
+               split: str | None, threshold: float, missing: str, *,
+               typed: bool) -> OutcomeMatrix:
+    """The matrix of the runs of ``task``, their stats read through msgspec (``typed``)
+    or the dict way."""
     notes: list[str] = []
     cols: dict[str, list] = {c: [] for c in ("query_id", "correct", "sample", *_META)}
     models: list[str] = []
     used: set[str] = set()
     other_stats: set[str] = set()
     seen: dict[str, str] = {}
-    for run, model, _spec in groups[task]:
+    for run, model, _spec in runs:
         if model in seen:
             raise InputError(
                 f"model {model!r} has two runs of {task!r}",
@@ -172,14 +189,17 @@ def load_helm(
             )
         seen[model] = run
         stats_path = os.path.join(run, STATS)
-        entries = read_json(stats_path, what=f"HELM {STATS}")
-        if not isinstance(entries, list):
-            raise InputError(
-                "is not a list of instances", source=stats_path, hint=f"is this a HELM {STATS}?"
-            )
         before = len(cols["query_id"])
-        n_pert = _read_entries(entries, stats_path, _predictions(run), metric, split,
-                               threshold, cols, used, other_stats)
+        if typed:
+            n_pert = read_entries_typed(stats_path, _predictions(run), metric, split,
+                                        threshold, cols, used, other_stats, HELM_METRICS)
+        else:
+            entries = read_json(stats_path, what=f"HELM {STATS}")
+            if not isinstance(entries, list):
+                raise InputError("is not a list of instances", source=stats_path,
+                                 hint=f"is this a HELM {STATS}?")
+            n_pert = _read_entries(entries, stats_path, _predictions(run), metric, split,
+                                   threshold, cols, used, other_stats)
         models.extend([model] * (len(cols["query_id"]) - before))
         if n_pert:
             notes.append(
@@ -189,7 +209,7 @@ def load_helm(
     m = build_matrix(cols["query_id"], models, cols["correct"], sample=cols["sample"],
                      meta={c: cols[c] for c in _META}, source=path, missing=missing,
                      where_prefix="instance")
-    m = _attach_instances(m, [r for r, _, _ in groups[task]])
+    m = _attach_instances(m, [r for r, _, _ in runs])
     notes.insert(
         0, f"run {task!r}, stat {', '.join(sorted(used))}: mean >= {threshold:g} is correct"
     )

@@ -44,8 +44,10 @@ def read_events_typed(events: list[tuple[int, Any]], file: str, cols: dict[str, 
     ids = list(map(attrgetter("event_id"), evs))
     if set(map(type, ids)) - {int}:
         ids = [0 if type(i) is UnsetType else i or 0 for i in ids]
-    if set(map(type, ids)) - {int} or any(map(operator.gt, ids, ids[1:])):
-        raise Fallback("events out of order")
+    if set(map(type, ids)) - {int}:
+        raise Fallback("an event_id that is not an integer")
+    if any(map(operator.gt, ids, ids[1:])):  # event_id order, file order among equal ids
+        evs = [evs[i] for i in sorted(range(len(ids)), key=ids.__getitem__)]
     types = list(map(attrgetter("type"), evs))
     sids = list(map(attrgetter("sample_id"), evs))
     if UnsetType in set(map(type, sids)) or set(map(type, types)) - {str}:
