@@ -14,7 +14,7 @@ import numpy as np
 from ...errors import InputError
 from ...matrix import OutcomeMatrix
 from ..options import DEFAULT_METRICS, choice, latest_note
-from ..typed import (Fallback, decode_lines as _decode_lines, fast_errors, gc_paused,
+from ..typed import (Fallback, all_none, decode_lines as _decode_lines, fast_errors, gc_paused,
                      lmeval_decoder, msgspec_ok)
 from ..tables import (
     BAD_CELL,
@@ -197,7 +197,7 @@ def _load_lmeval_typed(task_files: list[str], task: str, path: str, *, missing: 
         seen_models.add(model)
         recs = _decode_lines(file, dec)
         given = list(map(get_filter, recs))
-        filters = ([] if given.count(None) == len(given) else
+        filters = ([] if all_none(given) else
                    list(dict.fromkeys(f for f in given if f is not None)))
         if filter is not None:
             if filter not in filters:
@@ -243,10 +243,10 @@ def _load_lmeval_typed(task_files: list[str], task: str, path: str, *, missing: 
         "reference": refs if set(map(type, refs)) == {str} else [
             None if t is UNSET else t if type(t) is str else str(t) for t in refs],
         "prompt": [None if a is None else _lmeval_prompt(a) or None for a in args]
-        if args.count(None) < len(args) else args,
+        if not all_none(args) else args,
         "raw_answer": [None if x is None else _first_text(
             x[0] if type(x) is list and x and type(x[0]) is list and x[0] else x)
-            for x in resps] if resps.count(None) < len(resps) else resps,
+            for x in resps] if not all_none(resps) else resps,
     }
     if used_metrics and (other_metrics or len(used_metrics) > 1):
         notes.append(choice(f"metric {', '.join(map(repr, used_metrics))}"
@@ -259,7 +259,7 @@ def _load_lmeval_typed(task_files: list[str], task: str, path: str, *, missing: 
     # metadata columns in the order a record-by-record build meets them
     order = []
     for pos, (col, values) in enumerate(cols.items()):
-        if values.count(None) < len(values):
+        if not all_none(values):
             order.append((next(i for i, x in enumerate(values) if x is not None), pos, col))
     cell: dict[str, list[Any]] = {}
     query: dict[str, list[Any]] = {}

@@ -20,6 +20,7 @@ from ..typed import Fallback as Fallback  # the typed fast paths' switch and err
 from ..typed import fast_errors as fast_errors  # one layer down so that the loaders
 from ..typed import gc_paused as gc_paused  # of io/formats/ reach them too
 from ..typed import msgspec_ok as msgspec_ok
+from ..typed import all_none as all_none
 
 try:  # the optional fast parser (the io extra); the standard library otherwise
     import orjson as _orjson
@@ -304,7 +305,7 @@ def build_matrix(query_id: Any, model: Any, correct: Sequence[int] | np.ndarray,
     cell: dict[str, Sequence[Any]] = {}
     query: dict[str, Sequence[Any]] = {}
     for col, values in (meta or {}).items():
-        if (values.count(None) < len(values) if type(values) is list
+        if (not all_none(values) if type(values) is list
                 else isinstance(values, LazyColumn) or any(v is not None for v in values)):
             (cell if col in CELL_COLUMNS else query)[col] = values
     return matrix_from_columns(qs, ms, codes, source=source, missing=missing, sample=s,

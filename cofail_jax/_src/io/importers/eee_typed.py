@@ -15,7 +15,7 @@ import numpy as np
 
 from ...matrix import OutcomeMatrix
 from ..tables.columns import LazyColumn
-from ..typed import Fallback, decode_lines
+from ..typed import Fallback, all_none, decode_lines
 from ._common import as_text, build_matrix, choose_task
 
 _OK_CODE = {True: 1, False: 0, None: -1}
@@ -44,7 +44,7 @@ def load_eee_typed(files: list[str], path: str, *, missing: str, task: str | Non
     rids = list(map(attrgetter("evaluation_result_id"), every))
     metas = list(map(attrgetter("metadata"), every))
     R = len(every)
-    if rids.count(None) == R and metas.count(None) == R:
+    if all_none(rids) and all_none(metas):
         parts: list[tuple[Any, Any]] = [(None, None)] * R
     else:
         filt = [None if m is None else m.filter for m in metas]
@@ -67,10 +67,10 @@ def load_eee_typed(files: list[str], path: str, *, missing: str, task: str | Non
     codes = np.fromiter(map(_OK_CODE.__getitem__, oks), np.int8, count=R)
     metas = list(map(attrgetter("metadata"), rows))
     sample = None
-    if metas.count(None) < R:
+    if not all_none(metas):
         sample = [_epoch(m) for m in metas]
     errs = list(map(attrgetter("error"), rows))
-    n_err = 0 if errs.count(None) == R else sum(1 for e in errs if e)
+    n_err = 0 if all_none(errs) else sum(1 for e in errs if e)
     scores = list(map(attrgetter("score"), evs))
     if set(map(type, scores)) - {float}:
         scores = [float(v) if isinstance(v, (int, float)) else None for v in scores]
@@ -85,13 +85,13 @@ def load_eee_typed(files: list[str], path: str, *, missing: str, task: str | Non
     }
     toks = list(map(attrgetter("token_usage"), rows))
     for key in ("input_tokens", "output_tokens", "total_tokens"):
-        meta[key] = [None] * R if toks.count(None) == R else [
+        meta[key] = [None] * R if all_none(toks) else [
             None if t is None or getattr(t, key) is None else float(getattr(t, key))
             for t in toks]
     perf = list(map(attrgetter("performance"), rows))
-    meta["latency_ms"] = [None] * R if perf.count(None) == R else [
+    meta["latency_ms"] = [None] * R if all_none(perf) else [
         None if p is None or p.latency_ms is None else float(p.latency_ms) for p in perf]
-    meta["domain"] = [None] * R if metas.count(None) == R else [_domain(m) for m in metas]
+    meta["domain"] = [None] * R if all_none(metas) else [_domain(m) for m in metas]
     qs = list(map(attrgetter("sample_id"), rows))
     ms = list(map(attrgetter("model_id"), rows))
     m = build_matrix(qs if set(map(type, qs)) == {str} else list(map(str, qs)),

@@ -10,7 +10,7 @@ from operator import attrgetter, itemgetter
 
 import numpy as np
 
-from ..typed import Fallback
+from ..typed import Fallback, all_none
 
 _TOKENS = ("num_output_tokens", "num_prompt_tokens")
 
@@ -32,7 +32,7 @@ def read_entries_typed(stats_path: str, preds: dict, metric: str | None, split: 
         raise Fallback("an entry without instance_id or stats")
     perts = list(map(attrgetter("perturbation"), entries))
     n_pert = 0
-    if perts.count(None) < len(perts):
+    if not all_none(perts):
         kept = [e for e, p in zip(entries, perts) if not p]
         n_pert = len(entries) - len(kept)
         entries = kept

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..typed import Fallback, decode_lines
+from ..typed import Fallback, all_none, decode_lines
 from ._common import as_text
 
 
@@ -89,7 +89,7 @@ def read_events_typed(events: list[tuple[int, Any]], file: str, cols: dict[str, 
     cols["raw_answer"].extend(_texts(list(map(attrgetter("sampled"), datas)), as_text))
     cols["reference"].extend(_texts(list(map(attrgetter("expected"), datas)), as_text))
     opts = list(map(attrgetter("options"), datas))
-    cols["choices"].extend([None] * n if opts.count(None) == n else
+    cols["choices"].extend([None] * n if all_none(opts) else
                            [as_text(list(v)) if v else None for v in opts])
     cols["prompt"].extend([prompts.get(q) or None for q in msids] if prompts else [None] * n)
     return counts, n

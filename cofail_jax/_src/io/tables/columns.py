@@ -243,6 +243,15 @@ def _meta_values(values, sel: np.ndarray | None, typ, col: str, *, source: str,
     """(present mask over ``sel`` (every record when None), converted values) of a
     metadata column, or None when no record has it. Float columns: '' is NaN, a
     non-number is an error naming the record."""
+    if typ is float and type(values) is list:
+        try:  # numbers and None (None is NaN, as an absent cell is)
+            nums = np.array(values, dtype=np.float64)
+        except (TypeError, ValueError):
+            pass
+        else:
+            nums = nums if sel is None else nums[sel]
+            if not np.isnan(nums).all():
+                return np.ones(len(nums), bool), nums
     arr = values if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)
     sub = arr if sel is None else arr[sel]
     if sub.dtype.kind == "O":
