@@ -5,12 +5,15 @@ that harness's layout; the baselines are the cost of reading the same files in t
 run: ``json.load`` / ``json.loads`` per line / ``pyarrow.parquet.read_table().to_pydict``
 (the standard library), and the fastest bare parse available to the importers (orjson
 with the cyclic GC paused, as the importers parse; ``read_table`` alone for Parquet), the
-ceiling for an importer that must parse every byte. The importer must return exactly the
-written matrix. Times are best of ``--repeats``, as wall-clock and as CPU time of this
+ceiling for an importer that must parse every byte. The in-run baseline of each JSON
+importer is its record-by-record (dict) path, the previous implementation, selected with
+``cofail_jax._src.io.typed.USE_MSGSPEC = False`` (orjson when installed, one Python dict
+per record); Parquet and long CSV have no such switch (compare with ``--repo`` run back
+to back). Both paths must return exactly the written matrix. Times are best of ``--repeats``, as wall-clock and as CPU time of this
 process (``time.process_time``): on a shared, loaded machine the CPU time is the steadier
 measure of the work done.
 
-    .venv/bin/python benchmarks/bench_importers.py [--quick] [--repo PATH]
+    .venv/bin/python benchmarks/bench_importers.py [--quick] [--repo PATH] [--only NAME ...]
 
 Defaults: k = 38 models, n = 721 queries (the embedded MATH level-5 example's size).
 ``--repo`` imports cofail_jax from another checkout (e.g. /work/main, for a before/after
@@ -272,6 +275,7 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="k=8 models, n=200 queries, 1 repeat")
     ap.add_argument("--repeats", type=int, default=None, help="best of this many (default 5)")
     ap.add_argument("--repo", default=None, help="import cofail_jax from this checkout")
+    ap.add_argument("--only", nargs="+", default=None, help="only these formats")
     args = ap.parse_args()
     k, n, repeats = (8, 200, 1) if args.quick else (38, 721, 5)
     repeats = args.repeats or repeats
@@ -285,8 +289,27 @@ def main() -> int:
         "long-csv": write_long_csv,
         "lm-eval": write_lmeval,
     }
+    if args.only:
+        writers = {k_: w for k_, w in writers.items() if k_ in args.only}
+    try:
+        from cofail_jax._src.io import typed
+    except ImportError:  # an old checkout without the switch
+        typed = None
     rows = []
     cells = n * k
+    with open("/proc/loadavg") if os.path.exists("/proc/loadavg") else open(os.devnull) as f:
+        load0 = f.read().split()[:3]
+
+    def check(m, name):
+        """The loaded matrix is exactly the written one (rows and columns matched by id)."""
+        order = np.argsort(np.asarray(m.models))  # every format names models m00..m37
+        got = m.correct[:, order]
+        if name == "openai-evals":
+            rows_idx = [int(q.split(".")[1]) for q in m.query_ids]
+        else:
+            rows_idx = [int("".join(ch for ch in q if ch.isdigit())) for q in m.query_ids]
+        assert m.correct.shape == truth.shape and np.array_equal(got, truth[rows_idx]), name
+
     with tempfile.TemporaryDirectory() as tmp:
         for name, write in writers.items():
             d = os.path.join(tmp, name)
@@ -296,37 +319,40 @@ def main() -> int:
             _, c_std, _ = best_of(lambda d=d, name=name: parse_only(d, name), repeats)
             _, c_fast, _ = best_of(lambda d=d, name=name: parse_fast(d, name), repeats)
             target = _files(d)[0] if name == "long-csv" else d
+            c_dict = None
+            if typed is not None and name not in ("parquet", "long-csv"):
+                typed.USE_MSGSPEC = False
+                try:
+                    _, c_dict, m = best_of(lambda t=target: load_matrix(t), repeats)
+                finally:
+                    typed.USE_MSGSPEC = True
+                check(m, name)
             w_load, c_load, m = best_of(lambda t=target: load_matrix(t), repeats)
-            order = np.argsort(np.asarray(m.models))  # every format names models m00..m37
-            got = m.correct[:, order]
-            if name == "openai-evals":
-                rows_idx = [int(q.split(".")[1]) for q in m.query_ids]
-            else:
-                rows_idx = [int("".join(ch for ch in q if ch.isdigit())) for q in m.query_ids]
-            assert np.array_equal(got, truth[rows_idx]), name
+            check(m, name)
             rows.append(
                 (
                     name,
                     f"{size / 1e6:.1f}",
-                    f"{c_std:.3f}",
-                    f"{c_fast:.3f}",
-                    f"{w_load:.3f}",
-                    f"{c_load:.3f}",
-                    f"{c_load / c_fast:.1f}x",
+                    f"{cells / c_std / 1e3:.0f}",
+                    f"{cells / c_fast / 1e3:.0f}",
+                    "-" if c_dict is None else f"{cells / c_dict / 1e3:.0f}",
                     f"{cells / w_load / 1e3:.0f}",
                     f"{cells / c_load / 1e3:.0f}",
-                    f"{cells / c_fast / 1e3:.0f}",
+                    "-" if c_dict is None else f"{c_dict / c_load:.1f}x",
+                    "yes" if cells / c_load >= 1e6 else "no",
                 )
             )
-    header = ("format", "MB", "parse stdlib cpu s", "parse fast cpu s", "load wall s",
-              "load cpu s", "load / fast parse", "k cells/s wall", "k cells/s cpu",
-              "ceiling k cells/s cpu")
+    header = ("format", "MB", "stdlib parse k cells/s cpu", "fast parse k cells/s cpu",
+              "dict path k cells/s cpu", "load k cells/s wall", "load k cells/s cpu",
+              "load / dict (cpu)", ">= 1M/s cpu")
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     with open("/proc/loadavg") if os.path.exists("/proc/loadavg") else open(os.devnull) as f:
         load = f.read().split()[:3]
     print(
         f"importers ({os.path.abspath(_REPO)}): k={k} models x n={n} queries, best of "
-        f"{repeats}; load includes validation and metadata; load average {' '.join(load)}"
+        f"{repeats}; load includes detection, validation and metadata; every matrix checked "
+        f"exact; load average {' '.join(load0)} at the start, {' '.join(load)} at the end "
+        "(the machine may be shared)"
     )
     for r in [header, tuple("-" * w for w in widths), *rows]:
         print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)))
