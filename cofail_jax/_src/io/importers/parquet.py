@@ -205,14 +205,14 @@ def load_parquet(
             ) from None
         table = _select_filter(table, filter, file, notes)
         val = _check_table(table, file, idc, mc, cc, nested)
-        key = (table.schema, idc, mc, cc, nested, tuple(keep))
+        key = (table.schema, (idc, mc, cc, nested, tuple(keep)))
         if run and (key != run_key or "sample" in keep):
-            _read_run(run, *run_key[1:], acc)
+            _read_run(run, run_key[1], acc)
             run = []
         run.append((table, val, fixed_model, file))
         run_key = key
     if run:
-        _read_run(run, *run_key[1:], acc)
+        _read_run(run, run_key[1], acc)
     if filter is not None and not any("filter" in pq.read_schema(f).names for f in files):
         raise InputError(f"has no 'filter' column, so no filter {filter!r}", source=path,
                          where="--filter", hint="drop --filter")
@@ -300,12 +300,15 @@ def _check_table(table, file: str, idc: str, mc: str | None, cc: str, nested: bo
     return val
 
 
-def _read_run(run: list[tuple], idc: str, mc: str | None, cc: str, nested: bool,
-              keep: tuple[str, ...], cols: dict[str, Any]) -> None:
+def _read_run(run: list[tuple], columns: tuple, cols: dict[str, Any]) -> None:
     """Append the records of a run of alike files (``(table, checked correctness
     column, fixed model, file)`` each) to ``cols``, the run read as one table: Arrow
-    arrays straight to codes and ids, Python objects only for metadata."""
+    arrays straight to codes and ids, Python objects only for metadata. ``columns``:
+    the id, model, correctness and kept columns' names (and whether correctness is
+    nested), the same for every file of the run."""
     import pyarrow as pa
+
+    idc, mc, _, _, keep = columns
 
     start = cols["R"]
     if len(run) == 1:
