@@ -77,7 +77,10 @@ def load_lmeval(path: str, *, missing: str = "error", metric: str | None = None,
     ``flexible-extract``) write one line per document and filter: ``filter=`` picks one;
     by default the first filter in the file is kept and the notes say so. With
     ``latest=True`` a model with several sample files for the task (a rerun) keeps the
-    newest (by the timestamp in the file name) instead of raising."""
+    newest (by the timestamp in the file name) instead of raising.
+
+    Long: option checks, the typed path, then the record read it falls back to.
+    """
     files = _lmeval_files(path)
     if not files:
         raise InputError("has no samples_*.jsonl files", source=path,
@@ -176,7 +179,10 @@ def _load_lmeval_typed(task_files: list[str], task: str, path: str, *, missing: 
     read) with the columns built in bulk: the same matrix, metadata and notes. Files
     whose samples are not all alike (metrics differing between lines, a missing
     ``doc_id`` or metric, a value that is not a cell) and every problem raise one of
-    ``fast_errors()``; the caller then reads record by record, whose message names it."""
+    ``fast_errors()``; the caller then reads record by record, whose message names it.
+
+    Long: per-file checks and bulk columns together, to match the record read.
+    """
     from msgspec import UNSET
 
     metrics = (metric,) if metric is not None else LMEVAL_METRICS

@@ -328,7 +328,10 @@ def _meta(m: OutcomeMatrix, group: str, name: str, i: int, j: int | None = None)
 def eee_records(
     m: OutcomeMatrix, *, evaluation_name: str | None = None, evaluation_id: str | None = None
 ) -> list[dict]:
-    """The matrix as Every Eval Ever instance-level records (one per cell and sample)."""
+    """The matrix as Every Eval Ever instance-level records (one per cell and sample).
+
+    Long: one record layout of the schema, written out field by field.
+    """
     name = evaluation_name or os.path.splitext(os.path.basename(m.source))[0] or "cofail"
     if evaluation_id is None:
         h = hashlib.sha256()

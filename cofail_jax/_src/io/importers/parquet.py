@@ -112,6 +112,8 @@ def load_parquet(
       filter: the answer filter to keep when the table has a ``filter`` column (the
         lm-evaluation-harness writes one row per document and filter); by default the
         first in the file, and the notes say so.
+
+    Long: per-file column choice, notes and checks, in the order the messages promise.
     """
     reject_options("load_parquet", unknown)
     pq = require_pyarrow()

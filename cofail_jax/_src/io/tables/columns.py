@@ -115,6 +115,8 @@ def matrix_from_columns(query_id: Sequence[str], model: Sequence[str], correct: 
 
     The first problem in record order is reported: a bad ``correct`` value, then a
     (query, model, sample) seen twice.
+
+    Long: the checks, then cell, sample and query metadata and the missing policy.
     """
     correct = np.asarray(correct, np.int8)
     R = correct.shape[0]

@@ -24,6 +24,8 @@ def read_long_csv(path: str, *, missing: str = "error",
     row with the wrong number of fields, a quoted newline, text that is not UTF-8), or
     anything is wrong with its content (a bad cell, an empty id, a bad sample number,
     a duplicate record, a header naming a column twice).
+
+    Long: the pyarrow read and every check that sends the file to the csv module.
     """
     try:
         import pyarrow as pa

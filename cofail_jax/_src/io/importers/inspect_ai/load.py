@@ -48,6 +48,8 @@ def load_inspect(
       ``total_tokens``, ``finish_reason`` and ``score`` (numeric scores); ``query_meta``
       holds ``prompt``, ``reference`` and ``choices``; epochs beyond the first are
       ``samples``. ``notes`` say what was dropped.
+
+    Long: log grouping, per-log notes and the typed/dict dispatch share the loader's state.
     """
     reject_options("load_inspect", unknown)
     check_rule("partial", partial)

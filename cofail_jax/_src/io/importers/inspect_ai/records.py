@@ -76,7 +76,10 @@ class _ScoreRules:
 def _read_samples(samples: list, file: str, model: str, scorer: str | None,
                   rules: _ScoreRules, cols: _Columns, used_scorers: set[str]
                   ) -> tuple[int, set[str]]:
-    """Append one log's samples to ``cols``; (samples without a score, other scorers)."""
+    """Append one log's samples to ``cols``; (samples without a score, other scorers).
+
+    Long: one located check per field of a sample, in the order the messages promise.
+    """
     n_err = 0
     other_scorers: set[str] = set()
     qs, cs, es = cols.query_id, cols.correct, cols.sample

@@ -32,6 +32,10 @@ def _read_typed_samples(samples: _TypedSamples, file: str, model: str, scorer: s
 def _walk_typed(samples: _TypedSamples, file: str, model: str, scorer: str | None,
                 rules: _ScoreRules, cols: _Columns, used_scorers: set[str]
                 ) -> tuple[int, set[str]]:
+    """One log's typed samples appended to ``cols``, as ``_read_samples`` would.
+
+    Long: the same fields as ``_read_samples``, inline for speed.
+    """
     from msgspec import UNSET
 
     n_err = 0
