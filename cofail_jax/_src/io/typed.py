@@ -5,7 +5,8 @@ skipped without building objects) and builds the matrix's columns in bulk. It ha
 the regular case only: anything else (a decode or validation error, a value of another
 shape, any problem the loader would report) raises one of :func:`fast_errors`, and the
 loader re-reads the input through its dict-walking path, which accepts it or names the
-problem, so every message is the slow path's. msgspec is optional (the io extra).
+problem, so every message is the slow path's. msgspec is a core dependency; without it
+every loader takes its dict-walking path.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 
 from ..errors import InputError
 
-try:  # the optional typed decoder (the io extra): decodes only the fields a loader reads
+try:  # the typed decoder (a core dependency): decodes only the fields a loader reads
     import msgspec as _msgspec
 except ImportError:  # pragma: no cover - exercised where msgspec is not installed
     _msgspec = None

@@ -1,4 +1,4 @@
-"""msgspec Structs naming only the fields the importers read (the io extra).
+"""msgspec Structs naming only the fields the importers read.
 
 Decoding into these skips every other field (messages, events, store, configs) without
 building Python objects for it, and checks the shapes the fast walks rely on: a value of
