@@ -284,7 +284,7 @@ def _eee_line(q, model, ok, **extra):
     rec = {"schema_version": "0.3.0", "evaluation_id": "e", "model_id": model,
            "evaluation_name": "t", "sample_id": q, "evaluation": {"is_correct": ok}}
     rec.update(extra)
-    return json.dumps(rec) + "\n"
+    return json.dumps({k: v for k, v in rec.items() if v is not ...}) + "\n"
 
 
 @pytest.mark.parametrize("odd", [
@@ -297,6 +297,8 @@ def _eee_line(q, model, ok, **extra):
      "performance": {"latency_ms": 12}, "output": {"raw": "plain"}},
     {"evaluation": {"is_correct": "yes"}},  # an error, named the same both ways
     {"model_id": None},
+    {"sample_id": ...},  # a required key missing: the dict read's message
+    {"input": {"raw": "p", "ESCAPED": ["a"]}},  # a key spelled with an escape (below)
 ])
 def test_eee_typed_matches_dict_path(odd, tmp_path, monkeypatch):
     pytest.importorskip("msgspec")
@@ -305,7 +307,7 @@ def test_eee_typed_matches_dict_path(odd, tmp_path, monkeypatch):
              _eee_line("q1", "b", False, input={"raw": ""}),
              _eee_line("q2", "a", None, input={"raw": "p2", "choices": ["x", "y"]}),
              _eee_line("q2", "b", True, **odd)]
-    path.write_text("".join(lines))
+    path.write_text("".join(lines).replace('"ESCAPED"', '"\\u0063hoices"'))
     got = []
     for fast in (True, False):
         try:

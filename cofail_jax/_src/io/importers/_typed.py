@@ -116,12 +116,13 @@ class EeeMetadata(Struct, gc=False):
 
 
 class EeeRecord(Struct, gc=False):
-    schema_version: Any = UNSET
-    evaluation_id: Any = UNSET
-    model_id: Any = UNSET
-    evaluation_name: Any = UNSET
-    sample_id: Any = UNSET
-    evaluation: EeeEvaluation | UnsetType = UNSET
+    # required (a record without one is a ValidationError: the dict read names it)
+    schema_version: Any
+    evaluation_id: Any
+    model_id: Any
+    evaluation_name: Any
+    sample_id: Any
+    evaluation: EeeEvaluation
     evaluation_result_id: Any = None
     input: msgspec.Raw = msgspec.Raw(b"")
     output: EeeOutput | None = None

@@ -19,8 +19,6 @@ from ..typed import Fallback, all_none, decode_lines
 from ._common import as_text, build_matrix, choose_task
 
 _OK_CODE = {True: 1, False: 0, None: -1}
-_REQUIRED = ("schema_version", "evaluation_id", "model_id", "evaluation_name", "sample_id",
-             "evaluation")
 
 
 def load_eee_typed(files: list[str], path: str, *, missing: str, task: str | None,
@@ -31,16 +29,11 @@ def load_eee_typed(files: list[str], path: str, *, missing: str, task: str | Non
     """(matrix, choice notes, evaluation names, records carrying an error, task) of the
     instance ``files``; ``select`` is ``eee._select_result``."""
     import msgspec
-    from msgspec import UnsetType
-
     from ._typed import EEE_RECORD
 
     every: list[Any] = []
     for file in files:
         every += decode_lines(file, EEE_RECORD)
-    for name in _REQUIRED:
-        if UnsetType in set(map(type, map(attrgetter(name), every))):
-            raise Fallback(f"a record without {name}")
     rids = list(map(attrgetter("evaluation_result_id"), every))
     metas = list(map(attrgetter("metadata"), every))
     R = len(every)
@@ -133,18 +126,28 @@ class _Inputs:
         self.raws = raws
         self.decode = msgspec.json.decode
         self._all: list[Any] | None = None
+        self._bytes: bytes | None = None
+
+    def _joined(self) -> bytes:
+        if self._bytes is None:
+            self._bytes = b",".join(r if len(r) else b"null" for r in self.raws)
+        return self._bytes
 
     def _every(self) -> list[Any]:
         if self._all is None:
             from ._typed import EEE_INPUTS
 
-            joined = b",".join(r if len(r) else b"null" for r in self.raws)
-            self._all = EEE_INPUTS.decode(b"[" + joined + b"]")
+            self._all = EEE_INPUTS.decode(b"[" + self._joined() + b"]")
         return self._all
 
-    def column(self, key: str, convert: Callable[[Any], Any]) -> LazyColumn:
-        """The ``input.<key>`` column (an ``input`` that is not an object is empty)."""
+    def column(self, key: str, convert: Callable[[Any], Any]) -> LazyColumn | list[None]:
+        """The ``input.<key>`` column (an ``input`` that is not an object is empty); all
+        None, undecoded, when no input names the key (no ``"key"`` in their text and no
+        escape that could spell it)."""
         raws, decode = self.raws, self.decode
+        joined = self._joined()
+        if b"\\u" not in joined and f'"{key}"'.encode() not in joined:
+            return [None] * len(raws)
 
         def make(indices: Sequence[int]) -> list:
             out = []
