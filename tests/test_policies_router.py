@@ -60,9 +60,9 @@ def test_learned_router_on_fixture(fixture_matrix):
     cf = cross_fit_router(
         jax.random.key(0), m.correct, m.query_meta["prompt"], m.query_meta["domain"], n_folds=4
     )
-    assert cf["test"].all() and cf["proba"].shape == (m.n, m.k)
-    ch = route_argmax(cf["proba"])
-    r = evaluate_choices(jax.random.key(1), m.correct, ch, best=cf["best"], n_boot=300)
+    assert cf.test.all() and cf.proba.shape == (m.n, m.k)
+    ch = route_argmax(cf.proba)
+    r = evaluate_choices(jax.random.key(1), m.correct, ch, best=cf.best, n_boot=300)
     assert r["bootstrap"]["realized_fraction"]["lower"] > 0
     assert r["realized_fraction"] < 1
     # a single split scores only held-out queries
@@ -73,7 +73,7 @@ def test_learned_router_on_fixture(fixture_matrix):
         m.query_meta["domain"],
         test_fraction=0.25,
     )
-    assert sp["test"].sum() == 60 and sp["proba"].shape == (60, m.k)
+    assert sp.test.sum() == 60 and sp.proba.shape == (60, m.k)
 
 
 def test_router_features_constant_labels():

@@ -83,7 +83,7 @@ def test_new_kinds_write_their_kind(command, tmp_path_factory):
 
 def test_new_figures_draw_the_file_numbers(tmp_path_factory):
     """The drawn values are the file's: audit β per j and the class counts, judges κ,
-    formats β per format."""
+    formats β per format and each model's accuracy per format."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -117,4 +117,10 @@ def test_new_figures_draw_the_file_numbers(tmp_path_factory):
     want = sorted(round(float(tree[g][s]["beta"]), 12) for g in ("common", "full")
                   for s in ("a", "b"))
     assert ys == want
+    acc = tree["common"]["accuracy"]  # per-model accuracy per format: the second panel
+    xs = sorted(round(float(x), 12) for line in fig.axes[1].lines if line.get_marker() == "s"
+                for x in line.get_xdata())
+    assert xs == sorted(round(float(v), 12) for s in ("a", "b") for v in acc[s])
+    assert [str(t.get_text()) for t in fig.axes[1].get_yticklabels()] == [
+        str(m) for m in acc["model"]]
     plt.close(fig)

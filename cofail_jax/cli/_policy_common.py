@@ -67,7 +67,8 @@ def config(args) -> dict:
 
 
 def finish_tree(args, command: str, tree: dict, method: str, render, *, inputs=None,
-                extra: dict | None = None, seed: bool = True) -> int:
+                extra: dict | None = None, seed: bool = True,
+                numbers_as_variables: bool = True) -> int:
     """A policy command's last step, from its one result tree (see
     ``_src/policies/tree.py``): provenance, the HDF5 file with --out, then the JSON
     document with --json or the text ``render(plain_tree)`` returns."""
@@ -83,7 +84,7 @@ def finish_tree(args, command: str, tree: dict, method: str, render, *, inputs=N
         **({"extra": boot | (extra or {})} if boot or extra else {}),
     )
     if args.out:
-        h5_tree, dims, coords = h5_layout(tree)
+        h5_tree, dims, coords = h5_layout(tree, numbers_as_variables=numbers_as_variables)
         write_results(args.out, h5_tree, attrs={**prov, "kind": command}, dims=dims,
                       coords=coords)
     result = plain(tree)

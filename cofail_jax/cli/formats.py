@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._policy_common import add_alpha_args, check_alpha, ci, config
+from ._policy_common import add_alpha_args, check_alpha, ci, finish_tree
 from .common import add_command, add_matrix_input_args, emit_json, fmt_table, input_arg, matrix_options, report_notes
 
 EXAMPLES = """\
@@ -53,9 +53,8 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    """Long: still builds its HDF5 tree by hand (not yet moved to a typed result with to_tree)."""
     from .._src.errors import InputError
-    from .._src.h5 import provenance, write_results
+    from .._src.h5 import provenance
     from .._src.io import load_matrix
     from .._src.policies.formats import compare_formats
 
@@ -70,67 +69,27 @@ def run(args) -> int:
     ma = load_matrix(args.file_a, args.format, missing=args.missing, **matrix_options(args))
     mb = load_matrix(args.file_b, args.format, missing=args.missing, **matrix_options(args))
     report_notes(ma.notes + mb.notes)
-    r = compare_formats(
-        ma.correct, ma.query_ids, mb.correct, mb.query_ids, alpha=args.alpha, unpaired=args.unpaired
-    )
-    if r["common"]["n"] == 0:
+    r = compare_formats(ma.correct, ma.query_ids, mb.correct, mb.query_ids, alpha=args.alpha,
+                        unpaired=args.unpaired, models_a=ma.models, models_b=mb.models)
+    if r.common.n == 0:
         raise InputError(
             "the two files share no query id",
             source=f"{args.file_a}, {args.file_b}",
             where="query_id",
             hint="the formats must be of the same questions, with the same ids",
         )
-    result = {"names": names, "models_a": list(ma.models), "models_b": list(mb.models), **r}
-    prov = provenance(
-        input_path=args.file_a,
-        config=config(args),
-        method="Clopper-Pearson; McNemar exact (paired); "
-        f"{'Fisher' if args.unpaired == 'fisher' else 'Boschloo'} exact (full sets)",
-        extra={
-            "input_path_b": args.file_b,
-            "input_sha256_b": provenance(input_path=args.file_b)["input_sha256"],
-        },
-    )
-    if args.out:
-        c, f = r["common"], r["full"]
+    method = ("Clopper-Pearson; McNemar exact (paired); "
+              f"{'Fisher' if args.unpaired == 'fisher' else 'Boschloo'} exact (full sets)")
+    extra = {"input_path_b": args.file_b,
+             "input_sha256_b": provenance(input_path=args.file_b)["input_sha256"]}
+    return finish_tree(args, "formats", r.to_tree(names), method,
+                       lambda res: render(res, args, ma, mb), inputs=args.file_a, extra=extra,
+                       seed=False, numbers_as_variables=False)
 
-        def blk(b):
-            return {
-                "n": b["n"],
-                "K": b["K"],
-                "beta": b["beta"],
-                "ci_lower": b["ci"][0],
-                "ci_upper": b["ci"][1],
-            }
 
-        tree = {
-            "common": {
-                "a": blk(c["a"]),
-                "b": blk(c["b"]),
-                "n": c["n"],
-                "both": c["both"],
-                "only_a": c["only_a"],
-                "only_b": c["only_b"],
-                "difference": c["difference"],
-                "difference_ci_lower": c["difference_ci"][0],
-                "difference_ci_upper": c["difference_ci"][1],
-                "p_value": c["p_value"],
-                "test": c["test"],
-            },
-            "full": {
-                "a": blk(f["a"]),
-                "b": blk(f["b"]),
-                "difference": f["difference"],
-                "p_value": f["p_value"],
-                "test": f["test"],
-            },
-            "names": {"a": names[0], "b": names[1]},
-        }
-        write_results(args.out, tree, attrs={**prov, "kind": "formats"})
-    if args.json:
-        emit_json("formats", result, prov)
-        return 0
-    c, f = r["common"], r["full"]
+def render(r, args, ma, mb) -> str:
+    """The text report of a formats result (its JSON form)."""
+    names, c, f = r["names"], r["common"], r["full"]
     conf = f"{1 - args.alpha:.0%}"
 
     def b(x):
@@ -162,7 +121,4 @@ def run(args) -> int:
             ]
         ),
     ]
-    print("\n".join(lines))
-    if args.out:
-        print(f"wrote {args.out}")
-    return 0
+    return "\n".join(lines)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from ._policy_common import add_alpha_args, check_alpha, ci, config
-from .common import add_command, emit_json, fmt_table, input_file
+from ._policy_common import add_alpha_args, check_alpha, ci, finish_tree
+from .common import add_command, fmt_table, input_file
 
 EXAMPLES = """\
   cofail judges labels.csv                         # query_id,model,judge,correct per row
@@ -43,8 +41,6 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    """Long: still builds its HDF5 tree by hand (not yet moved to a typed result with to_tree)."""
-    from .._src.h5 import provenance, write_results
     from .._src.policies.judges import judge_panel, read_judge_labels
 
     check_alpha(args)
@@ -52,61 +48,16 @@ def run(args) -> int:
         args.file, judge_key=args.judge_column, label_key=args.label_column
     )
     r = judge_panel(lab, judges, tie=args.tie, alpha=args.alpha)
-    result = dict(r)
-    result["models"] = list(models)
-    result["rules"] = {
-        k: {
-            kk: (dict(zip(models, np.asarray(vv).tolist())) if kk == "accuracy" else vv)
-            for kk, vv in v.items()
-        }
-        for k, v in r["rules"].items()
-    }
-    result["judge_accept_rate"] = dict(zip(judges, np.asarray(r["judge_accept_rate"]).tolist()))
-    prov = provenance(
-        input_path=args.file,
-        config=config(args),
-        method="Fleiss kappa; Cohen kappa; Clopper-Pearson; McNemar exact",
-    )
-    if args.out:
-        tree = {
-            "agreement": {
-                "fleiss_kappa": r["fleiss_kappa"],
-                "n_cells_all_judges": r["n_cells_all_judges"],
-                "cohen_kappa": r["cohen_kappa"],
-                "pair_cells": r["pair_cells"],
-                "judge_accept_rate": np.asarray(r["judge_accept_rate"]),
-                "majority_ties": r["majority_ties"],
-                "tie_rule": args.tie,
-            },
-            "rules": {
-                k: {
-                    "beta": v["beta"],
-                    "K": v["K"],
-                    "n": v["n"],
-                    "ci_lower": v["ci"][0],
-                    "ci_upper": v["ci"][1],
-                    "accuracy": np.asarray(v["accuracy"]),
-                }
-                for k, v in r["rules"].items()
-            },
-            "unanimous_vs_lenient": r["unanimous_vs_lenient"],
-        }
-        dims = {
-            "agreement/cohen_kappa": ("judge", "judge_b"),
-            "agreement/pair_cells": ("judge", "judge_b"),
-            "agreement/judge_accept_rate": ("judge",),
-        }
-        dims.update({f"rules/{k}/accuracy": ("model",) for k in r["rules"]})
-        coords = {
-            "judge": np.asarray(judges, object),
-            "judge_b": np.asarray(judges, object),
-            "model": np.asarray(models, object),
-        }
-        write_results(args.out, tree, attrs={**prov, "kind": "judges"}, dims=dims,
-                      coords=coords)
-    if args.json:
-        emit_json("judges", result, prov)
-        return 0
+    return finish_tree(args, "judges", r.to_tree(models),
+                       "Fleiss kappa; Cohen kappa; Clopper-Pearson; McNemar exact",
+                       lambda res: render(res, args, qids), seed=False,
+                       numbers_as_variables=False)
+
+
+def render(r, args, qids) -> str:
+    """The text report of a judges result (its JSON form)."""
+    judges, models = r["judges"], r["models"]
+    ck, rate = r["cohen_kappa"], r["judge_accept_rate"]
     J = len(judges)
     conf = f"{1 - args.alpha:.0%}"
     lines = [
@@ -118,8 +69,8 @@ def run(args) -> int:
             [
                 (
                     judges[a],
-                    *[f"{r['cohen_kappa'][a, b]:.3f}" for b in range(J)],
-                    f"{r['judge_accept_rate'][a]:.3f}",
+                    *[f"{ck[a, b]:.3f}" for b in range(J)],
+                    f"{rate[judges[a]]:.3f}",
                 )
                 for a in range(J)
             ],
@@ -141,7 +92,4 @@ def run(args) -> int:
         f"unanimous - lenient beta: {u['difference']:+.4f} ({u['only_unanimous']} queries all wrong "
         f"only under the unanimous rule); p = {u['p_value']:.4g}, {u['test']}"
     )
-    print("\n".join(lines))
-    if args.out:
-        print(f"wrote {args.out}")
-    return 0
+    return "\n".join(lines)

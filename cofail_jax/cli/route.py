@@ -110,7 +110,7 @@ def _lambda_grid(spec, proba, mean_cost):
 
 
 def _learned(args, m, key):
-    """(rows, best, scheme, choices, cross-fit dict) of the learned router."""
+    """(rows, best, scheme, choices, CrossFitRouter) of the learned router."""
     from .._src.errors import InputError
     from .._src.policies.router import cross_fit_router, route_argmax
 
@@ -140,7 +140,7 @@ def _learned(args, m, key):
                                   C=args.C, min_df=args.min_df)
     except ImportError as e:
         raise InputError(str(e), where="route", hint="install the 'router' extra") from None
-    return np.flatnonzero(cf["test"]), cf["best"], cf["scheme"], route_argmax(cf["proba"]), cf
+    return np.flatnonzero(cf.test), cf.best, cf.scheme, route_argmax(cf.proba), cf
 
 
 def run(args) -> int:
@@ -184,11 +184,11 @@ def run(args) -> int:
     frontier = None
     if cf is not None and cost_s is not None:
         mean_c = cost_s if cost_s.ndim == 1 else cost_s.mean(axis=0)
-        lam = _lambda_grid(args.lambdas, cf["proba"], mean_c)
-        frontier = cost_frontier(c, cf["proba"], cost_s, lam)
+        lam = _lambda_grid(args.lambdas, cf.proba, mean_c)
+        frontier = cost_frontier(c, cf.proba, cost_s, lam)
     ev = RouteEvaluation(scheme, rows, ch, best, policies,
-                         None if cf is None else cf["constant_models"],
-                         None if cf is None else cf["n_features"], frontier)
+                         None if cf is None else cf.constant_models,
+                         None if cf is None else cf.n_features, frontier)
     tree = {"n": m.n, "k": m.k, "models": list(m.models)} | ev.to_tree(m.models, m.query_ids)
     method = ("per-model logistic regression on TF-IDF(1-2-gram)+domain+length; "
               "argmax; percentile query bootstrap" if not args.choices

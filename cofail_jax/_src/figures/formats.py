@@ -1,14 +1,43 @@
 """``formats --out``: beta (the share of queries every model gets wrong) under each of
 the two answer formats, with Clopper-Pearson intervals, on the queries both sets share
-and on each full set."""
+and on each full set; and each model's accuracy under one format against the other
+with Clopper-Pearson intervals, on the common questions (no such panel for files written
+before per-model accuracies were stored)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 
 from . import Figures
-from ._common import caption, finish
+from ._common import caption, finish, tick_labels
+
+
+def _strings(a) -> list[str]:
+    return [v.decode() if isinstance(v, bytes) else str(v) for v in np.asarray(a, object).ravel()]
+
+
+def _accuracy_panel(ax, acc: dict[str, Any], name: dict[str, str], where: str,
+                    colours: dict[str, str]) -> None:
+    """One row per model: its accuracy under each format with Clopper-Pearson intervals
+    (a model absent from a format has no dot there)."""
+    models = _strings(acc.get("model", [str(i) for i in range(np.asarray(acc["a"]).size)]))
+    y = np.arange(len(models))
+    for si, s in enumerate(("a", "b")):
+        v = np.asarray(acc[s], float)
+        ok = np.isfinite(v)
+        err = [v[ok] - np.asarray(acc[f"{s}_lower"], float)[ok],
+               np.asarray(acc[f"{s}_upper"], float)[ok] - v[ok]]
+        ax.errorbar(v[ok], y[ok] + (si - 0.5) * 0.3, xerr=err, fmt="s", ms=4,
+                    color=colours[s], elinewidth=0.8, capsize=2, label=name[s])
+    tick_labels(ax, "y", models)
+    ax.set_ylim(len(models) - 0.5, -0.5)
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_xlabel("accuracy, 95% CP")
+    ax.set_title(f"Each model's accuracy, {where}", fontsize=9)
+    ax.legend(fontsize=7, frameon=False, loc="lower right")
+    ax.grid(axis="x", alpha=0.3, lw=0.5)
 
 
 def draw(tree: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -16,8 +45,15 @@ def draw(tree: dict[str, Any]) -> list[tuple[str, Any]]:
 
     nm = tree.get("names") or {}
     name = {s: str(nm.get(s, s)) for s in ("a", "b")}
-    fig, ax = plt.subplots(figsize=(7.2, 3.4))
     colours = {"a": "tab:blue", "b": "tab:orange"}
+    acc_group = next((g for g in ("common", "full") if isinstance(tree.get(g, {}).get("accuracy"),
+                                                                   dict)), None)
+    if acc_group is None:
+        fig, ax = plt.subplots(figsize=(7.2, 3.4))
+    else:
+        k = np.asarray(tree[acc_group]["accuracy"]["a"]).size
+        fig, (ax, ax_m) = plt.subplots(1, 2, figsize=(11, max(3.6, 1.2 + 0.2 * k)),
+                                       gridspec_kw={"width_ratios": (1.6, 1.0)})
     groups = [(g, label) for g, label in (("common", "queries in both sets"),
                                           ("full", "each full set")) if g in tree]
     ticks = [label for _, label in groups]
@@ -52,7 +88,11 @@ def draw(tree: dict[str, Any]) -> list[tuple[str, Any]]:
     ax.set_title(f"β per answer format: {name['a']} vs {name['b']}")
     ax.legend(fontsize=8, frameon=False, loc="upper left")
     ax.grid(axis="y", alpha=0.3, lw=0.5)
+    if acc_group is not None:
+        where = "questions in both sets" if acc_group == "common" else "each full set"
+        _accuracy_panel(ax_m, tree[acc_group]["accuracy"], name, where, colours)
     tests = "; ".join(str(tree[g]["test"]) for g, _ in groups if "test" in tree[g])
+    tests += "; accuracy intervals: Clopper-Pearson" if acc_group is not None else ""
     return [("formats_beta", finish(fig, caption(tree, tests)))]
 
 

@@ -15,7 +15,10 @@ the difference:
   samples; the paired test on the common questions is the sharper one there. Boschloo's
   (unconditional) exact test is used when ``unpaired="boschloo"`` and n is small.
 
-The models need not be the same in both files (beta is a property of each pool).
+The models need not be the same in both files (beta is a property of each pool). Each
+model's accuracy under each format (on the common questions and on each full set) comes
+with a Clopper-Pearson interval, over the union of the two model lists (NaN where a model
+is absent from a format).
 
 References:
   McNemar, Q. (1947). Note on the sampling error of the difference between correlated
@@ -28,12 +31,27 @@ References:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import NamedTuple
+
 import numpy as np
 from scipy import stats
 
 from ..certificate import clopper_pearson
+from .tree import Interval, Split, Var
 
-__all__ = ["compare_formats", "mcnemar_exact"]
+__all__ = [
+    "BetaBlock",
+    "FormatComparison",
+    "FullSets",
+    "ModelAccuracy",
+    "PairedFormats",
+    "compare_formats",
+    "mcnemar_exact",
+]
+
+CI_METHOD = "conditional exact: Clopper-Pearson on only_a / (only_a + only_b)"
+MCNEMAR = "McNemar exact (binomial on discordant all-wrong indicators)"
 
 
 def mcnemar_exact(b: int, c: int) -> float:
@@ -43,16 +61,142 @@ def mcnemar_exact(b: int, c: int) -> float:
     return float(stats.binomtest(int(b), int(b + c), 0.5).pvalue)
 
 
-def _beta_block(allwrong: np.ndarray, alpha: float) -> dict:
+class BetaBlock(NamedTuple):
+    """beta of one format on one set of questions: K of n all wrong, Clopper-Pearson ci."""
+
+    n: int
+    K: int
+    beta: float
+    ci: tuple[float, float]
+
+    def to_tree(self) -> dict:
+        return {"n": self.n, "K": self.K, "beta": self.beta, "ci": Interval(*self.ci)}
+
+
+class ModelAccuracy(NamedTuple):
+    """Each model's accuracy under formats a and b on one set of questions, with
+    Clopper-Pearson intervals; rows follow ``models`` (the union of both pools), NaN
+    where a model is absent from a format."""
+
+    models: tuple[str, ...]
+    a: np.ndarray
+    a_lower: np.ndarray
+    a_upper: np.ndarray
+    b: np.ndarray
+    b_lower: np.ndarray
+    b_upper: np.ndarray
+
+    def to_tree(self) -> Var:
+        fields = ("a", "a_lower", "a_upper", "b", "b_lower", "b_upper")
+        return Var({f: getattr(self, f) for f in fields}, ("model",), self.models)
+
+
+class PairedFormats(NamedTuple):
+    """The questions common to both formats: paired beta, McNemar exact test.
+
+    ``a``, ``b``, ``accuracy`` and the counts are None when no question is common."""
+
+    n: int
+    a: BetaBlock | None
+    b: BetaBlock | None
+    both: int | None
+    only_a: int | None
+    only_b: int | None
+    difference: float | None
+    difference_ci: tuple[float, float] | None
+    p_value: float
+    test: str
+    accuracy: ModelAccuracy | None
+
+    def to_tree(self) -> dict:
+        if self.a is None or self.b is None or self.difference_ci is None:
+            return {"n": self.n, "p_value": self.p_value, "test": self.test}
+        return {
+            "n": self.n,
+            "a": self.a.to_tree(),
+            "b": self.b.to_tree(),
+            "both": self.both,
+            "only_a": self.only_a,
+            "only_b": self.only_b,
+            "difference": self.difference,
+            "difference_ci": Interval(*self.difference_ci),
+            "p_value": self.p_value,
+            "test": self.test,
+            "difference_ci_method": Split(CI_METHOD, None),
+            "accuracy": None if self.accuracy is None else self.accuracy.to_tree(),
+        }
+
+
+class FullSets(NamedTuple):
+    """Each full set: beta per format, Fisher (or Boschloo) exact test."""
+
+    a: BetaBlock
+    b: BetaBlock
+    difference: float
+    p_value: float
+    test: str
+    accuracy: ModelAccuracy
+
+    def to_tree(self) -> dict:
+        return {
+            "a": self.a.to_tree(),
+            "b": self.b.to_tree(),
+            "difference": self.difference,
+            "p_value": self.p_value,
+            "test": self.test,
+            "accuracy": self.accuracy.to_tree(),
+        }
+
+
+class FormatComparison(NamedTuple):
+    """Result of :func:`compare_formats`."""
+
+    models_a: tuple[str, ...]
+    models_b: tuple[str, ...]
+    common: PairedFormats
+    full: FullSets
+    alpha: float
+
+    def to_tree(self, names: Sequence[str] = ("A", "B")) -> dict:
+        """The result tree (``--json`` and ``--out``, see ``tree.py``); ``names`` label
+        the two formats."""
+        return {
+            "names": Split(list(names), {"a": names[0], "b": names[1]}),
+            "models_a": Split(list(self.models_a), None),
+            "models_b": Split(list(self.models_b), None),
+            "common": self.common.to_tree(),
+            "full": self.full.to_tree(),
+            "alpha": Split(self.alpha, None),
+        }
+
+
+def _beta_block(allwrong: np.ndarray, alpha: float) -> BetaBlock:
     n = int(allwrong.size)
     K = int(allwrong.sum())
     lo, hi = clopper_pearson(K, n, alpha)
-    return {"n": n, "K": K, "beta": K / n if n else float("nan"), "ci": (float(lo), float(hi))}
+    return BetaBlock(n, K, K / n if n else float("nan"), (float(lo), float(hi)))
+
+
+def _model_accuracy(ca, models_a, cb, models_b, alpha: float) -> ModelAccuracy:
+    models = tuple(dict.fromkeys([*models_a, *models_b]))
+    cols = {}
+    for side, c, names in (("a", ca, models_a), ("b", cb, models_b)):
+        n = c.shape[0]
+        k_right = c.sum(axis=0)
+        lo, hi = clopper_pearson(k_right, n, alpha)
+        pos = {m: j for j, m in enumerate(names)}
+        idx = np.asarray([pos.get(m, -1) for m in models])
+        for f, v in ((side, k_right / n if n else np.full(len(names), np.nan)),
+                     (f"{side}_lower", lo), (f"{side}_upper", hi)):
+            v = np.asarray(v, np.float64).reshape(-1)
+            cols[f] = np.where(idx >= 0, v[np.maximum(idx, 0)] if v.size else np.nan, np.nan)
+    return ModelAccuracy(models, **cols)
 
 
 def compare_formats(
-    correct_a, ids_a, correct_b, ids_b, *, alpha: float = 0.05, unpaired: str = "fisher"
-) -> dict:
+    correct_a, ids_a, correct_b, ids_b, *, alpha: float = 0.05, unpaired: str = "fisher",
+    models_a: Sequence[str] | None = None, models_b: Sequence[str] | None = None,
+) -> FormatComparison:
     """beta under two formats, on the common questions and on each full set.
 
     Args:
@@ -60,18 +204,22 @@ def compare_formats(
       ids_a, ids_b: their query ids (questions are matched by id).
       alpha: intervals at level 1 - alpha.
       unpaired: ``"fisher"`` or ``"boschloo"`` for the full-set test.
+      models_a, models_b: model names of the two matrices (per-model accuracies are
+        matched by name; default ``"0"``, ``"1"``, ... by position).
 
     Returns:
-      dict with ``common`` {n, a, b (beta blocks), discordant counts ``only_a``/``only_b``,
-      ``difference`` and its exact ``difference_ci``, ``p_value`` (McNemar exact),
-      ``test``}, and ``full`` {a, b, difference, p_value, test}.
+      :class:`FormatComparison`: ``common`` (:class:`PairedFormats`: n, beta blocks a
+      and b, discordant counts ``only_a``/``only_b``, ``difference`` and its exact
+      ``difference_ci``, ``p_value`` (McNemar exact), ``test``, per-model
+      ``accuracy``), ``full`` (:class:`FullSets`: a, b, difference, p_value, test,
+      accuracy) and ``alpha``.
 
     Examples:
       >>> import numpy as np
       >>> a = np.array([[0, 0], [1, 0], [0, 0], [1, 1]], bool)
       >>> b = np.array([[0, 1], [1, 0], [0, 0], [0, 0]], bool)
       >>> r = compare_formats(a, ["q1", "q2", "q3", "q4"], b, ["q1", "q2", "q3", "q4"])
-      >>> r["common"]["only_a"], r["common"]["only_b"]
+      >>> r.common.only_a, r.common.only_b
       (1, 1)
     """
     if unpaired not in ("fisher", "boschloo"):
@@ -80,50 +228,51 @@ def compare_formats(
         )
     ca = np.asarray(correct_a, dtype=bool)
     cb = np.asarray(correct_b, dtype=bool)
+    names_a = tuple(str(m) for m in (models_a if models_a is not None else range(ca.shape[1])))
+    names_b = tuple(str(m) for m in (models_b if models_b is not None else range(cb.shape[1])))
     ids_a = [str(q) for q in ids_a]
     ids_b = [str(q) for q in ids_b]
     pos_b = {q: i for i, q in enumerate(ids_b)}
-    common = [q for q in ids_a if q in pos_b]
     pos_a = {q: i for i, q in enumerate(ids_a)}
-    wa = ~ca.any(axis=1)
-    wb = ~cb.any(axis=1)
+    common = [q for q in ids_a if q in pos_b]
     ia = np.asarray([pos_a[q] for q in common], np.int64)
     ib = np.asarray([pos_b[q] for q in common], np.int64)
-    out: dict = {"common": {"n": len(common)}}
-    if common:
-        pa, pb = wa[ia], wb[ib]
-        only_a = int((pa & ~pb).sum())
-        only_b = int((~pa & pb).sum())
-        nc = len(common)
-        d = (only_a - only_b) / nc
-        m = only_a + only_b
-        if m:
-            lo, hi = clopper_pearson(only_a, m, alpha)
-            dci = (m / nc * (2 * float(lo) - 1), m / nc * (2 * float(hi) - 1))
-        else:
-            dci = (0.0, 0.0)
-        out["common"].update(
-            a=_beta_block(pa, alpha),
-            b=_beta_block(pb, alpha),
-            both=int((pa & pb).sum()),
-            only_a=only_a,
-            only_b=only_b,
-            difference=d,
-            difference_ci=dci,
-            p_value=mcnemar_exact(only_a, only_b),
-            test="McNemar exact (binomial on discordant all-wrong indicators)",
-            difference_ci_method="conditional exact: Clopper-Pearson on only_a / (only_a + only_b)",
-        )
+    paired = _paired(ca[ia], names_a, cb[ib], names_b, alpha)
+    return FormatComparison(names_a, names_b, paired,
+                            _full_sets(ca, names_a, cb, names_b, alpha, unpaired), alpha)
+
+
+def _paired(ca, names_a, cb, names_b, alpha: float) -> PairedFormats:
+    """McNemar on the common questions (rows of ca and cb are the same questions)."""
+    nc = ca.shape[0]
+    if nc == 0:
+        return PairedFormats(0, None, None, None, None, None, None, None, float("nan"),
+                             "none: no common questions", None)
+    pa, pb = ~ca.any(axis=1), ~cb.any(axis=1)
+    only_a = int((pa & ~pb).sum())
+    only_b = int((~pa & pb).sum())
+    m = only_a + only_b
+    if m:
+        lo, hi = clopper_pearson(only_a, m, alpha)
+        dci = (m / nc * (2 * float(lo) - 1), m / nc * (2 * float(hi) - 1))
     else:
-        out["common"].update(p_value=float("nan"), test="none: no common questions")
-    A, B = _beta_block(wa, alpha), _beta_block(wb, alpha)
-    table = np.array([[A["K"], A["n"] - A["K"]], [B["K"], B["n"] - B["K"]]])
+        dci = (0.0, 0.0)
+    return PairedFormats(
+        nc, _beta_block(pa, alpha), _beta_block(pb, alpha), int((pa & pb).sum()), only_a,
+        only_b, (only_a - only_b) / nc, dci, mcnemar_exact(only_a, only_b), MCNEMAR,
+        _model_accuracy(ca, names_a, cb, names_b, alpha),
+    )
+
+
+def _full_sets(ca, names_a, cb, names_b, alpha: float, unpaired: str) -> FullSets:
+    """Fisher (or Boschloo) on the all-wrong counts of the two full sets."""
+    A, B = _beta_block(~ca.any(axis=1), alpha), _beta_block(~cb.any(axis=1), alpha)
+    table = np.array([[A.K, A.n - A.K], [B.K, B.n - B.K]])
     if unpaired == "fisher":
         p = float(stats.fisher_exact(table).pvalue)
         test = "Fisher exact (two-sided); treats the two sets as independent samples"
     else:
         p = float(stats.boschloo_exact(table, alternative="two-sided").pvalue)
         test = "Boschloo exact (two-sided); treats the two sets as independent samples"
-    out["full"] = {"a": A, "b": B, "difference": A["beta"] - B["beta"], "p_value": p, "test": test}
-    out["alpha"] = alpha
-    return out
+    return FullSets(A, B, A.beta - B.beta, p, test,
+                    _model_accuracy(ca, names_a, cb, names_b, alpha))

@@ -27,15 +27,20 @@ from __future__ import annotations
 import csv
 import itertools
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
 from ..certificate import clopper_pearson
 from ..errors import InputError
 from .formats import mcnemar_exact
+from .tree import Flat, Interval, Split, Var
 
 __all__ = [
     "JUDGE_RULES",
+    "JudgePanel",
+    "PanelTest",
+    "RuleBeta",
     "cohen_kappa",
     "combine_judges",
     "fleiss_kappa",
@@ -102,7 +107,76 @@ def combine_judges(labels, rule: str = "majority", *, tie: str = "wrong") -> np.
     return (yes > no) | ((yes == no) & graded & (tie == "correct"))
 
 
-def judge_panel(labels, judges: Sequence[str], *, tie: str = "wrong", alpha: float = 0.05) -> dict:
+class RuleBeta(NamedTuple):
+    """beta under one grading rule (K of n all wrong, Clopper-Pearson ``ci``) and each
+    model's accuracy (k,) under that rule."""
+
+    beta: float
+    K: int
+    n: int
+    ci: tuple[float, float]
+    accuracy: np.ndarray
+
+    def to_tree(self, models: Sequence[str]) -> dict:
+        return {"beta": self.beta, "K": self.K, "n": self.n, "ci": Interval(*self.ci),
+                "accuracy": Var(self.accuracy, ("model",), models)}
+
+
+class PanelTest(NamedTuple):
+    """Unanimous vs lenient beta: discordant counts, difference, McNemar exact p-value."""
+
+    only_unanimous: int
+    only_lenient: int
+    difference: float
+    p_value: float
+    test: str
+
+
+class JudgePanel(NamedTuple):
+    """Result of :func:`judge_panel`."""
+
+    judges: tuple[str, ...]
+    n: int
+    k: int
+    fleiss_kappa: float
+    n_cells_all_judges: int
+    cohen_kappa: np.ndarray
+    pair_cells: np.ndarray
+    judge_accept_rate: np.ndarray
+    tie_rule: str
+    majority_ties: int
+    rules: dict[str, RuleBeta]
+    unanimous_vs_lenient: PanelTest
+    alpha: float
+
+    def to_tree(self, models: Sequence[str]) -> dict:
+        """The result tree (``--json`` and ``--out``, see ``tree.py``): the agreement
+        statistics (top level in JSON, group ``agreement`` in HDF5), ``rules`` and
+        ``unanimous_vs_lenient``; ``models`` name the accuracy columns."""
+        pair = {"judge": self.judges, "judge_b": self.judges}
+        agreement = {
+            "fleiss_kappa": self.fleiss_kappa,
+            "n_cells_all_judges": self.n_cells_all_judges,
+            "cohen_kappa": Var(self.cohen_kappa, ("judge", "judge_b"), coords=pair),
+            "pair_cells": Var(self.pair_cells, ("judge", "judge_b"), coords=pair),
+            "judge_accept_rate": Var(self.judge_accept_rate, ("judge",), self.judges),
+            "tie_rule": self.tie_rule,
+            "majority_ties": self.majority_ties,
+        }
+        return {
+            "judges": Split(list(self.judges), None),
+            "n": Split(self.n, None),
+            "k": Split(self.k, None),
+            "agreement": Flat(agreement),
+            "rules": {name: r.to_tree(models) for name, r in self.rules.items()},
+            "unanimous_vs_lenient": self.unanimous_vs_lenient._asdict(),
+            "alpha": Split(self.alpha, None),
+            "models": Split(list(models), None),
+        }
+
+
+def judge_panel(labels, judges: Sequence[str], *, tie: str = "wrong",
+                alpha: float = 0.05) -> JudgePanel:
     """Agreement statistics and beta under each combining rule.
 
     Args:
@@ -112,10 +186,10 @@ def judge_panel(labels, judges: Sequence[str], *, tie: str = "wrong", alpha: flo
       alpha: Clopper-Pearson intervals at level 1 - alpha.
 
     Returns:
-      dict: ``fleiss_kappa`` (over cells graded by every judge), ``n_cells_all_judges``,
-      ``cohen_kappa`` (J, J) with ``pair_cells`` (J, J) counts, ``judge_accept_rate`` (J,),
-      ``rules`` {rule: {beta, K, n, ci, accuracy (k,)}}, ``unanimous_vs_lenient``
-      {only_unanimous, only_lenient, p_value, test}, ``majority_ties``.
+      :class:`JudgePanel`: ``fleiss_kappa`` (over cells graded by every judge),
+      ``n_cells_all_judges``, ``cohen_kappa`` (J, J) with ``pair_cells`` (J, J) counts,
+      ``judge_accept_rate`` (J,), ``rules`` {rule: :class:`RuleBeta`},
+      ``unanimous_vs_lenient`` (:class:`PanelTest`), ``majority_ties``.
     """
     lab = np.asarray(labels, np.int8)
     if lab.ndim != 3:
@@ -143,13 +217,7 @@ def judge_panel(labels, judges: Sequence[str], *, tie: str = "wrong", alpha: flo
         w = ~c.any(axis=1)
         K = int(w.sum())
         lo, hi = clopper_pearson(K, n, alpha)
-        rules[rule] = {
-            "beta": K / n,
-            "K": K,
-            "n": n,
-            "ci": (float(lo), float(hi)),
-            "accuracy": c.mean(axis=0),
-        }
+        rules[rule] = RuleBeta(K / n, K, n, (float(lo), float(hi)), c.mean(axis=0))
         allwrong[rule] = w
     yes_all = (lab == 1).sum(axis=0)
     no_all = (lab == 0).sum(axis=0)
@@ -161,27 +229,10 @@ def judge_panel(labels, judges: Sequence[str], *, tie: str = "wrong", alpha: flo
             (flat == 1).sum(axis=1) / np.maximum((flat >= 0).sum(axis=1), 1),
             np.nan,
         )
-    return {
-        "judges": list(judges),
-        "n": n,
-        "k": k,
-        "fleiss_kappa": fk,
-        "n_cells_all_judges": int(full.sum()),
-        "cohen_kappa": ck,
-        "pair_cells": pc,
-        "judge_accept_rate": rate,
-        "tie_rule": tie,
-        "majority_ties": int(((yes_all == no_all) & (yes_all > 0)).sum()),
-        "rules": rules,
-        "unanimous_vs_lenient": {
-            "only_unanimous": only_u,
-            "only_lenient": only_l,
-            "difference": (only_u - only_l) / n,
-            "p_value": mcnemar_exact(only_u, only_l),
-            "test": "McNemar exact on paired all-wrong indicators",
-        },
-        "alpha": alpha,
-    }
+    test = PanelTest(only_u, only_l, (only_u - only_l) / n, mcnemar_exact(only_u, only_l),
+                     "McNemar exact on paired all-wrong indicators")
+    return JudgePanel(tuple(str(j) for j in judges), n, k, fk, int(full.sum()), ck, pc, rate,
+                      tie, int(((yes_all == no_all) & (yes_all > 0)).sum()), rules, test, alpha)
 
 
 def read_judge_labels(path: str, *, judge_key: str = "judge", label_key: str = "correct"):

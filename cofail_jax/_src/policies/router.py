@@ -14,8 +14,9 @@ The headline number is the **realized fraction of G** on held-out queries:
 with a 95 % query-bootstrap interval; it can be negative (the router loses to always
 picking the single best), and often is.
 
-scikit-learn is an optional dependency (``pip install cofail_jax[router]``); it is
-imported only when a router is fitted.
+This module scores routed choices (:func:`evaluate_choices`, :class:`RouteEvaluation`,
+:func:`cost_frontier`); the learned router is in :mod:`.router_fit` and the reader of an
+external router's choices in :mod:`.router_choices`, both re-exported here.
 
 References:
   Hu, Q. J. et al. (2024). RouterBench: a benchmark for multi-LLM routing system.
@@ -26,18 +27,21 @@ References:
   retrieval. Information Processing & Management 24, 513-523.
 """
 
+
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..errors import InputError
 from .reference import score_choices, single_best_index
+from .router_choices import read_choices
+from .router_fit import CrossFitRouter, RouterFit, cross_fit_router, fit_router_probabilities
 from .tree import Var
 
 __all__ = [
+    "CrossFitRouter",
+    "RouteEvaluation",
     "RouterFit",
     "cost_frontier",
     "cross_fit_router",
@@ -48,126 +52,6 @@ __all__ = [
     "route_argmax",
     "single_best_choices",
 ]
-
-
-def _sklearn():
-    try:
-        import sklearn  # noqa: F401
-        from scipy import sparse
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
-    except ImportError:  # pragma: no cover - exercised only without the extra
-        raise ImportError(
-            "learned routers need scikit-learn: pip install 'cofail_jax[router]' "
-            "(or pip install scikit-learn)"
-        ) from None
-    return TfidfVectorizer, LogisticRegression, sparse
-
-
-def _clean_text(col, n) -> list[str]:
-    if col is None:
-        return [""] * n
-    return ["" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in col]
-
-
-def _features(prompts_tr, prompts_te, domains_tr, domains_te, *, ngram_max: int, min_df: int):
-    TfidfVectorizer, _, sparse = _sklearn()
-    blocks_tr, blocks_te = [], []
-    if any(p.strip() for p in prompts_tr):
-        # every word token, single characters and digits included ("x", "7" carry meaning)
-        vec = TfidfVectorizer(
-            ngram_range=(1, ngram_max),
-            min_df=min_df,
-            sublinear_tf=True,
-            token_pattern=r"(?u)\b\w+\b",
-        )
-        try:
-            blocks_tr.append(vec.fit_transform(prompts_tr))
-            blocks_te.append(vec.transform(prompts_te))
-        except ValueError:  # empty vocabulary (for example min_df above every count)
-            pass
-    levels = sorted(set(domains_tr))
-    if len(levels) > 1:
-        lut = {d: i for i, d in enumerate(levels)}
-
-        def onehot(ds):
-            m = np.zeros((len(ds), len(levels)))
-            for i, d in enumerate(ds):
-                if d in lut:  # unseen domains get all zeros
-                    m[i, lut[d]] = 1.0
-            return sparse.csr_matrix(m)
-
-        blocks_tr.append(onehot(domains_tr))
-        blocks_te.append(onehot(domains_te))
-    ln_tr = np.log1p([len(p) for p in prompts_tr])
-    ln_te = np.log1p([len(p) for p in prompts_te])
-    mu, sd = ln_tr.mean(), ln_tr.std() or 1.0
-    blocks_tr.append(sparse.csr_matrix(((ln_tr - mu) / sd)[:, None]))
-    blocks_te.append(sparse.csr_matrix(((ln_te - mu) / sd)[:, None]))
-    return sparse.hstack(blocks_tr).tocsr(), sparse.hstack(blocks_te).tocsr()
-
-
-class RouterFit(NamedTuple):
-    """Predicted probabilities of being right, per test query and model.
-
-    Attributes:
-      proba: float (n_test, k) predicted P(model j correct | query).
-      constant_models: models whose training labels were all equal (predicted by their
-        training rate, no regression fitted).
-      n_features: number of features.
-    """
-
-    proba: np.ndarray
-    constant_models: tuple[int, ...]
-    n_features: int
-
-
-def fit_router_probabilities(
-    correct_train,
-    prompts_train,
-    prompts_test,
-    domains_train=None,
-    domains_test=None,
-    *,
-    C: float = 1.0,
-    ngram_max: int = 2,
-    min_df: int = 1,
-    max_iter: int = 2000,
-) -> RouterFit:
-    """Fit one logistic regression per model on training queries; predict on test queries.
-
-    Args:
-      correct_train: bool (n_train, k).
-      prompts_train, prompts_test: prompt texts.
-      domains_train, domains_test: optional domain labels (one-hot features).
-      C: inverse L2 penalty of each logistic regression.
-      ngram_max: TF-IDF word n-grams from 1 to this.
-      min_df: drop n-grams seen in fewer training prompts.
-      max_iter: solver iterations.
-
-    Returns:
-      A :class:`RouterFit`.
-    """
-    _, LogisticRegression, _ = _sklearn()
-    y = np.asarray(correct_train, dtype=bool)
-    ntr, k = y.shape
-    nte = len(prompts_test)
-    ptr, pte = _clean_text(prompts_train, ntr), _clean_text(prompts_test, nte)
-    dtr = _clean_text(domains_train, ntr)
-    dte = _clean_text(domains_test, nte)
-    Xtr, Xte = _features(ptr, pte, dtr, dte, ngram_max=ngram_max, min_df=min_df)
-    proba = np.empty((nte, k))
-    const = []
-    for j in range(k):
-        yj = y[:, j]
-        if yj.all() or not yj.any():
-            proba[:, j] = float(yj.mean())
-            const.append(j)
-            continue
-        clf = LogisticRegression(C=C, max_iter=max_iter)
-        clf.fit(Xtr, yj)
-        proba[:, j] = clf.predict_proba(Xte)[:, 1]
-    return RouterFit(proba=proba, constant_models=tuple(const), n_features=int(Xtr.shape[1]))
 
 
 def route_argmax(proba, cost=None, lam: float = 0.0) -> np.ndarray:
@@ -324,180 +208,3 @@ def cost_frontier(correct, proba, cost, lambdas) -> dict:
         "accuracy": np.asarray(acc),
         "mean_cost": np.asarray(mcost),
     }
-
-
-def cross_fit_router(
-    key,
-    correct,
-    prompts,
-    domains=None,
-    *,
-    n_folds: int = 0,
-    test_fraction: float = 0.5,
-    **fit_kwargs,
-) -> dict:
-    """Held-out predictions of the baseline router for every scored query.
-
-    With ``n_folds >= 2``, K-fold cross-fitting: each query is predicted by a router fitted
-    on the other folds, and its single best is the best on the other folds. Otherwise one
-    train/test split (``test_fraction`` held out).
-
-    Returns:
-      dict: ``test`` (bool mask of scored queries), ``proba`` (n_scored, k), ``best``
-      (int (n_scored,) single best per scored query, from its training part),
-      ``constant_models``, ``n_features``, ``scheme``.
-    """
-    import jax
-
-    from .bootstrap import kfold_assignments, train_test_split
-
-    c = np.asarray(correct, dtype=bool)
-    n, k = c.shape
-    prompts = np.asarray(_clean_text(prompts, n), dtype=object)
-    domains = None if domains is None else np.asarray(_clean_text(domains, n), dtype=object)
-
-    def fit_on(tr, te):
-        return fit_router_probabilities(
-            c[tr],
-            prompts[tr],
-            prompts[te],
-            None if domains is None else domains[tr],
-            None if domains is None else domains[te],
-            **fit_kwargs,
-        )
-
-    if n_folds and n_folds >= 2:
-        folds = kfold_assignments(key, n, n_folds)
-        proba = np.empty((n, k))
-        best = np.empty(n, np.int64)
-        const: set[int] = set()
-        nf = 0
-        for f in range(n_folds):
-            te = folds == f
-            tr = ~te
-            fit = fit_on(tr, te)
-            proba[te] = fit.proba
-            best[te] = single_best_index(c, tr)
-            const |= set(fit.constant_models)
-            nf = fit.n_features
-        return {
-            "test": np.ones(n, bool),
-            "proba": proba,
-            "best": best,
-            "constant_models": tuple(sorted(const)),
-            "n_features": nf,
-            "scheme": f"{n_folds}-fold cross-fitting",
-        }
-    tr, te = train_test_split(jax.random.fold_in(key, 0), n, test_fraction)
-    fit = fit_on(tr, te)
-    return {
-        "test": te,
-        "proba": fit.proba,
-        "best": np.full(int(te.sum()), single_best_index(c, tr)),
-        "constant_models": fit.constant_models,
-        "n_features": fit.n_features,
-        "scheme": f"train/test split, {test_fraction:g} held out",
-    }
-
-
-def read_choices(
-    path: str, query_ids: Sequence[str], models: Sequence[str], *, allow_partial: bool = True
-) -> tuple[np.ndarray, np.ndarray]:
-    """Read an external router's choices: a CSV (header ``query_id,model``) or JSONL
-    (``{"query_id": ..., "model": ...}`` per line).
-
-    Returns:
-      (rows, choices): indices of the queries the file covers, and the chosen model's
-      column for each. Unknown query ids or model names, duplicates and (without
-      ``allow_partial``) uncovered queries raise :class:`InputError`.
-
-    Long: one reader for CSV and JSONL with a located error for every bad row.
-    """
-    import csv
-
-    from ..io.formats import iter_jsonl
-
-    qpos = {q: i for i, q in enumerate(query_ids)}
-    mpos = {m: j for j, m in enumerate(models)}
-    recs: list[tuple[str, str, str]] = []
-    try:
-        with open(path, encoding="utf-8", newline="") as f:
-            head = f.read(1)
-            f.seek(0)
-            if head == "{":
-                for ln, d in iter_jsonl(
-                    f, path, hint="one JSON object per line", invalid="not valid JSON",
-                    objects_only=False,
-                ):
-                    if not isinstance(d, dict) or "query_id" not in d or "model" not in d:
-                        raise InputError(
-                            "needs keys 'query_id' and 'model'",
-                            source=path,
-                            where=f"line {ln}",
-                            hint='write {"query_id": ..., "model": ...}',
-                        )
-                    recs.append((str(d["query_id"]).strip(), str(d["model"]).strip(), f"line {ln}"))
-            else:
-                reader = csv.DictReader(f)
-                cols = [c.strip() for c in (reader.fieldnames or [])]
-                if "query_id" not in cols or "model" not in cols:
-                    raise InputError(
-                        f"header {cols} lacks query_id and model",
-                        source=path,
-                        where="row 1",
-                        hint="write a header line: query_id,model",
-                    )
-                for r, row in enumerate(reader, start=2):
-                    row = {(k or "").strip(): v for k, v in row.items()}
-                    recs.append(
-                        (
-                            str(row["query_id"] or "").strip(),
-                            str(row["model"] or "").strip(),
-                            f"row {r}",
-                        )
-                    )
-    except OSError as e:
-        raise InputError(
-            f"cannot read choices file ({e.strerror})", source=path, hint="check the path"
-        ) from None
-    seen: dict[int, str] = {}
-    rows, choices = [], []
-    for q, m, where in recs:
-        if q not in qpos:
-            raise InputError(
-                f"query id {q!r} is not in the outcome matrix",
-                source=path,
-                where=where,
-                hint="route only queries of the scored matrix",
-            )
-        if m not in mpos:
-            raise InputError(
-                f"model {m!r} is not in the outcome matrix",
-                source=path,
-                where=where,
-                hint=f"choose from: {', '.join(list(models)[:10])}",
-            )
-        i = qpos[q]
-        if i in seen:
-            raise InputError(
-                f"query {q!r} is routed twice (also {seen[i]})",
-                source=path,
-                where=where,
-                hint="give one choice per query",
-            )
-        seen[i] = where
-        rows.append(i)
-        choices.append(mpos[m])
-    if not rows:
-        raise InputError(
-            "has no choices", source=path, hint="write one line per query: query_id,model"
-        )
-    if not allow_partial and len(rows) < len(query_ids):
-        missing = [q for q in query_ids if qpos[q] not in seen]
-        raise InputError(
-            f"routes {len(rows)} of {len(query_ids)} queries; first missing: {missing[0]!r}",
-            source=path,
-            hint="route every query, or allow a partial file",
-        )
-    order = np.argsort(rows)
-    return np.asarray(rows, np.int64)[order], np.asarray(choices, np.int64)[order]

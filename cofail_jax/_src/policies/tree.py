@@ -7,6 +7,11 @@ become ``{label: value}`` dicts, HDF5-only ``Var`` are dropped); :func:`h5_layou
 the same tree into the (tree, dims, coords) that :func:`cofail_jax._src.h5.write_results`
 writes (dicts are groups, scalars and strings attributes, arrays datasets, ``None``
 left out).
+
+Where the two renderings differ, three small leaves say how: :class:`Interval` (a
+``[lower, upper]`` list in JSON, ``<key>_lower``/``<key>_upper`` numbers in HDF5),
+:class:`Split` (one value for JSON, another for HDF5, ``None`` for "absent there") and
+:class:`Flat` (a group in HDF5 whose items sit in the parent in JSON).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-__all__ = ["Var", "h5_layout", "plain"]
+__all__ = ["ABSENT", "Flat", "Interval", "Split", "Var", "h5_layout", "plain"]
 
 
 class Var(NamedTuple):
@@ -29,12 +34,40 @@ class Var(NamedTuple):
         ``{label: value}`` dict (``{label: {field: value}}`` for fields), in HDF5
         ``labels`` is the coordinate of ``dims[0]``; fields are a group of datasets.
       json: False for per-item detail written to HDF5 only (``--json`` stays compact).
+      coords: extra HDF5 coordinates {dimension: names} (for dimensions after the first).
     """
 
     values: Any
     dims: tuple[str, ...]
     labels: Sequence[str] | None = None
     json: bool = True
+    coords: Mapping[str, Sequence[str]] | None = None
+
+
+class Interval(NamedTuple):
+    """An interval leaf: ``[lower, upper]`` in JSON, numbers ``<key>_lower`` and
+    ``<key>_upper`` in HDF5."""
+
+    lower: float
+    upper: float
+
+
+ABSENT = object()  # a Split's json: "not in the JSON result"
+
+
+class Split(NamedTuple):
+    """A leaf rendered differently: ``json`` in the JSON result, ``h5`` in the HDF5 file
+    (``None`` leaves it out of the file; :data:`ABSENT` as ``json`` leaves it out of JSON)."""
+
+    json: Any
+    h5: Any
+
+
+
+class Flat(NamedTuple):
+    """A group in the HDF5 file whose items are merged into the parent in JSON."""
+
+    items: Mapping[str, Any]
 
 
 def plain(tree: Mapping[str, Any]) -> dict[str, Any]:
@@ -42,7 +75,16 @@ def plain(tree: Mapping[str, Any]) -> dict[str, Any]:
     HDF5-only ``Var`` dropped."""
     out: dict[str, Any] = {}
     for key, v in tree.items():
-        if isinstance(v, Var):
+        if isinstance(v, Split):
+            if v.json is ABSENT:
+                continue
+            v = v.json
+        if isinstance(v, Flat):
+            out.update(plain(v.items))
+            continue
+        if isinstance(v, Interval):
+            out[key] = [v.lower, v.upper]
+        elif isinstance(v, Var):
             if not v.json:
                 continue
             if isinstance(v.values, Mapping):
@@ -61,10 +103,12 @@ def plain(tree: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def h5_layout(tree: Mapping[str, Any], coords: Mapping[str, Any] | None = None):
+def h5_layout(tree: Mapping[str, Any], coords: Mapping[str, Any] | None = None, *,
+              numbers_as_variables: bool = True):
     """(tree, dims, coords) for ``write_results``: ``Var`` as datasets with their dims
     (their labels as coordinates), 2-element ``*ci`` pairs as ``<name>`` datasets along
-    ``bound``, other lists as datasets, numbers as scalar variables, ``None`` left out."""
+    ``bound``, other lists as datasets, numbers as scalar variables (as attributes when
+    ``numbers_as_variables`` is False), ``None`` left out."""
     dims: dict[str, tuple[str, ...]] = {}
     crd: dict[str, Any] = dict(coords or {})
 
@@ -72,9 +116,15 @@ def h5_layout(tree: Mapping[str, Any], coords: Mapping[str, Any] | None = None):
         out: dict[str, Any] = {}
         for key, v in t.items():
             path = prefix + key
+            if isinstance(v, Split):
+                v = v.h5
             if v is None:
                 continue
-            if isinstance(v, Var):
+            if isinstance(v, Flat):
+                v = v.items
+            if isinstance(v, Interval):
+                out.update(walk({f"{key}_lower": v.lower, f"{key}_upper": v.upper}, prefix))
+            elif isinstance(v, Var):
                 if isinstance(v.values, Mapping):
                     out[key] = {f: np.asarray(a) for f, a in v.values.items()}
                     dims.update({f"{path}/{f}": tuple(v.dims) for f in v.values})
@@ -83,6 +133,7 @@ def h5_layout(tree: Mapping[str, Any], coords: Mapping[str, Any] | None = None):
                     dims[path] = tuple(v.dims)
                 if v.labels is not None:
                     crd[v.dims[0]] = np.asarray(list(v.labels), object)
+                crd.update({d: np.asarray(list(c), object) for d, c in (v.coords or {}).items()})
             elif isinstance(v, Mapping):
                 out[key] = walk(v, path + "/")
             elif isinstance(v, (list, tuple)):
@@ -92,9 +143,9 @@ def h5_layout(tree: Mapping[str, Any], coords: Mapping[str, Any] | None = None):
                 out[key] = arr
             else:
                 out[key] = v
-                if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(
-                    v, (bool, np.bool_)
-                ):
+                if numbers_as_variables and isinstance(
+                    v, (int, float, np.integer, np.floating)
+                ) and not isinstance(v, (bool, np.bool_)):
                     dims[path] = ()  # a number is a scalar variable (xarray sees it)
         return out
 
