@@ -32,7 +32,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from cofail_jax import load_matrix
 from cofail_jax._src.policies.bootstrap import gain_statistic, make_query_bootstrap
-from cofail_jax._src.policies.votes import _subset_vote_acc
+from cofail_jax._src.policies.vote_subsets import _subset_vote_acc
 
 DATA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
 

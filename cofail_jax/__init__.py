@@ -141,7 +141,7 @@ _EXPORTS: dict[str, str] = {
     "score_choices": "policies.reference",
     "majority_vote": "policies.votes",
     "plurality_vote": "policies.votes",
-    "subset_votes": "policies.votes",
+    "subset_votes": "policies.vote_subsets",
     "evaluate_votes": "policies.votes",
     "confidence_cascade": "policies.cascade",
     "disagreement_cascade": "policies.cascade",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ._policy_common import add_alpha_args, check_alpha, ci, finish_tree
-from .common import add_command, add_matrix_input_args, emit_json, fmt_table, input_arg, matrix_options, report_notes
+from .common import add_command, add_matrix_input_args, fmt_table, input_arg, matrix_options, report_notes
 
 EXAMPLES = """\
   cofail formats mc.csv free.csv                   # e.g. multiple choice vs free response

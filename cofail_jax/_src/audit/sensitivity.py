@@ -102,7 +102,7 @@ def _one_factor(errors: np.ndarray, weights: np.ndarray):
         price = _pricer()
     except ImportError:
         return None
-    bp, mr = price(jnp.asarray(errors), jnp.asarray(weights, dtype=jnp.float64))
+    bp, mr = price(jnp.asarray(errors), jnp.asarray(weights))  # the caller's float dtype
     return np.asarray(bp, dtype=np.float64), np.asarray(mr, dtype=np.float64)
 
 

@@ -193,7 +193,7 @@ def estimate(log_beta, std_err=0.0, status=OK, method=CLOSED_FORM, n_samples=0) 
 
 def pair_weights(pair, status) -> jax.Array:
     """The one calibration rule: subset pairs whose tetrachoric status is OK (float 0/1)."""
-    return (jnp.asarray(pair) & (jnp.asarray(status) == 0)).astype(jnp.float64)
+    return (jnp.asarray(pair) & (jnp.asarray(status) == 0)).astype(jnp.result_type(float))
 
 
 def mean_over(x, w):

@@ -83,7 +83,7 @@ def _law_cdf(law: ErrorLaw):
     probs = law.table if _law_kind(law) == "table" else law.counts
     cdf = np.cumsum(probs)
     cdf = cdf / cdf[-1]
-    return jnp.asarray(cdf, dtype=jnp.float64)
+    return jnp.asarray(cdf)  # the law's own float dtype (float64 from numpy; float32 without x64)
 
 
 @functools.lru_cache(maxsize=32)
