@@ -71,10 +71,8 @@ def _rows(res) -> list[dict]:
 
 def run(args) -> int:
     from .._src.audit.regrade import regrade
-    from .._src.certificate import clopper_pearson
     from .._src.errors import InputError
-    from .._src.h5 import atomic_output, provenance
-    from .._src.io.dataframe import to_pandas
+    from .._src.h5 import provenance
 
     if not 0 <= args.rel_tol < 1:
         raise InputError(f"must lie in [0, 1), got {args.rel_tol}", where="--rel-tol",
@@ -84,26 +82,49 @@ def run(args) -> int:
     res = regrade(m, symbolic=not args.no_symbolic, rel_tol=args.rel_tol, downgrade=args.downgrade,
                   **opts)
     rows = _rows(res)
+    result = _result(m, res, rows, args)
+    prov = provenance(input_path=input_path(args), method="answer equivalence checker "
+                      "(cofail_jax._src.audit.checker: math-verify + built-in rules)",
+                      config={k: v for k, v in vars(args).items() if k != "func"},
+                      extra=res.checker)
+    _write_files(args, res, rows)
+    if args.json:
+        emit_json("regrade", result, prov)
+        return 0
+    print(render(m, res, rows, result, args))
+    for path in (args.out, args.matrix_out):
+        if path:
+            print(f"wrote {path}")
+    return 0
+
+
+def _result(m, res, rows, args) -> dict:
+    """The JSON result: counts, beta before and after with Clopper-Pearson intervals,
+    accuracies, flipped cells."""
+    from .._src.certificate import clopper_pearson
+
     n = m.n
     K0, K1 = int(m.all_wrong.sum()), int(res.matrix.all_wrong.sum())
-    ci0 = [float(x) for x in clopper_pearson(K0, n)]
-    ci1 = [float(x) for x in clopper_pearson(K1, n)]
-    acc0, acc1 = m.accuracy, res.matrix.accuracy
-    result = {
+    return {
         "status": res.status, "n": n, "k": m.k, "n_checked": res.n_checked,
         "n_unchecked": res.n_unchecked, "n_flips": len(res.flips),
         "n_disagreements": len(res.disagreements), "downgrade_applied": bool(args.downgrade),
         "n_samples": res.n_samples, "n_timeouts": res.n_timeouts, "checker": res.checker,
         "K_before": K0, "K_after": K1, "beta_before": res.beta_before, "beta_after": res.beta_after,
-        "beta_before_ci": ci0, "beta_after_ci": ci1, "ci_method": "clopper-pearson 95%",
-        "accuracy_before": dict(zip(m.models, acc0.tolist())),
-        "accuracy_after": dict(zip(m.models, acc1.tolist())),
+        "beta_before_ci": [float(x) for x in clopper_pearson(K0, n)],
+        "beta_after_ci": [float(x) for x in clopper_pearson(K1, n)],
+        "ci_method": "clopper-pearson 95%",
+        "accuracy_before": dict(zip(m.models, m.accuracy.tolist())),
+        "accuracy_after": dict(zip(m.models, res.matrix.accuracy.tolist())),
         "cells": rows,
     }
-    prov = provenance(input_path=input_path(args), method="answer equivalence checker "
-                      "(cofail_jax._src.audit.checker: math-verify + built-in rules)",
-                      config={k: v for k, v in vars(args).items() if k != "func"},
-                      extra=res.checker)
+
+
+def _write_files(args, res, rows) -> None:
+    """--out (the flipped cells as CSV) and --matrix-out (the regraded matrix)."""
+    from .._src.h5 import atomic_output
+    from .._src.io.dataframe import to_pandas
+
     if args.out:
         with atomic_output(args.out) as tmp:
             with open(tmp, "w", newline="", encoding="utf-8") as f:
@@ -114,9 +135,12 @@ def run(args) -> int:
     if args.matrix_out:
         with atomic_output(args.matrix_out) as tmp:
             to_pandas(res.matrix, "wide").to_csv(tmp, index=False)
-    if args.json:
-        emit_json("regrade", result, prov)
-        return 0
+
+
+def render(m, res, rows, r, args) -> str:
+    """The text report."""
+    n = m.n
+    ci0, ci1 = r["beta_before_ci"], r["beta_after_ci"]
     lines = [f"input: {m.source}"]
     if res.status != "ok":
         lines.append(res.status)
@@ -129,34 +153,37 @@ def run(args) -> int:
         ("disagreements right -> ?",
          f"{len(res.disagreements)} " + ("(applied)" if args.downgrade
                                          else "(reported, not applied)")),
-        ("all-wrong K", f"{K0} -> {K1}"),
+        ("all-wrong K", f"{r['K_before']} -> {r['K_after']}"),
         ("beta", f"{res.beta_before:.4f} [{ci0[0]:.4f}, {ci0[1]:.4f}] -> {res.beta_after:.4f} "
                  f"[{ci1[0]:.4f}, {ci1[1]:.4f}] (95% Clopper-Pearson)"),
     ]))
-    changed = [(name, f"{a:.4f}", f"{b:.4f}") for name, a, b in zip(m.models, acc0, acc1) if a != b]
+    changed = [(name, f"{a:.4f}", f"{b:.4f}")
+               for name, a, b in zip(m.models, m.accuracy, res.matrix.accuracy) if a != b]
     if changed:
         lines.append("\naccuracy changes:")
         lines.append(fmt_table(changed, header=("model", "graded", "regraded")))
     if rows:
-        show = rows[: args.show]
-        lines.append(f"\nflipped cells ({len(show)} of {len(rows)}):")
-        def shown(r):
-            return r["regraded"] if r["kind"] == "flip" or args.downgrade else r["graded"]
+        lines += _cell_lines(rows, res, args)
+    return "\n".join(lines)
 
-        lines.append(fmt_table([(r["query_id"], r["model"], r["sample"], r["kind"],
-                                 f"{r['graded']}->{shown(r)}",
-                                 r["rule"], r["answer"][:24], r["reference"][:16]) for r in show],
-                               header=("query", "model", "sample", "kind", "grade", "rule",
-                                       "answer", "reference")))
-        noted = [r for r in rows if r["note"]]
-        if noted:
-            lines.append(f"\n{len(noted)} cells where math-verify and the built-in checker "
-                         "disagree (--out lists them in 'note')")
-        if res.n_timeouts:
-            lines.append(f"{res.n_timeouts} answer pairs ran out of time (--timeout "
-                         f"{args.timeout:g}); counted as not equal")
-    print("\n".join(lines))
-    for path in (args.out, args.matrix_out):
-        if path:
-            print(f"wrote {path}")
-    return 0
+
+def _cell_lines(rows, res, args) -> list[str]:
+    show = rows[: args.show]
+    lines = [f"\nflipped cells ({len(show)} of {len(rows)}):"]
+
+    def shown(r):
+        return r["regraded"] if r["kind"] == "flip" or args.downgrade else r["graded"]
+
+    lines.append(fmt_table([(r["query_id"], r["model"], r["sample"], r["kind"],
+                             f"{r['graded']}->{shown(r)}",
+                             r["rule"], r["answer"][:24], r["reference"][:16]) for r in show],
+                           header=("query", "model", "sample", "kind", "grade", "rule",
+                                   "answer", "reference")))
+    noted = [r for r in rows if r["note"]]
+    if noted:
+        lines.append(f"\n{len(noted)} cells where math-verify and the built-in checker "
+                     "disagree (--out lists them in 'note')")
+    if res.n_timeouts:
+        lines.append(f"{res.n_timeouts} answer pairs ran out of time (--timeout "
+                     f"{args.timeout:g}); counted as not equal")
+    return lines

@@ -117,9 +117,7 @@ def _out_format(path: str) -> str:
 
 
 def _build_law(args):
-    from .._src import simulate as S
     from .._src.errors import InputError
-    from .._src.io import load_matrix
 
     kind = args.law.replace("-", "_")
     given = [k for k, v in matrix_options(args).items() if k != "reduce" or v != "first"]
@@ -127,30 +125,46 @@ def _build_law(args):
         raise InputError(f"--{given[0]} applies to the --calibrate-to file, and none is given",
                          where=f"--{given[0]}", hint="drop it, or add --calibrate-to FILE")
     if args.calibrate_to:
-        m = load_matrix(args.calibrate_to, **matrix_options(args))
-        report_notes(m.notes)
-        if m.n < 2 or m.k < 1:
-            raise InputError(
-                "needs at least 2 queries and 1 model",
-                source=args.calibrate_to,
-                hint="calibrate to a larger outcome matrix",
-            )
-        try:
-            cal = S.calibrate(kind, m.correct, omega=args.omega, theta=args.theta)
-        except InputError:
-            raise
-        except ValueError as e:
-            raise InputError(
-                str(e),
-                source=args.calibrate_to,
-                where="--omega/--theta",
-                hint="choose a smaller --omega, or leave it out to fit it",
-            ) from None
-        return (
-            cal.law,
-            list(m.models),
-            {"calibrated_to": args.calibrate_to, "matched": cal.matched, "status": cal.status},
+        return _calibrated_law(args, kind)
+    return _synthetic_law(args, kind)
+
+
+def _calibrated_law(args, kind: str):
+    """(law, model names, calibration info) fitted to the --calibrate-to matrix."""
+    from .._src import simulate as S
+    from .._src.errors import InputError
+    from .._src.io import load_matrix
+
+    m = load_matrix(args.calibrate_to, **matrix_options(args))
+    report_notes(m.notes)
+    if m.n < 2 or m.k < 1:
+        raise InputError(
+            "needs at least 2 queries and 1 model",
+            source=args.calibrate_to,
+            hint="calibrate to a larger outcome matrix",
         )
+    try:
+        cal = S.calibrate(kind, m.correct, omega=args.omega, theta=args.theta)
+    except InputError:
+        raise
+    except ValueError as e:
+        raise InputError(
+            str(e),
+            source=args.calibrate_to,
+            where="--omega/--theta",
+            hint="choose a smaller --omega, or leave it out to fit it",
+        ) from None
+    return (
+        cal.law,
+        list(m.models),
+        {"calibrated_to": args.calibrate_to, "matched": cal.matched, "status": cal.status},
+    )
+
+
+def _synthetic_law(args, kind: str):
+    """(law, model names, {}) from --models, --accuracy-range and the law's parameters."""
+    from .._src.errors import InputError
+
     if args.models < 1:
         raise InputError(
             f"must be at least 1, got {args.models}", where="--models", hint="for example 67"
@@ -170,55 +184,64 @@ def _build_law(args):
             hint="for example 0.3,0.9",
         )
     acc = np.linspace(lo, hi, args.models) if args.models > 1 else np.array([0.5 * (lo + hi)])
-    p = 1 - acc
     try:
-        if kind == "independent":
-            law = S.independent_law(p)
-        elif kind in ("onefactor", "gaussian"):
-            if not 0 <= args.rho < 1:
-                raise InputError(
-                    f"must lie in [0, 1), got {args.rho}", where="--rho", hint="for example 0.3"
-                )
-            if kind == "onefactor":
-                law = S.onefactor_law(p, np.sqrt(args.rho))
-            else:
-                c = np.full((p.size, p.size), args.rho)
-                np.fill_diagonal(c, 1.0)
-                law = S.gaussian_law(p, c)
-        elif kind == "clayton":
-            theta = 1.0 if args.theta is None else args.theta
-            if not theta > 0:
-                raise InputError(
-                    f"must be > 0, got {theta}", where="--theta", hint="for example 1.0"
-                )
-            law = S.clayton_law(p, theta)
-        elif kind == "common_shock":
-            omega = 0.02 if args.omega is None else args.omega
-            if not 0 <= omega < p.min():
-                raise InputError(
-                    f"must lie in [0, {p.min():.4g}) (below every model's error rate), got {omega}",
-                    where="--omega",
-                    hint="lower --omega or the top of --accuracy-range",
-                )
-            law = S.common_shock_law(omega, (p - omega) / (1 - omega))
-        elif kind == "irt":
-            if not args.difficulty_sd > 0:
-                raise InputError(
-                    f"must be > 0, got {args.difficulty_sd}",
-                    where="--difficulty-sd",
-                    hint="for example 3.0",
-                )
-            kw = dict(S.BENCHMARK_IRT, difficulty_sd=args.difficulty_sd)
-            law = S.irt_law(S.irt_abilities(acc, **kw), **kw)
-        else:  # pragma: no cover - argparse restricts choices
-            raise NotImplementedError(kind)
+        law = _law_of_kind(args, kind, acc)
     except InputError:
         raise
     except ValueError as e:
         raise InputError(
             str(e), where=f"--law {args.law}", hint="check the law's parameters"
         ) from None
-    return law, [f"sim-{i:02d}" for i in range(p.size)], {}
+    return law, [f"sim-{i:02d}" for i in range(acc.size)], {}
+
+
+def _law_of_kind(args, kind: str, acc):
+    """The law of ``kind`` for models of accuracies ``acc`` (its parameters checked)."""
+    from .._src import simulate as S
+    from .._src.errors import InputError
+
+    p = 1 - acc
+    if kind == "independent":
+        law = S.independent_law(p)
+    elif kind in ("onefactor", "gaussian"):
+        if not 0 <= args.rho < 1:
+            raise InputError(
+                f"must lie in [0, 1), got {args.rho}", where="--rho", hint="for example 0.3"
+            )
+        if kind == "onefactor":
+            law = S.onefactor_law(p, np.sqrt(args.rho))
+        else:
+            c = np.full((p.size, p.size), args.rho)
+            np.fill_diagonal(c, 1.0)
+            law = S.gaussian_law(p, c)
+    elif kind == "clayton":
+        theta = 1.0 if args.theta is None else args.theta
+        if not theta > 0:
+            raise InputError(
+                f"must be > 0, got {theta}", where="--theta", hint="for example 1.0"
+            )
+        law = S.clayton_law(p, theta)
+    elif kind == "common_shock":
+        omega = 0.02 if args.omega is None else args.omega
+        if not 0 <= omega < p.min():
+            raise InputError(
+                f"must lie in [0, {p.min():.4g}) (below every model's error rate), got {omega}",
+                where="--omega",
+                hint="lower --omega or the top of --accuracy-range",
+            )
+        law = S.common_shock_law(omega, (p - omega) / (1 - omega))
+    elif kind == "irt":
+        if not args.difficulty_sd > 0:
+            raise InputError(
+                f"must be > 0, got {args.difficulty_sd}",
+                where="--difficulty-sd",
+                hint="for example 3.0",
+            )
+        kw = dict(S.BENCHMARK_IRT, difficulty_sd=args.difficulty_sd)
+        law = S.irt_law(S.irt_abilities(acc, **kw), **kw)
+    else:  # pragma: no cover - argparse restricts choices
+        raise NotImplementedError(kind)
+    return law
 
 
 def truth_dict(law, *, curve_max: int = 200) -> dict:
@@ -250,15 +273,8 @@ def truth_dict(law, *, curve_max: int = 200) -> dict:
     )
 
 
-def run(args) -> int:
-    import jax
-
-    from .._src import simulate as S
+def _check_sizes(args) -> None:
     from .._src.errors import InputError
-    from .._src.h5 import atomic_output, provenance
-    from .._src.io.formats import save_matrix_h5
-
-    fmt = _out_format(args.out)
     from .common import MAX_CELLS
 
     if args.queries * args.models > MAX_CELLS:
@@ -277,8 +293,17 @@ def run(args) -> int:
             where="--artefacts",
             hint="for 1 % write 0.01",
         )
+
+
+def run(args) -> int:
+    import jax
+
+    from .._src import simulate as S
+    from .._src.h5 import provenance
     from .progress import stage
 
+    fmt = _out_format(args.out)
+    _check_sizes(args)
     with stage("calibrating the law" if args.calibrate_to else "building the law"):
         law, names, cal_info = _build_law(args)
     if args.artefacts:
@@ -295,46 +320,60 @@ def run(args) -> int:
     prov = provenance(
         config=config, seed=args.seed, method=f"simulate:{law.kind}", input_path=args.calibrate_to
     )
-
-    if fmt == "h5":
-        save_matrix_h5(m, args.out, attrs={**prov, "truth": truth, "kind": "matrix"})
-    else:
-        sidecar = args.out + ".truth.json"
-        with atomic_output(args.out) as tmp:
-            if fmt == "csv":
-                cols = ["query_id", *m.models]
-                with open(tmp, "w", encoding="utf-8") as f:
-                    f.write(",".join(cols) + "\n")
-                    ints = m.correct.astype(np.int8)
-                    f.writelines(
-                        q + "," + ",".join("1" if v else "0" for v in row) + "\n"
-                        for q, row in zip(m.query_ids, ints)
-                    )
-            else:
-                with open(tmp, "w", encoding="utf-8") as f:
-                    for i, q in enumerate(m.query_ids):
-                        f.writelines(
-                            json.dumps(
-                                {"query_id": q, "model": name, "correct": int(m.correct[i, j])}
-                            )
-                            + "\n"
-                            for j, name in enumerate(m.models)
-                        )
-            with atomic_output(sidecar) as tmp2, open(tmp2, "w", encoding="utf-8") as f:
-                json.dump(
-                    {
-                        "schema": "cofail_jax.json/1",
-                        "command": "simulate",
-                        "result": truth,
-                        "provenance": jsonable(prov),
-                    },
-                    f,
-                    indent=2,
-                    allow_nan=False,
-                )
+    _write_matrix(m, args.out, fmt, truth, prov)
     if args.json:
         emit_json("simulate", {**truth, "out": args.out}, prov)
         return 0
+    print(render(law, m, truth, cal_info))
+    print(f"wrote {args.out}" + ("" if fmt == "h5" else f" and {args.out}.truth.json"))
+    return 0
+
+
+def _write_matrix(m, out: str, fmt: str, truth: dict, prov: dict) -> None:
+    """The simulated matrix: HDF5 with the truth in its attributes, or CSV / JSONL with a
+    ``.truth.json`` sidecar."""
+    from .._src.h5 import atomic_output
+    from .._src.io.formats import save_matrix_h5
+
+    if fmt == "h5":
+        save_matrix_h5(m, out, attrs={**prov, "truth": truth, "kind": "matrix"})
+        return
+    with atomic_output(out) as tmp:
+        if fmt == "csv":
+            cols = ["query_id", *m.models]
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(",".join(cols) + "\n")
+                ints = m.correct.astype(np.int8)
+                f.writelines(
+                    q + "," + ",".join("1" if v else "0" for v in row) + "\n"
+                    for q, row in zip(m.query_ids, ints)
+                )
+        else:
+            with open(tmp, "w", encoding="utf-8") as f:
+                for i, q in enumerate(m.query_ids):
+                    f.writelines(
+                        json.dumps(
+                            {"query_id": q, "model": name, "correct": int(m.correct[i, j])}
+                        )
+                        + "\n"
+                        for j, name in enumerate(m.models)
+                    )
+        with atomic_output(out + ".truth.json") as tmp2, open(tmp2, "w", encoding="utf-8") as f:
+            json.dump(
+                {
+                    "schema": "cofail_jax.json/1",
+                    "command": "simulate",
+                    "result": truth,
+                    "provenance": jsonable(prov),
+                },
+                f,
+                indent=2,
+                allow_nan=False,
+            )
+
+
+def render(law, m, truth: dict, cal_info: dict) -> str:
+    """The text summary of a simulated matrix."""
     rows = [
         ("law", law.kind + (f" + artefacts {law.artefact:g}" if law.artefact else "")),
         ("models k", m.k),
@@ -347,6 +386,4 @@ def run(args) -> int:
         rows.append(("calibrated to", f"{cal_info['calibrated_to']} ({cal_info['matched']})"))
         if cal_info["status"] != "OK":
             rows.append(("calibration status", cal_info["status"]))
-    print(fmt_table(rows))
-    print(f"wrote {args.out}" + ("" if fmt == "h5" else f" and {args.out}.truth.json"))
-    return 0
+    return fmt_table(rows)
