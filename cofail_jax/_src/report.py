@@ -145,22 +145,11 @@ def _plain_log_ticks(ax):
         ax.yaxis.set_minor_formatter(NullFormatter())
 
 
-def write_figures(path: str, outdir: str | None = None, formats=("png",)) -> list[str]:
-    """Write the four figures of a sweep results file in each of ``formats`` (png, svg,
-    pdf); returns their paths."""
-    import matplotlib
+def _ratio_figure(d):
+    """Ratio vs pool size: one panel per copula, the k = K bootstrap interval at the end."""
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    d = read_sweep(path)
-    outdir = outdir or os.path.splitext(path)[0] + "_figures"
-    os.makedirs(outdir, exist_ok=True)
     lo_q, hi_q = d["interval"]
-    written = []
     k = d["k"]
-
-    # 1. ratio vs pool size: one panel per copula, the k = K bootstrap interval at the end
     fig, axes = _panels(len(d["methods"]), "pool size k (models)", "beta_obs / beta_pred")
     boot = "boot_lower" in d and d.get("boot_used", 0) > 0
     for ax, m in zip(axes, d["methods"]):
@@ -189,9 +178,15 @@ def write_figures(path: str, outdir: str | None = None, formats=("png",)) -> lis
     fig.suptitle(f"Underpricing of P(all wrong) by pool size (> 1: underpriced); band: "
                  f"{lo_q:g}-{hi_q:g} % over subsets" + ("; at k = K the query-bootstrap interval"
                                                        if boot else ""), fontsize=10)
-    written += _finish(fig, d, os.path.join(outdir, "ratio_vs_pool_size.png"), formats)
+    return fig
 
-    # 2. observed vs predicted beta by pool size
+
+def _beta_figure(d):
+    """Observed vs predicted beta by pool size (with the share of subsets with beta = 0)."""
+    import matplotlib.pyplot as plt
+
+    lo_q, hi_q = d["interval"]
+    k = d["k"]
     fig, ax = plt.subplots(figsize=(7.5, 4.8))
     ax.plot(k, d["mean_beta_obs"], "o-", color="k", ms=3, lw=1.8, label="observed (mean over subsets)")
     for m in d["methods"]:
@@ -207,9 +202,15 @@ def write_figures(path: str, outdir: str | None = None, formats=("png",)) -> lis
         ax2.set_ylabel("share of subsets with beta_obs = 0 (bars)", color="0.4")
         ax2.legend(fontsize=7, loc="upper center")
     ax.legend(fontsize=8, loc="lower left")
-    written += _finish(fig, d, os.path.join(outdir, "beta_by_pool_size.png"), formats)
+    return fig
 
-    # 3. beta vs mean rho across subsets
+
+def _rho_figure(d):
+    """beta vs mean rho across subsets."""
+    import matplotlib.pyplot as plt
+
+    lo_q, hi_q = d["interval"]
+    k = d["k"]
     fig, ax = plt.subplots(figsize=(7.5, 4.8))
     kk = np.repeat(k[:, None], d["beta_obs"].shape[1], axis=1)
     ok = np.isfinite(d["beta_obs"]) & (d["beta_obs"] > 0) & np.isfinite(d["mean_rho"])
@@ -224,9 +225,14 @@ def write_figures(path: str, outdir: str | None = None, formats=("png",)) -> lis
     if n_zero:
         ax.text(0.99, 0.02, f"{n_zero} subsets with beta_obs = 0 not shown (log axis)",
                 transform=ax.transAxes, ha="right", fontsize=7, color="0.3")
-    written += _finish(fig, d, os.path.join(outdir, "beta_vs_rho.png"), formats)
+    return fig
 
-    # 4. bootstrap distribution of the full-pool ratio: one panel per copula
+
+def _bootstrap_figure(d):
+    """Bootstrap distribution of the full-pool ratio: one panel per copula."""
+    import matplotlib.pyplot as plt
+
+    lo_q, hi_q = d["interval"]
     if "boot_ratio" in d and d["boot_used"] > 0:
         fig, axes = _panels(len(d["methods"]), f"full-pool ratio (K = {d['K']} models)",
                             "replicates", sharey=False)
@@ -247,10 +253,24 @@ def write_figures(path: str, outdir: str | None = None, formats=("png",)) -> lis
                      f"{d['boot_B']} replicates used; solid: estimate, dotted: {lo_q:g}-{hi_q:g} "
                      "% interval)", fontsize=9.5)
     else:
-        import matplotlib.pyplot as plt
-
         fig, ax = plt.subplots(figsize=(7.5, 4.8))
         ax.text(0.5, 0.5, "no bootstrap replicates in this file (bootstrap = 0)",
                 ha="center", va="center", transform=ax.transAxes)
-    written += _finish(fig, d, os.path.join(outdir, "bootstrap_ratio.png"), formats)
+    return fig
+
+
+def write_figures(path: str, outdir: str | None = None, formats=("png",)) -> list[str]:
+    """Write the four figures of a sweep results file in each of ``formats`` (png, svg,
+    pdf); returns their paths."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+    d = read_sweep(path)
+    outdir = outdir or os.path.splitext(path)[0] + "_figures"
+    os.makedirs(outdir, exist_ok=True)
+    written = []
+    for draw, name in ((_ratio_figure, "ratio_vs_pool_size"), (_beta_figure, "beta_by_pool_size"),
+                       (_rho_figure, "beta_vs_rho"), (_bootstrap_figure, "bootstrap_ratio")):
+        written += _finish(draw(d), d, os.path.join(outdir, name + ".png"), formats)
     return written

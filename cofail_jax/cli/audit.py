@@ -196,13 +196,46 @@ def sensitivity_lines(sens, limit: int = 15) -> list[str]:
     return out
 
 
+def _notes(m, symbolic: bool, info: dict, args) -> list[str]:
+    """What the audit could not use (answers, reference, sympy, math-verify)."""
+    from .._src.audit.normalize import sympy_available
+
+    has_answers = any(c in m.cell_meta for c in ("extracted", "answer", "raw_answer"))
+    has_ref = "reference" in m.query_meta
+    notes: list[str] = []
+    if not has_answers or not has_ref:
+        notes.append("the input has no " + ("answers" if not has_answers else "reference")
+                     + ": only truncation/extraction metadata can be used; the long format with "
+                       "'answer' and 'reference' columns gives the full evidence")
+    if symbolic and not sympy_available():
+        notes.append("sympy is not installed: symbolic equivalence was skipped "
+                     "(pip install 'cofail_jax[audit]')")
+    if info["checker"] == "builtin" and args.checker == "auto":
+        notes.append("math-verify is not installed: the built-in checker ran "
+                     "(pip install 'cofail_jax[audit]' for LaTeX-aware equivalence)")
+    return notes
+
+
+def _write_h5(path, rows, sens, prov) -> None:
+    """--h5: the flagged queries (dimension ``flagged``) and the sensitivity rows."""
+    from .._src.h5 import write_results
+
+    tree = {"evidence": {c: np.asarray([r[c] for r in rows], dtype=object if isinstance(
+        rows[0][c], str) else None) for c in rows[0] if c not in ("verdict", "verdict_note")}
+        if rows else {},
+        "sensitivity": {k: np.asarray([r[k] for r in sens.rows()],
+                                      dtype=object if k == "ratio_status" else None)
+                        for k in sens.rows()[0]}}
+    dims = {f"evidence/{c}": ("flagged",) for c in tree["evidence"]}
+    dims.update({f"sensitivity/{c}": ("artefacts",) for c in tree["sensitivity"]})
+    write_results(path, tree, attrs={**prov, "kind": "audit"}, dims=dims)
+
+
 def run(args) -> int:
     from .._src.audit.evidence import CLASSES, audit_evidence, evidence_rows
-    from .._src.audit.normalize import sympy_available
-    from .._src.audit.sensitivity import artefact_sensitivity
-    from .._src.h5 import provenance, write_results
-
     from .._src.audit.checker import checker_info
+    from .._src.audit.sensitivity import artefact_sensitivity
+    from .._src.h5 import provenance
 
     m = load_input(args)
     K = int(m.all_wrong.sum())
@@ -216,19 +249,7 @@ def run(args) -> int:
                                 delta=args.delta, ratio=not args.no_ratio)
     rows = evidence_rows(ev, m.models)
     counts = {c: sum(1 for e in ev if e.suggested_class == c) for c in CLASSES}
-    has_answers = any(c in m.cell_meta for c in ("extracted", "answer", "raw_answer"))
-    has_ref = "reference" in m.query_meta
-    notes = []
-    if not has_answers or not has_ref:
-        notes.append("the input has no " + ("answers" if not has_answers else "reference")
-                     + ": only truncation/extraction metadata can be used; the long format with "
-                       "'answer' and 'reference' columns gives the full evidence")
-    if symbolic and not sympy_available():
-        notes.append("sympy is not installed: symbolic equivalence was skipped "
-                     "(pip install 'cofail_jax[audit]')")
-    if info["checker"] == "builtin" and args.checker == "auto":
-        notes.append("math-verify is not installed: the built-in checker ran "
-                     "(pip install 'cofail_jax[audit]' for LaTeX-aware equivalence)")
+    notes = _notes(m, symbolic, info, args)
     prov = provenance(input_path=input_path(args), method="audit evidence rules R1-R6; "
                       "Clopper-Pearson; equal-loading one-factor ratio", config=_config(args),
                       extra=info)
@@ -243,15 +264,7 @@ def run(args) -> int:
     if args.out:
         write_sheet(args.out, rows)
     if args.h5:
-        tree = {"evidence": {c: np.asarray([r[c] for r in rows], dtype=object if isinstance(
-            rows[0][c], str) else None) for c in rows[0] if c not in ("verdict", "verdict_note")}
-            if rows else {},
-            "sensitivity": {k: np.asarray([r[k] for r in sens.rows()],
-                                          dtype=object if k == "ratio_status" else None)
-                            for k in sens.rows()[0]}}
-        dims = {f"evidence/{c}": ("flagged",) for c in tree["evidence"]}
-        dims.update({f"sensitivity/{c}": ("artefacts",) for c in tree["sensitivity"]})
-        write_results(args.h5, tree, attrs={**prov, "kind": "audit"}, dims=dims)
+        _write_h5(args.h5, rows, sens, prov)
     if args.json:
         emit_json("audit", result, prov)
         return 0

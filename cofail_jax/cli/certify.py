@@ -80,53 +80,66 @@ def _config(args) -> dict:
     return {k: v for k, v in vars(args).items() if k not in ("func",)}
 
 
-def run(args) -> int:
+def _from_counts(args):
+    """(certificate, provenance) in counts mode (--K, --n, --asb)."""
     from .._src import certificate as C
     from .._src.errors import InputError
-    from .._src.h5 import provenance, write_results
+    from .._src.h5 import provenance
+
+    if args.file is not None:
+        raise InputError("give either FILE or --K/--n/--asb, not both", where="certify",
+                         hint="counts mode needs no file")
+    if getattr(args, "audit", None):
+        raise InputError("--audit needs the outcome matrix FILE, not counts", where="--audit",
+                         hint="run cofail certify FILE --audit SHEET")
+    if None in (args.K, args.n, args.asb):
+        raise InputError("counts mode needs --K, --n and --asb", where="certify",
+                         hint="for example --K 17 --n 330 --asb 0.836")
+    if args.n < 1 or not 0 <= args.K <= args.n:
+        raise InputError(f"need 0 <= K <= n and n >= 1, got K={args.K}, n={args.n}",
+                         where="--K/--n", hint="K counts all-wrong queries among n")
+    if args.asb < 0 or (args.asb > 1 and args.asb != int(args.asb)) or args.asb > args.n:
+        raise InputError(f"--asb {args.asb} is neither an accuracy in [0, 1] nor a count <= n",
+                         where="--asb", hint="for 83.6 % write 0.836")
+    if args.pool_size is not None and args.pool_size < 1:
+        raise InputError("must be at least 1", where="--pool-size", hint="the number of models")
+    try:
+        cert = C.certificate_from_counts(args.K, args.n, args.asb, pool_size=args.pool_size,
+                                         alpha=args.alpha, delta=args.delta,
+                                         overhead=args.overhead)
+    except ValueError as e:
+        raise InputError(str(e), where="counts", hint="check K, n and asb") from None
+    return cert, provenance(method="clopper-pearson", config=_config(args),
+                            extra={"mode": "counts"})
+
+
+def _from_matrix(args):
+    """(certificate, beta curve, matrix, provenance) from the outcome matrix FILE."""
+    from .._src import certificate as C
+    from .._src.h5 import provenance
+
+    m = load_input(args)
+    cert = C.certificate(m.correct, models=m.models, alpha=args.alpha, delta=args.delta,
+                         best_selection="fixed" if args.fixed_best else "in-sample",
+                         overhead=args.overhead)
+    order = None
+    if args.order:
+        order = m.model_index([s.strip() for s in args.order.split(",") if s.strip()],
+                              param="order")
+    idx, betas = C.beta_curve(m.correct, order)
+    curve = {"model": [m.models[i] for i in idx], "beta": betas}
+    prov = provenance(input_path=input_path(args), method="clopper-pearson", config=_config(args))
+    return cert, curve, m, prov
+
+
+def run(args) -> int:
+    from .._src.h5 import write_results
 
     _check_rates(args)
-    counts_mode = any(v is not None for v in (args.K, args.n, args.asb))
-    if counts_mode:
-        if args.file is not None:
-            raise InputError("give either FILE or --K/--n/--asb, not both", where="certify",
-                             hint="counts mode needs no file")
-        if getattr(args, "audit", None):
-            raise InputError("--audit needs the outcome matrix FILE, not counts", where="--audit",
-                             hint="run cofail certify FILE --audit SHEET")
-        if None in (args.K, args.n, args.asb):
-            raise InputError("counts mode needs --K, --n and --asb", where="certify",
-                             hint="for example --K 17 --n 330 --asb 0.836")
-        if args.n < 1 or not 0 <= args.K <= args.n:
-            raise InputError(f"need 0 <= K <= n and n >= 1, got K={args.K}, n={args.n}",
-                             where="--K/--n", hint="K counts all-wrong queries among n")
-        if args.asb < 0 or (args.asb > 1 and args.asb != int(args.asb)) or args.asb > args.n:
-            raise InputError(f"--asb {args.asb} is neither an accuracy in [0, 1] nor a count <= n",
-                             where="--asb", hint="for 83.6 % write 0.836")
-        if args.pool_size is not None and args.pool_size < 1:
-            raise InputError("must be at least 1", where="--pool-size", hint="the number of models")
-        try:
-            cert = C.certificate_from_counts(args.K, args.n, args.asb, pool_size=args.pool_size,
-                                             alpha=args.alpha, delta=args.delta,
-                                             overhead=args.overhead)
-        except ValueError as e:
-            raise InputError(str(e), where="counts", hint="check K, n and asb") from None
-        curve = None
-        prov = provenance(method="clopper-pearson", config=_config(args), extra={"mode": "counts"})
-        m = None
+    if any(v is not None for v in (args.K, args.n, args.asb)):
+        (cert, prov), curve, m = _from_counts(args), None, None
     else:
-        m = load_input(args)
-        cert = C.certificate(m.correct, models=m.models, alpha=args.alpha, delta=args.delta,
-                             best_selection="fixed" if args.fixed_best else "in-sample",
-                             overhead=args.overhead)
-        order = None
-        if args.order:
-            order = m.model_index([s.strip() for s in args.order.split(",") if s.strip()],
-                                  param="order")
-        idx, betas = C.beta_curve(m.correct, order)
-        curve = {"model": [m.models[i] for i in idx], "beta": betas}
-        prov = provenance(input_path=input_path(args), method="clopper-pearson", config=_config(args))
-
+        cert, curve, m, prov = _from_matrix(args)
     result = cert.to_dict()
     if curve is not None:
         curve["order"] = "given" if args.order else "greedy"

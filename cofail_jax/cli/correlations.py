@@ -119,6 +119,79 @@ def _distribution(values: np.ndarray) -> dict:
             "mean": float(values.mean()), "sd": float(values.std())}
 
 
+def _boundary_pairs(status, models, summary: bool, notes: list) -> dict:
+    """Model pairs per boundary / non-convergence status (the first few when summarized)."""
+    from .._src import tetrachoric as T
+
+    k = len(models)
+    upper = np.triu(np.ones((k, k), bool), 1)
+    pairs = {name: [] for name in ("boundary_low", "boundary_high", "not_converged")}
+    code_of = {"boundary_low": T.BOUNDARY_LOW, "boundary_high": T.BOUNDARY_HIGH,
+               "not_converged": T.NOT_CONVERGED}
+    for name, code in code_of.items():
+        idx = np.argwhere((status == code) & upper)
+        if summary and len(idx) > MAX_LISTED_PAIRS:
+            notes.append(f"{name}: the first {MAX_LISTED_PAIRS} of {len(idx)} pairs are listed "
+                         "(--full-matrix lists all)")
+            idx = idx[:MAX_LISTED_PAIRS]
+        pairs[name] = [[models[i], models[j]] for i, j in idx]
+    return pairs
+
+
+def _bootstrap(errors, bootstrap: int, seed: int, correction, tol: float, progress):
+    """(the bootstrap block of the result, the per-pair bootstrap sd of rho)."""
+    import warnings
+
+    import jax
+
+    from .._src import tetrachoric as T
+
+    bt = T.tetrachoric_bootstrap(jax.random.key(seed), errors, bootstrap,
+                                 correction=correction if correction is not None else False,
+                                 tol=tol, progress=progress)
+    mr, mp = np.asarray(bt.mean_rho), np.asarray(bt.mean_phi)
+    with warnings.catch_warnings():  # no solved pair (all right / all wrong): NaN + status
+        warnings.simplefilter("ignore", RuntimeWarning)
+        se_rho, se_phi = float(np.nanstd(mr, ddof=1)), float(np.nanstd(mp, ddof=1))
+        iv_rho, iv_phi = np.nanpercentile(mr, [2.5, 97.5]), np.nanpercentile(mp, [2.5, 97.5])
+    block = {
+        "replicates": int(bootstrap), "seed": int(seed),
+        "status": "OK" if np.isfinite(mr).sum() >= 2 else "NO_SOLVED_PAIRS",
+        "mean_rho_se": se_rho,
+        "mean_phi_se": se_phi,
+        "mean_rho_interval": [float(v) for v in iv_rho],
+        "mean_phi_interval": [float(v) for v in iv_phi],
+        "interval": "2.5 and 97.5 percentiles of the query bootstrap",
+        "not_converged": int(np.sum(np.asarray(bt.n_not_converged))),
+    }
+    return block, np.asarray(bt.rho_sd)
+
+
+def _repair(m, rho_kept, keep, k: int, repair: str, eps: float):
+    """(the repair block of the result, the repaired k x k matrix, NaN off the kept models)."""
+    from .._src.errors import InputError
+    from .._src.repair import clip_correlation, nearest_correlation
+
+    if keep.size < 2:
+        raise InputError(f"only {keep.size} model(s) are neither always right nor always "
+                         "wrong; a correlation matrix needs at least 2",
+                         source=m.source, where="--repair",
+                         hint="drop --repair or choose other models")
+    fn = nearest_correlation if repair == "higham" else clip_correlation
+    rep = fn(rho_kept, eps=eps)
+    full = np.full((k, k), np.nan)
+    full[np.ix_(keep, keep)] = np.asarray(rep.corr)
+    block = {
+        "method": "higham-dykstra" if repair == "higham" else "eigenvalue-clip",
+        "eps": eps, "models_used": int(keep.size),
+        "n_negative": int(rep.n_negative), "min_eig_before": float(rep.min_eig_before),
+        "min_eig_after": float(rep.min_eig_after),
+        "frobenius_distance": float(rep.frobenius_distance),
+        "n_iter": int(rep.n_iter), "converged": bool(rep.converged),
+    }
+    return block, full
+
+
 def compute(m, *, correction=None, repair="none", eps=0.0, tol=1e-12, bootstrap=None,
             seed=0, full_matrix=False, progress=None) -> dict:
     """Everything the command reports, as plain numpy / Python values.
@@ -128,8 +201,6 @@ def compute(m, *, correction=None, repair="none", eps=0.0, tol=1e-12, bootstrap=
     result keeps only the per-model vectors; the bootstrap defaults to off there.
     """
     from .._src import tetrachoric as T
-    from .._src.errors import InputError
-    from .._src.repair import clip_correlation, nearest_correlation
 
     errors = ~np.asarray(m.correct, bool)
     models = list(m.models)
@@ -148,16 +219,7 @@ def compute(m, *, correction=None, repair="none", eps=0.0, tol=1e-12, bootstrap=
     keep = np.flatnonzero(~degenerate)
     status = res.status
     upper = np.triu(np.ones((k, k), bool), 1)
-    pairs = {name: [] for name in ("boundary_low", "boundary_high", "not_converged")}
-    code_of = {"boundary_low": T.BOUNDARY_LOW, "boundary_high": T.BOUNDARY_HIGH,
-               "not_converged": T.NOT_CONVERGED}
-    for name, code in code_of.items():
-        idx = np.argwhere((status == code) & upper)
-        if summary and len(idx) > MAX_LISTED_PAIRS:
-            notes.append(f"{name}: the first {MAX_LISTED_PAIRS} of {len(idx)} pairs are listed "
-                         "(--full-matrix lists all)")
-            idx = idx[:MAX_LISTED_PAIRS]
-        pairs[name] = [[models[i], models[j]] for i, j in idx]
+    pairs = _boundary_pairs(status, models, summary, notes)
     rho_kept = res.rho[np.ix_(keep, keep)]
     eigen = _eigen(rho_kept)
     out = {
@@ -185,51 +247,58 @@ def compute(m, *, correction=None, repair="none", eps=0.0, tol=1e-12, bootstrap=
                           "rho": _distribution(res.rho[ok]), "phi": _distribution(res.phi[ok])}
         out["matrices"] = {"tau": res.tau, "error_rate": res.error_rate}
     if bootstrap:
-        import jax
-
-        bt = T.tetrachoric_bootstrap(jax.random.key(seed), errors, bootstrap,
-                                     correction=correction if correction is not None else False,
-                                     tol=tol, progress=progress)
-        mr, mp = np.asarray(bt.mean_rho), np.asarray(bt.mean_phi)
-        import warnings
-
-        with warnings.catch_warnings():  # no solved pair (all right / all wrong): NaN + status
-            warnings.simplefilter("ignore", RuntimeWarning)
-            se_rho, se_phi = float(np.nanstd(mr, ddof=1)), float(np.nanstd(mp, ddof=1))
-            iv_rho, iv_phi = np.nanpercentile(mr, [2.5, 97.5]), np.nanpercentile(mp, [2.5, 97.5])
-        out["bootstrap"] = {
-            "replicates": int(bootstrap), "seed": int(seed),
-            "status": "OK" if np.isfinite(mr).sum() >= 2 else "NO_SOLVED_PAIRS",
-            "mean_rho_se": se_rho,
-            "mean_phi_se": se_phi,
-            "mean_rho_interval": [float(v) for v in iv_rho],
-            "mean_phi_interval": [float(v) for v in iv_phi],
-            "interval": "2.5 and 97.5 percentiles of the query bootstrap",
-            "not_converged": int(np.sum(np.asarray(bt.n_not_converged))),
-        }
+        out["bootstrap"], rho_sd = _bootstrap(errors, bootstrap, seed, correction, tol, progress)
         if not summary:
-            out["matrices"]["rho_bootstrap_sd"] = np.asarray(bt.rho_sd)
+            out["matrices"]["rho_bootstrap_sd"] = rho_sd
     if repair != "none":
-        if keep.size < 2:
-            raise InputError(f"only {keep.size} model(s) are neither always right nor always "
-                             "wrong; a correlation matrix needs at least 2",
-                             source=m.source, where="--repair",
-                             hint="drop --repair or choose other models")
-        fn = nearest_correlation if repair == "higham" else clip_correlation
-        rep = fn(rho_kept, eps=eps)
+        out["repair"], full = _repair(m, rho_kept, keep, k, repair, eps)
         if not summary:
-            full = np.full((k, k), np.nan)
-            full[np.ix_(keep, keep)] = np.asarray(rep.corr)
             out["matrices"]["rho_repaired"] = full
-        out["repair"] = {
-            "method": "higham-dykstra" if repair == "higham" else "eigenvalue-clip",
-            "eps": eps, "models_used": int(keep.size),
-            "n_negative": int(rep.n_negative), "min_eig_before": float(rep.min_eig_before),
-            "min_eig_after": float(rep.min_eig_after),
-            "frobenius_distance": float(rep.frobenius_distance),
-            "n_iter": int(rep.n_iter), "converged": bool(rep.converged),
-        }
     return out
+
+
+def _out_tree(result: dict, args):
+    """(tree, dims, coords) of the --out file: the matrices along ``model``/``model2``,
+    headline numbers as scalar variables, summary quantiles, repair and bootstrap."""
+    mats = result["matrices"]
+    dims = {}
+    tree = {"correlations": {k: v for k, v in mats.items()}}
+    tree["correlations"]["model"] = np.asarray(result["models"], dtype=object)
+    for key in ("n_queries", "n_pairs", "n_ok", "n_boundary", "n_boundary_low",
+                "n_boundary_high", "n_not_converged", "n_corrected", "mean_phi",
+                "mean_rho", "mean_over"):
+        tree["correlations"][key] = result[key]
+    tree["correlations"]["status_codes"] = result["status_codes"]
+    if "summary" in result:
+        sm = result["summary"]
+        tree["summary"] = {"rho": np.asarray(sm["rho"]["values"], dtype=float),
+                           "phi": np.asarray(sm["phi"]["values"], dtype=float),
+                           "over": sm["over"]}
+        dims["summary/rho"] = ("quantile",)
+        dims["summary/phi"] = ("quantile",)
+    tree["correlations"]["correction"] = ("none" if args.correction is None
+                                          else float(args.correction))
+    if "repair" in result:
+        tree["repair"] = dict(result["repair"])
+    if "bootstrap" in result:
+        b = dict(result["bootstrap"])
+        for name in ("mean_rho_interval", "mean_phi_interval"):
+            lo, hi = b.pop(name)
+            b[name + "_lower"], b[name + "_upper"] = lo, hi
+        tree["bootstrap"] = b
+    dims.update({f"correlations/{k}": ("model", "model2") for k, v in mats.items()
+                 if np.ndim(v) == 2})
+    dims.update({f"correlations/{k}": ("model",) for k, v in mats.items() if np.ndim(v) == 1})
+    coords = {"model": np.asarray(result["models"], dtype=object),
+              "model2": np.asarray(result["models"], dtype=object)}
+    if "summary" in result:
+        coords["quantile"] = np.asarray(result["summary"]["rho"]["quantiles"])
+    tree["correlations"].pop("model")
+    for group in ("correlations", "bootstrap"):  # headline numbers as scalar variables
+        dims.update({f"{group}/{key}": () for key, v in tree.get(group, {}).items()
+                     if isinstance(v, (int, float, np.integer, np.floating))
+                     and not isinstance(v, (bool, np.bool_))})
+    return tree, dims, coords
 
 
 def run(args) -> int:
@@ -250,44 +319,7 @@ def run(args) -> int:
                       config={"correction": args.correction, "repair": args.repair,
                               "eps": args.eps, "tol": args.tol, "bootstrap": n_boot})
     if args.out:
-        mats = result["matrices"]
-        dims = {}
-        tree = {"correlations": {k: v for k, v in mats.items()}}
-        tree["correlations"]["model"] = np.asarray(result["models"], dtype=object)
-        for key in ("n_queries", "n_pairs", "n_ok", "n_boundary", "n_boundary_low",
-                    "n_boundary_high", "n_not_converged", "n_corrected", "mean_phi",
-                    "mean_rho", "mean_over"):
-            tree["correlations"][key] = result[key]
-        tree["correlations"]["status_codes"] = result["status_codes"]
-        if "summary" in result:
-            sm = result["summary"]
-            tree["summary"] = {"rho": np.asarray(sm["rho"]["values"], dtype=float),
-                               "phi": np.asarray(sm["phi"]["values"], dtype=float),
-                               "over": sm["over"]}
-            dims["summary/rho"] = ("quantile",)
-            dims["summary/phi"] = ("quantile",)
-        tree["correlations"]["correction"] = ("none" if args.correction is None
-                                              else float(args.correction))
-        if "repair" in result:
-            tree["repair"] = dict(result["repair"])
-        if "bootstrap" in result:
-            b = dict(result["bootstrap"])
-            for name in ("mean_rho_interval", "mean_phi_interval"):
-                lo, hi = b.pop(name)
-                b[name + "_lower"], b[name + "_upper"] = lo, hi
-            tree["bootstrap"] = b
-        dims.update({f"correlations/{k}": ("model", "model2") for k, v in mats.items()
-                     if np.ndim(v) == 2})
-        dims.update({f"correlations/{k}": ("model",) for k, v in mats.items() if np.ndim(v) == 1})
-        coords = {"model": np.asarray(result["models"], dtype=object),
-                  "model2": np.asarray(result["models"], dtype=object)}
-        if "summary" in result:
-            coords["quantile"] = np.asarray(result["summary"]["rho"]["quantiles"])
-        tree["correlations"].pop("model")
-        for group in ("correlations", "bootstrap"):  # headline numbers as scalar variables
-            dims.update({f"{group}/{key}": () for key, v in tree.get(group, {}).items()
-                         if isinstance(v, (int, float, np.integer, np.floating))
-                         and not isinstance(v, (bool, np.bool_))})
+        tree, dims, coords = _out_tree(result, args)
         write_results(args.out, tree, attrs={**prov, "kind": "correlations"}, dims=dims,
                       coords=coords)
     if args.json:

@@ -63,6 +63,38 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
+def _regraded(m, args):
+    """(matrix, note) after --regrade (the answer checker over every sample), else (m, None)."""
+    from .._src.errors import InputError
+
+    if not args.regrade:
+        return m, None
+    from .._src.audit.regrade import regrade
+    from .audit import check_checker_args
+
+    rg = regrade(m, **check_checker_args(args))
+    if rg.status != "ok":
+        raise InputError(rg.status, source=m.source, where="--regrade",
+                         hint="the long format needs 'answer' and 'reference' columns")
+    return rg.matrix, (f"regraded {rg.n_checked} cells over {rg.n_samples} samples: "
+                       f"{len(rg.flips)} wrong -> right (checker {rg.checker['checker']})")
+
+
+def _band(spec: str | None):
+    """--band lo,hi as a pair of floats, or None."""
+    from .._src.errors import InputError
+
+    if not spec:
+        return None
+    try:
+        lo, hi = (float(x) for x in spec.split(","))
+    except ValueError:
+        raise InputError(
+            f"{spec!r} is not lo,hi", where="--band", hint="write --band 0.55,0.7"
+        ) from None
+    return (lo, hi)
+
+
 def run(args) -> int:
     import jax
 
@@ -79,27 +111,8 @@ def run(args) -> int:
             hint="use long format with a 'sample' column numbering each model's "
             "repeated answers 0, 1, 2, ...",
         )
-    regrade_line = None
-    if args.regrade:
-        from .._src.audit.regrade import regrade
-        from .audit import check_checker_args
-
-        rg = regrade(m, **check_checker_args(args))
-        if rg.status != "ok":
-            raise InputError(rg.status, source=m.source, where="--regrade",
-                             hint="the long format needs 'answer' and 'reference' columns")
-        m = rg.matrix
-        regrade_line = (f"regraded {rg.n_checked} cells over {rg.n_samples} samples: "
-                        f"{len(rg.flips)} wrong -> right (checker {rg.checker['checker']})")
-    band = None
-    if args.band:
-        try:
-            lo, hi = (float(x) for x in args.band.split(","))
-        except ValueError:
-            raise InputError(
-                f"{args.band!r} is not lo,hi", where="--band", hint="write --band 0.55,0.7"
-            ) from None
-        band = (lo, hi)
+    m, regrade_line = _regraded(m, args)
+    band = _band(args.band)
     if args.partitions < 2:
         raise InputError("must be at least 2", where="--partitions", hint="use 60")
     from .progress import progress_bar

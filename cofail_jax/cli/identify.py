@@ -46,13 +46,36 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
+def _write_out(path, r, m, K: int, ci, prov) -> None:
+    """--out: headline numbers as scalar variables, rates and correlations along ``model``."""
+    from .._src.h5 import write_results
+
+    b, g = r.bounds, r.gaussian
+    scalars = {"n": r.n, "k": r.k, "all_wrong": K, "beta_observed": r.beta_observed,
+               "beta_observed_ci95_lower": ci[0], "beta_observed_ci95_upper": ci[1],
+               "beta_min": b.beta_min, "beta_max": b.beta_max,
+               "gaussian_beta": g.beta, "gaussian_abs_err": g.abs_err}
+    flags = {"inside": r.inside, "exchangeable": r.exchangeable,
+             "lower_exact": b.lower_exact, "upper_exact": b.upper_exact,
+             "method": b.method, "status": b.status, "message": b.message,
+             "gaussian_method": g.method, "gaussian_status": g.status}
+    tree = {"identify": {**scalars, **flags, "error_rate": r.p, "both_wrong": r.p2,
+                         "tetrachoric": g.rho}}
+    dims: dict[str, tuple[str, ...]] = {f"identify/{key}": () for key in scalars}
+    dims |= {"identify/error_rate": ("model",), "identify/both_wrong": ("model", "model2"),
+             "identify/tetrachoric": ("model", "model2")}
+    write_results(path, tree, attrs={**prov, "kind": "identify"}, dims=dims,
+                  coords={"model": np.asarray(m.models, dtype=object),
+                          "model2": np.asarray(m.models, dtype=object)})
+
+
 def run(args) -> int:
     import jax
 
     from .._src import identify as I
     from .._src.errors import InputError
     from .._src.certificate import clopper_pearson
-    from .._src.h5 import provenance, write_results
+    from .._src.h5 import provenance
 
     if not 1 <= args.max_exact_k <= 20:
         raise InputError(f"must lie in 1..20, got {args.max_exact_k}", where="--max-exact-k",
@@ -93,22 +116,7 @@ def run(args) -> int:
         "pair_i": iu, "pair_j": ju,
     }
     if args.out:
-        scalars = {"n": r.n, "k": r.k, "all_wrong": K, "beta_observed": r.beta_observed,
-                   "beta_observed_ci95_lower": ci[0], "beta_observed_ci95_upper": ci[1],
-                   "beta_min": b.beta_min, "beta_max": b.beta_max,
-                   "gaussian_beta": g.beta, "gaussian_abs_err": g.abs_err}
-        flags = {"inside": r.inside, "exchangeable": r.exchangeable,
-                 "lower_exact": b.lower_exact, "upper_exact": b.upper_exact,
-                 "method": b.method, "status": b.status, "message": b.message,
-                 "gaussian_method": g.method, "gaussian_status": g.status}
-        tree = {"identify": {**scalars, **flags, "error_rate": r.p, "both_wrong": r.p2,
-                             "tetrachoric": g.rho}}
-        dims: dict[str, tuple[str, ...]] = {f"identify/{key}": () for key in scalars}
-        dims |= {"identify/error_rate": ("model",), "identify/both_wrong": ("model", "model2"),
-                 "identify/tetrachoric": ("model", "model2")}
-        write_results(args.out, tree, attrs={**prov, "kind": "identify"}, dims=dims,
-                      coords={"model": np.asarray(m.models, dtype=object),
-                              "model2": np.asarray(m.models, dtype=object)})
+        _write_out(args.out, r, m, K, ci, prov)
     return finish(args, "identify", result, prov, lambda: render(r, m, ci))
 
 

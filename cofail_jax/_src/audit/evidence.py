@@ -340,6 +340,8 @@ def audit_evidence(matrix: OutcomeMatrix, *, include_near_all_wrong: bool = Fals
       >>> ev = audit_evidence(m, checker="builtin")
       >>> ev[0].query_id, ev[0].suggested_class, ev[0].equiv_models
       ('q1', 'grader defect', ('a',))
+
+    Long: one pass that plans every answer pair, checks them once (optionally in a pool) and gathers each flagged query's evidence fields in one place; 36 lines are the docstring.
     """
     for name, v in (("truncation_share", truncation_share), ("extraction_share", extraction_share),
                     ("camp_share", camp_share)):

@@ -106,6 +106,64 @@ def n_answer_samples(matrix: OutcomeMatrix) -> int:
     return 1
 
 
+def _cells_to_check(matrix: OutcomeMatrix, grades, S: int):
+    """Every (sample, query, model) cell with a reference and a candidate answer, and
+    every (candidate, reference form) pair the checker must decide."""
+    n, k = matrix.correct.shape
+    ref_col = matrix.query_meta["reference"]
+    choices_col = matrix.query_meta.get("choices")
+    cells = []
+    pairs = []
+    for i in range(n):
+        ref = _text(ref_col[i])
+        if not ref:
+            continue
+        forms = reference_forms(ref, None if choices_col is None else choices_col[i])
+        for s in range(S):
+            for j in range(k):
+                if grades[s, i, j] < 0:
+                    continue
+                cands = sample_candidates(matrix, s, i, j)
+                if cands:
+                    cells.append((s, i, j, ref, forms, cands))
+                    pairs.extend((c, f) for c in cands for f, _ in forms)
+    return cells, pairs
+
+
+def _apply(matrix: OutcomeMatrix, cells, verdicts, grades, downgrade: bool):
+    """(new grades, flips wrong -> right, disagreements right -> ?) from the verdicts;
+    disagreements change the grades only with ``downgrade``."""
+    new = grades.copy()
+    flips, disagreements = [], []
+    for s, i, j, ref, forms, cands in cells:
+        hit: tuple[str, Verdict, str] | None = None
+        first: Verdict | None = None
+        for c in cands:
+            for f, how in forms:
+                v = verdicts[(c, f)]
+                first = first or v
+                if v.equal:
+                    hit = (c, v, how)
+                    break
+            if hit:
+                break
+        graded = bool(grades[s, i, j] == 1)
+        q, mname = matrix.query_ids[i], matrix.models[j]
+        if hit is not None and not graded:
+            c, v, how = hit
+            flips.append(Flip(q, mname, c, ref, False, True, v.rule + (f" {how}" if how else ""),
+                              s, v.checker, v.note))
+            new[s, i, j] = 1
+        elif hit is None and graded:
+            disagreements.append(Flip(q, mname, cands[0], ref, True, False,
+                                      first.rule if first is not None else "different", s,
+                                      first.checker if first is not None else "builtin",
+                                      first.note if first is not None else ""))
+            if downgrade:
+                new[s, i, j] = 0
+    return new, flips, disagreements
+
+
 def regrade(matrix: OutcomeMatrix, *, symbolic: bool = True, rel_tol: float = 0.0,
             downgrade: bool = False, checker: str = "auto", strict_units: bool = False,
             timeout: float | None = 5.0, workers: int = 0,
@@ -157,57 +215,14 @@ def regrade(matrix: OutcomeMatrix, *, symbolic: bool = True, rel_tol: float = 0.
         return RegradeResult(matrix, (), (), 0, n * k * S, beta_before, beta_before,
                              "nothing to regrade: the input has no " + " and no ".join(missing),
                              S, 0, info)
-    choices_col = matrix.query_meta.get("choices")
     grades = (matrix.samples.copy() if matrix.samples is not None
               else matrix.correct[None].astype(np.int8))
-    # every (sample, query, model) cell to check, and every distinct pair it needs
-    cells = []
-    pairs = []
-    for i in range(n):
-        ref = _text(ref_col[i])
-        if not ref:
-            continue
-        forms = reference_forms(ref, None if choices_col is None else choices_col[i])
-        for s in range(S):
-            for j in range(k):
-                if grades[s, i, j] < 0:
-                    continue
-                cands = sample_candidates(matrix, s, i, j)
-                if cands:
-                    cells.append((s, i, j, ref, forms, cands))
-                    pairs.extend((c, f) for c in cands for f, _ in forms)
+    cells, pairs = _cells_to_check(matrix, grades, S)
     verdicts = check_pairs(pairs, checker=checker, symbolic=symbolic, rel_tol=rel_tol,
                            strict_units=strict_units, timeout=timeout, workers=workers,
                            progress=progress, max_chars=max_chars)
     n_timeouts = sum(v.rule == "timeout" for v in verdicts.values())
-    new = grades.copy()
-    flips, disagreements = [], []
-    for s, i, j, ref, forms, cands in cells:
-        hit: tuple[str, Verdict, str] | None = None
-        first: Verdict | None = None
-        for c in cands:
-            for f, how in forms:
-                v = verdicts[(c, f)]
-                first = first or v
-                if v.equal:
-                    hit = (c, v, how)
-                    break
-            if hit:
-                break
-        graded = bool(grades[s, i, j] == 1)
-        q, mname = matrix.query_ids[i], matrix.models[j]
-        if hit is not None and not graded:
-            c, v, how = hit
-            flips.append(Flip(q, mname, c, ref, False, True, v.rule + (f" {how}" if how else ""),
-                              s, v.checker, v.note))
-            new[s, i, j] = 1
-        elif hit is None and graded:
-            disagreements.append(Flip(q, mname, cands[0], ref, True, False,
-                                      first.rule if first is not None else "different", s,
-                                      first.checker if first is not None else "builtin",
-                                      first.note if first is not None else ""))
-            if downgrade:
-                new[s, i, j] = 0
+    new, flips, disagreements = _apply(matrix, cells, verdicts, grades, downgrade)
     samples = new if matrix.samples is not None else None
     note = (f"regraded: {len(flips)} cells wrong -> right"
             + (f", {len(disagreements)} right -> wrong" if downgrade else "")

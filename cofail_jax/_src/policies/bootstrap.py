@@ -105,6 +105,8 @@ def make_query_bootstrap(
       >>> r = boot(jax.random.key(0), jnp.ones((50, 1)))
       >>> float(r.lower[0]), float(r.upper[0])
       (1.0, 1.0)
+
+    Long: a builder of two closures (one jitted call; blocks with progress) around one kernel; 28 lines are the docstring.
     """
     if n_boot < 2:
         raise ValueError(f"make_query_bootstrap: n_boot must be at least 2, got {n_boot}")

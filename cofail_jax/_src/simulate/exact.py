@@ -66,6 +66,112 @@ def onefactor_loadings(corr, tol: float = 1e-9) -> np.ndarray | None:
     return lam if np.max(np.abs(d)) < tol else None
 
 
+def _beta_independent(law, idx, p, abseps):
+    return float(np.exp(np.log(p).sum())), 0.0, "closed form prod p_i"
+
+
+def _beta_common_shock(law, idx, p, abseps):
+    P = law.params
+    b = P["omega"] + (1 - P["omega"]) * float(np.exp(np.log(P["alpha"][idx]).sum()))
+    return b, 0.0, "closed form omega + (1-omega) prod alpha_i"
+
+
+def _beta_clayton(law, idx, p, abseps):
+    th = law.params["theta"]
+    s = float(np.sum(p ** (-th)) - idx.size + 1)
+    return s ** (-1.0 / th), 0.0, "closed form Clayton copula C(p)"
+
+
+def _beta_onefactor(law, idx, p, abseps):
+    from scipy.special import ndtri
+
+    b = _onefactor_beta(ndtri(p), law.params["loadings"][idx])
+    return (b, 1e-12 * max(b, 1e-300) + 1e-300,
+            "one-factor quadrature over the factor (the library's onefactor_log_beta)")
+
+
+def _beta_irt(law, idx, p, abseps):
+    b = float(_irt_beta(law.params, idx)[0])
+    return b, 1e-10 * b, "2-D quadrature over the query latent (801 trapezoid x 32 Gauss-Hermite)"
+
+
+def _beta_table(law, idx, p, abseps):
+    P = law.params
+    return float(P["table"][P["bits"][:, idx].all(axis=1)].sum()), 1e-15, "sum of the atom table"
+
+
+def _beta_exchangeable(law, idx, p, abseps):
+    from scipy.special import comb
+
+    kk, m = law.k, idx.size
+    s_ = np.arange(kk + 1)
+    b = float(law.params["counts"] @ (comb(s_, m) / comb(kk, m)))
+    return b, 1e-15, "exchangeable: sum_s P(S=s) C(s,m)/C(k,m)"
+
+
+def _beta_gaussian(law, idx, p, abseps):
+    from scipy.special import ndtri
+    from scipy.stats import multivariate_normal
+
+    tau = ndtri(p)
+    c = law.params["corr"][np.ix_(idx, idx)]
+    if idx.size == 1:
+        return float(p[0]), 0.0, "marginal"
+    if idx.size == 2:
+        return (float(bvn_cdf(tau[0], tau[1], c[0, 1])), 1e-12,
+                "bivariate normal (the library's bvn_cdf)")
+    if (lam := onefactor_loadings(c)) is not None:
+        b = _onefactor_beta(tau, lam)
+        return b, 1e-12 * b, "one-factor correlation: quadrature over the factor"
+    b = float(
+        multivariate_normal.cdf(
+            tau,
+            mean=np.zeros(idx.size),
+            cov=c,
+            abseps=abseps,
+            releps=1e-4,
+            maxpts=50_000 * idx.size,
+            rng=np.random.default_rng(0),
+        )
+    )
+    return b, abseps, (f"Genz randomised QMC (scipy), target abs. error {abseps:g}, "
+                       "at most 50,000 points per dimension")
+
+
+def _beta_student_t(law, idx, p, abseps):
+    import jax
+    import jax.numpy as jnp
+
+    from .. import mvt
+
+    nu = law.params["nu"]
+    c = law.params["corr"][np.ix_(idx, idx)]
+    t = np.asarray(mvt.t_quantile(jnp.asarray(p), nu))
+    if idx.size == 1:
+        return float(p[0]), 0.0, "marginal"
+    if idx.size == 2:
+        return (float(mvt.bvt_cdf(t[0], t[1], c[0, 1], nu)), 1e-9,
+                "bivariate t CDF (mixture quadrature)")
+    lp, se, _, n_used = mvt.mvt_orthant(jax.random.key(0), jnp.asarray(t), jnp.asarray(c),
+                                        nu, n_samples=2 ** 18)
+    return (float(np.exp(lp)), 4.0 * float(se),
+            f"randomized QMC-SOV for the multivariate t ({int(n_used)} points), 4 s.e.")
+
+
+# law kind -> (law, subset indices, their error rates, gaussian abseps) -> (beta, err, how)
+_TRUE_BETA = {
+    "independent": _beta_independent,
+    "common_shock": _beta_common_shock,
+    "clayton": _beta_clayton,
+    "onefactor": _beta_onefactor,
+    "irt": _beta_irt,
+    "table": _beta_table,
+    "exchangeable": _beta_exchangeable,
+    "gaussian": _beta_gaussian,
+    "student_t": _beta_student_t,
+}
+
+
 def true_beta(
     law: Law, subset: Sequence[int] | None = None, *, gaussian_abseps: float = 1e-6
 ) -> TrueBeta:
@@ -82,97 +188,10 @@ def true_beta(
     idx = np.arange(law.k) if subset is None else np.asarray(subset, dtype=np.int64)
     if idx.size == 0:
         return TrueBeta(1.0, 0.0, "empty subset")
-    p = law.p_wrong[idx]
-    P = law.params
-    f = law.artefact
-    if law.kind == "independent":
-        b, err, how = float(np.exp(np.log(p).sum())), 0.0, "closed form prod p_i"
-    elif law.kind == "common_shock":
-        b = P["omega"] + (1 - P["omega"]) * float(np.exp(np.log(P["alpha"][idx]).sum()))
-        err, how = 0.0, "closed form omega + (1-omega) prod alpha_i"
-    elif law.kind == "clayton":
-        th = P["theta"]
-        s = float(np.sum(p ** (-th)) - idx.size + 1)
-        b, err, how = s ** (-1.0 / th), 0.0, "closed form Clayton copula C(p)"
-    elif law.kind == "onefactor":
-        from scipy.special import ndtri
-
-        b = _onefactor_beta(ndtri(p), P["loadings"][idx])
-        err, how = (
-            1e-12 * max(b, 1e-300) + 1e-300,
-            "one-factor quadrature over the factor (the library's onefactor_log_beta)",
-        )
-    elif law.kind == "irt":
-        b = float(_irt_beta(P, idx)[0])
-        err, how = (
-            1e-10 * b,
-            "2-D quadrature over the query latent (801 trapezoid x 32 Gauss-Hermite)",
-        )
-    elif law.kind == "table":
-        b = float(P["table"][P["bits"][:, idx].all(axis=1)].sum())
-        err, how = 1e-15, "sum of the atom table"
-    elif law.kind == "exchangeable":
-        from scipy.special import comb
-
-        kk, m = law.k, idx.size
-        s_ = np.arange(kk + 1)
-        b = float(P["counts"] @ (comb(s_, m) / comb(kk, m)))
-        err, how = 1e-15, "exchangeable: sum_s P(S=s) C(s,m)/C(k,m)"
-    elif law.kind == "gaussian":
-        from scipy.special import ndtri
-        from scipy.stats import multivariate_normal
-
-        tau = ndtri(p)
-        c = P["corr"][np.ix_(idx, idx)]
-        if idx.size == 1:
-            b, err, how = float(p[0]), 0.0, "marginal"
-        elif idx.size == 2:
-            b, err, how = (
-                float(bvn_cdf(tau[0], tau[1], c[0, 1])),
-                1e-12,
-                "bivariate normal (the library's bvn_cdf)",
-            )
-        elif (lam := onefactor_loadings(c)) is not None:
-            b = _onefactor_beta(tau, lam)
-            err, how = 1e-12 * b, "one-factor correlation: quadrature over the factor"
-        else:
-            b = float(
-                multivariate_normal.cdf(
-                    tau,
-                    mean=np.zeros(idx.size),
-                    cov=c,
-                    abseps=gaussian_abseps,
-                    releps=1e-4,
-                    maxpts=50_000 * idx.size,
-                    rng=np.random.default_rng(0),
-                )
-            )
-            err = gaussian_abseps
-            how = (
-                f"Genz randomised QMC (scipy), target abs. error {gaussian_abseps:g}, "
-                "at most 50,000 points per dimension"
-            )
-    elif law.kind == "student_t":
-        import jax
-        import jax.numpy as jnp
-
-        from .. import mvt
-
-        nu = P["nu"]
-        c = P["corr"][np.ix_(idx, idx)]
-        t = np.asarray(mvt.t_quantile(jnp.asarray(p), nu))
-        if idx.size == 1:
-            b, err, how = float(p[0]), 0.0, "marginal"
-        elif idx.size == 2:
-            b = float(mvt.bvt_cdf(t[0], t[1], c[0, 1], nu))
-            err, how = 1e-9, "bivariate t CDF (mixture quadrature)"
-        else:
-            lp, se, _, n_used = mvt.mvt_orthant(jax.random.key(0), jnp.asarray(t), jnp.asarray(c),
-                                                nu, n_samples=2 ** 18)
-            b, err = float(np.exp(lp)), 4.0 * float(se)
-            how = f"randomized QMC-SOV for the multivariate t ({int(n_used)} points), 4 s.e."
-    else:
+    if law.kind not in _TRUE_BETA:
         raise NotImplementedError(f"true_beta: unknown law kind {law.kind!r}")
+    b, err, how = _TRUE_BETA[law.kind](law, idx, law.p_wrong[idx], gaussian_abseps)
+    f = law.artefact
     if f > 0:
         b = f + (1 - f) * b
         err = (1 - f) * err
