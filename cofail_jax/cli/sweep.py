@@ -73,6 +73,9 @@ def render(summary) -> str:
     trows = []
     for m in summary["methods"]:
         iv = full.get("ratio_interval", {}).get(m)
+        if full.get("status", {}).get(m, "ok") != "ok":
+            trows.append((m, "skipped", "-", "-"))
+            continue
         trows.append((m, _f(full["beta_pred"][m]), _f(full["ratio"][m], ".3f"),
                       f"[{_f(iv[0], '.3f')}, {_f(iv[1], '.3f')}]" if iv else "-"))
     lines.append("")
@@ -89,8 +92,11 @@ def render(summary) -> str:
                                            sorted({round(j * (len(sweep) - 1) / 15) for j in range(16)})]
     for r in show:
         srows.append((r["k"], r["n_subsets"], f"{r['frac_beta_obs_zero']:.2f}", _f(r["mean_beta_obs"]),
-                      *[_f(r[f"ratio_median_{m}"], ".3f") for m in summary["methods"]]))
+                      *[_f(r[f"ratio_median_{m}"], ".3f") if r.get(f"priced_{m}", True)
+                        else "skipped" for m in summary["methods"]]))
     lines.append(fmt_table(srows, header=("k", "subsets", "P(beta_obs=0)", "mean beta_obs",
                                           *summary["methods"])))
+    if summary.get("skipped"):
+        lines.append(summary["skipped"])
     lines.append(f"wrote {summary['output']}")
     return "\n".join(lines)

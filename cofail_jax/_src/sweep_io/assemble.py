@@ -21,8 +21,10 @@ def _rel(se, beta):
     return np.where(beta > 0, r, np.nan) if r.ndim else float(r) if beta > 0 else float("nan")
 
 
-def assemble(cfg: SweepConfig, ck: Checkpoint, m, dropped, grid) -> dict[str, Any]:
-    """Build the results file from the stored checkpoints alone."""
+def assemble(cfg: SweepConfig, ck: Checkpoint, m, dropped, grid, plan=None) -> dict[str, Any]:
+    """Build the results file from the stored checkpoints alone (``plan``: the
+    :func:`.grid.skip_plan` of the run; skipped methods get status ``skipped: <reason>``)."""
+    from .grid import skip_note
     from .. import sweep as S
     from ..certificate import clopper_pearson
     from ..h5 import write_results
@@ -68,6 +70,13 @@ def assemble(cfg: SweepConfig, ck: Checkpoint, m, dropped, grid) -> dict[str, An
         fp["n_samples"][meth] = int(full["n_samples"][i])
         fp["rel_error"][meth] = _rel(full["beta_pred_se"][i], full["beta_pred"][i])
         fp["ratio"][meth] = float(S.ratios(full["beta_obs"], full["beta_pred"][i]))
+    plan = plan or {}
+
+    def status(unit, meth):
+        skip = plan.get(unit)
+        return f"skipped: {skip.reason}" if skip and meth in skip.methods else "ok"
+
+    fp["status"] = {meth: status("full", meth) for meth in methods}
     tree["full"] = fp
 
     # sweep
@@ -116,6 +125,9 @@ def assemble(cfg: SweepConfig, ck: Checkpoint, m, dropped, grid) -> dict[str, An
         sw["ratio_upper"][meth] = summ[:, 2]
         sw["ratio_n"][meth] = summ[:, 3].astype(np.int64)
         sw["mean_beta_pred"][meth] = np.asarray([np.mean(d["beta_pred"][:, i]) for d in per_k])
+        sw.setdefault("priced", {})[meth] = np.asarray(
+            [status(f"sweep_k/{int(k):05d}", meth) == "ok" for k in grid], np.int8)
+        dims[f"sweep/priced/{meth}"] = ("pool_size",)
         for name in ("beta_pred", "beta_pred_se", "n_samples", "rel_error", "ratio"):
             dims[f"sweep/{name}/{meth}"] = ("pool_size", "subset")
         for name in ("ratio_median", "ratio_lower", "ratio_upper", "ratio_n", "mean_beta_pred"):
@@ -133,6 +145,7 @@ def assemble(cfg: SweepConfig, ck: Checkpoint, m, dropped, grid) -> dict[str, An
                   "(adaptive QMC stops at its target or cap); rows beyond "
                   "n_subsets are padding (NaN); at k = K there is one subset, so the band has "
                   "zero width: no composition noise is claimed there")
+    sw["skip_note"] = skip_note(plan) or "every configured method priced at every pool size"
     tree["sweep"] = sw
     coords["pool_size"] = ks
     coords["subset"] = np.arange(pmax)
@@ -141,7 +154,8 @@ def assemble(cfg: SweepConfig, ck: Checkpoint, m, dropped, grid) -> dict[str, An
     summary_full = {"beta_obs": fp["beta_obs"], "beta_obs_ci": [fp["beta_obs_ci_lower"], fp["beta_obs_ci_upper"]],
                     "beta_pred": fp["beta_pred"], "beta_pred_se": fp["beta_pred_se"],
                     "n_samples": fp["n_samples"], "rel_error": fp["rel_error"], "ratio": fp["ratio"], "mean_rho": fp["mean_rho"],
-                    "mean_phi": fp["mean_phi"], "rho_eff": fp["rho_eff"], "n_queries": n, "n_models": kk}
+                    "mean_phi": fp["mean_phi"], "rho_eff": fp["rho_eff"], "n_queries": n, "n_models": kk,
+                    "status": fp["status"]}
 
     # bootstrap
     if cfg.bootstrap:
@@ -175,6 +189,7 @@ def assemble(cfg: SweepConfig, ck: Checkpoint, m, dropped, grid) -> dict[str, An
             bt["ratio_median"][meth] = med
             bt["ratio_lower"][meth] = lo_
             bt["ratio_upper"][meth] = hi_
+            bt.setdefault("status", {})[meth] = status("boot", meth)
             fp_int[meth] = [lo_, hi_]
             dims[f"bootstrap/beta_pred/{meth}"] = ("replicate",)
             dims[f"bootstrap/ratio/{meth}"] = ("replicate",)
@@ -189,7 +204,11 @@ def assemble(cfg: SweepConfig, ck: Checkpoint, m, dropped, grid) -> dict[str, An
     write_results(cfg.output, tree, attrs=attrs, dims=dims, coords=coords)
     per_k_rows = [{"k": int(k), "n_subsets": int(sw["n_subsets"][g]),
                    "frac_beta_obs_zero": float(zero[g]), "mean_beta_obs": float(sw["mean_beta_obs"][g]),
-                   **{f"ratio_median_{mm}": float(sw["ratio_median"][mm][g]) for mm in methods}}
+                   **{f"ratio_median_{mm}": float(sw["ratio_median"][mm][g]) for mm in methods},
+                   **{f"priced_{mm}": bool(sw["priced"][mm][g]) for mm in methods}}
                   for g, k in enumerate(grid)]
-    return {"input": cfg.input_path, "full": summary_full, "sweep": per_k_rows, "methods": methods,
-            "interval": list(q)}
+    out = {"input": cfg.input_path, "full": summary_full, "sweep": per_k_rows, "methods": methods,
+           "interval": list(q)}
+    if plan:
+        out["skipped"] = skip_note(plan)
+    return out

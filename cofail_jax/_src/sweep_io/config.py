@@ -10,6 +10,8 @@ import tomllib
 from typing import Any
 
 from ..errors import InputError
+from .grid import (DEFAULT_FULL_CORR_BUDGET, DEFAULT_FULL_CORR_MAX_K, DEFAULT_POOL_SIZE_COUNT,
+                   log_pool_sizes)
 
 CONFIG_KEYS = {
     "input": "outcome matrix path (relative paths: from the current folder, then the "
@@ -28,7 +30,15 @@ CONFIG_KEYS = {
     "seed": "run seed (default 0)",
     "methods": "copula models to price (default all: equal_loading, fitted_loading, gaussian, "
                "clayton, student_t; old names one_factor, one-factor, one-factor-fitted still work)",
-    "pool_sizes": "\"all\" (2..K, default) or a list of pool sizes",
+    "pool_sizes": "\"all\" (2..K, default), \"log\" (pool_size_count log-spaced sizes from 2 "
+                  "to K, both included) or a list of pool sizes",
+    "pool_size_count": "with pool_sizes = \"log\": how many sizes (default 16; fewer when K is small)",
+    "full_corr_max_k": "largest pool size k at which the full-correlation copulas (gaussian, "
+                       "student_t) are priced (default 500); above it they are skipped with "
+                       "a note",
+    "full_corr_budget": "cost budget in flops per unit of work (one pool size's P subsets, "
+                        "the full pool, the bootstrap) for the full-correlation copulas "
+                        "(default 1e13); above it they are skipped with a note",
     "subsets": "random subsets per pool size P (default 200)",
     "bootstrap": "query-bootstrap replicates B (default 2000; 0 to skip)",
     "interval": "percentile interval in percent (default [5, 95])",
@@ -53,7 +63,12 @@ CONFIG_KEYS = {
 RESULT_KEYS = ("input_sha256", "models", "drop_degenerate", "seed", "methods", "pool_sizes",
                "subsets", "bootstrap", "interval", "orthant_samples", "orthant_method",
                "repair", "nu", "rel_error", "max_samples", "format", "missing", "audit_sha256", "unadjudicated",
-               "import_options")
+               "import_options", "pool_size_count", "full_corr_max_k", "full_corr_budget")
+
+_DEFAULT_IN_HASH = {"import_options": {}, "pool_size_count": None,
+                    "full_corr_max_k": DEFAULT_FULL_CORR_MAX_K,
+                    "full_corr_budget": DEFAULT_FULL_CORR_BUDGET}
+"""Keys left out of the config hash while at these values (older configs keep their hash)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,6 +103,10 @@ class SweepConfig:
     audit_sha256: str = ""
     # scorer/task/metric/filter/latest/reduce, as given (load_matrix keywords)
     import_options: tuple[tuple[str, Any], ...] = ()
+    # pool_sizes = "log": the count it was expanded from (pool_sizes holds the sizes)
+    pool_size_count: int | None = None
+    full_corr_max_k: int = DEFAULT_FULL_CORR_MAX_K
+    full_corr_budget: float = DEFAULT_FULL_CORR_BUDGET
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -100,8 +119,9 @@ class SweepConfig:
     def hash(self) -> str:
         """sha256 of everything that determines the results (not paths or chunk sizes)."""
         d = self.to_dict()
-        # import_options only when set, so older configs keep their hash
-        blob = json.dumps({k: d[k] for k in RESULT_KEYS if k != "import_options" or d[k]},
+        # keys at their _DEFAULT_IN_HASH values are left out, so older configs keep their hash
+        blob = json.dumps({k: d[k] for k in RESULT_KEYS
+                           if k not in _DEFAULT_IN_HASH or d[k] != _DEFAULT_IN_HASH[k]},
                           sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()
 
@@ -271,13 +291,26 @@ def load_config(path: str | os.PathLike, *, output: str | None = None,
     bootstrap_chunk = _int(path, raw, "bootstrap_chunk", 256, 1)
     subset_chunk = _int(path, raw, "subset_chunk", 64, 1)
     pool_sizes = raw.get("pool_sizes", "all")
+    pool_size_count = None
+    if "pool_size_count" in raw and pool_sizes != "log":
+        raise _bad(path, "pool_size_count", "only used with pool_sizes = \"log\"",
+                   hint="write pool_sizes = \"log\", or remove pool_size_count")
     if pool_sizes == "all":
         pool_sizes = None
+    elif pool_sizes == "log":
+        pool_size_count = _int(path, raw, "pool_size_count", DEFAULT_POOL_SIZE_COUNT, 2)
     elif isinstance(pool_sizes, list) and pool_sizes and all(
             isinstance(k, int) and not isinstance(k, bool) for k in pool_sizes):
         pool_sizes = tuple(sorted(set(pool_sizes)))
     else:
-        raise _bad(path, "pool_sizes", f"must be \"all\" or a list of integers, got {pool_sizes!r}")
+        raise _bad(path, "pool_sizes", f"must be \"all\", \"log\" or a list of integers, "
+                   f"got {pool_sizes!r}")
+    full_corr_max_k = _int(path, raw, "full_corr_max_k", DEFAULT_FULL_CORR_MAX_K, 2)
+    full_corr_budget = raw.get("full_corr_budget", DEFAULT_FULL_CORR_BUDGET)
+    if (isinstance(full_corr_budget, bool) or not isinstance(full_corr_budget, (int, float))
+            or not full_corr_budget > 0):
+        raise _bad(path, "full_corr_budget", f"must be a positive number (flops), got "
+                   f"{full_corr_budget!r}", hint="for example full_corr_budget = 1e13")
     out = output or raw.get("output")
     if out is None:
         out = os.path.splitext(os.path.abspath(path))[0] + ".h5"
@@ -316,12 +349,16 @@ def load_config(path: str | os.PathLike, *, output: str | None = None,
                       bootstrap_chunk=bootstrap_chunk, subset_chunk=subset_chunk,
                       audit=audit_path, unadjudicated=unadjudicated, nu=float(nu),
                       rel_error=float(rel_error), max_samples=max_samples,
-                      import_options=import_options)
+                      import_options=import_options, pool_size_count=pool_size_count,
+                      full_corr_max_k=full_corr_max_k, full_corr_budget=float(full_corr_budget))
     m, dropped = load_pool(cfg)
     kmax = m.k
     if kmax < 2:
         raise _bad(path, "models", f"only {kmax} usable model(s) left after dropping "
                    f"{', '.join(f'{a} ({b})' for a, b in dropped)}", hint="name more models")
+    if pool_size_count is not None and kmax >= 2:
+        pool_sizes = log_pool_sizes(kmax, pool_size_count)
+        cfg = dataclasses.replace(cfg, pool_sizes=pool_sizes)
     if pool_sizes is not None:
         bad = [k for k in pool_sizes if not 2 <= k <= kmax]
         if bad:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +14,7 @@ import numpy as np
 from .assemble import assemble
 from .checkpoint import Checkpoint, missing_ranges, stored_boot_ranges
 from .config import SweepConfig, load_pool
+from .grid import skip_note, skip_plan
 from .watchdog import Watchdog
 
 Progress = Callable[[int, int], None]
@@ -73,10 +75,17 @@ def run_sweep(cfg: SweepConfig, *, progress: Progress | bool | None = None,
     grid = list(cfg.pool_sizes) if cfg.pool_sizes is not None else list(range(2, kk + 1))
     key = jax.random.key(cfg.seed)
     key_sub, key_boot = (jax.random.fold_in(key, i) for i in (1, 2))
+    plan = skip_plan(cfg, kk, grid)
+    note = skip_note(plan)
+    if note:
+        print(note, file=sys.stderr)
+    extra = {"engines": engines(), "config_hash": cfg.hash()}
+    if note:
+        extra["full_corr_skipped"] = note
     prov = provenance(command="cofail sweep " + os.path.basename(cfg.path), config=cfg.to_dict(),
                       seed=cfg.seed, input_path=cfg.input_path,
                       method="pairwise-calibrated copulas: " + ", ".join(cfg.methods),
-                      extra={"engines": engines(), "config_hash": cfg.hash()})
+                      extra=extra)
     partial = cfg.output + ".partial"
     ck = Checkpoint(partial, cfg.hash(), prov, cfg.path)
     if watchdog is True:
@@ -84,13 +93,13 @@ def run_sweep(cfg: SweepConfig, *, progress: Progress | bool | None = None,
                                         f"{partial}")
     wd = watchdog or None
     run = _Run(cfg, ck, errors, key_sub, key_boot, grid,
-               progress if callable(progress) else None, on_checkpoint, wd)
+               progress if callable(progress) else None, on_checkpoint, wd, plan)
     with contextlib.ExitStack() as stack:
         stack.enter_context(blas_one_thread())
         if wd is not None and wd.interval:
             stack.enter_context(wd.running(wd.interval))
         run.all()
-    summary = assemble(cfg, ck, m, dropped, grid)
+    summary = assemble(cfg, ck, m, dropped, grid, plan)
     os.remove(partial)
     summary.update(output=cfg.output, computed=run.computed, reused=run.reused)
     if wd is not None and wd.warnings:
@@ -101,8 +110,10 @@ def run_sweep(cfg: SweepConfig, *, progress: Progress | bool | None = None,
 class _Run:
     """The three stages of a sweep, each unit checkpointed (a small state holder)."""
 
-    def __init__(self, cfg, ck, errors, key_sub, key_boot, grid, progress, on_checkpoint, wd):
+    def __init__(self, cfg, ck, errors, key_sub, key_boot, grid, progress, on_checkpoint, wd,
+                 plan=None):
         self.cfg, self.ck, self.errors, self.grid = cfg, ck, errors, grid
+        self.plan = plan or {}
         self.key_sub, self.key_boot = key_sub, key_boot
         self.progress, self.on_checkpoint = progress, on_checkpoint
         self.watch = wd.batch if wd is not None else None
@@ -112,6 +123,33 @@ class _Run:
         n_boot_units = len(range(0, cfg.bootstrap, cfg.bootstrap_chunk))
         self.total = 1 + len(grid) + n_boot_units
         self.done_units = 0
+
+    def _sweep_fn(self, unit):
+        """The subset sweep over the methods this unit prices, and the call that widens
+        its results back to every configured method (NaN, 0 samples where skipped)."""
+        from .. import sweep as S
+
+        skip = self.plan.get(unit)
+        kept = tuple(m for m in self.cfg.methods if skip is None or m not in skip.methods)
+        fn = S.make_subset_sweep(kept or ("equal_loading",), **self.kw)
+        if kept == tuple(self.cfg.methods):
+            return fn, lambda p: p
+        cols = [kept.index(m) if m in kept else -1 for m in self.cfg.methods]
+
+        def widen(p):
+            out = {}
+            for f in ("beta_pred", "beta_pred_se", "n_samples"):
+                a = np.asarray(getattr(p, f))
+                w = np.zeros(a.shape[:-1] + (len(cols),), a.dtype)
+                if a.dtype.kind == "f":
+                    w[...] = np.nan
+                for j, c in enumerate(cols):
+                    if c >= 0:
+                        w[..., j] = a[..., c]
+                out[f] = w
+            return p._replace(**out)
+
+        return fn, widen
 
     def _tick(self, n=1):
         self.done_units += n
@@ -155,12 +193,17 @@ class _Run:
             return
         kk = self.errors.shape[1]
         full_mask = np.ones(kk, bool)
-        sweep_fn = S.make_subset_sweep(tuple(self.cfg.methods), **self.kw)
-        pr = sweep_fn(self.key_sub, self.stats, self.errors, [kk], [0], full_mask[None, :],
-                      batch=self.cfg.subset_chunk, watch=self.watch)
-        ps, _ = subset_stats(self.stats, full_mask)
-        fixed, rep = C.repair_matrix(ps.rho, ps.pair, S.pricing_options(**self.kw))
-        eig_after = np.linalg.eigvalsh(np.asarray(fixed))[0]
+        sweep_fn, widen = self._sweep_fn("full")
+        pr = widen(sweep_fn(self.key_sub, self.stats, self.errors, [kk], [0], full_mask[None, :],
+                            batch=self.cfg.subset_chunk, watch=self.watch))
+        if "full" in self.plan:  # the repair is the O(K^3) part that was unaffordable
+            rep = {"repair_n_negative": -1, "repair_min_eig_before": np.nan,
+                   "repair_frobenius_distance": np.nan}
+            eig_after = np.nan
+        else:
+            ps, _ = subset_stats(self.stats, full_mask)
+            fixed, rep = C.repair_matrix(ps.rho, ps.pair, S.pricing_options(**self.kw))
+            eig_after = np.linalg.eigvalsh(np.asarray(fixed))[0]
         st = self.stats
         arrays = {f: np.asarray(getattr(pr, f))[0] for f in pr._fields}
         arrays.update(rho=np.asarray(st.rho), phi=np.asarray(st.phi), tau=np.asarray(st.tau),
@@ -177,21 +220,20 @@ class _Run:
         from .. import sweep as S
 
         cfg, kk = self.cfg, self.errors.shape[1]
-        sweep_fn = None
         for k in self.grid:
             name = f"sweep_k/{k:05d}"
             if self.ck.has(name):
                 self.skip(name)
                 continue
-            if sweep_fn is None:
-                sweep_fn = S.make_subset_sweep(tuple(cfg.methods), **self.kw)
+            sweep_fn, widen = self._sweep_fn(name)
             rows = S.draw_subsets(self.key_sub, kk, k, cfg.subsets)
             masks = S.subset_masks(rows, kk)
             parts = []
             for s in range(0, len(rows), cfg.subset_chunk):
                 js = np.arange(len(rows))[s:s + cfg.subset_chunk]
-                parts.append(sweep_fn(self.key_sub, self.stats, self.errors, np.full(len(js), k),
-                                      js, masks[js], batch=cfg.subset_chunk, watch=self.watch))
+                parts.append(widen(sweep_fn(self.key_sub, self.stats, self.errors,
+                                            np.full(len(js), k), js, masks[js],
+                                            batch=cfg.subset_chunk, watch=self.watch)))
             cat = {f: np.concatenate([getattr(p, f) for p in parts]) for f in S.Prices._fields}
             cat["members"] = masks
             self.ck.write(name, cat, attrs={"k": k, "n_possible": float(math.comb(kk, k))})
@@ -209,11 +251,14 @@ class _Run:
             self.skip(f"boot/{a:08d}_{b:08d}", units=0)
         self.done_units += round(sum(b - a for a, b in stored) / cfg.bootstrap_chunk)
         todo = missing_ranges(stored, cfg.bootstrap, cfg.bootstrap_chunk)
-        boot_fn = S.make_bootstrap(tuple(cfg.methods), **self.kw) if todo else None
+        _, widen = self._sweep_fn("boot")
+        skip = self.plan.get("boot")
+        kept = tuple(m for m in cfg.methods if skip is None or m not in skip.methods)
+        boot_fn = S.make_bootstrap(kept or ("equal_loading",), **self.kw) if todo else None
         full_mask = np.ones(self.errors.shape[1], bool)
         for a, b in todo:
-            out = boot_fn(self.key_boot, self.errors, full_mask, np.arange(a, b),
-                          batch=cfg.bootstrap_chunk, watch=self.watch)
+            out = widen(boot_fn(self.key_boot, self.errors, full_mask, np.arange(a, b),
+                                batch=cfg.bootstrap_chunk, watch=self.watch))
             name = f"boot/{a:08d}_{b:08d}"
             self.ck.write(name, {f: getattr(out, f) for f in S.Prices._fields},
                           attrs={"start": a, "stop": b})
