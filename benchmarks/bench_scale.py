@@ -36,6 +36,10 @@ STEPS = {
     "certify": ["certify", "{csv}"],
     "correlations": ["correlations", "{csv}", "--bootstrap", "0"],
     "price equal_loading": ["price", "{csv}", "--model", "equal_loading"],
+    "price fitted_loading": ["price", "{csv}", "--model", "fitted_loading"],
+    "identify bounds": ["identify", "{csv}"],
+    "vote": ["vote", "{csv}"],
+    "bootstrap B=20": ["correlations", "{csv}", "--bootstrap", "20"],
 }
 
 

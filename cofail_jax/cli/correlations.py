@@ -138,7 +138,8 @@ def _boundary_pairs(status, models, summary: bool, notes: list) -> dict:
     return pairs
 
 
-def _bootstrap(errors, bootstrap: int, seed: int, correction, tol: float, progress):
+def _bootstrap(errors, bootstrap: int, seed: int, correction, tol: float, progress,
+               devices=None):
     """(the bootstrap block of the result, the per-pair bootstrap sd of rho)."""
     import warnings
 
@@ -148,7 +149,7 @@ def _bootstrap(errors, bootstrap: int, seed: int, correction, tol: float, progre
 
     bt = T.tetrachoric_bootstrap(jax.random.key(seed), errors, bootstrap,
                                  correction=correction if correction is not None else False,
-                                 tol=tol, progress=progress)
+                                 tol=tol, progress=progress, devices=devices)
     mr, mp = np.asarray(bt.mean_rho), np.asarray(bt.mean_phi)
     with warnings.catch_warnings():  # no solved pair (all right / all wrong): NaN + status
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -193,12 +194,15 @@ def _repair(m, rho_kept, keep, k: int, repair: str, eps: float):
 
 
 def compute(m, *, correction=None, repair="none", eps=0.0, tol=1e-12, bootstrap=None,
-            seed=0, full_matrix=False, progress=None) -> dict:
+            seed=0, full_matrix=False, progress=None, devices="all") -> dict:
     """Everything the command reports, as plain numpy / Python values.
 
     Above ``SUMMARY_ABOVE`` models (unless ``full_matrix``) the k x k matrices are
     summarized: ``summary`` holds quantiles of rho and phi over the solved pairs and the
     result keeps only the per-model vectors; the bootstrap defaults to off there.
+    ``devices``: where the pair-chunked solver (and the bootstrap above
+    :data:`..tetrachoric.PAIR_CHUNK` pairs) spreads its chunks (default every device of
+    the host; the results are those of one device).
     """
     from .._src import tetrachoric as T
 
@@ -212,8 +216,10 @@ def compute(m, *, correction=None, repair="none", eps=0.0, tol=1e-12, bootstrap=
         if k > SUMMARY_ABOVE:
             notes.append(f"query bootstrap off by default above {SUMMARY_ABOVE} models "
                          "(each replicate solves every pair again); pass --bootstrap B")
+    if k * (k - 1) // 2 <= T.PAIR_CHUNK:
+        devices = None  # the fused one-call kernel (one device) below the chunked size
     res = T.tetrachoric(errors, correction=correction if correction is not None else False,
-                        tol=tol)
+                        tol=tol, devices=devices)
     res = type(res)(*(np.asarray(v) for v in res))
     degenerate = (res.error_rate <= 0) | (res.error_rate >= 1)
     keep = np.flatnonzero(~degenerate)
@@ -247,7 +253,8 @@ def compute(m, *, correction=None, repair="none", eps=0.0, tol=1e-12, bootstrap=
                           "rho": _distribution(res.rho[ok]), "phi": _distribution(res.phi[ok])}
         out["matrices"] = {"tau": res.tau, "error_rate": res.error_rate}
     if bootstrap:
-        out["bootstrap"], rho_sd = _bootstrap(errors, bootstrap, seed, correction, tol, progress)
+        out["bootstrap"], rho_sd = _bootstrap(errors, bootstrap, seed, correction, tol, progress,
+                                              devices)
         if not summary:
             out["matrices"]["rho_bootstrap_sd"] = rho_sd
     if repair != "none":

@@ -42,7 +42,7 @@ def log_pool_sizes(n_models: int, count: int) -> tuple[int, ...]:
     fewer than ``count`` sizes (never more); ``count >= K - 1`` gives every size 2..K.
 
     >>> log_pool_sizes(4000, 8)
-    (2, 6, 18, 53, 153, 452, 1337, 4000)
+    (2, 6, 18, 52, 154, 456, 1350, 4000)
     """
     if n_models < 2:
         raise ValueError(f"log_pool_sizes: need at least 2 models, got {n_models}")
