@@ -98,3 +98,21 @@ def test_bad_grid_keys(tmp_path, capsys, over, key, text):
     err = capsys.readouterr().err
     assert key in err and text in err and "Traceback" not in err
     assert not (tmp_path / "c.h5").exists()
+
+
+def test_identify_gaussian_skipped_above_full_corr_max_k(tmp_path, capsys):
+    import jax
+
+    from cofail_jax._src import identify as I
+
+    csv = write_matrix(tmp_path / "pool.csv")
+    e = ~np.loadtxt(csv, delimiter=",", skiprows=1, usecols=range(1, 6)).astype(bool)
+    full = I.identify(e, key=jax.random.key(0))
+    cut = I.identify(e, key=jax.random.key(0), full_corr_max_k=4)
+    assert full.gaussian.status in ("OK", "REPAIRED") and np.isfinite(full.gaussian.beta)
+    assert cut.gaussian.status == "SKIPPED" and np.isnan(cut.gaussian.beta)
+    assert "unaffordable at k = 5" in cut.gaussian.message
+    assert cut.bounds == full.bounds  # the moment bounds do not depend on it
+    np.testing.assert_array_equal(cut.gaussian.rho, full.gaussian.rho)
+    assert main(["identify", str(csv), "--full-corr-max-k", "4"]) == 0
+    assert "skipped: unaffordable at k = 5" in capsys.readouterr().out

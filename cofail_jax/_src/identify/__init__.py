@@ -50,6 +50,7 @@ from .bounds import beta_bounds_lp as beta_bounds_lp
 from .bounds import beta_bounds_moments as beta_bounds_moments
 from .check import verify_by_simulation as verify_by_simulation
 from .counterexample import counterexample as counterexample
+from .gaussian import FULL_CORR_MAX_K as FULL_CORR_MAX_K
 from .gaussian import gaussian_copula_beta as gaussian_copula_beta
 from ..outcomes import outcome_array
 from .rates import _is_exchangeable
@@ -79,7 +80,8 @@ __all__ = [
 ]
 
 
-def identify(errors, *, max_exact_k: int = MAX_EXACT_K, weights=None, key=None) -> IdentifyResult:
+def identify(errors, *, max_exact_k: int = MAX_EXACT_K, weights=None, key=None,
+             full_corr_max_k: int | None = FULL_CORR_MAX_K) -> IdentifyResult:
     """Observed beta against the range the pool's pairwise statistics allow.
 
     Args:
@@ -88,6 +90,8 @@ def identify(errors, *, max_exact_k: int = MAX_EXACT_K, weights=None, key=None) 
       weights: optional query weights.
       key: JAX PRNG key of the Gaussian value's orthant estimator (QMC random shifts);
         None means ``jax.random.key(0)``.
+      full_corr_max_k: the Gaussian value is skipped (status ``"SKIPPED"``, NaN, with the
+        reason) above this many models (:func:`gaussian_copula_beta`).
 
     Returns:
       :class:`IdentifyResult`. The empirical law itself matches its own rates, so the
@@ -99,7 +103,8 @@ def identify(errors, *, max_exact_k: int = MAX_EXACT_K, weights=None, key=None) 
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
     beta_obs = float((w * e.all(axis=1)).sum() / w.sum())
     bounds = beta_bounds(p, p2, max_exact_k=max_exact_k, laws=False)
-    gauss = gaussian_copula_beta(jax.random.key(0) if key is None else key, p, p2)
+    gauss = gaussian_copula_beta(jax.random.key(0) if key is None else key, p, p2,
+                                 full_corr_max_k=full_corr_max_k)
     tol = 1e-7
     inside = bool(bounds.status == "OK"
                   and bounds.beta_min - tol <= beta_obs <= bounds.beta_max + tol)

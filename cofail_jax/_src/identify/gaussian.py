@@ -27,7 +27,13 @@ def _pad_inf(tau: np.ndarray) -> np.ndarray:
     return np.concatenate([tau, np.full(size - tau.shape[0], np.inf)])
 
 
-def gaussian_copula_beta(key, p, p2, *, rho=None, n_samples: int = 2 ** 16) -> GaussianBeta:
+FULL_CORR_MAX_K = 500
+"""Largest pool priced by the full-matrix Gaussian (repair O(k^3), QMC-SOV O(k^2) a
+point); the sweep's ``full_corr_max_k`` default, the same concept."""
+
+
+def gaussian_copula_beta(key, p, p2, *, rho=None, n_samples: int = 2 ** 16,
+                         full_corr_max_k: int | None = FULL_CORR_MAX_K) -> GaussianBeta:
     """beta under the Gaussian copula calibrated to the marginal and pairwise tables.
 
     Model: model i is wrong when Z_i < tau_i = Phi^-1(p_i), Z ~ N(0, R), R the tetrachoric
@@ -45,6 +51,9 @@ def gaussian_copula_beta(key, p, p2, *, rho=None, n_samples: int = 2 ** 16) -> G
       p: (k,) error rates; p2: (k, k) both-wrong rates.
       rho: optional precomputed tetrachoric matrix.
       n_samples: orthant estimator points.
+      full_corr_max_k: above this many (non-degenerate, non-exchangeable) models the
+        full-matrix estimate is not attempted: status ``"SKIPPED"``, NaN, and a message
+        saying why (None: no limit). The tetrachoric matrix is still returned.
 
     Returns:
       :class:`GaussianBeta`.
@@ -88,6 +97,12 @@ def gaussian_copula_beta(key, p, p2, *, rho=None, n_samples: int = 2 ** 16) -> G
         beta = math.exp(float(_equal_loading_log_beta(jnp.asarray(_pad_inf(tau)), r)))
         return GaussianBeta(beta, 1e-8 * beta, R, "one-factor-quadrature", "OK",
                             f"exchangeable, latent correlation {r:.6g} (relative error < 1e-8)")
+    if full_corr_max_k is not None and kk > full_corr_max_k:
+        flops = 10 * 10.0 * kk ** 3 + float(n_samples) * kk ** 2
+        return GaussianBeta(float("nan"), float("nan"), R, "none", "SKIPPED",
+                            f"unaffordable at k = {kk}: O(k^3) repair + QMC-SOV in dimension "
+                            f"{kk} ({n_samples} points), about {flops:.2g} flops; k > "
+                            f"full_corr_max_k = {full_corr_max_k} (raise it to price)")
     w = np.linalg.eigvalsh(Rk)
     repaired = bool(w.min() < 1e-10)
     Rr = np.asarray(nearest_correlation(Rk, eps=1e-8).corr) if repaired else Rk

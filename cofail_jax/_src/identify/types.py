@@ -91,7 +91,8 @@ class GaussianBeta(NamedTuple):
       method: ``"one-factor-quadrature"`` or ``"genz"`` (scipy's multivariate normal CDF)
         or ``"degenerate"``.
       status: ``"OK"``, ``"REPAIRED"`` (tetrachoric matrix not positive semidefinite;
-        eigenvalues clipped), or ``"UNAVAILABLE"`` (see message).
+        eigenvalues clipped), ``"UNAVAILABLE"`` or ``"SKIPPED"`` (more models than
+        ``full_corr_max_k``: unaffordable; see message).
       message: details.
     """
 
