@@ -124,16 +124,14 @@ class _Run:
         self.total = 1 + len(grid) + n_boot_units
         self.done_units = 0
 
-    def _sweep_fn(self, unit):
-        """The subset sweep over the methods this unit prices, and the call that widens
-        its results back to every configured method (NaN, 0 samples where skipped)."""
-        from .. import sweep as S
-
+    def _kept(self, unit):
+        """The configured methods this unit of work prices (the skip plan's rule), and
+        the call that widens its results back to every configured method (NaN
+        predictions, 0 samples where skipped)."""
         skip = self.plan.get(unit)
         kept = tuple(m for m in self.cfg.methods if skip is None or m not in skip.methods)
-        fn = S.make_subset_sweep(kept or ("equal_loading",), **self.kw)
         if kept == tuple(self.cfg.methods):
-            return fn, lambda p: p
+            return kept, lambda p: p
         cols = [kept.index(m) if m in kept else -1 for m in self.cfg.methods]
 
         def widen(p):
@@ -149,7 +147,14 @@ class _Run:
                 out[f] = w
             return p._replace(**out)
 
-        return fn, widen
+        # nothing left to price: the cheapest copula gives beta_obs and the statistics
+        return kept or ("equal_loading",), widen
+
+    def _sweep_fn(self, unit):
+        from .. import sweep as S
+
+        kept, widen = self._kept(unit)
+        return S.make_subset_sweep(kept, **self.kw), widen
 
     def _tick(self, n=1):
         self.done_units += n
@@ -251,10 +256,8 @@ class _Run:
             self.skip(f"boot/{a:08d}_{b:08d}", units=0)
         self.done_units += round(sum(b - a for a, b in stored) / cfg.bootstrap_chunk)
         todo = missing_ranges(stored, cfg.bootstrap, cfg.bootstrap_chunk)
-        _, widen = self._sweep_fn("boot")
-        skip = self.plan.get("boot")
-        kept = tuple(m for m in cfg.methods if skip is None or m not in skip.methods)
-        boot_fn = S.make_bootstrap(kept or ("equal_loading",), **self.kw) if todo else None
+        kept, widen = self._kept("boot")
+        boot_fn = S.make_bootstrap(kept, **self.kw) if todo else None
         full_mask = np.ones(self.errors.shape[1], bool)
         for a, b in todo:
             out = widen(boot_fn(self.key_boot, self.errors, full_mask, np.arange(a, b),
