@@ -65,3 +65,17 @@ def test_pair_chunked_kernels_identical_on_four_devices(monkeypatch):
     r1 = C.compute(m, bootstrap=0, devices=None)
     assert r4["mean_rho"] == r1["mean_rho"] == float(four.mean_rho) == float(one.mean_rho)
     np.testing.assert_array_equal(r4["matrices"]["rho"], four.rho)
+
+
+def test_tetrachoric_matrix_in_blocks_matches_one_solve(monkeypatch):
+    from cofail_jax._src.identify import rates
+
+    E = _errors(n=300, k=10, seed=1)
+    p = E.mean(axis=0)
+    p2 = (E.T.astype(float) @ E) / E.shape[0]
+    whole = rates.tetrachoric_matrix(p, p2)  # 45 pairs, one padded solve
+    monkeypatch.setattr(rates, "_PAIR_BLOCK", 16)  # 3 blocks, no de-duplication
+    blocks = rates.tetrachoric_matrix(p, p2)
+    np.testing.assert_array_equal(blocks, whole)
+    ref = T.tetrachoric(E).rho  # the same equation solved from the data
+    np.testing.assert_allclose(blocks, np.asarray(ref), rtol=0, atol=1e-9)

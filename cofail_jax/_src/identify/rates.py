@@ -248,6 +248,10 @@ def _bvn_cdf(h, k, rho) -> np.ndarray:
                               np.asarray(rho, np.float64)))
 
 
+_PAIR_BLOCK = 1 << 16
+"""Pairs per solve of :func:`tetrachoric_matrix` beyond which it works in blocks."""
+
+
 def tetrachoric_matrix(p, p2) -> np.ndarray:
     """Tetrachoric correlations implied by error rates and both-wrong rates.
 
@@ -272,13 +276,21 @@ def tetrachoric_matrix(p, p2) -> np.ndarray:
     if k < 2:
         return R
     iu, ju = np.triu_indices(k, 1)
-    trip, inv = np.unique(np.stack([np.minimum(p[iu], p[ju]), np.maximum(p[iu], p[ju]),
-                                    p2[iu, ju]], axis=1), axis=0, return_inverse=True)
-    # pad to a power-of-two bucket (>= 8 rows) so pools of different sizes share compilations
-    size = max(8, 1 << (trip.shape[0] - 1).bit_length())
-    padded = np.concatenate([trip, np.repeat(trip[:1], size - trip.shape[0], axis=0)])
-    res = tetrachoric_from_rates(padded[:, 0], padded[:, 1], padded[:, 2])
-    r = np.asarray(res.rho)[: trip.shape[0]][inv.reshape(-1)]
+    trip = np.stack([np.minimum(p[iu], p[ju]), np.maximum(p[iu], p[ju]), p2[iu, ju]], axis=1)
+    if trip.shape[0] <= _PAIR_BLOCK:
+        trip, inv = np.unique(trip, axis=0, return_inverse=True)
+    else:  # thousands of models: distinct triples are the rule; skip the sort
+        inv = np.arange(trip.shape[0])
+    # pad to a power-of-two bucket (>= 8 rows) so pools of different sizes share
+    # compilations; above _PAIR_BLOCK rows, blocks of that size (bounded memory)
+    size = min(max(8, 1 << (trip.shape[0] - 1).bit_length()), _PAIR_BLOCK)
+    r_trip = np.empty(trip.shape[0])
+    for s in range(0, trip.shape[0], size):
+        blk = trip[s:s + size]
+        padded = np.concatenate([blk, np.repeat(blk[:1], size - blk.shape[0], axis=0)])
+        res = tetrachoric_from_rates(padded[:, 0], padded[:, 1], padded[:, 2])
+        r_trip[s:s + blk.shape[0]] = np.asarray(res.rho)[: blk.shape[0]]
+    r = r_trip[inv.reshape(-1)]
     R[iu, ju] = r
     R[ju, iu] = r
     return R
