@@ -179,8 +179,14 @@ class _Run:
 
         from .. import sweep as S
 
-        n = self.errors.shape[0]
-        self.stats = jax.jit(S.pool_stats)(self.errors, jnp.ones((n,), jnp.float64))
+        from .. import tetrachoric as T
+
+        n, kk = self.errors.shape
+        ones = jnp.ones((n,), jnp.float64)
+        if kk * (kk - 1) // 2 > T.PAIR_CHUNK:  # pairs in bounded-memory chunks, as price does
+            self.stats = jax.tree.map(jnp.asarray, S.pool_stats(self.errors, ones))
+        else:
+            self.stats = jax.jit(S.pool_stats)(self.errors, ones)
         if self.progress:
             self.progress(0, self.total)
         self.full()
