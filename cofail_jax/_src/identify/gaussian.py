@@ -64,6 +64,8 @@ def gaussian_copula_beta(key, p, p2, *, rho=None, n_samples: int = 2 ** 16,
       Vasicek, O. (1987). Probability of loss on loan portfolio (one-factor model).
       Higham, N. J. (2002). Computing the nearest correlation matrix. IMA J. Numer.
       Anal. 22, 329-343.
+
+    Long: one early return per degenerate, exchangeable or unaffordable case, then the estimate.
     """
     p, p2 = _as_rates(p, p2)
     k = p.shape[0]

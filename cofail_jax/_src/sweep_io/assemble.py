@@ -23,7 +23,10 @@ def _rel(se, beta):
 
 def assemble(cfg: SweepConfig, ck: Checkpoint, m, dropped, grid, plan=None) -> dict[str, Any]:
     """Build the results file from the stored checkpoints alone (``plan``: the
-    :func:`.grid.skip_plan` of the run; skipped methods get status ``skipped: <reason>``)."""
+    :func:`.grid.skip_plan` of the run; skipped methods get status ``skipped: <reason>``).
+
+    Long: the results file's layout (full pool, sweep, bootstrap) written in one place.
+    """
     from .grid import skip_note
     from .. import sweep as S
     from ..certificate import clopper_pearson

@@ -192,6 +192,8 @@ def load_config(path: str | os.PathLike, *, output: str | None = None,
 
     Returns:
       The :class:`SweepConfig` with the input's sha256.
+
+    Long: one check per config key, in the order of :data:`CONFIG_KEYS`.
     """
     from ..sweep import METHODS
 
