@@ -203,8 +203,6 @@ def compute(m, *, correction=None, repair="none", eps=0.0, tol=1e-12, bootstrap=
     ``devices``: where the pair-chunked solver (and the bootstrap above
     :data:`..tetrachoric.PAIR_CHUNK` pairs) spreads its chunks (default every device of
     the host; the results are those of one device).
-
-    Long: the command's whole result (matrices or summary, pairs, eigenvalues, bootstrap).
     """
     from .._src import tetrachoric as T
 
