@@ -214,14 +214,20 @@ def run(args) -> int:
     models = MODELS if args.model == "all" else (args.model,)
     if args.method == "quadrature" and args.model == "all":
         models = ("equal_loading", "fitted_loading")
-    from .progress import stage
+    from .._src.orthant import reporting
+    from .progress import progress_bar, stage
 
-    # one jitted call (the orthant chunks run inside it): a stage line, no inner bar
-    with stage(f"compiling and pricing {', '.join(models)} ({args.method})"):
-        res = price_matrix(m, models=models, method=args.method, samples=args.samples,
-                           seed=args.seed, alpha=args.alpha, nu=args.nu,
-                           factor_method=args.factor_method, rel_error=args.rel_error,
-                           max_samples=args.max_samples)
+    # one jitted call; the Gaussian orthant estimator's chunks (mc, fixed-size qmc,
+    # tilting) report to the bar, after a "compiling" stage; silent when not a TTY
+    chunked = args.method in ("mc", "tilting") or (args.method == "qmc" and args.samples)
+    with progress_bar(f"pricing ({args.method})",
+                      unit="draws" if args.method != "qmc" else "points") as bar:
+        with (reporting(bar) if chunked and bar is not None else
+              stage(f"compiling and pricing {', '.join(models)} ({args.method})")):
+            res = price_matrix(m, models=models, method=args.method, samples=args.samples,
+                               seed=args.seed, alpha=args.alpha, nu=args.nu,
+                               factor_method=args.factor_method, rel_error=args.rel_error,
+                               max_samples=args.max_samples)
     prov = provenance(input_path=input_path(args), seed=args.seed,
                       method=f"tetrachoric + {args.method}",
                       config={"model": args.model, "method": args.method,

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike
 
 from ..sharding import resolve_mesh
-from .common import METHODS, NOT_PD, OrthantResult, _check, pd_tol
+from .common import METHODS, NOT_PD, OrthantResult, _check, is_pd
 from .mc import _mc
 from .qmc import QMC_BLOCK, _qmc, _qmc_adaptive
 from .tilting import _tilting
@@ -18,7 +18,7 @@ from .tilting import _tilting
 def make_orthant_estimator(method: str = "qmc", n_samples: int = 2 ** 16, *,
                            chunk_size: int | None = None, n_shifts: int = 16,
                            reorder: bool = True, devices="all", jit: bool = True,
-                           rel_error: float | None = None):
+                           rel_error: float | None = None, progress=None):
     """Build an estimator ``(key, tau, corr) -> OrthantResult`` of P(Z <= tau).
 
     Args:
@@ -40,6 +40,11 @@ def make_orthant_estimator(method: str = "qmc", n_samples: int = 2 ** 16, *,
         or ``n_samples`` (the cap) is used (:func:`adaptive_lattice`; one device,
         ``chunk_size`` ignored). The result's ``n_samples`` and ``std_err`` say where it
         stopped. None (default): exactly ``n_samples`` points.
+      progress: optional ``callback(done, total)`` (draws or points): called with
+        ``done = 0`` when the estimator is traced (before compilation) and after every
+        chunk (:mod:`.progress`; not for the adaptive QMC loop, which is short). Without
+        it, the innermost :func:`.progress.reporting` callback if any; the estimate is
+        the same with or without it.
 
     Returns:
       A pure function ``(key, tau, corr) -> OrthantResult``; ``tau`` (k,), ``+inf`` excludes a
@@ -68,7 +73,8 @@ def make_orthant_estimator(method: str = "qmc", n_samples: int = 2 ** 16, *,
     if method == "mc":
         chunk = int(chunk_size or min(65536, n_samples))
         n_chunks = -(-n_samples // chunk)
-        core = functools.partial(_mc, n_chunks=n_chunks, chunk=chunk, mesh=mesh)
+        core = functools.partial(_mc, n_chunks=n_chunks, chunk=chunk, mesh=mesh,
+                                 progress=progress)
     elif method == "qmc":
         if n_shifts < 2:
             raise ValueError("make_orthant_estimator: n_shifts must be >= 2 for an error estimate")
@@ -81,17 +87,16 @@ def make_orthant_estimator(method: str = "qmc", n_samples: int = 2 ** 16, *,
             block = int(chunk_size or min(max(1, 16384 // n_shifts), per_shift))
             n_points = -(-per_shift // block) * block
             core = functools.partial(_qmc, n_shifts=n_shifts, n_points=n_points, block=block,
-                                     mesh=mesh, reorder=reorder)
+                                     mesh=mesh, reorder=reorder, progress=progress)
     else:
         chunk = int(chunk_size or min(1024, n_samples))
         n_chunks = -(-n_samples // chunk)
         core = functools.partial(_tilting, n_chunks=n_chunks, chunk=chunk, mesh=mesh,
-                                 reorder=reorder)
+                                 reorder=reorder, progress=progress)
 
     def estimate(key, tau, corr) -> OrthantResult:
         tau, corr = _check(tau, corr, f"orthant[{method}]")
-        pd = jnp.linalg.eigvalsh(jnp.where(jnp.isfinite(corr), corr, 0.0))[0] > pd_tol(corr.dtype)
-        pd = pd & jnp.all(jnp.isfinite(corr))
+        pd = is_pd(corr)
         res = core(key, tau, jnp.where(pd, corr, jnp.eye(corr.shape[0], dtype=corr.dtype)))
         never = jnp.any(tau == -jnp.inf)
         nan = jnp.asarray(jnp.nan, res.prob.dtype)

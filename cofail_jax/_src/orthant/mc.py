@@ -10,6 +10,7 @@ from jaxtyping import Array
 
 from ..sharding import map_chunks
 from .common import BIG, NONFINITE, OK, OrthantResult, _cholesky
+from .progress import ticking
 
 
 def _mix32(x):
@@ -41,7 +42,7 @@ def _chunk_seed(key, c):
     return jax.random.bits(jax.random.fold_in(key, c), (2,), jnp.uint32)
 
 
-def _mc(key, tau, corr, *, n_chunks, chunk, mesh):
+def _mc(key, tau, corr, *, n_chunks, chunk, mesh, progress=None):
     k = tau.shape[0]
     L, ok = _cholesky(corr)
     L32 = L.astype(jnp.float32)
@@ -54,7 +55,7 @@ def _mc(key, tau, corr, *, n_chunks, chunk, mesh):
         z = jnp.matmul(e, L32.T, precision=jax.lax.Precision.DEFAULT)
         return jnp.sum(jnp.all(z <= t32[None, :], axis=1), dtype=jnp.int32)
 
-    hits_c = map_chunks(one, n_chunks, mesh, key, L32, t32)
+    hits_c = map_chunks(ticking(one, progress, n_chunks, chunk), n_chunks, mesh, key, L32, t32)
     itype = jnp.int64 if jax.config.jax_enable_x64 else jnp.int32
     hits = jnp.sum(hits_c.astype(itype))
     n = n_chunks * chunk

@@ -7,27 +7,14 @@ import math
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.scipy.special import log_ndtr
 
 from ..sharding import map_chunks
-from .common import NONFINITE, OK, OrthantResult, _factor, ndtri_log
+from .common import NONFINITE, OK, OrthantResult, _factor
+from .progress import ticking
+from .sov import arithmetic_rel_error, scaled_factor, sov_logf, sov_logf_exact
 
 
-def _sov_logf(U, t, L):
-    """log prod e_i for a block of points U (n, k) in the unit cube."""
-    n, k = U.shape
-    diag = jnp.diag(L)
-
-    def body(i, st):
-        w, lf = st
-        m = w @ L[i]
-        b = (t[i] - m) / diag[i]
-        le = log_ndtr(b)
-        wi = ndtri_log(jnp.log(U[:, i]) + le)
-        return w.at[:, i].set(wi), lf + le
-
-    _, lf = jax.lax.fori_loop(0, k, body, (jnp.zeros_like(U), jnp.zeros((n,), U.dtype)))
-    return lf
+_sov_logf = sov_logf_exact  # the old name of the exact kernel
 
 
 def _primes(n):
@@ -56,7 +43,7 @@ def _lattice_block(alpha, shifts, start, n):
     return u.reshape(shifts.shape[0] * n, alpha.shape[0])
 
 
-def _qmc(key, tau, corr, *, n_shifts, n_points, block, mesh, reorder):
+def _qmc(key, tau, corr, *, n_shifts, n_points, block, mesh, reorder, progress=None):
     k = tau.shape[0]
     dtype = tau.dtype
     t, L, ok = _factor(tau, corr, reorder)
@@ -66,11 +53,12 @@ def _qmc(key, tau, corr, *, n_shifts, n_points, block, mesh, reorder):
 
     def one(c, shifts, t, L):
         # chunk c: lattice points c*block+1 .. (c+1)*block under every shift at once
-        U = _lattice_block(alpha, shifts, c * block, block)
-        lf = _sov_logf(U, t, L).reshape(n_shifts, block)
+        lf = _sov_block(alpha, shifts, t, L, scaled_factor(t, L))(c * block, block)
+        lf = lf.reshape(n_shifts, block)
         m = jnp.max(lf, axis=1)
         return m, jnp.sum(jnp.exp(lf - m[:, None]), axis=1)
 
+    one = ticking(one, progress, n_blocks, block * n_shifts)
     m_c, s_c = map_chunks(one, n_blocks, mesh, shifts, t, L)  # (n_blocks, n_shifts)
     # per-shift log mean
     M = jnp.max(m_c, axis=0, keepdims=True)
@@ -81,7 +69,8 @@ def _qmc(key, tau, corr, *, n_shifts, n_points, block, mesh, reorder):
     sd_r = jnp.std(r, ddof=1) / math.sqrt(n_shifts)
     logp = top + jnp.log(mean_r)
     status = jnp.where(ok & jnp.isfinite(logp), OK, NONFINITE)
-    return OrthantResult(prob=jnp.exp(logp), std_err=jnp.exp(top) * sd_r, log_prob=logp,
+    se = jnp.hypot(jnp.exp(top) * sd_r, arithmetic_rel_error(k) * jnp.exp(logp))
+    return OrthantResult(prob=jnp.exp(logp), std_err=se, log_prob=logp,
                          n_samples=jnp.asarray(n_shifts * n_points),
                          hits=jnp.asarray(-1), status=status.astype(jnp.int32),
                          method=jnp.asarray(1))
@@ -89,6 +78,72 @@ def _qmc(key, tau, corr, *, n_shifts, n_points, block, mesh, reorder):
 
 QMC_BLOCK = 64
 """Lattice points per shift per step of the adaptive QMC loop (16 shifts: 1,024 points)."""
+
+QMC_PHASES = (QMC_BLOCK, 512)
+"""Gaussian QMC-SOV: points per shift per step, 64 up to 512 points per shift, then 512
+(fewer, larger steps once the run is long: the per-step cost of the sequential loop over
+dimensions is paid per step, not per point)."""
+
+
+def _estimate(m, s, n, n_shifts):
+    """(log mean, standard error, relative error) from per-shift log-sum-exp parts."""
+    lm = m + jnp.log(s) - jnp.log(n.astype(s.dtype))
+    top = jnp.max(lm)
+    r = jnp.exp(lm - top)
+    mean_r = jnp.mean(r)
+    sd_r = jnp.std(r, ddof=1) / math.sqrt(n_shifts)
+    return top + jnp.log(mean_r), jnp.exp(top) * sd_r, sd_r / mean_r
+
+
+def grow_lattice(block_logf, n_shifts, dtype, *, rel_error, max_points, phases,
+                 check_last_every_step=False):
+    """The adaptive loop of :func:`adaptive_lattice`, with steps that may grow.
+
+    ``block_logf(start, b)`` returns log f at lattice points ``start+1 .. start+b`` of every
+    shift, shift-major ``(n_shifts * b,)``. ``phases`` are the points per shift per step;
+    phase ``p`` runs until ``phases[p + 1]`` points per shift, the last one until
+    ``max_points`` (a multiple of ``phases[0]``; a tail shorter than the last step is done
+    in steps of ``phases[0]``). The stopping rule is checked whenever the points per shift
+    reach ``phases[0]`` times a power of two and, with ``check_last_every_step``, after
+    every step of the last phase (less overshoot once steps are large). One
+    ``while_loop`` per phase.
+
+    Returns:
+      (log estimate, standard error, points used over all shifts).
+    """
+    base = phases[0]
+
+    def run(st, b, limit, every):
+        def cond(st):
+            _, _, n, done = st
+            return ~done & (n < limit) & (n + b <= max_points)
+
+        def body(st):
+            m_acc, s_acc, n, _ = st
+            lf = block_logf(n, b).reshape(n_shifts, b)
+            m = jnp.maximum(m_acc, jnp.max(lf, axis=1))
+            m_safe = jnp.where(jnp.isfinite(m), m, 0.0)
+            s_new = (s_acc * jnp.exp(m_acc - m_safe)
+                     + jnp.sum(jnp.exp(lf - m_safe[:, None]), axis=1))
+            m = jnp.where(s_new > 0, m_safe, -jnp.inf)
+            n = n + b
+            _, _, rel = _estimate(m, s_new, n, n_shifts)
+            c = n // base
+            done = (every | ((c & (c - 1)) == 0)) & (rel <= rel_error)
+            return m, s_new, n, done
+
+        return jax.lax.while_loop(cond, body, st)
+
+    st = (jnp.full((n_shifts,), -jnp.inf, dtype), jnp.zeros((n_shifts,), dtype),
+          jnp.int32(0), jnp.asarray(False))
+    limits = tuple(phases[1:]) + (max_points,)
+    for p, (b, limit) in enumerate(zip(phases, limits)):
+        st = run(st, b, limit, check_last_every_step and p == len(phases) - 1)
+    if len(phases) > 1 and max_points % phases[-1]:
+        st = run(st, base, max_points, check_last_every_step)
+    m, s, n, _ = st
+    logp, se, _ = _estimate(m, s, n, n_shifts)
+    return logp, se, (n * n_shifts).astype(jnp.int32)
 
 
 def adaptive_lattice(logf, alpha, shifts, *, rel_error, max_blocks, block=QMC_BLOCK):
@@ -111,39 +166,18 @@ def adaptive_lattice(logf, alpha, shifts, *, rel_error, max_blocks, block=QMC_BL
     Returns:
       (log estimate, standard error, points used over all shifts).
     """
-    n_shifts = shifts.shape[0]
-    dtype = shifts.dtype
+    return grow_lattice(lambda start, b: logf(_lattice_block(alpha, shifts, start, b)),
+                        shifts.shape[0], shifts.dtype, rel_error=rel_error,
+                        max_points=max_blocks * block, phases=(block,))
 
-    def estimate(m, s, c):
-        lm = m + jnp.log(s) - jnp.log((c * block).astype(dtype))
-        top = jnp.max(lm)
-        r = jnp.exp(lm - top)
-        mean_r = jnp.mean(r)
-        sd_r = jnp.std(r, ddof=1) / math.sqrt(n_shifts)
-        return top + jnp.log(mean_r), jnp.exp(top) * sd_r, sd_r / mean_r
 
-    def cond(st):
-        _, _, c, done = st
-        return ~done & (c < max_blocks)
-
-    def body(st):
-        m_acc, s_acc, c, _ = st
-        U = _lattice_block(alpha, shifts, c * block, block)
-        lf = logf(U).reshape(n_shifts, block)
-        m = jnp.maximum(m_acc, jnp.max(lf, axis=1))
-        m_safe = jnp.where(jnp.isfinite(m), m, 0.0)
-        s_new = s_acc * jnp.exp(m_acc - m_safe) + jnp.sum(jnp.exp(lf - m_safe[:, None]), axis=1)
-        m = jnp.where(s_new > 0, m_safe, -jnp.inf)
-        c = c + 1
-        _, _, rel = estimate(m, s_new, c)
-        done = ((c & (c - 1)) == 0) & (rel <= rel_error)
-        return m, s_new, c, done
-
-    st0 = (jnp.full((n_shifts,), -jnp.inf, dtype), jnp.zeros((n_shifts,), dtype),
-           jnp.int32(0), jnp.asarray(False))
-    m, s, c, _ = jax.lax.while_loop(cond, body, st0)
-    logp, se, _ = estimate(m, s, c)
-    return logp, se, (c * block * n_shifts).astype(jnp.int32)
+def _sov_block(alpha, shifts, t, L, fast):
+    """``(start, b) -> log f`` of the Gaussian SOV integrand on lattice points
+    ``start+1 .. start+b`` of every shift (fast float32 kernel, exact fallback)."""
+    def block_logf(start, b):
+        return sov_logf(lambda dt: _lattice_block(alpha, shifts, start, b).astype(dt),
+                        t, L, fast)
+    return block_logf
 
 
 def _qmc_adaptive(key, tau, corr, *, n_shifts, max_blocks, rel_error, reorder):
@@ -152,10 +186,12 @@ def _qmc_adaptive(key, tau, corr, *, n_shifts, max_blocks, rel_error, reorder):
     t, L, ok = _factor(tau, corr, reorder)
     alpha = jnp.asarray(richtmyer_alpha(k), dtype)
     shifts = jax.random.uniform(key, (n_shifts, k), dtype)
-    logp, se, n_used = adaptive_lattice(lambda U: _sov_logf(U, t, L), alpha, shifts,
-                                        rel_error=rel_error, max_blocks=max_blocks)
+    fast = scaled_factor(t, L)
+    logp, se, n_used = grow_lattice(_sov_block(alpha, shifts, t, L, fast), n_shifts, dtype,
+                                    rel_error=rel_error, max_points=max_blocks * QMC_BLOCK,
+                                    phases=QMC_PHASES, check_last_every_step=True)
+    se = jnp.hypot(se, arithmetic_rel_error(k) * jnp.exp(logp))
     status = jnp.where(ok & jnp.isfinite(logp), OK, NONFINITE)
     return OrthantResult(prob=jnp.exp(logp), std_err=se, log_prob=logp, n_samples=n_used,
                          hits=jnp.asarray(-1), status=status.astype(jnp.int32),
                          method=jnp.asarray(1))
-

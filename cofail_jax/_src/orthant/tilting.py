@@ -8,6 +8,7 @@ from jax.scipy.special import log_ndtr
 
 from ..sharding import map_chunks
 from .common import NONFINITE, NOT_CONVERGED, OK, OrthantResult, _factor, ndtri_log
+from .progress import ticking
 
 N_TILT_NEWTON = 40
 N_BACKTRACK = 12
@@ -68,7 +69,7 @@ def _tilt_logw(U, Lt, ut, mu):
     return lw
 
 
-def _tilting(key, tau, corr, *, n_chunks, chunk, mesh, reorder):
+def _tilting(key, tau, corr, *, n_chunks, chunk, mesh, reorder, progress=None):
     d = tau.shape[0]
     dtype = tau.dtype
     t, L, ok = _factor(tau, corr, reorder)
@@ -81,6 +82,7 @@ def _tilting(key, tau, corr, *, n_chunks, chunk, mesh, reorder):
         w = jnp.exp(lw)
         return jnp.sum(w), jnp.sum(w * w)
 
+    one = ticking(one, progress, n_chunks, chunk)
     s1, s2 = map_chunks(one, n_chunks, mesh, key, Lt, ut, mu, psi_star)
     n = n_chunks * chunk
     m1 = jnp.sum(s1) / n
