@@ -160,3 +160,13 @@ def test_auto_uses_tilting_in_the_far_tail():
     assert ref < 1e-4 and int(r.method) == 2
     check(r, ref, 4)
     assert float(r.std_err) / float(r.prob) < 0.05
+
+
+def test_qmc_far_below_float_underflow_uses_the_exact_kernel(est):
+    # beta ~ 1e-595: the float32 kernel would underflow; the log-space fallback is exact
+    # for a constant integrand (independent models)
+    tau = np.full(K, np.inf)
+    tau[:3] = -30.0
+    r = est["qmc"](jax.random.key(5), jnp.asarray(tau), jnp.eye(K))
+    assert int(r.status) == OK
+    np.testing.assert_allclose(float(r.log_prob), 3 * special.log_ndtr(-30.0), rtol=1e-12)

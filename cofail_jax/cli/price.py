@@ -72,7 +72,8 @@ def add_parser(sub) -> None:
                         "2^16 points; 2^16 for tilting/auto, 2^22 for mc)")
     p.add_argument("--rel-error", type=open_probability, default=None,
                    help="qmc: target relative standard error (default 0.01, as the sweep); "
-                        "points double from 1,024 until it is reached or --max-samples")
+                        "points grow from 1,024 (doubling to 8,192, then by 8,192) until it is "
+                        "reached or --max-samples")
     p.add_argument("--max-samples", type=count(1024, 2**34), default=None,
                    help="qmc: cap on points when growing to --rel-error (default 2^16)")
     p.add_argument("--nu", type=float, default=4.0,

@@ -10,7 +10,11 @@
   probability is the integral over the unit cube of ``prod_i e_i(w)``,
   ``e_i = Phi((tau_i - sum_{j<i} L_ij w_j) / L_ii)``, ``w_i = Phi^{-1}(u_i e_i)``. The points
   are a randomly shifted Richtmyer (Kronecker) lattice with the baker's (tent)
-  transform; the error comes from independent random shifts. All in log space.
+  transform; the error comes from independent random shifts. The integrand runs in a
+  fast float32 kernel (dimension-major blocks, AS 241 quantiles; :mod:`.sov`) whose
+  rounding, 1e-7 relative per dimension, is added to the standard error; blocks in the
+  far tail (largest value below 1e-25) are recomputed in log space in the caller's
+  dtype, accurate far below float underflow.
 * ``"tilting"``: Botev's minimax exponential tilting. The same sequential conditioning,
   but each ``w_i`` is drawn from a normal with mean ``mu_i`` truncated to the constraint;
   ``mu`` comes from the saddle point of a convex-concave function ``psi(x, mu)`` solved by
@@ -18,7 +22,8 @@
   relative error bounded as the probability shrinks (1e-5 and far below).
 
 Every estimator is ``(key, tau, corr) -> OrthantResult``, pure and fixed-shape, built
-with :func:`make_orthant_estimator`. Its chunks are spread over all devices
+with :func:`make_orthant_estimator` (optionally with a ``progress(done, total)`` callback
+called after every chunk: :mod:`.progress`). Its chunks are spread over all devices
 (:mod:`cofail_jax._src.sharding`); chunk ``c`` uses ``fold_in(key, c)`` alone and the
 per-chunk sums are reduced in a fixed order, so the same key and sample count give the same
 bits on 1 or many devices. ``tau_i = +inf`` excludes model i (exact factor 1).
@@ -36,6 +41,12 @@ References:
   estimation via minimax tilting. JRSS B 79(1), 125-148.
   Wellons, C. (2018). Prospecting for hash functions (the 32-bit mixer constants).
   Giles, M. (2011). Approximating the erfinv function. GPU Computing Gems Jade Edition.
+  Wichura, M. J. (1988). Algorithm AS 241: the percentage points of the normal
+  distribution. Applied Statistics 37, 477-484.
+
+Modules: :mod:`.common` (statuses, result, checks, reordering), :mod:`.mc`, :mod:`.qmc`
+(lattice and adaptive loop), :mod:`.sov` (the SOV integrand kernels), :mod:`.tilting`,
+:mod:`.progress`, :mod:`.api` (the public builders).
 """
 
 from __future__ import annotations

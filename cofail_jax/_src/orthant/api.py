@@ -36,10 +36,11 @@ def make_orthant_estimator(method: str = "qmc", n_samples: int = 2 ** 16, *,
         first n devices), a list of devices or a Mesh.
       jit: return the jitted function (default).
       rel_error: QMC only: a target relative standard error; the lattice grows from
-        ``n_shifts * 64`` points, doubling, until the error across the shifts reaches it
-        or ``n_samples`` (the cap) is used (:func:`adaptive_lattice`; one device,
-        ``chunk_size`` ignored). The result's ``n_samples`` and ``std_err`` say where it
-        stopped. None (default): exactly ``n_samples`` points.
+        64 points per shift, doubling up to 512, then by 512 points per shift, checking
+        after each step, until the error across the shifts reaches it or ``n_samples``
+        (the cap) is used (:func:`.qmc.grow_lattice`; one device, ``chunk_size``
+        ignored). The result's ``n_samples`` and ``std_err`` say where it stopped. None
+        (default): exactly ``n_samples`` points.
       progress: optional ``callback(done, total)`` (draws or points): called with
         ``done = 0`` when the estimator is traced (before compilation) and after every
         chunk (:mod:`.progress`; not for the adaptive QMC loop, which is short). Without
