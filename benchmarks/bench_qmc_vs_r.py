@@ -13,7 +13,9 @@ Pool: the repaired tetrachoric matrix of the simulated 67-model x 330-query pool
   (equal achieved accuracy).
 
 Timings: after compilation (cofail) and after a warm-up call (R, in one Rscript process
-that loads mvtnorm once); median of ``--reps`` repetitions, each with its own seed/key.
+that loads mvtnorm once); median of ``--reps`` repetitions, each with its own seed/key,
+as wall time and as the process's CPU time (R: user + system of ``system.time``; cofail:
+``time.process_time``, all of XLA's threads), the steadier figure on a loaded machine.
 R runs in the same invocation, before cofail, on the same matrix.
 """
 
@@ -44,7 +46,7 @@ R_SIGMAS = 3.5  # Genz's MVKBRV reports 7/2 standard errors
 
 
 def r_runs(tau, corr, targets, reps):
-    """{target: [(seconds, value, error), ...]} from one Rscript process."""
+    """{target: [(seconds, value, error, CPU seconds), ...]} from one Rscript process."""
     with tempfile.TemporaryDirectory() as d:
         np.savetxt(os.path.join(d, "tau.txt"), tau)
         np.savetxt(os.path.join(d, "corr.txt"), corr)
@@ -54,32 +56,32 @@ tau <- scan('{d}/tau.txt', quiet = TRUE); R <- as.matrix(read.table('{d}/corr.tx
 invisible(pmvnorm(upper = tau, corr = R, algorithm = GenzBretz(maxpts = 1e8, abseps = 0, releps = 0.01)))
 for (rel in c({", ".join(str(t) for t in targets)})) for (rep in 1:{reps}) {{
   set.seed(rep)
-  t <- system.time(v <- pmvnorm(upper = tau, corr = R,
-       algorithm = GenzBretz(maxpts = 1e8, abseps = 0, releps = rel)))[['elapsed']]
-  cat(rel, t, v, attr(v, 'error'), '\\n')
+  st <- system.time(v <- pmvnorm(upper = tau, corr = R,
+       algorithm = GenzBretz(maxpts = 1e8, abseps = 0, releps = rel)))
+  cat(rel, st[['elapsed']], v, attr(v, 'error'), st[['user.self']] + st[['sys.self']], '\\n')
 }}"""
         out = subprocess.run(["Rscript", "-e", code], capture_output=True, text=True,
                              timeout=1800)
     res: dict[float, list] = {t: [] for t in targets}
     for line in out.stdout.splitlines():
-        rel, t, v, e = (float(x) for x in line.split())
-        res[min(targets, key=lambda x: abs(x - rel))].append((t, v, e))
+        rel, t, v, e, cpu = (float(x) for x in line.split())
+        res[min(targets, key=lambda x: abs(x - rel))].append((t, v, e, cpu))
     if not all(res.values()):
         raise RuntimeError(f"R failed: {out.stdout[-500:]} {out.stderr[-500:]}")
     return res
 
 
 def cofail_runs(tau, corr, rel_error, reps):
-    """[(seconds, points, prob, rel. SE), ...] after one compiling call."""
+    """[(seconds, points, prob, rel. SE, CPU seconds), ...] after one compiling call."""
     est = make_orthant_estimator("qmc", 2 ** 24, devices=None, rel_error=rel_error)
     est(jax.random.key(0), tau, corr).prob.block_until_ready()
     rows = []
     for rep in range(reps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         r = est(jax.random.key(1 + rep), tau, corr)
         r.prob.block_until_ready()
-        dt = time.perf_counter() - t0
-        rows.append((dt, int(r.n_samples), float(r.prob), float(r.std_err) / float(r.prob)))
+        dt, dc = time.perf_counter() - t0, time.process_time() - c0
+        rows.append((dt, int(r.n_samples), float(r.prob), float(r.std_err) / float(r.prob), dc))
     return rows
 
 
@@ -102,16 +104,20 @@ def main():
         rr = R[target]
         r_t = med(rr, 0)
         r_val = med(rr, 1)
-        r_rel = float(np.median([e / R_SIGMAS / v for _, v, e in rr]))
+        r_rel = float(np.median([e / R_SIGMAS / v for _, v, e, _ in rr]))
+        r_cpu = med(rr, 3)
         told = cofail_runs(tau, corr, target, args.reps)
         equal = cofail_runs(tau, corr, r_rel, args.reps)
-        rows.append((f"{target:.1%}", f"{r_t:.3f}", f"{r_val:.6f}", f"{r_rel:.3%}",
-                     f"{med(told, 1):,.0f}", f"{med(told, 0):.4f}", f"{med(told, 3):.3%}",
-                     f"{r_t / med(told, 0):.0f}x",
-                     f"{med(equal, 1):,.0f}", f"{med(equal, 0):.4f}", f"{med(equal, 3):.3%}",
-                     f"{med(equal, 2):.6f}", f"{r_t / med(equal, 0):.1f}x"))
+        rows.append((f"{target:.1%}", f"{r_t:.3f} / {r_cpu:.3f}", f"{r_val:.6f}",
+                     f"{r_rel:.3%}", f"{med(told, 1):,.0f}",
+                     f"{med(told, 0):.4f} / {med(told, 4):.4f}", f"{med(told, 3):.3%}",
+                     f"{r_t / med(told, 0):.0f}x / {r_cpu / med(told, 4):.0f}x",
+                     f"{med(equal, 1):,.0f}", f"{med(equal, 0):.4f} / {med(equal, 4):.4f}",
+                     f"{med(equal, 3):.3%}", f"{med(equal, 2):.6f}",
+                     f"{r_t / med(equal, 0):.1f}x / {r_cpu / med(equal, 4):.1f}x"))
         print(rows[-1], flush=True)
     print()
+    print("(seconds: wall / CPU of the process; medians)")
     print(table(rows, ("target", "R s", "R beta", "R rel. SE (err/3.5)",
                        "cofail pts (told target)", "cofail s", "cofail rel. SE", "speed-up",
                        "cofail pts (R's rel. SE)", "cofail s", "cofail rel. SE",

@@ -21,6 +21,8 @@ def make_orthant_estimator(method: str = "qmc", n_samples: int = 2 ** 16, *,
                            rel_error: float | None = None, progress=None):
     """Build an estimator ``(key, tau, corr) -> OrthantResult`` of P(Z <= tau).
 
+    Long: most of it is the docstring of eight options; the body is one dispatch on method.
+
     Args:
       method: ``"mc"`` (plain Monte Carlo, exact integer counts), ``"qmc"`` (Genz SOV on a
         randomly shifted lattice) or ``"tilting"`` (Botev minimax tilting).
