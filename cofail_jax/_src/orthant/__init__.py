@@ -12,9 +12,10 @@
   are a randomly shifted Richtmyer (Kronecker) lattice with the baker's (tent)
   transform; the error comes from independent random shifts. The integrand runs in a
   fast float32 kernel (dimension-major blocks, AS 241 quantiles; :mod:`.sov`) whose
-  rounding, 1e-7 relative per dimension, is added to the standard error; blocks in the
-  far tail (largest value below 1e-25) are recomputed in log space in the caller's
-  dtype, accurate far below float underflow.
+  rounding, 1e-7 relative per dimension, is added to the standard error; in the far
+  tail (adaptive estimate below 1e-20; fixed-size: a block whose largest value is below
+  1e-25) the estimate is redone in log space in the caller's dtype, accurate far below
+  float underflow.
 * ``"tilting"``: Botev's minimax exponential tilting. The same sequential conditioning,
   but each ``w_i`` is drawn from a normal with mean ``mu_i`` truncated to the constraint;
   ``mu`` comes from the saddle point of a convex-concave function ``psi(x, mu)`` solved by

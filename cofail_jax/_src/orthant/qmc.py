@@ -11,7 +11,7 @@ import numpy as np
 from ..sharding import map_chunks
 from .common import NONFINITE, OK, OrthantResult, _factor
 from .progress import ticking
-from .sov import arithmetic_rel_error, scaled_factor, sov_logf, sov_logf_exact
+from .sov import arithmetic_rel_error, scaled_factor, sov_f32, sov_logf, sov_logf_exact
 
 
 _sov_logf = sov_logf_exact  # the old name of the exact kernel
@@ -180,6 +180,13 @@ def _sov_block(alpha, shifts, t, L, fast):
     return block_logf
 
 
+FAST_MIN_PROB = 1e-20
+"""The adaptive QMC-SOV estimate from the float32 kernel is kept when it is at least this
+(and finite); below, the whole estimate is redone by the exact log-space kernel. Points
+whose conditional bound the fast kernel clips (true value below 2e-33) or whose value
+underflows float32 then move the estimate by at most 2e-13 relative."""
+
+
 def _qmc_adaptive(key, tau, corr, *, n_shifts, max_blocks, rel_error, reorder):
     k = tau.shape[0]
     dtype = tau.dtype
@@ -187,10 +194,24 @@ def _qmc_adaptive(key, tau, corr, *, n_shifts, max_blocks, rel_error, reorder):
     alpha = jnp.asarray(richtmyer_alpha(k), dtype)
     shifts = jax.random.uniform(key, (n_shifts, k), dtype)
     fast = scaled_factor(t, L)
-    logp, se, n_used = grow_lattice(_sov_block(alpha, shifts, t, L, fast), n_shifts, dtype,
-                                    rel_error=rel_error, max_points=max_blocks * QMC_BLOCK,
-                                    phases=QMC_PHASES, check_last_every_step=True)
+
+    def fast_block(start, b):
+        U = _lattice_block(alpha, shifts, start, b).astype(jnp.float32)
+        return jnp.log(sov_f32(U.T, *fast).astype(dtype))
+
+    logp, se, n_used = grow_lattice(fast_block, n_shifts, dtype, rel_error=rel_error,
+                                    max_points=max_blocks * QMC_BLOCK, phases=QMC_PHASES,
+                                    check_last_every_step=True)
     se = jnp.hypot(se, arithmetic_rel_error(k) * jnp.exp(logp))
+    bad = ~(logp >= math.log(FAST_MIN_PROB))
+
+    def exact(st):  # the far tail: the log-space kernel, one phase (compiled once)
+        lp, e, n = adaptive_lattice(lambda U: sov_logf_exact(U, t, L), alpha, shifts,
+                                    rel_error=rel_error, max_blocks=max_blocks)
+        return lp, e, n, jnp.asarray(False)
+
+    # a while_loop that runs zero or one time: under vmap, only when some member needs it
+    logp, se, n_used, _ = jax.lax.while_loop(lambda st: st[3], exact, (logp, se, n_used, bad))
     status = jnp.where(ok & jnp.isfinite(logp), OK, NONFINITE)
     return OrthantResult(prob=jnp.exp(logp), std_err=se, log_prob=logp, n_samples=n_used,
                          hits=jnp.asarray(-1), status=status.astype(jnp.int32),

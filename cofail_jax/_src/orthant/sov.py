@@ -16,9 +16,10 @@ For a point ``u`` of the unit cube, ``f(u) = prod_i e_i`` with
 * :func:`sov_logf_exact`: the reference path, in the caller's float dtype and in log
   space (``log_ndtr`` and :func:`..common.ndtri_log`), accurate far below ``1e-300``.
 
-:func:`sov_logf` runs the fast kernel and falls back to the exact one for a block whose
-largest value is below ``FAST_MIN`` (the far tail, where float32 would underflow) or not
-finite; the fallback is a ``while_loop`` that runs zero or one time, so under ``vmap``
+:func:`sov_logf` (the fixed-size QMC path) runs the fast kernel and falls back to the
+exact one for a block whose largest value is below ``FAST_MIN`` (the far tail, where
+float32 would underflow) or not finite (the adaptive path decides once per estimate:
+:data:`.qmc.FAST_MIN_PROB`); the fallback is a ``while_loop`` that runs zero or one time, so under ``vmap``
 it costs nothing unless some member of the batch needs it.
 
 References:
