@@ -170,3 +170,17 @@ def test_qmc_far_below_float_underflow_uses_the_exact_kernel(est):
     r = est["qmc"](jax.random.key(5), jnp.asarray(tau), jnp.eye(K))
     assert int(r.status) == OK
     np.testing.assert_allclose(float(r.log_prob), 3 * special.log_ndtr(-30.0), rtol=1e-12)
+
+
+def test_adaptive_qmc_far_tail_fallback_under_vmap():
+    # one member in the far tail (beta ~ 1e-595: redone by the exact kernel), one not;
+    # vmapped, each gets its own correct answer
+    est = jax.vmap(make_orthant_estimator("qmc", 2 ** 12, devices=None, rel_error=0.01),
+                   in_axes=(None, 0, 0))
+    taus = jnp.asarray([[-30.0, -30.0, -30.0], [0.3, -0.2, 0.5]])
+    corrs = jnp.asarray(np.stack([np.eye(3), equi(3, 0.4)]))
+    r = est(jax.random.key(6), taus, corrs)
+    assert np.all(np.asarray(r.status) == OK)
+    np.testing.assert_allclose(float(r.log_prob[0]), 3 * special.log_ndtr(-30.0), rtol=1e-12)
+    ref = stats.multivariate_normal(np.zeros(3), equi(3, 0.4)).cdf(np.asarray(taus[1]))
+    assert abs(float(r.prob[1]) - ref) < 4 * float(r.std_err[1]) + 1e-6
