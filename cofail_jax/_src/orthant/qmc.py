@@ -180,6 +180,13 @@ def _sov_block(alpha, shifts, t, L, fast):
     return block_logf
 
 
+QMC_CHECK_EVERY_STEP = True
+"""Gaussian QMC-SOV: check the stopping rule after every 512-point step (not only at
+powers of two). Checked on the 67-model pool with 32 keys: the reported relative SE at the
+stop (median 0.042 % for a 0.047 % target, 0.025 % for 0.027 %) matched the spread of the
+estimates (0.044 %, 0.029 %) about as well as with power-of-two checks (0.033 / 0.036 %,
+0.024 / 0.027 %), with half the points."""
+
 FAST_MIN_PROB = 1e-20
 """The adaptive QMC-SOV estimate from the float32 kernel is kept when it is at least this
 (and finite); below, the whole estimate is redone by the exact log-space kernel. Points
@@ -201,7 +208,7 @@ def _qmc_adaptive(key, tau, corr, *, n_shifts, max_blocks, rel_error, reorder):
 
     logp, se, n_used = grow_lattice(fast_block, n_shifts, dtype, rel_error=rel_error,
                                     max_points=max_blocks * QMC_BLOCK, phases=QMC_PHASES,
-                                    check_last_every_step=True)
+                                    check_last_every_step=QMC_CHECK_EVERY_STEP)
     se = jnp.hypot(se, arithmetic_rel_error(k) * jnp.exp(logp))
     bad = ~(logp >= math.log(FAST_MIN_PROB))
 
