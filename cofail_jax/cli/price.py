@@ -98,6 +98,73 @@ def _scalar(v):
     return bool(a) if a.dtype == bool else int(a) if a.dtype.kind in "iu" else float(a)
 
 
+def _drop_degenerate(m, notes):
+    """The matrix without always-right/always-wrong models (a note says which and why)."""
+    from .._src.errors import InputError
+
+    dropped = m.degenerate_models()
+    if not dropped:
+        return m
+    notes.append("dropped (no finite threshold): "
+                 + ", ".join(f"{n} ({why})" for n, why in dropped))
+    if any(why == "always right" for _, why in dropped):
+        notes.append("a model that is always right makes the full pool's beta 0; "
+                     "beta below is for the remaining models")
+    keep = [n for n in m.models if n not in {d for d, _ in dropped}]
+    if len(keep) < 2:
+        raise InputError(f"only {len(keep)} model(s) left after dropping always-right/"
+                         "always-wrong models", source=m.source, where="models",
+                         hint="pricing needs at least two models with 0 < accuracy < 1")
+    return m.select_models(keep)
+
+
+def _check_models(models, method, notes):
+    """Canonical copula names that ``method`` can price (student_t dropped for tilting)."""
+    from .._src import copulas as C
+    from .._src.errors import InputError
+
+    models = tuple(C.canonical(x, where="--model") for x in models)
+    if method == "quadrature":
+        bad = [x for x in models if x not in ("equal_loading", "fitted_loading")]
+        if bad:
+            raise InputError(f"the {bad[0]} copula has no one-dimensional integral",
+                             where="--method quadrature",
+                             hint="use --method auto, qmc, tilting or mc for the full-matrix copulas")
+    if method == "tilting" and "student_t" in models:
+        if len(models) == 1:
+            raise InputError("minimax tilting is not available for the student_t copula",
+                             where="--method tilting", hint="use --method qmc or mc")
+        models = tuple(x for x in models if x != "student_t")
+        notes.append("student_t left out: minimax tilting is not available for it (use qmc or mc)")
+    return models
+
+
+def _prediction(r, i, c, opts, beta_obs, lo, hi):
+    """One copula's entry of ``predictions``: estimate, error, status, summary and ratio."""
+    from .._src import copulas as C
+
+    b = float(r.beta_pred[i])
+    how = C.ESTIMATORS[int(r.method[i])]
+    status = C.STATUS_MESSAGES.get(int(r.status[i]), f"status {int(r.status[i])}")
+    if how == "quadrature":
+        status = "ok (relative error < 1e-8)" if int(r.status[i]) == 0 else status
+    if how == "mc" and b == 0 and int(r.status[i]) == 0:
+        nn = int(r.n_samples[i])
+        status = (f"0 hits in {nn:,} draws: beta is below about {3 / nn:.2g} (95 %); "
+                  "use --method qmc")
+    se = float(r.beta_pred_se[i])
+    p = {"beta": b, "std_err": se, "rel_error": se / b if b > 0 else float("nan"),
+         "log_beta": float(r.log_beta_pred[i]),
+         "method": how, "n_samples": int(r.n_samples[i]), "status": status,
+         "label": c.label}
+    if how == "qmc" and opts.target() is not None:
+        p["rel_error_target"] = opts.target()
+    p.update({key_: _scalar(v) for key_, v in r.summaries[i].items()})
+    p["ratio"] = beta_obs / b if b > 0 else np.inf
+    p["ratio_ci"] = [lo / b if b > 0 else np.inf, hi / b if b > 0 else np.inf]
+    return p
+
+
 def price_matrix(m, *, models=MODELS, method="qmc", samples=None, seed=0, alpha=0.05,
                  nu=4.0, factor_method="quadrature", rel_error=None, max_samples=None):
     """Everything ``cofail price`` reports, as a plain dict (used by the CLI and tests).
@@ -113,33 +180,9 @@ def price_matrix(m, *, models=MODELS, method="qmc", samples=None, seed=0, alpha=
     from .._src.certificate import clopper_pearson
     from .._src.errors import InputError
 
-    notes = []
-    dropped = m.degenerate_models()
-    if dropped:
-        notes.append("dropped (no finite threshold): "
-                     + ", ".join(f"{n} ({why})" for n, why in dropped))
-        if any(why == "always right" for _, why in dropped):
-            notes.append("a model that is always right makes the full pool's beta 0; "
-                         "beta below is for the remaining models")
-        keep = [n for n in m.models if n not in {d for d, _ in dropped}]
-        if len(keep) < 2:
-            raise InputError(f"only {len(keep)} model(s) left after dropping always-right/"
-                             "always-wrong models", source=m.source, where="models",
-                             hint="pricing needs at least two models with 0 < accuracy < 1")
-        m = m.select_models(keep)
-    models = tuple(C.canonical(x, where="--model") for x in models)
-    if method == "quadrature":
-        bad = [x for x in models if x not in ("equal_loading", "fitted_loading")]
-        if bad:
-            raise InputError(f"the {bad[0]} copula has no one-dimensional integral",
-                             where="--method quadrature",
-                             hint="use --method auto, qmc, tilting or mc for the full-matrix copulas")
-    if method == "tilting" and "student_t" in models:
-        if len(models) == 1:
-            raise InputError("minimax tilting is not available for the student_t copula",
-                             where="--method tilting", hint="use --method qmc or mc")
-        models = tuple(x for x in models if x != "student_t")
-        notes.append("student_t left out: minimax tilting is not available for it (use qmc or mc)")
+    notes: list[str] = []
+    m = _drop_degenerate(m, notes)
+    models = _check_models(models, method, notes)
     est = "qmc" if method == "quadrature" else method
     if (rel_error is not None or max_samples is not None) and est != "qmc":
         raise InputError(f"--rel-error and --max-samples apply to --method qmc, not {method}",
@@ -160,28 +203,8 @@ def price_matrix(m, *, models=MODELS, method="qmc", samples=None, seed=0, alpha=
     K = int(np.all(errors, axis=1).sum())
     lo, hi = clopper_pearson(K, n, alpha)
     beta_obs = K / n
-    preds = {}
-    for i, c in enumerate(copulas):
-        b = float(r.beta_pred[i])
-        how = C.ESTIMATORS[int(r.method[i])]
-        status = C.STATUS_MESSAGES.get(int(r.status[i]), f"status {int(r.status[i])}")
-        if how == "quadrature":
-            status = "ok (relative error < 1e-8)" if int(r.status[i]) == 0 else status
-        if how == "mc" and b == 0 and int(r.status[i]) == 0:
-            nn = int(r.n_samples[i])
-            status = (f"0 hits in {nn:,} draws: beta is below about {3 / nn:.2g} (95 %); "
-                      "use --method qmc")
-        se = float(r.beta_pred_se[i])
-        p = {"beta": b, "std_err": se, "rel_error": se / b if b > 0 else float("nan"),
-             "log_beta": float(r.log_beta_pred[i]),
-             "method": how, "n_samples": int(r.n_samples[i]), "status": status,
-             "label": c.label}
-        if how == "qmc" and opts.target() is not None:
-            p["rel_error_target"] = opts.target()
-        p.update({key_: _scalar(v) for key_, v in r.summaries[i].items()})
-        p["ratio"] = beta_obs / b if b > 0 else np.inf
-        p["ratio_ci"] = [float(lo) / b if b > 0 else np.inf, float(hi) / b if b > 0 else np.inf]
-        preds[c.name] = p
+    preds = {c.name: _prediction(r, i, c, opts, beta_obs, float(lo), float(hi))
+             for i, c in enumerate(copulas)}
     return {"source": m.source, "n": n, "k": k, "K": K, "beta_obs": beta_obs,
             "beta_obs_ci": [float(lo), float(hi)], "alpha": alpha, "models": list(m.models),
             "tau": np.asarray(stats.tau), "predictions": preds, "notes": notes,
