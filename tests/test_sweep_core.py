@@ -124,19 +124,21 @@ def test_summarize_ratios_percentiles():
 
 
 def test_bootstrap_drop_reasons_match_resamples():
-    # model 4 is wrong on only 2 of 40 queries: some replicates leave it always right
+    # model 4 is wrong on only 2 of 60 queries: some replicates leave it always right.
+    # The shape (60 x 5) and copulas of the sweep_helpers pool: the drop reason, not the
+    # copula, is tested, and the bootstrap programs of the other sweep tests are reused.
     rs = np.random.RandomState(0)
-    e = rs.rand(40, 5) < 0.5
+    e = rs.rand(60, 5) < 0.5
     e[:, 4] = False
     e[[3, 9], 4] = True
-    boot = S.make_bootstrap(("equal_loading",))  # the drop reason, not the copula, is tested
+    boot = S.make_bootstrap(("equal_loading", "clayton"))
     key = jax.random.key(11)
     out = boot(key, e, np.ones(5, bool), np.arange(32), batch=32)
     always_right = []
     for i in range(32):
         kw, _ = jax.random.split(jax.random.fold_in(key, i))
-        w = np.asarray(S.bootstrap_weights(kw, 40))
-        assert w.sum() == 40
+        w = np.asarray(S.bootstrap_weights(kw, 60))
+        assert w.sum() == 60
         always_right.append(w[[3, 9]].sum() == 0)
     always_right = np.asarray(always_right)
     assert always_right.any() and not always_right.all()

@@ -55,22 +55,15 @@ def test_peers_are_per_group_and_compilation_is_allowed_time():
 def test_run_sweep_takes_a_callback_and_a_watchdog(tmp_path):
     """Progress goes through the callback; the watchdog times every micro-batch."""
     from cofail_jax._src.sweep_io import load_config, run_sweep
+    from sweep_helpers import write_config, write_matrix
 
-    cfg = tmp_path / "c.toml"
-    cfg.write_text('input = "example:math-l5"\nmodels = ["%s"]\npool_sizes = [2, 3]\n'
-                   'subsets = 3\nbootstrap = 0\nmethods = ["equal_loading"]\n' % '", "'.join(
-                       _models()))
+    # the tiny pool and copulas of the other sweep tests: their compiled programs are reused
+    cfg = write_config(tmp_path / "c.toml", write_matrix(tmp_path / "pool.csv"),
+                       tmp_path / "c.h5", pool_sizes=[2, 3], subsets=3, bootstrap=0)
     calls = []
     wd = Watchdog(interval=None)
-    summary = run_sweep(load_config(str(cfg)), progress=lambda d, t: calls.append((d, t)),
+    summary = run_sweep(load_config(cfg), progress=lambda d, t: calls.append((d, t)),
                         watchdog=wd)
     assert calls[0] == (0, 3) and calls[-1] == (3, 3)
     assert sum(len(v) for v in wd.durations.values()) >= 3   # full pool + two pool sizes
     assert "watchdog_warnings" not in summary
-
-
-def _models():
-    from cofail_jax._src.data import example_path
-    from cofail_jax._src.io import load_matrix
-
-    return load_matrix(example_path("math-l5")).models[:3]
