@@ -98,11 +98,12 @@ def test_equal_loading_and_effective_correlation_round_trip():
     np.testing.assert_allclose(float(equal_loading_beta(tau, 0.37)),
                                float(jnp.exp(log_beta1(tau, jnp.full(30, np.sqrt(0.37))))))
     # below independence (negative dependence, beta = 0) and above min Phi(tau): NaN
-    assert np.isnan(float(eff(tau, 1e-40)))
-    assert np.isnan(float(eff(tau, 0.9)))
+    # (targets as float64 arrays, like b above: one compilation, not one per weak type)
+    assert np.isnan(float(eff(tau, jnp.float64(1e-40))))
+    assert np.isnan(float(eff(tau, jnp.float64(0.9))))
     # no recompilation for new values of the same shape
     n = eff._cache_size()
-    eff(tau + 0.1, 0.01)
+    eff(tau + 0.1, jnp.float64(0.01))
     assert eff._cache_size() == n
 
 
