@@ -43,7 +43,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import betainc, gammainc, gammaincc, gammaln, log_ndtr, ndtri, polygamma
 
-from .bvn import bvn_cdf, bvn_pdf
+from .bvn import bvn_cdf
 from .orthant import (
     BIG,
     QMC_BLOCK,
@@ -160,9 +160,18 @@ def _mixture_nodes(nu):
 
 def bvt_cdf(h, k, r, nu):
     """Bivariate t CDF T_2(h, k; r, nu) = P(T_1 <= h, T_2 <= k) (any nu > 0; arrays
-    broadcast; +-inf limits allowed)."""
+    broadcast; +-inf limits allowed): the Dunnett-Sobel closed form when ``nu`` is a
+    concrete integer (:func:`bvt_cdf_integer`), else the mixture quadrature (traced or
+    fractional nu; ~1e-13 against the closed form at integer nu)."""
     h, k, r = jnp.broadcast_arrays(jnp.asarray(h, jnp.float64), jnp.asarray(k, jnp.float64),
                                    jnp.asarray(r, jnp.float64))
+    nu_int = static_integer_nu(nu)
+    if nu_int is not None:  # closed form, exact to rounding
+        val = bvt_cdf_integer(jnp.where(jnp.isfinite(h), h, 0.0),
+                              jnp.where(jnp.isfinite(k), k, 0.0), r, nu_int)
+        val = jnp.where(h == jnp.inf, t_cdf(k, nu_int), jnp.where(k == jnp.inf, t_cdf(h, nu_int),
+                                                                     val))
+        return jnp.where((h == -jnp.inf) | (k == -jnp.inf), 0.0, val)
     s, lw = _mixture_nodes(nu)
     S = s.reshape((1,) * h.ndim + s.shape)
     hs = jnp.where(jnp.isinf(h[..., None]), h[..., None], h[..., None] * S)
@@ -171,18 +180,108 @@ def bvt_cdf(h, k, r, nu):
     return jnp.sum(jnp.exp(lw).reshape(S.shape) * vals, axis=-1)
 
 
-def _bvt_and_dr(h, k, r, s, lw):
-    s = s.reshape((1,) * h.ndim + s.shape)
-    hs = h[..., None] * s
-    ks = k[..., None] * s
-    rr = jnp.broadcast_to(r[..., None], hs.shape)
-    w = jnp.exp(lw).reshape(s.shape)
-    return jnp.sum(w * bvn_cdf(hs, ks, rr), -1), jnp.sum(w * bvn_pdf(hs, ks, rr), -1)
+MAX_CLOSED_FORM_NU = 200
+"""Largest integer nu priced by the Dunnett-Sobel closed form (its loop has nu / 2 terms)."""
 
 
-def calibrate_pairs(t, p_both, r0, nu, calibrate, n_newton: int = 14):
+def static_integer_nu(nu) -> int | None:
+    """``int(nu)`` when ``nu`` is a concrete (not traced) integer in [1, 200], else None:
+    such nu take the closed forms (:func:`bvt_cdf_integer`), others the mixture quadrature."""
+    try:
+        v = float(nu)
+    except Exception:  # a tracer: nu unknown at trace time
+        return None
+    if v.is_integer() and 1 <= v <= MAX_CLOSED_FORM_NU:
+        return int(v)
+    return None
+
+
+def bvt_cdf_integer(h, k, r, nu: int, edges: bool = True):
+    """T_2(h, k; r, nu) for integer nu (static), finite h, k: the closed form of Dunnett and
+    Sobel (1954) in the recursive form of Genz's TVPACK (R ``mvtnorm``'s bivariate t), a
+    sum of nu / 2 terms, exact to rounding; r = +-1 by the limits
+    ``t(min(h, k))`` and ``max(t(h) - t(-k), 0)`` (``edges=False``: the caller keeps
+    |r| < 1, and the program holds no univariate t CDF)."""
+    h, k, r = jnp.broadcast_arrays(jnp.asarray(h, jnp.float64), jnp.asarray(k, jnp.float64),
+                                   jnp.asarray(r, jnp.float64))
+    nu = int(nu)
+    f = float(nu)
+    eps = 1e-15
+    edge_hi = 1.0 - r <= eps
+    edge_lo = r + 1.0 <= eps
+    r_in = jnp.where(edge_hi | edge_lo, 0.0, r)
+    ors = 1.0 - r_in * r_in
+    hrk = h - r_in * k
+    krh = k - r_in * h
+    xnhk = hrk * hrk / (hrk * hrk + ors * (f + k * k))
+    xnkh = krh * krh / (krh * krh + ors * (f + h * h))
+    hs = jnp.where(hrk < 0, -1.0, 1.0)
+    ks = jnp.where(krh < 0, -1.0, 1.0)
+    hh = 1.0 + h * h / f
+    kk = 1.0 + k * k / f
+    if nu % 2 == 0:
+        bvt = jnp.arctan2(jnp.sqrt(ors), -r_in) / (2.0 * math.pi)
+        gh = h / jnp.sqrt(16.0 * (f + h * h))
+        gk = k / jnp.sqrt(16.0 * (f + k * k))
+        cnk = 2.0 * jnp.arctan2(jnp.sqrt(xnkh), jnp.sqrt(1.0 - xnkh)) / math.pi
+        dnk = 2.0 * jnp.sqrt(xnkh * (1.0 - xnkh)) / math.pi
+        cnh = 2.0 * jnp.arctan2(jnp.sqrt(xnhk), jnp.sqrt(1.0 - xnhk)) / math.pi
+        dnh = 2.0 * jnp.sqrt(xnhk * (1.0 - xnhk)) / math.pi
+        for j in range(1, nu // 2 + 1):
+            bvt = bvt + gh * (1.0 + ks * cnk) + gk * (1.0 + hs * cnh)
+            cnk = cnk + dnk
+            dnk = 2 * j * dnk * (1.0 - xnkh) / (2 * j + 1)
+            cnh = cnh + dnh
+            dnh = 2 * j * dnh * (1.0 - xnhk) / (2 * j + 1)
+            gh = gh * (2 * j - 1) / (2 * j * hh)
+            gk = gk * (2 * j - 1) / (2 * j * kk)
+    else:
+        snu = math.sqrt(f)
+        qhrk = jnp.sqrt(jnp.maximum(h * h + k * k - 2.0 * r_in * h * k + f * ors, 0.0))
+        hkrn = h * k + r_in * f
+        hkn = h * k - f
+        hpk = h + k
+        bvt = jnp.arctan2(-snu * (hkn * qhrk + hpk * hkrn),
+                          hkn * hkrn - f * hpk * qhrk) / (2.0 * math.pi)
+        bvt = jnp.where(bvt < -eps, bvt + 1.0, bvt)
+        gh = h / (2.0 * math.pi * snu * hh)
+        gk = k / (2.0 * math.pi * snu * kk)
+        cnk = dnk = jnp.sqrt(xnkh)
+        cnh = dnh = jnp.sqrt(xnhk)
+        for j in range(1, (nu - 1) // 2 + 1):
+            bvt = bvt + gh * (1.0 + ks * cnk) + gk * (1.0 + hs * cnh)
+            dnk = (2 * j - 1) * dnk * (1.0 - xnkh) / (2 * j)
+            cnk = cnk + dnk
+            dnh = (2 * j - 1) * dnh * (1.0 - xnhk) / (2 * j)
+            cnh = cnh + dnh
+            gh = gh * 2 * j / ((2 * j + 1) * hh)
+            gk = gk * 2 * j / ((2 * j + 1) * kk)
+    if not edges:
+        return bvt
+    th, tk = t_cdf(h, f), t_cdf(k, f)
+    return jnp.where(edge_hi, jnp.minimum(th, tk),
+                     jnp.where(edge_lo, jnp.maximum(th + tk - 1.0, 0.0), bvt))
+
+
+def bvt_dr(h, k, r, nu):
+    """d/dr T_2(h, k; r, nu) = E_S[phi_2(hS, kS; r)] in closed form:
+    ``(1 + Q / nu)^(-nu/2) / (2 pi sqrt(1 - r^2))``, ``Q = (h^2 - 2 r h k + k^2) / (1 - r^2)``
+    (the chi-square Laplace transform; any nu > 0)."""
+    ors = 1.0 - r * r
+    q = (h * h - 2.0 * r * h * k + k * k) / ors
+    return jnp.exp(-0.5 * nu * jnp.log1p(q / nu)) / (2.0 * math.pi * jnp.sqrt(ors))
+
+
+def calibrate_pairs(t, p_both, r0, nu, calibrate, n_newton: int | None = None):
     """Correlations r_ij with T_2(t_i, t_j; r_ij, nu) = p_both_ij where ``calibrate`` is
-    True (others keep ``r0``): safeguarded Newton steps inside a shrinking bracket.
+    True (others keep ``r0``): safeguarded Newton steps inside a shrinking bracket, from
+    ``r0`` (the tetrachoric value), with the closed-form derivative :func:`bvt_dr`.
+
+    ``T_2`` is the Dunnett-Sobel closed form (:func:`bvt_cdf_integer`, exact to rounding)
+    when ``nu`` is a concrete integer (:func:`static_integer_nu`; the copula's nu is), else
+    the mixture quadrature (:func:`bvt_cdf`, ~1e-13). Newton steps: 8 by default with the
+    closed form (quadratic from the tetrachoric start; residuals ~1e-16 on the benchmark
+    pool's 2,211 pairs), 14 with the quadrature (its historical count).
 
     Each unordered pair is solved once (its upper-triangle entry; ``calibrate``, ``p_both``
     and ``r0`` are symmetric) and mirrored, so the matrix is exactly symmetric.
@@ -190,9 +289,31 @@ def calibrate_pairs(t, p_both, r0, nu, calibrate, n_newton: int = 14):
     Returns:
       (r, max |T_2 - p_both| over calibrated pairs).
     """
+    r, err = calibrate_pairs_all(t, p_both, r0, nu, calibrate, n_newton)
+    return r, jnp.max(err)
+
+
+def calibrate_pairs_all(t, p_both, r0, nu, calibrate, n_newton: int | None = None):
+    """:func:`calibrate_pairs` with the error per pair: ``(r, err)``, ``err`` (K, K)
+    ``|T_2 - p_both|`` on calibrated pairs, 0 elsewhere (a pool's pairs solved once, a
+    subset's error is the max over its own pairs)."""
     K = t.shape[0]
     iu, ju = np.triu_indices(K, 1)
-    s, lw = _mixture_nodes(nu)
+    nu_int = static_integer_nu(nu)
+    if nu_int is not None:
+        # r stays inside (-1, 1): the Newton iterates are inside the bracket
+        cdf = lambda h, k, r: bvt_cdf_integer(h, k, jnp.clip(r, -1.0 + 1e-15, 1.0 - 1e-15),
+                                              nu_int, edges=False)
+    else:
+        s, lw = _mixture_nodes(nu)
+
+        def cdf(h, k, r):
+            sh = s.reshape((1,) * h.ndim + s.shape)
+            rr = jnp.broadcast_to(r[..., None], h.shape + s.shape)
+            w = jnp.exp(lw).reshape(sh.shape)
+            return jnp.sum(w * bvn_cdf(h[..., None] * sh, k[..., None] * sh, rr), -1)
+    if n_newton is None:
+        n_newton = 8 if nu_int is not None else 14
     tt = jnp.where(jnp.isfinite(t), t, 0.0)
     h = tt[iu]
     k = tt[ju]
@@ -205,8 +326,8 @@ def calibrate_pairs(t, p_both, r0, nu, calibrate, n_newton: int = 14):
 
     def body(_, st):
         r, lo, hi = st
-        f, df = _bvt_and_dr(h, k, r, s, lw)
-        g = f - target
+        g = cdf(h, k, r) - target
+        df = bvt_dr(h, k, r, nu)
         lo = jnp.where(g < 0, r, lo)
         hi = jnp.where(g > 0, r, hi)
         rn = r - g / jnp.where(df > 0, df, 1.0)
@@ -214,11 +335,11 @@ def calibrate_pairs(t, p_both, r0, nu, calibrate, n_newton: int = 14):
         return jnp.where(bad, 0.5 * (lo + hi), rn), lo, hi
 
     r, _, _ = jax.lax.fori_loop(0, n_newton, body, (r, lo, hi))
-    f, _ = _bvt_and_dr(h, k, r, s, lw)
-    err = jnp.max(jnp.where(cal, jnp.abs(f - target), 0.0), initial=0.0)
+    err = jnp.where(cal, jnp.abs(cdf(h, k, r) - target), 0.0)
     r = jnp.where(cal, r, r0_pairs)
     out = jnp.asarray(r0).at[iu, ju].set(r).at[ju, iu].set(r)
-    return out, err
+    err_m = jnp.zeros((K, K), err.dtype).at[iu, ju].set(err).at[ju, iu].set(err)
+    return out, err_m
 
 
 # ---------------------------------------------------------------------------------------
