@@ -54,7 +54,7 @@ K, N, P, B = 67, 330, 200, 2000
 PROBE_K = (2, 8, 9, 16, 17, 32, 33, 48, 49, 67)  # both sides of each compacted dimension
 REPAIR = "nearest"
 QMC_POINTS, QMC_SHIFTS = 4096, 16
-BASELINE_COPULAS = ("equal_loading", "fitted_loading", "gaussian", "clayton")
+BASELINE_COPULAS = ("equal_loading", "fitted_loading", "gaussian", "clayton", "student_t")
 
 
 def subset_counts():
@@ -193,7 +193,98 @@ def np_repair_like(sub):
     return np_repair.higham(sub, tol=1e-10, max_iter=cap, eps=floor)[0]
 
 
-def np_price(rng, p, tau, rho, pb, idx, e, like=False):
+NU = 4.0  # the Student-t copula's default degrees of freedom (copulas.PricingOptions.nu)
+
+
+def np_bvt(h, k, r, nu=int(NU)):
+    """Bivariate t CDF for integer nu, numpy: the Dunnett-Sobel closed form (the JAX side's
+    mvt.bvt_cdf_integer, vectorized), |r| < 1."""
+    h, k, r = np.broadcast_arrays(np.asarray(h, float), np.asarray(k, float), np.asarray(r, float))
+    f = float(nu)
+    ors = 1 - r * r
+    hrk, krh = h - r * k, k - r * h
+    xnhk = hrk ** 2 / (hrk ** 2 + ors * (f + k * k))
+    xnkh = krh ** 2 / (krh ** 2 + ors * (f + h * h))
+    hs, ks = np.where(hrk < 0, -1.0, 1.0), np.where(krh < 0, -1.0, 1.0)
+    hh, kk = 1 + h * h / f, 1 + k * k / f
+    if nu % 2 == 0:
+        bvt = np.arctan2(np.sqrt(ors), -r) / (2 * np.pi)
+        gh, gk = h / np.sqrt(16 * (f + h * h)), k / np.sqrt(16 * (f + k * k))
+        cnk = 2 * np.arctan2(np.sqrt(xnkh), np.sqrt(1 - xnkh)) / np.pi
+        dnk = 2 * np.sqrt(xnkh * (1 - xnkh)) / np.pi
+        cnh = 2 * np.arctan2(np.sqrt(xnhk), np.sqrt(1 - xnhk)) / np.pi
+        dnh = 2 * np.sqrt(xnhk * (1 - xnhk)) / np.pi
+        for j in range(1, nu // 2 + 1):
+            bvt = bvt + gh * (1 + ks * cnk) + gk * (1 + hs * cnh)
+            cnk, dnk = cnk + dnk, 2 * j * dnk * (1 - xnkh) / (2 * j + 1)
+            cnh, dnh = cnh + dnh, 2 * j * dnh * (1 - xnhk) / (2 * j + 1)
+            gh, gk = gh * (2 * j - 1) / (2 * j * hh), gk * (2 * j - 1) / (2 * j * kk)
+        return bvt
+    raise NotImplementedError("np_bvt: even nu only (the benchmark's nu = 4)")
+
+
+def np_bvt_dr(h, k, r, nu=NU):
+    ors = 1 - r * r
+    q = (h * h - 2 * r * h * k + k * k) / ors
+    return (1 + q / nu) ** (-nu / 2) / (2 * np.pi * np.sqrt(ors))
+
+
+def np_t_calibrate(p, pb, rho, like):
+    """Pairwise t correlations of the pool, once per pool (as the JAX side): straightforward:
+    scipy brentq on the closed form, pair by pair; like-for-like: all pairs at once by the
+    JAX side's safeguarded Newton (8 steps from the tetrachoric, closed-form derivative)."""
+    from scipy import optimize, stats
+
+    k = len(p)
+    t = stats.t.ppf(p, NU)
+    iu, ju = np.triu_indices(k, 1)
+    out = np.eye(k)
+    if not like:
+        r = [optimize.brentq(lambda x: np_bvt(t[i], t[j], x) - pb[i, j], -0.9999, 0.9999,
+                             xtol=1e-12) for i, j in zip(iu, ju)]
+        out[iu, ju] = out[ju, iu] = r
+        return t, out
+    h, kk, target = t[iu], t[ju], pb[iu, ju]
+    r = np.clip(rho[iu, ju], -0.999, 0.999)
+    lo, hi = -np.ones_like(r), np.ones_like(r)
+    for _ in range(8):
+        g = np_bvt(h, kk, r) - target
+        df = np_bvt_dr(h, kk, r)
+        lo, hi = np.where(g < 0, r, lo), np.where(g > 0, r, hi)
+        rn = r - g / np.where(df > 0, df, 1.0)
+        bad = ~np.isfinite(rn) | (rn <= lo) | (rn >= hi)
+        r = np.where(bad, 0.5 * (lo + hi), rn)
+    out[iu, ju] = out[ju, iu] = r
+    return t, out
+
+
+def np_qmc_sov_t(rng, t, c, nu=NU, n_points=QMC_POINTS, n_shifts=QMC_SHIFTS):
+    """P(T <= t), T multivariate t_nu: the chi variable as the first SOV coordinate (scipy's
+    gamma quantile), then the Gaussian SOV with thresholds scaled (numpy, as np_qmc_sov)."""
+    from scipy import special
+
+    k = len(t)
+    if ("t", k) not in _ALPHA:
+        from cofail_jax._src.orthant import richtmyer_alpha
+
+        _ALPHA["t", k] = richtmyer_alpha(k + 1)
+    t, L = np_reorder_cholesky(np.minimum(t, 1e4), c)
+    n = n_points // n_shifts
+    base = np.mod(np.arange(1, n + 1)[:, None] * _ALPHA["t", k][None, :], 1.0)
+    x = np.mod(base[None] + rng.random((n_shifts, 1, k + 1)), 1.0).reshape(n_shifts * n, k + 1)
+    u = np.clip(np.abs(2 * x - 1), 1e-300, 1.0)
+    s = np.sqrt(2 * special.gammaincinv(nu / 2, u[:, 0]) / nu)
+    w = np.zeros((len(u), k))
+    lf = np.zeros(len(u))
+    for i in range(k):
+        le = special.log_ndtr((t[i] * s - w[:, :i] @ L[i, :i]) / L[i, i])
+        w[:, i] = special.ndtri(np.clip(u[:, i + 1] * np.exp(le), 1e-300, 1 - 1e-16))
+        lf += le
+    per_shift = np.exp(lf).reshape(n_shifts, n).mean(axis=1)
+    return per_shift.mean(), per_shift.std(ddof=1) / math.sqrt(n_shifts)
+
+
+def np_price(rng, p, tau, rho, pb, idx, e, like=False, tcal=None):
     k = len(idx)
     sub = rho[np.ix_(idx, idx)]
     off = ~np.eye(k, dtype=bool)
@@ -218,6 +309,19 @@ def np_price(rng, p, tau, rho, pb, idx, e, like=False):
         m = ((a[:, None] + a[None, :] + 1) ** (-1 / th))[off].mean()
         lo, hi = (lo, th) if m > target else (th, hi)
     out.append((1 + np.sum(pp ** -th - 1)) ** (-1 / th))
+    if tcal is not None:  # Student-t: the pool's calibrated pairs, indexed
+        tt, tr = tcal
+        tsub = tr[np.ix_(idx, idx)]
+        if like:
+            out.append(np_qmc_sov_t(rng, tt[idx], np_repair_like(tsub))[0])
+        else:
+            ev, vec = np.linalg.eigh(tsub)
+            c = (vec * np.maximum(ev, 1e-10)) @ vec.T
+            d = np.sqrt(np.diag(c))
+            c = c / d[:, None] / d[None, :]
+            z = rng.standard_normal((4096, k)) @ np.linalg.cholesky(c + 1e-10 * np.eye(k)).T
+            sc = np.sqrt(rng.chisquare(NU, (4096, 1)) / NU)
+            out.append(np.mean(np.all(z <= tt[idx] * sc, axis=1)))
     beta_obs = np.mean(np.all(e[:, idx], axis=1))
     # effective correlation: the equal correlation reproducing beta_obs (brentq on quad)
     from scipy import optimize
@@ -246,13 +350,18 @@ def baseline(e, n_probe_subsets, n_timed_pairs, like):
         np_tetrachoric_pairs(p, pb, list(zip(iu[sel], ju[sel])))
         t_tet = (time.perf_counter() - t0) * len(iu) / len(sel)
         rho = np_tetrachoric_fast(p, pb)  # the matrix priced (same values to ~1e-9)
+    tcal = None
+    if "student_t" in BASELINE_COPULAS:  # once per pool, as the JAX side
+        t0 = time.perf_counter()
+        tcal = np_t_calibrate(p, pb, rho, like)
+        t_tet += time.perf_counter() - t0
     tau = stats.norm.ppf(p)
     per_subset = {}
     for k in PROBE_K:
         t0 = time.perf_counter()
         for _ in range(n_probe_subsets):
             idx = np.sort(rng.permutation(K)[:k])
-            np_price(rng, p, tau, rho, pb, idx, e, like=like)
+            np_price(rng, p, tau, rho, pb, idx, e, like=like, tcal=tcal)
         per_subset[k] = (time.perf_counter() - t0) / n_probe_subsets
     # one replicate = resample + all-pairs tetrachoric + pricing the full pool
     per_rep = t_tet + per_subset[K]
@@ -311,10 +420,36 @@ def jax_side(e, n_sub, n_rep, full):
     return per_subset, per_rep, compile_sweep, compile_boot, full_time
 
 
+def small_sweep(e, subsets=10, bootstrap=100):
+    """The small sweep end to end, compilation included: the benchmark pool written as a
+    wide CSV, every k = 2..K, ``subsets`` subsets, ``bootstrap`` replicates, all copulas,
+    defaults otherwise (the command ``cofail sweep small.toml --no-progress`` runs)."""
+    import tempfile
+
+    from cofail_jax._src.sweep_io import load_config, run_sweep
+
+    with tempfile.TemporaryDirectory() as d:
+        csv = os.path.join(d, "pool.csv")
+        names = [f"m{i:02d}" for i in range(e.shape[1])]
+        np.savetxt(csv, (~e).astype(int), fmt="%d", delimiter=",", header=",".join(names),
+                   comments="")
+        toml = os.path.join(d, "small.toml")
+        with open(toml, "w") as f:
+            f.write(f'input = "{csv}"\noutput = "{os.path.join(d, "small.h5")}"\n'
+                    f"subsets = {subsets}\nbootstrap = {bootstrap}\n")
+        t0 = time.perf_counter()
+        out = run_sweep(load_config(toml), progress=False)
+        wall = time.perf_counter() - t0
+    return wall, out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer probe subsets/replicates")
     ap.add_argument("--full", action="store_true", help="also run the whole JAX sweep")
+    ap.add_argument("--small", action="store_true",
+                    help="only the small sweep end to end (every k, 10 subsets, B = 100, all "
+                         "copulas, compilation included); target < 60 s")
     args = ap.parse_args()
     import jax
 
@@ -327,6 +462,15 @@ def main():
           f"devices: {jax.device_count()} x {jax.devices()[0].device_kind}; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; "
           f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}")
+    if args.small:
+        wall, out = small_sweep(e)
+        full = out["full"]
+        ratios = ", ".join(f"{m} {float(r):.3f}" for m, r in zip(out["methods"],
+                                                                  np.ravel(full["ratio"])))
+        print(f"small sweep (k = 2..{K}, P = 10, B = 100, {', '.join(out['methods'])}), "
+              f"compilation included: {wall:.1f} s wall; full-pool ratios: {ratios}")
+        print(f"load average at the end: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
+        return
     n_sub, n_rep = (8, 8) if args.quick else (200, 256)
     js, jr, c1, c2, full_time = jax_side(e, n_sub, n_rep, args.full)
     n_probe, n_pairs = (1, 100) if args.quick else (3, 10 ** 9)

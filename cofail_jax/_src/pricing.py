@@ -140,8 +140,26 @@ def subset_stats(stats: PoolStats, mask) -> tuple[C.PairStats, jax.Array]:
     return ps, C.pair_weights(pair, stats.status)
 
 
+def prepare_pool(stats: PoolStats, copulas: Sequence[C.Copula]) -> tuple[Any, ...]:
+    """Every copula's pool-level work (``Copula.prepare`` on the whole pool's pairs; None
+    for copulas without one), done once per pool or bootstrap replicate and indexed by each
+    subset (:func:`price_pool`'s ``prepared``)."""
+    full = jnp.ones(stats.p_wrong.shape, bool)
+    ps, pair_w = subset_stats(stats, full)
+    return tuple(None if c.prepare is None else c.prepare(ps, pair_w) for c in copulas)
+
+
+def compact_prepared(prepared, idx):
+    """``prepared`` (:func:`prepare_pool`) restricted to the models ``idx`` (in that order):
+    per-model leaves (K,) -> ``a[idx]``, per-pair leaves (K, K) -> ``a[idx][:, idx]``."""
+    def take(a):
+        a = jnp.asarray(a)
+        return a[idx] if a.ndim == 1 else a[idx][:, idx] if a.ndim == 2 else a
+    return jax.tree_util.tree_map(take, prepared)
+
+
 def price_pool(key, stats: PoolStats, errors, weights, mask,
-               copulas: Sequence[C.Copula]) -> PoolPrice:
+               copulas: Sequence[C.Copula], prepared: tuple[Any, ...] | None = None) -> PoolPrice:
     """Price the subset ``mask`` of a pool under every copula of ``copulas``.
 
     Pure and fixed-shape: vmappable over ``key``/``mask`` (and ``stats``/``weights`` for a
@@ -154,6 +172,8 @@ def price_pool(key, stats: PoolStats, errors, weights, mask,
       weights: (n,) query weights (ones, or bootstrap counts).
       mask: bool (K,), the subset.
       copulas: built copulas (:func:`..copulas.make_copulas`).
+      prepared: :func:`prepare_pool` of ``stats`` (computed here when None; a sweep computes
+        it once per pool and passes it to every subset).
 
     Returns:
       :class:`PoolPrice`.
@@ -171,14 +191,17 @@ def price_pool(key, stats: PoolStats, errors, weights, mask,
     eig = jnp.linalg.eigvalsh(jnp.where(jnp.isfinite(ps.rho), ps.rho, 0.0))
     ests, summaries = [], []
     token = eig[0]
-    for c in copulas:
+    if prepared is None:
+        prepared = prepare_pool(stats, copulas)
+    for c, aux in zip(copulas, prepared):
         # One dependency chain: copula c starts after the previous one's estimate. On CPU
         # (jaxlib 0.10) two batched LAPACK calls in flight at once in one program can
         # deadlock XLA's intra-op pool (benchmarks/stall_repro.py); independent copula
         # branches (each with its eigendecompositions and Cholesky factors) were exactly
         # that. Serialising them costs nothing on CPU (each call is already threaded).
-        (ps_c, pair_w_c), _ = jax.lax.optimization_barrier(((ps, pair_w), token))
-        params = c.calibrate(ps_c, pair_w_c)
+        (ps_c, pair_w_c, aux_c), _ = jax.lax.optimization_barrier(((ps, pair_w, aux), token))
+        params = c.calibrate(ps_c, pair_w_c) if aux is None else c.calibrate(ps_c, pair_w_c,
+                                                                             aux_c)
         e = c.log_beta(C.copula_key(key, c.name), params)
         ests.append(e)
         summaries.append(c.summary(params))

@@ -135,8 +135,8 @@ def make_subset_pricer(methods: Sequence[str] = METHODS, **pricer_kw):
             raise ValueError(f"make_subset_pricer: unknown method {m!r}; choose from {METHODS}")
     copulas = C.make_copulas(methods, pricing_options(**pricer_kw))
 
-    def price(key, stats: PoolStats, errors, weights, mask) -> Prices:
-        r = P.price_pool(key, stats, errors, weights, mask, copulas)
+    def price(key, stats: PoolStats, errors, weights, mask, prepared=None) -> Prices:
+        r = P.price_pool(key, stats, errors, weights, mask, copulas, prepared)
         fit_rms = jnp.asarray(jnp.nan)
         for m, s in zip(methods, r.summaries):
             if m == "fitted_loading":
@@ -145,6 +145,7 @@ def make_subset_pricer(methods: Sequence[str] = METHODS, **pricer_kw):
                       r.mean_phi,
                       r.rho_eff, fit_rms, r.min_eig, r.n_negative, r.reason)
 
+    price.copulas = copulas
     return price
 
 
@@ -179,7 +180,12 @@ def _runner(one):
         devices = devices[:1]
 
     def micro(static, rows, d):
-        return jax.vmap(functools.partial(one, d=d), in_axes=(None, 0))(static, rows)
+        # lax.map, not vmap: every row runs the single-row program, so no LAPACK call is
+        # batched (jaxlib's batched CPU syevd could deadlock XLA's intra-op pool: a stall
+        # seen with all five copulas at d = 67, benchmarks/RESULTS.md "Issue 18 part C"),
+        # each row's adaptive QMC stops at its own point count instead of the batch's
+        # largest, and the while loops compile unbatched
+        return jax.lax.map(lambda row: one(static, row, d=d), rows)
 
     return jax.jit(micro, static_argnums=2), devices
 
@@ -260,12 +266,14 @@ def make_bootstrap(methods: Sequence[str] = METHODS, **pricer_kw):
         key_boot, errors, _ = static
         key_w, key_p = jax.random.split(jax.random.fold_in(key_boot, i))
         w = bootstrap_weights(key_w, errors.shape[0])
-        return jax.random.key_data(key_p), w, pool_stats(errors, w)
+        stats = pool_stats(errors, w)
+        # the copulas' pool-level work (Student-t pair calibration) with the statistics
+        return jax.random.key_data(key_p), w, stats, P.prepare_pool(stats, price.copulas)
 
     def price_one(static, row, d=None):
         _, errors, mask = static
-        key_p, w, stats = row
-        return price(jax.random.wrap_key_data(key_p), stats, errors, w, mask)
+        key_p, w, stats, prepared = row
+        return price(jax.random.wrap_key_data(key_p), stats, errors, w, mask, prepared)
 
     run_stats = _runner(stats_one)
     run_mesh = _runner(price_one)
@@ -294,7 +302,7 @@ def make_subset_sweep(methods: Sequence[str] = METHODS, **pricer_kw):
     price = make_subset_pricer(methods, **pricer_kw)
 
     def one(static, row, d=None):
-        key_sub, stats, errors = static
+        key_sub, stats, errors, prepared = static
         k, j, mask = row
         key = P.subset_key(key_sub, k, j)
         w = jnp.ones((errors.shape[0],), jnp.float64)
@@ -305,15 +313,18 @@ def make_subset_sweep(methods: Sequence[str] = METHODS, **pricer_kw):
             stats = PoolStats(stats.p_wrong[idx], stats.tau[idx], sq(stats.rho), sq(stats.phi),
                               sq(stats.p_both), sq(stats.status), stats.total)
             errors, mask = errors[:, idx], mask[idx]
-        return price(key, stats, errors, w, mask)
+            prepared = P.compact_prepared(prepared, idx)
+        return price(key, stats, errors, w, mask, prepared)
 
     run_mesh = _runner(one)
+    # pool-level copula work (Student-t pair calibration): once per call, on the whole pool
+    prepare = jax.jit(lambda stats: P.prepare_pool(stats, price.copulas))
 
     def sweep(key_sub, stats, errors, ks, js, masks, batch=None, watch=None):
         ks = np.asarray(ks, np.int64)
         js = np.asarray(js, np.int64)
         masks = np.asarray(masks, bool)
-        static = (key_sub, stats, jnp.asarray(errors))
+        static = (key_sub, stats, jnp.asarray(errors), prepare(stats))
         n_models = masks.shape[1]
         dims = np.asarray([_compact_dim(int(k), n_models) for k in ks], np.int64)
         parts = {}

@@ -13,7 +13,13 @@ A copula is a :class:`Copula`: a small value of pure functions (the optax
 * ``tail_dependence(params)``: the (K, K) pairwise lower-tail dependence coefficients;
 * ``summary(params)``: named scalar/array diagnostics for the CLI, JSON and HDF5;
 * ``name`` (the one name used by CLI flags, config keys, JSON, HDF5 and figures),
-  ``label`` and ``colour`` (figure legends).
+  ``label`` and ``colour`` (figure legends);
+* optional ``prepare(pool_stats, pair_w) -> aux``: per-pair work done once per pool (or
+  bootstrap replicate) on the whole pool's statistics, whose leaves are per-model (K,) or
+  per-pair (K, K) arrays; a subset's ``calibrate(stats, pair_w, aux)`` then indexes them
+  (the sweep compacts them with the subset's models). ``calibrate(stats, pair_w)``
+  without ``aux`` still works (it prepares on the subset itself). The Student-t copula
+  solves its pairwise t correlations there, once per pool instead of once per subset.
 
 **Which pairs calibrate.** One rule everywhere (:func:`pair_weights`): a pair of models
 of the subset calibrates a copula when its tetrachoric status is OK. Pairs whose 2 x 2
@@ -182,6 +188,7 @@ class Copula(NamedTuple):
     sample: Callable[[jax.Array, Any, int], jax.Array]
     tail_dependence: Callable[[Any], jax.Array]
     summary: Callable[[Any], dict[str, jax.Array]]
+    prepare: Callable[[PairStats, jax.Array], Any] | None = None
 
 
 def estimate(log_beta, std_err=0.0, status=OK, method=CLOSED_FORM, n_samples=0) -> Estimate:
