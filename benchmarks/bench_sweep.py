@@ -1,10 +1,13 @@
 """Underpricing sweep on the simulated 67-model, 330-query pool: JAX vs numpy/scipy.
 
 The full sweep: every pool size k = 2..67 with P = 200 random subsets (C(67, k) when
-smaller: 67 at k = 66, 1 at k = 67; 13,068 subsets), four copulas per subset (equal-loading
-and fitted one-factor, full-correlation Gaussian after nearest-correlation repair, QMC
-with 4096 points, Clayton), and B = 2,000 query-bootstrap replicates of the full pool
-(each re-estimates thresholds, all 2,211 tetrachorics, fits and predictions).
+smaller: 67 at k = 66, 1 at k = 67; 13,068 subsets), all five copulas per subset
+(equal-loading and fitted one-factor, full-correlation Gaussian after nearest-correlation
+repair, QMC with 4096 points, Clayton, Student-t with nu = 4 after the same repair, QMC
+with 4096 points), and B = 2,000 query-bootstrap replicates of the full pool (each
+re-estimates thresholds, all 2,211 tetrachorics and t correlations, fits and predictions).
+Both sides calibrate the Student-t pair correlations once per pool or replicate (a
+subset takes its pairs' entries).
 
 Two baselines, both numpy/scipy with a Python loop over subsets and replicates:
 
@@ -23,6 +26,11 @@ Two baselines, both numpy/scipy with a Python loop over subsets and replicates:
   bisection on a 96-point Gauss-Legendre bivariate CDF (bench_tetrachoric.py); the rest
   as the straightforward baseline.
 
+Student-t on the baselines: straightforward: scipy ``brentq`` per pair on the closed-form
+bivariate t (Dunnett-Sobel, numpy), eigenvalue clipping, numpy Monte Carlo (4096 draws);
+like-for-like: the JAX side's vectorized safeguarded Newton on the same closed form, the
+same repair, numpy QMC-SOV for the t (chi coordinate first, scipy's gamma quantile).
+
 Both sides are timed on a fraction (after compilation for JAX) and extrapolated to the
 full sweep: per-subset cost at the probe sizes PROBE_K (both sides of each compacted
 subset dimension; linear interpolation in k between them) times the
@@ -31,7 +39,10 @@ subset counts, plus B times the per-replicate cost. ``--full`` runs the whole JA
 --quick uses tiny sizes (8 probe subsets and 8 replicates on the JAX side, 1 subset per
 probe size and 100 timed tetrachoric pairs, scaled to 2,211, on the baseline side).
 
-    .venv/bin/python benchmarks/bench_sweep.py [--quick] [--full]
+--small runs only the small sweep end to end through ``run_sweep`` (every k, P = 10,
+B = 100, all copulas, defaults: adaptive QMC; compilation included; target < 60 s).
+
+    .venv/bin/python benchmarks/bench_sweep.py [--quick] [--full] [--small]
 """
 
 from __future__ import annotations
@@ -431,11 +442,12 @@ def small_sweep(e, subsets=10, bootstrap=100):
     with tempfile.TemporaryDirectory() as d:
         csv = os.path.join(d, "pool.csv")
         names = [f"m{i:02d}" for i in range(e.shape[1])]
-        np.savetxt(csv, (~e).astype(int), fmt="%d", delimiter=",", header=",".join(names),
-                   comments="")
+        table = np.column_stack([np.arange(e.shape[0]), (~e).astype(int)])
+        np.savetxt(csv, table, fmt="%d", delimiter=",",
+                   header=",".join(["query_id"] + names), comments="")
         toml = os.path.join(d, "small.toml")
         with open(toml, "w") as f:
-            f.write(f'input = "{csv}"\noutput = "{os.path.join(d, "small.h5")}"\n'
+            f.write(f'input = "{csv}"\nformat = "wide"\noutput = "{os.path.join(d, "small.h5")}"\n'
                     f"subsets = {subsets}\nbootstrap = {bootstrap}\n")
         t0 = time.perf_counter()
         out = run_sweep(load_config(toml), progress=False)

@@ -38,6 +38,8 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import os
+import threading
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -187,7 +189,68 @@ def _runner(one):
         # largest, and the while loops compile unbatched
         return jax.lax.map(lambda row: one(static, row, d=d), rows)
 
-    return jax.jit(micro, static_argnums=2), devices
+    return _Program(jax.jit(micro, static_argnums=2), len(devices)), devices
+
+
+class _Program:
+    """A jitted micro-batch program, compiled ahead of time once per static ``d`` and input
+    shapes, so that :func:`precompile` can compile a sweep's programs concurrently in
+    threads (XLA compiles outside the GIL) before any runs. With several devices the
+    plain jitted call is used (its executables follow the inputs' device)."""
+
+    def __init__(self, jitted, n_devices: int):
+        self.jitted = jitted
+        self.n_devices = n_devices
+        self._compiled: dict = {}
+        self._lock = threading.Lock()
+
+    def _key(self, static, rows, d):
+        leaves, tree = jax.tree_util.tree_flatten((static, rows))
+        return d, tree, tuple((np.shape(a), str(getattr(a, "dtype", type(a)))) for a in leaves)
+
+    def compile(self, static, rows, d):
+        key = self._key(static, rows, d)
+        with self._lock:
+            ex = self._compiled.get(key)
+        if ex is None:
+            ex = self.jitted.lower(static, rows, d).compile()
+            with self._lock:
+                ex = self._compiled.setdefault(key, ex)
+        return ex
+
+    def __call__(self, static, rows, d):
+        if self.n_devices > 1:
+            return self.jitted(static, rows, d)
+        return self.compile(static, rows, d)(static, rows)
+
+    def _cache_size(self) -> int:
+        return len(self._compiled) if self.n_devices == 1 else self.jitted._cache_size()
+
+
+def _micro_rows(rows):
+    """The first micro-batch of ``rows`` (numpy pytree), padded as :func:`_run_rows` pads,
+    as device arrays: the shapes a program is compiled for."""
+    def first(a):
+        a = np.asarray(a)
+        a = np.concatenate([a, np.repeat(a[:1], max(MICRO - a.shape[0], 0), axis=0)])
+        return jnp.asarray(a[:MICRO])
+    return jax.tree_util.tree_map(first, rows)
+
+
+def precompile(jobs, max_workers: int | None = None):
+    """Run the zero-argument callables ``jobs`` (each compiles programs, see
+    ``sweep.precompile`` / ``boot.precompile``) in a thread pool: on a 2-core machine the
+    compilations of a sweep's subset dimensions and bootstrap overlap instead of queueing.
+    Exceptions propagate."""
+    import concurrent.futures as cf
+
+    jobs = list(jobs)
+    if not jobs:
+        return
+    workers = max_workers or max(1, min(len(jobs), os.cpu_count() or 1))
+    with cf.ThreadPoolExecutor(workers) as ex:
+        for f in [ex.submit(j) for j in jobs]:
+            f.result()
 
 
 def _run_rows(run_mesh, static, rows, n_rows, batch=None, d=None, watch=None, label=""):
@@ -286,7 +349,15 @@ def make_bootstrap(methods: Sequence[str] = METHODS, **pricer_kw):
         return _run_rows(run_mesh, static, rows, len(indices), batch, watch=watch,
                          label="bootstrap pricing ")
 
+    def boot_precompile(key_boot, errors, mask):
+        """Compile both bootstrap programs (statistics, then pricing on its output shapes)."""
+        static = (key_boot, jnp.asarray(errors), jnp.asarray(mask, bool))
+        idx = _micro_rows(np.zeros(1, np.int64))
+        rows = run_stats[0](static, idx, None)
+        run_mesh[0].compile(static, rows, None)
+
     boot.jitted = run_mesh[0]
+    boot.precompile = boot_precompile
     return boot
 
 
@@ -302,7 +373,8 @@ def make_subset_sweep(methods: Sequence[str] = METHODS, **pricer_kw):
     price = make_subset_pricer(methods, **pricer_kw)
 
     def one(static, row, d=None):
-        key_sub, stats, errors, prepared = static
+        key_sub, stats, errors, *rest = static
+        prepared = rest[0] if rest else None
         k, j, mask = row
         key = P.subset_key(key_sub, k, j)
         w = jnp.ones((errors.shape[0],), jnp.float64)
@@ -342,8 +414,21 @@ def make_subset_sweep(methods: Sequence[str] = METHODS, **pricer_kw):
                 o[sel] = v
         return out
 
+    def sweep_precompile(key_sub, stats, errors, ks):
+        """One job per compacted dimension the pool sizes ``ks`` use (for :func:`precompile`)."""
+        n_models = int(np.shape(errors)[1])
+        static = (key_sub, stats, jnp.asarray(errors), prepare(stats))
+        jobs = []
+        for d in sorted({_compact_dim(int(k), n_models) for k in ks}):
+            mask = np.zeros((1, n_models), bool)
+            mask[0, :2] = True
+            rows = _micro_rows((np.full(1, 2, np.int64), np.zeros(1, np.int64), mask))
+            jobs.append(functools.partial(run_mesh[0].compile, static, rows, d))
+        return jobs
+
     sweep.jitted = run_mesh[0]
     sweep.runner = run_mesh
+    sweep.precompile = sweep_precompile
     return sweep
 
 

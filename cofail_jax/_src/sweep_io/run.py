@@ -189,9 +189,33 @@ class _Run:
             self.stats = jax.jit(S.pool_stats)(self.errors, ones)
         if self.progress:
             self.progress(0, self.total)
+        self.precompile()
         self.full()
         self.pool_sizes()
         self.bootstrap()
+
+    def precompile(self):
+        """Compile every program the remaining work needs at once, in threads (the subset
+        dimensions and the two bootstrap programs overlap on several cores instead of
+        compiling one after another as the run reaches them)."""
+        from .. import sweep as S
+
+        kk = self.errors.shape[1]
+        ks = [k for k in self.grid if not self.ck.has(f"sweep_k/{k:05d}")]
+        if not self.ck.has("full"):
+            ks.append(kk)
+        jobs = []
+        if ks:
+            sweep_fn = S.make_subset_sweep(tuple(self.cfg.methods), **self.kw)
+            jobs += sweep_fn.precompile(self.key_sub, self.stats, self.errors, ks)
+        stored = stored_boot_ranges(self.ck)
+        if self.cfg.bootstrap and missing_ranges(stored, self.cfg.bootstrap,
+                                                 self.cfg.bootstrap_chunk):
+            boot_fn = S.make_bootstrap(tuple(self.cfg.methods), **self.kw)
+            jobs.append(lambda: boot_fn.precompile(self.key_boot, self.errors,
+                                                   np.ones(kk, bool)))
+        # the bootstrap job runs a program too: start it first, the largest dimension next
+        S.precompile(jobs[::-1])
 
     def full(self):
         """The full pool, with the key of the sweep's single k = K subset (they agree)."""
