@@ -477,8 +477,9 @@ def main():
     if args.small:
         wall, out = small_sweep(e)
         full = out["full"]
-        ratios = ", ".join(f"{m} {float(r):.3f}" for m, r in zip(out["methods"],
-                                                                  np.ravel(full["ratio"])))
+        r = full["ratio"]
+        vals = [r[m] for m in out["methods"]] if isinstance(r, dict) else np.ravel(r)
+        ratios = ", ".join(f"{m} {float(np.ravel(v)[0]):.3f}" for m, v in zip(out["methods"], vals))
         print(f"small sweep (k = 2..{K}, P = 10, B = 100, {', '.join(out['methods'])}), "
               f"compilation included: {wall:.1f} s wall; full-pool ratios: {ratios}")
         print(f"load average at the end: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")

@@ -419,6 +419,8 @@ def mvt_orthant(key, t, corr, nu, *, method: str = "qmc", n_samples: int = 4096,
                 n_shifts: int = 16, block: int = 1024, rel_error: float | None = None):
     """P(T <= t) for T multivariate t_nu with correlation ``corr``.
 
+    Long: three estimators (adaptive QMC, fixed QMC, MC) behind one signature and one status.
+
     Args:
       key: PRNG key.
       t: (k,) thresholds; +inf excludes a model.

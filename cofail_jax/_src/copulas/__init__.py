@@ -183,7 +183,7 @@ class Copula(NamedTuple):
     name: str
     label: str
     colour: str
-    calibrate: Callable[[PairStats, jax.Array], Any]
+    calibrate: Callable[..., Any]  # (stats, pair_w[, prepared]) -> params
     log_beta: Callable[[jax.Array, Any], Estimate]
     sample: Callable[[jax.Array, Any, int], jax.Array]
     tail_dependence: Callable[[Any], jax.Array]
