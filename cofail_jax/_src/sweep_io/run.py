@@ -197,21 +197,23 @@ class _Run:
     def precompile(self):
         """Compile every program the remaining work needs at once, in threads (the subset
         dimensions and the two bootstrap programs overlap on several cores instead of
-        compiling one after another as the run reaches them)."""
+        compiling one after another as the run reaches them); units priced with fewer
+        methods (the skip plan) get their own programs."""
         from .. import sweep as S
 
         kk = self.errors.shape[1]
-        ks = [k for k in self.grid if not self.ck.has(f"sweep_k/{k:05d}")]
-        if not self.ck.has("full"):
-            ks.append(kk)
+        groups: dict[tuple[str, ...], list[int]] = {}
+        for unit, k in [("full", kk)] + [(f"sweep_k/{k:05d}", k) for k in self.grid]:
+            if not self.ck.has(unit):
+                groups.setdefault(self._kept(unit)[0], []).append(k)
         jobs = []
-        if ks:
-            sweep_fn = S.make_subset_sweep(tuple(self.cfg.methods), **self.kw)
-            jobs += sweep_fn.precompile(self.key_sub, self.stats, self.errors, ks)
+        for kept, ks in groups.items():
+            jobs += S.make_subset_sweep(kept, **self.kw).precompile(self.key_sub, self.stats,
+                                                                    self.errors, ks)
         stored = stored_boot_ranges(self.ck)
         if self.cfg.bootstrap and missing_ranges(stored, self.cfg.bootstrap,
                                                  self.cfg.bootstrap_chunk):
-            boot_fn = S.make_bootstrap(tuple(self.cfg.methods), **self.kw)
+            boot_fn = S.make_bootstrap(self._kept("boot")[0], **self.kw)
             jobs.append(lambda: boot_fn.precompile(self.key_boot, self.errors,
                                                    np.ones(kk, bool)))
         # the bootstrap job runs a program too: start it first, the largest dimension next
