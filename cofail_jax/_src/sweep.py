@@ -13,8 +13,8 @@ the array kernels of the sweep:
   given as a boolean mask (a model outside the subset gets threshold +inf, an exact
   factor 1, and pair weight 0), under each copula: equal-loading one-factor, fitted
   one-factor, full-correlation Gaussian (after eigenvalue repair) and Clayton.
-* :func:`make_bootstrap` / :func:`make_subset_sweep`: vmapped micro-batches (round-robin
-  over accelerator devices) of
+* :func:`make_bootstrap` / :func:`make_subset_sweep`: micro-batches (rows by ``lax.map``,
+  compiled ahead of time, round-robin over accelerator devices) of
   query-bootstrap replicates and of model subsets, with keys folded from the run seed
   (replicate i uses ``fold_in(key_boot, i)``; subset j of size k uses
   ``fold_in(fold_in(key_sub, k), j)``), so results do not depend on chunk size or
@@ -152,7 +152,7 @@ def make_subset_pricer(methods: Sequence[str] = METHODS, **pricer_kw):
 
 
 MICRO = 8
-"""Rows per vmapped micro-batch. Every row is computed by the same compiled micro-batch
+"""Rows per micro-batch. Every row is computed by the same compiled micro-batch
 body whatever the chunk size or device count, so results are bit-for-bit reproducible."""
 
 
@@ -161,7 +161,7 @@ def _pad_to(n: int, m: int) -> int:
 
 
 def _runner(one):
-    """Jitted ``micro(static, rows, d)``: ``vmap(one(d))`` over one micro-batch of
+    """Jitted ``micro(static, rows, d)``: ``lax.map(one(d))`` over one micro-batch of
     :data:`MICRO` rows, compiled once per static ``d`` (the compacted subset dimension,
     see :func:`make_subset_sweep`), plus the devices to spread micro-batches over.
 
