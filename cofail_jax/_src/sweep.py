@@ -208,15 +208,12 @@ class _Program:
         leaves, tree = jax.tree_util.tree_flatten((static, rows))
         return d, tree, tuple((np.shape(a), str(getattr(a, "dtype", type(a)))) for a in leaves)
 
-    def compile(self, static, rows, d, fast: bool = False):
-        """The executable for these shapes (compiled on first use; ``fast``: XLA backend
-        optimization level 0, see :data:`FAST_COMPILE_ROWS`; the first compile wins)."""
+    def compile(self, static, rows, d):
         key = self._key(static, rows, d)
         with self._lock:
             ex = self._compiled.get(key)
         if ex is None:
-            opts = {"xla_backend_optimization_level": 0} if fast else None
-            ex = self.jitted.lower(static, rows, d).compile(compiler_options=opts)
+            ex = self.jitted.lower(static, rows, d).compile()
             with self._lock:
                 ex = self._compiled.setdefault(key, ex)
         return ex
@@ -228,15 +225,6 @@ class _Program:
 
     def _cache_size(self) -> int:
         return len(self._compiled) if self.n_devices == 1 else self.jitted._cache_size()
-
-
-FAST_COMPILE_ROWS = 256
-"""A compacted subset dimension d < K that a run prices on at most this many rows (over the
-whole config) is compiled at XLA backend optimization level 0: all five copulas at d = 8
-compile in 15 s instead of 26 s and run 1.8x slower (benchmarks/RESULTS.md, issue 18 part
-C), a gain below a few hundred rows. The k = K dimension (full pool, ``cofail price``'s
-row) always compiles at the default level. Numbers agree to ~1e-8 relative between the
-two levels, far inside the QMC error; the choice depends on the config only."""
 
 
 def _micro_rows(rows):
@@ -426,10 +414,8 @@ def make_subset_sweep(methods: Sequence[str] = METHODS, **pricer_kw):
                 o[sel] = v
         return out
 
-    def sweep_precompile(key_sub, stats, errors, ks, rows_per_dim=None):
-        """One job per compacted dimension the pool sizes ``ks`` use (for :func:`precompile`).
-        ``rows_per_dim``: {d: rows the whole config prices at d}; a d < K with at most
-        :data:`FAST_COMPILE_ROWS` compiles fast."""
+    def sweep_precompile(key_sub, stats, errors, ks):
+        """One job per compacted dimension the pool sizes ``ks`` use (for :func:`precompile`)."""
         n_models = int(np.shape(errors)[1])
         static = (key_sub, stats, jnp.asarray(errors), prepare(stats))
         jobs = []
@@ -437,9 +423,7 @@ def make_subset_sweep(methods: Sequence[str] = METHODS, **pricer_kw):
             mask = np.zeros((1, n_models), bool)
             mask[0, :2] = True
             rows = _micro_rows((np.full(1, 2, np.int64), np.zeros(1, np.int64), mask))
-            fast = (rows_per_dim is not None and d < n_models
-                    and rows_per_dim.get(d, 0) <= FAST_COMPILE_ROWS)
-            jobs.append(functools.partial(run_mesh[0].compile, static, rows, d, fast))
+            jobs.append(functools.partial(run_mesh[0].compile, static, rows, d))
         return jobs
 
     sweep.jitted = run_mesh[0]

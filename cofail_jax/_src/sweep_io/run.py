@@ -206,16 +206,10 @@ class _Run:
         for unit, k in [("full", kk)] + [(f"sweep_k/{k:05d}", k) for k in self.grid]:
             if not self.ck.has(unit):
                 groups.setdefault(self._kept(unit)[0], []).append(k)
-        # rows per compacted dimension over the whole config (not what is left: a resumed
-        # run compiles the same way, so its rows are bit-for-bit the first session's)
-        per_dim: dict[int, int] = {}
-        for k in self.grid:
-            d = S._compact_dim(k, kk)
-            per_dim[d] = per_dim.get(d, 0) + min(self.cfg.subsets, math.comb(kk, k))
         jobs = []
         for kept, ks in groups.items():
             jobs += S.make_subset_sweep(kept, **self.kw).precompile(self.key_sub, self.stats,
-                                                                    self.errors, ks, per_dim)
+                                                                    self.errors, ks)
         stored = stored_boot_ranges(self.ck)
         if self.cfg.bootstrap and missing_ranges(stored, self.cfg.bootstrap,
                                                  self.cfg.bootstrap_chunk):
