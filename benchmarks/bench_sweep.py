@@ -250,9 +250,18 @@ def np_t_calibrate(p, pb, rho, like):
     t = stats.t.ppf(p, NU)
     iu, ju = np.triu_indices(k, 1)
     out = np.eye(k)
+    # boundary pairs (an empty 2 x 2 cell: tetrachoric +-1) keep it, as the JAX side does
+    cal = np.abs(rho[iu, ju]) < 1 - 1e-9
     if not like:
-        r = [optimize.brentq(lambda x: np_bvt(t[i], t[j], x) - pb[i, j], -0.9999, 0.9999,
-                             xtol=1e-12) for i, j in zip(iu, ju)]
+        def solve(i, j):
+            f = lambda x: np_bvt(t[i], t[j], x) - pb[i, j]
+            a, b = -1 + 1e-12, 1 - 1e-12
+            fa, fb = f(a), f(b)
+            if fa * fb > 0:  # the target is outside (-1, 1): the nearer end
+                return a if fa > 0 else b
+            return optimize.brentq(f, a, b, xtol=1e-12)
+
+        r = [solve(i, j) if c else rho[i, j] for i, j, c in zip(iu, ju, cal)]
         out[iu, ju] = out[ju, iu] = r
         return t, out
     h, kk, target = t[iu], t[ju], pb[iu, ju]
@@ -265,6 +274,7 @@ def np_t_calibrate(p, pb, rho, like):
         rn = r - g / np.where(df > 0, df, 1.0)
         bad = ~np.isfinite(rn) | (rn <= lo) | (rn >= hi)
         r = np.where(bad, 0.5 * (lo + hi), rn)
+    r = np.where(cal, r, rho[iu, ju])
     out[iu, ju] = out[ju, iu] = r
     return t, out
 
