@@ -30,7 +30,11 @@ RUNNER = textwrap.dedent("""
 def _spawn(tmp_path, cfg, devices, delay):
     script = tmp_path / "runner.py"
     script.write_text(RUNNER)
-    env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}")
+    # the session's other XLA flags kept (conftest's optimization level: same cache keys)
+    other = [f for f in os.environ.get("XLA_FLAGS", "").split()
+             if not f.startswith("--xla_force_host_platform_device_count")]
+    env = dict(os.environ, XLA_FLAGS=" ".join(
+        [f"--xla_force_host_platform_device_count={devices}", *other]))
     return subprocess.Popen([sys.executable, str(script), cfg, str(delay)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env)
 
