@@ -72,11 +72,13 @@ def scaled_factor(t, L):
     return (t / diag).astype(_F32), (L / diag[:, None]).astype(_F32)
 
 
-def sov_f32(UT, tw, Lw):
+def sov_f32(UT, tw, Lw, scale=None):
     """prod_i e_i for a dimension-major block ``UT`` (k, n) of unit-cube points, float32.
 
     ``tw, Lw`` from :func:`scaled_factor`. Conditional bounds are clipped at -12 (where
-    ``Phi`` is 2e-33): only points whose value is below that are affected.
+    ``Phi`` is 2e-33): only points whose value is below that are affected. ``scale``
+    (n,) multiplies the thresholds point by point (the multivariate t's chi variable,
+    ``mvt.py``); None for the Gaussian.
     """
     k, n = UT.shape
     lo, hi = _F32(1e-37), _F32(1.0 - 2.0 ** -24)
@@ -84,13 +86,15 @@ def sov_f32(UT, tw, Lw):
 
     def body(i, st):
         W, f = st
-        b = jnp.maximum(tw[i] - Lw[i] @ W, -12.0)
+        ti = tw[i] if scale is None else tw[i] * scale
+        b = jnp.maximum(ti - Lw[i] @ W, -12.0)
         e = 0.5 * jax.lax.erfc(b * c)
         w = ndtri32(jnp.clip(UT[i] * e, lo, hi))
         return W.at[i].set(w), f * e
 
     W, f = jax.lax.fori_loop(0, k - 1, body, (jnp.zeros_like(UT), jnp.ones((n,), _F32)))
-    b = jnp.maximum(tw[k - 1] - Lw[k - 1] @ W, -12.0)  # last dimension: no quantile needed
+    tl = tw[k - 1] if scale is None else tw[k - 1] * scale
+    b = jnp.maximum(tl - Lw[k - 1] @ W, -12.0)  # last dimension: no quantile needed
     return f * (0.5 * jax.lax.erfc(b * c))
 
 
