@@ -67,3 +67,33 @@ def test_run_sweep_takes_a_callback_and_a_watchdog(tmp_path):
     assert calls[0] == (0, 3) and calls[-1] == (3, 3)
     assert sum(len(v) for v in wd.durations.values()) >= 3   # full pool + two pool sizes
     assert "watchdog_warnings" not in summary
+
+
+def test_concurrent_batches_are_timed_and_flagged_each():
+    """Two driver threads (sweep.CPU_WORKERS) each in a micro-batch: both are timed, and
+    the one past its limit is the one named."""
+    import threading
+
+    clock, err = FakeClock(), io.StringIO()
+    wd = Watchdog(clock=clock, stream=err, interval=None, min_seconds=60.0)
+    _batches(wd, clock, "d=67", [100.0, 2.0, 2.0, 2.0])
+    inside, release = threading.Event(), threading.Event()
+
+    def other():
+        with wd.batch("d=67", "micro-batch 6/9 (other thread)"):
+            inside.set()
+            release.wait(10)
+
+    t = threading.Thread(target=other)
+    t.start()
+    assert inside.wait(10)
+    with wd.batch("d=67", "micro-batch 5/9 (this thread)"):
+        assert len(wd.active) == 2
+        clock.t += 61.0                     # both are now 61 s old: flagged one at a time
+        first, second = wd.check(), wd.check()
+        assert first and second and first != second
+        assert wd.check() is None           # each said once
+        release.set()
+        t.join(10)
+    assert not wd.active and len(wd.durations["d=67"]) == 6
+    assert err.getvalue().count("warning") == 2

@@ -35,6 +35,7 @@ References:
 
 from __future__ import annotations
 
+import concurrent.futures
 import functools
 import itertools
 import math
@@ -178,7 +179,9 @@ def _runner(one):
         # Host "devices" (--xla_force_host_platform_device_count) share the same cores,
         # and XLA's CPU runtime already threads inside each program; concurrent
         # executions of this program on several host devices stopped using CPU on this
-        # jaxlib, so on CPU everything runs on the first device.
+        # jaxlib (when rows were vmapped: batched LAPACK), so on CPU everything runs on
+        # the first device, with CPU_WORKERS micro-batches in flight from host threads
+        # (rows run by lax.map now: no batched LAPACK call).
         devices = devices[:1]
 
     def micro(static, rows, d):
@@ -274,21 +277,43 @@ def _run_rows(run_mesh, static, rows, n_rows, batch=None, d=None, watch=None, la
 
     rows = jax.tree_util.tree_map(pad, rows)
     statics = [jax.device_put(static, dev) for dev in devices]
-    outs = []
     n_micro = size // MICRO
-    for b, s in enumerate(range(0, size, MICRO)):
+
+    def one_batch(b):
+        s = b * MICRO
         dev = devices[b % len(devices)]
         r = jax.tree_util.tree_map(lambda a: jax.device_put(a[s:s + MICRO], dev), rows)
         if watch is None:
-            outs.append(micro(statics[b % len(devices)], r, d))
-            continue
-        with watch((id(micro), d), f"{label}micro-batch {b + 1}/{n_micro}"
-                                   + (f" (dimension {d})" if d is not None else "")):
             out = micro(statics[b % len(devices)], r, d)
+        else:
+            with watch((id(micro), d), f"{label}micro-batch {b + 1}/{n_micro}"
+                                       + (f" (dimension {d})" if d is not None else "")):
+                out = micro(statics[b % len(devices)], r, d)
+                jax.block_until_ready(out)
+        if workers > 1:
             jax.block_until_ready(out)
-        outs.append(out)
+        return out
+
+    workers = _cpu_workers(devices, n_micro)
+    if workers > 1:
+        with concurrent.futures.ThreadPoolExecutor(workers) as ex:
+            outs = list(ex.map(one_batch, range(n_micro)))
+    else:
+        outs = [one_batch(b) for b in range(n_micro)]
     return jax.tree_util.tree_map(lambda *a: np.concatenate([np.asarray(x) for x in a])[:n_rows],
                                   *outs)
+
+
+CPU_WORKERS = 2
+"""Micro-batches in flight at once on a single CPU device (Python threads; XLA runs each
+program on the calling thread, so one dispatch at a time uses one core). Rows are
+independent, so results do not depend on it; 1 turns it off."""
+
+
+def _cpu_workers(devices, n_micro: int) -> int:
+    if len(devices) != 1 or devices[0].platform != "cpu" or n_micro < 2:
+        return 1
+    return max(1, min(CPU_WORKERS, os.cpu_count() or 1, n_micro))
 
 
 COMPACT_DIMS = (8, 16, 32, 48)

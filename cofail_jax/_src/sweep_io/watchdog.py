@@ -53,25 +53,24 @@ class Watchdog:
         self.resume_hint = resume_hint
         self.interval = interval
         self.durations: dict[object, list[float]] = {}
-        self.current: tuple[object, str, float] | None = None
+        # the micro-batches running now, one per driver thread: [peer group, what, start, warned]
+        self.active: dict[int, list] = {}
         self.warnings: list[str] = []
-        self._warned = False
         self._lock = threading.Lock()
 
     @contextlib.contextmanager
     def batch(self, peer_group: object, what: str) -> Iterator[None]:
         """Time one micro-batch of ``peer_group`` (e.g. the program and its shape)."""
+        ident = threading.get_ident()
         with self._lock:
-            self.current = (peer_group, what, self.clock())
-            self._warned = False
+            self.active[ident] = [peer_group, what, self.clock(), False]
         try:
             yield
         finally:
             with self._lock:
-                if self.current is not None:
-                    group, _, t0 = self.current
-                    self.durations.setdefault(group, []).append(self.clock() - t0)
-                self.current = None
+                entry = self.active.pop(ident, None)
+                if entry is not None:
+                    self.durations.setdefault(entry[0], []).append(self.clock() - entry[2])
 
     def limit(self, peer_group: object) -> float:
         """Seconds after which a micro-batch of ``peer_group`` counts as stalled."""
@@ -81,16 +80,20 @@ class Watchdog:
         return max(self.factor * statistics.median(peers), self.min_seconds)
 
     def check(self) -> str | None:
-        """The warning if the running micro-batch is past its limit (once per batch)."""
+        """The warning if a running micro-batch is past its limit (once per batch; the
+        first such batch when several run at once)."""
         with self._lock:
-            if self.current is None or self._warned:
+            late = None
+            for entry in self.active.values():
+                group, what, t0, warned = entry
+                elapsed = self.clock() - t0
+                lim = self.limit(group)
+                if not warned and elapsed > lim:
+                    entry[3] = True
+                    late = entry
+                    break
+            if late is None:
                 return None
-            group, what, t0 = self.current
-            elapsed = self.clock() - t0
-            lim = self.limit(group)
-            if elapsed <= lim:
-                return None
-            self._warned = True
         peers = self.durations.get(group, [])
         med = (f"{self.factor:g}x the median of its {len(peers)} finished peers "
                f"({statistics.median(peers):.2g} s)" if len(peers) >= self.min_peers
