@@ -55,7 +55,7 @@ from .orthant import (
     reorder_cholesky,
     richtmyer_alpha,
 )
-from .orthant.sov import FAST_MIN, arithmetic_rel_error, scaled_factor, sov_f32
+from .orthant.sov import arithmetic_rel_error, fast_or_exact, scaled_factor, sov_f32
 from .tdist import (  # noqa: F401  (re-exported: the univariate t lives in tdist)
     MAX_CLOSED_FORM_GAMMA_NU,
     _gamma_pq_closed,
@@ -318,20 +318,14 @@ def _sov_t_logf(U, t, L, nu, excl, nu_int=None):
 def _sov_t_logf_fast(U, t, L, nu, excl, nu_int=None):
     """:func:`_sov_t_logf` by the Gaussian QMC-SOV's float32 kernel (``orthant/sov.py``)
     with the thresholds scaled point by point by the chi variable (computed in float64);
-    a block whose largest value is below ``FAST_MIN`` (or not finite) is redone by the
-    exact log-space kernel, as for the Gaussian. Relative rounding about 1e-7 per
-    dimension (``arithmetic_rel_error``, added to the standard error by the caller)."""
+    a block the fast kernel cannot be trusted on is redone by the exact log-space kernel
+    (``fast_or_exact``, as for the Gaussian). Excluded models get threshold +inf (factor
+    1 whatever the scale; ``BIG`` times a small chi scale would not be). Relative rounding
+    about 1e-7 per dimension (``arithmetic_rel_error``, added to the SE by the caller)."""
     s = jnp.sqrt(2.0 * gamma_quantile(U[:, 0], 0.5 * nu, nu_int=nu_int) / nu)
-    tw, Lw = scaled_factor(jnp.where(excl, BIG, t), L)
+    tw, Lw = scaled_factor(jnp.where(excl, jnp.inf, t), L)
     f = sov_f32(U[:, 1:].T.astype(jnp.float32), tw, Lw, s.astype(jnp.float32))
-    lf = jnp.log(f.astype(U.dtype))
-    bad = ~(jnp.max(f) >= FAST_MIN) | ~jnp.all(jnp.isfinite(f))
-
-    def exact(st):
-        return _sov_t_logf(U, t, L, nu, excl, nu_int), jnp.asarray(False)
-
-    lf, _ = jax.lax.while_loop(lambda st: st[1], exact, (lf, bad))
-    return lf
+    return fast_or_exact(f, lambda: _sov_t_logf(U, t, L, nu, excl, nu_int), U.dtype)
 
 
 def mvt_orthant(key, t, corr, nu, *, method: str = "qmc", n_samples: int = 4096,

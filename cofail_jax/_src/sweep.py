@@ -278,6 +278,7 @@ def _run_rows(run_mesh, static, rows, n_rows, batch=None, d=None, watch=None, la
     rows = jax.tree_util.tree_map(pad, rows)
     statics = [jax.device_put(static, dev) for dev in devices]
     n_micro = size // MICRO
+    workers = _cpu_workers(devices, n_micro)
 
     def one_batch(b):
         s = b * MICRO
@@ -285,16 +286,12 @@ def _run_rows(run_mesh, static, rows, n_rows, batch=None, d=None, watch=None, la
         r = jax.tree_util.tree_map(lambda a: jax.device_put(a[s:s + MICRO], dev), rows)
         if watch is None:
             out = micro(statics[b % len(devices)], r, d)
-        else:
-            with watch((id(micro), d), f"{label}micro-batch {b + 1}/{n_micro}"
-                                       + (f" (dimension {d})" if d is not None else "")):
-                out = micro(statics[b % len(devices)], r, d)
-                jax.block_until_ready(out)
-        if workers > 1:
-            jax.block_until_ready(out)
-        return out
+            # in a worker thread: wait here, so that only `workers` batches are in flight
+            return jax.block_until_ready(out) if workers > 1 else out
+        with watch((id(micro), d), f"{label}micro-batch {b + 1}/{n_micro}"
+                                   + (f" (dimension {d})" if d is not None else "")):
+            return jax.block_until_ready(micro(statics[b % len(devices)], r, d))
 
-    workers = _cpu_workers(devices, n_micro)
     if workers > 1:
         with concurrent.futures.ThreadPoolExecutor(workers) as ex:
             outs = list(ex.map(one_batch, range(n_micro)))

@@ -122,6 +122,17 @@ def sov_logf_exact(U, t, L):
     return lf
 
 
+def fast_or_exact(f, exact, dtype):
+    """log of the fast kernel's values ``f`` (float32), or ``exact()`` (log f in ``dtype``)
+    for the whole block when they cannot be trusted: largest value below ``FAST_MIN`` or
+    any value not finite. A ``while_loop`` that runs zero or one time (vmap-friendly)."""
+    lf = jnp.log(f.astype(dtype))
+    bad = ~(jnp.max(f) >= FAST_MIN) | ~jnp.all(jnp.isfinite(f))
+    lf, _ = jax.lax.while_loop(lambda st: st[1], lambda st: (exact(), jnp.asarray(False)),
+                               (lf, bad))
+    return lf
+
+
 def sov_logf(points, t, L, fast):
     """log f for a block: the fast float32 kernel, the exact one where it cannot be trusted.
 
@@ -133,11 +144,4 @@ def sov_logf(points, t, L, fast):
     """
     tw, Lw = fast
     f = sov_f32(points(_F32).T, tw, Lw)
-    lf = jnp.log(f.astype(t.dtype))
-    bad = ~(jnp.max(f) >= FAST_MIN) | ~jnp.all(jnp.isfinite(f))
-
-    def exact(st):
-        return sov_logf_exact(points(t.dtype), t, L), jnp.asarray(False)
-
-    lf, _ = jax.lax.while_loop(lambda st: st[1], exact, (lf, bad))
-    return lf
+    return fast_or_exact(f, lambda: sov_logf_exact(points(t.dtype), t, L), t.dtype)
