@@ -79,3 +79,26 @@ def test_tetrachoric_matrix_in_blocks_matches_one_solve(monkeypatch):
     np.testing.assert_array_equal(blocks, whole)
     ref = T.tetrachoric(E).rho  # the same equation solved from the data
     np.testing.assert_allclose(blocks, np.asarray(ref), rtol=0, atol=1e-9)
+
+
+def test_pool_stats_spread_over_devices_identical(monkeypatch):
+    """`cofail price` and the sweep's full-pool statistics hand every device of the host
+    to the pair-chunked tetrachorics (above PAIR_CHUNK pairs): same numbers as one."""
+    from cofail_jax._src import pricing as P
+    from cofail_jax._src.tetrachoric import dense
+
+    from cofail_jax._src import sharding
+
+    monkeypatch.setattr(dense, "PAIR_CHUNK", 16)  # the solver compiled by the test above
+    meshes = []
+    resolve = sharding.resolve_mesh
+    monkeypatch.setattr(sharding, "resolve_mesh", lambda d: meshes.append(resolve(d)) or meshes[-1])
+    E = _errors(n=120, k=14, seed=8)
+    ones = np.ones(E.shape[0])
+    four = P.pool_stats(E, ones, "all")
+    one = P.pool_stats(E, ones, 1)
+    assert [1 if m is None else m.size for m in meshes] == [4, 1]
+    for f in ("p_wrong", "tau", "rho", "phi", "p_both", "status"):
+        np.testing.assert_array_equal(np.asarray(getattr(four, f)),
+                                      np.asarray(getattr(one, f)), err_msg=f)
+    np.testing.assert_allclose(np.asarray(one.rho), T.tetrachoric(E).rho, rtol=0, atol=1e-10)

@@ -99,12 +99,14 @@ class PoolPrice(NamedTuple):
     summaries: tuple[Any, ...]
 
 
-def pool_stats(errors, weights) -> PoolStats:
+def pool_stats(errors, weights, devices=None) -> PoolStats:
     """Thresholds, tetrachoric and phi correlations of the whole pool under weights.
 
     Args:
       errors: bool (n, K), True where the model is wrong.
       weights: (n,) non-negative query weights (bootstrap counts or ones).
+      devices: passed to :func:`..tetrachoric.tetrachoric` (outside jit only: its
+        pair-chunked solver spreads the chunks over these devices, same numbers).
     """
     errors = jnp.asarray(errors)
     w = jnp.asarray(weights, dtype=jnp.float64)
@@ -112,7 +114,7 @@ def pool_stats(errors, weights) -> PoolStats:
     total = jnp.sum(w)
     p = (w @ e) / total
     p_both = (e.T * w[None, :]) @ e / total
-    r = _tet.tetrachoric(errors, w)
+    r = _tet.tetrachoric(errors, w, devices=devices)
     return PoolStats(p, r.tau, r.rho, r.phi, p_both, r.status, total)
 
 
@@ -228,7 +230,7 @@ def price_pool(key, stats: PoolStats, errors, weights, mask,
 
 
 def price_matrix(key, errors, copulas: Sequence[C.Copula],
-                 weights=None) -> tuple[PoolStats, PoolPrice]:
+                 weights=None, devices=None) -> tuple[PoolStats, PoolPrice]:
     """:func:`price_pool` on the whole matrix (every model in the subset): the pool's
     :class:`PoolStats` and its :class:`PoolPrice`. ``cofail price`` calls this.
 
@@ -236,14 +238,15 @@ def price_matrix(key, errors, copulas: Sequence[C.Copula],
     full-pool row, so the two agree to rounding. Above ``tetrachoric.PAIR_CHUNK`` pairs the
     statistics run outside jit instead, where the tetrachoric solves its pairs in
     bounded-memory chunks (the fused all-pairs program would hold every pair's iterate at
-    once: 9.3 GB at 4,000 models against 2.6 GB chunked).
+    once: 9.3 GB at 4,000 models against 2.6 GB chunked), and the chunks are spread over
+    ``devices`` (as in :func:`..tetrachoric.tetrachoric`; same numbers on any count).
     """
     errors = jnp.asarray(errors, bool)
     n, kk = errors.shape
     w = jnp.ones((n,), jnp.float64) if weights is None else jnp.asarray(weights, jnp.float64)
     copulas = tuple(copulas)
     if kk * (kk - 1) // 2 > _tet.PAIR_CHUNK:
-        stats = jax.tree.map(jnp.asarray, pool_stats(errors, w))
+        stats = jax.tree.map(jnp.asarray, pool_stats(errors, w, devices))
     else:
         stats = jax.jit(pool_stats)(errors, w)
     priced = jax.jit(lambda key, stats, errors, w, mask: price_pool(key, stats, errors, w,

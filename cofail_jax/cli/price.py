@@ -199,7 +199,7 @@ def price_matrix(m, *, models=MODELS, method="qmc", samples=None, seed=0, alpha=
     n, k = errors.shape
     w = jnp.ones((n,), jnp.float64)
     key = P.subset_key(P.run_key(seed), k, 0)
-    stats, r = P.price_matrix(key, errors, copulas, w)
+    stats, r = P.price_matrix(key, errors, copulas, w, devices="all")
     K = int(np.all(errors, axis=1).sum())
     lo, hi = clopper_pearson(K, n, alpha)
     beta_obs = K / n

@@ -184,7 +184,7 @@ class _Run:
         n, kk = self.errors.shape
         ones = jnp.ones((n,), jnp.float64)
         if kk * (kk - 1) // 2 > T.PAIR_CHUNK:  # pairs in bounded-memory chunks, as price does
-            self.stats = jax.tree.map(jnp.asarray, S.pool_stats(self.errors, ones))
+            self.stats = jax.tree.map(jnp.asarray, S.pool_stats(self.errors, ones, "all"))
         else:
             self.stats = jax.jit(S.pool_stats)(self.errors, ones)
         if self.progress:
