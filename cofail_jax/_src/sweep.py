@@ -316,14 +316,21 @@ def _cpu_workers(devices, n_micro: int) -> int:
 COMPACT_DIMS = (8, 16, 32, 48)
 """Subset dimensions the sweep compiles: a k-subset of a K-model pool is priced in the
 smallest of these that holds it (its models first, then other models of the pool masked
-out), or at K. One compilation per dimension used; a row's numbers depend only on its k,
-never on the chunk it falls in."""
+out), then of the powers of two 64, 128, ... up to 2K/3 (pools of 96 models and more:
+at K in the thousands a 100-model subset is priced in 128 dimensions, not K), or at K.
+One compilation per dimension used; a row's numbers depend only on its k (and K), never
+on the chunk it falls in."""
 
 
 def _compact_dim(k: int, n_models: int) -> int:
     for d in COMPACT_DIMS:
         if k <= d < n_models:
             return d
+    d = 64
+    while 3 * d <= 2 * n_models:
+        if k <= d:
+            return d
+        d *= 2
     return n_models
 
 

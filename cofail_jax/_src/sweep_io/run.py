@@ -150,6 +150,19 @@ class _Run:
         # nothing left to price: the cheapest copula gives beta_obs and the statistics
         return kept or ("equal_loading",), widen
 
+    def _boot_fn(self, kept):
+        """The bootstrap: micro-batches of replicates (:func:`..sweep.make_bootstrap`), or
+        above ``tetrachoric.PAIR_CHUNK`` pairs one replicate at a time with its pairs in
+        bounded-memory chunks (:func:`..sweep_stream.make_streamed_bootstrap`)."""
+        from .. import sweep as S
+        from .. import sweep_stream as SS
+        from .. import tetrachoric as T
+
+        kk = self.errors.shape[1]
+        if kk * (kk - 1) // 2 > T.PAIR_CHUNK:
+            return SS.make_streamed_bootstrap(kept, **self.kw)
+        return S.make_bootstrap(kept, **self.kw)
+
     def _sweep_fn(self, unit):
         from .. import sweep as S
 
@@ -213,7 +226,7 @@ class _Run:
         stored = stored_boot_ranges(self.ck)
         if self.cfg.bootstrap and missing_ranges(stored, self.cfg.bootstrap,
                                                  self.cfg.bootstrap_chunk):
-            boot_fn = S.make_bootstrap(self._kept("boot")[0], **self.kw)
+            boot_fn = self._boot_fn(self._kept("boot")[0])
             jobs.append(lambda: boot_fn.precompile(self.key_boot, self.errors,
                                                    np.ones(kk, bool)))
         # the bootstrap job runs a program too: start it first, the largest dimension next
@@ -289,7 +302,7 @@ class _Run:
         self.done_units += round(sum(b - a for a, b in stored) / cfg.bootstrap_chunk)
         todo = missing_ranges(stored, cfg.bootstrap, cfg.bootstrap_chunk)
         kept, widen = self._kept("boot")
-        boot_fn = S.make_bootstrap(kept, **self.kw) if todo else None
+        boot_fn = self._boot_fn(kept) if todo else None
         full_mask = np.ones(self.errors.shape[1], bool)
         for a, b in todo:
             out = widen(boot_fn(self.key_boot, self.errors, full_mask, np.arange(a, b),
