@@ -281,13 +281,17 @@ def read_jsonl(path: str, *, hint: str, json_hint: str | None = None,
 def build_matrix(query_id: Any, model: Any, correct: Sequence[int] | np.ndarray, *,
                  source: str, missing: str, where_prefix: str,
                  sample: Sequence[int] | None = None,
-                 meta: Mapping[str, list] | None = None) -> OutcomeMatrix:
+                 meta: Mapping[str, list] | None = None,
+                 deferred: Callable[[], Mapping[str, Sequence[Any]]] | None = None,
+                 what: str = "long") -> OutcomeMatrix:
     """The matrix from an importer's columns (one entry per record), as
     :func:`~cofail_jax._src.io.tables.matrix_from_records` would build it from the same
     records without the per-record dicts: ids are stripped strings, an empty one is an
     error naming the record; ``correct`` holds 1, 0 or -1 (missing); ``meta`` maps
     ``CELL_COLUMNS``/``QUERY_COLUMNS`` names to columns with None where absent (columns
-    all None are left out)."""
+    all None are left out); ``deferred`` returns more such columns when the matrix's
+    metadata is first read (see :mod:`~cofail_jax._src.io.tables.lazy`; ``what`` names
+    the format in a message about a damaged file then)."""
     qs = factorize_ids(query_id)  # stripped text, each distinct id once
     ms = factorize_ids(model)
     iq, im = (int(np.argmax(f.codes == f.names.index(""))) if "" in f.names else len(f.codes)
@@ -309,5 +313,6 @@ def build_matrix(query_id: Any, model: Any, correct: Sequence[int] | np.ndarray,
                 else isinstance(values, LazyColumn) or any(v is not None for v in values)):
             (cell if col in CELL_COLUMNS else query)[col] = values
     return matrix_from_columns(qs, ms, codes, source=source, missing=missing, sample=s,
-                               cell=cell, query=query, where_prefix=where_prefix)
+                               cell=cell, query=query, where_prefix=where_prefix,
+                               deferred=deferred, what=what)
 

@@ -69,6 +69,31 @@ INSPECT_LOG = msgspec.json.Decoder(InspectLog)
 INSPECT_SAMPLE = msgspec.json.Decoder(InspectSample)
 
 
+# The same logs, only what the matrix needs (ids, epochs, score values): the metadata is
+# decoded from the kept bytes with the Structs above when first read
+
+
+class InspectScoreValue(Struct, gc=False):
+    value: Any = UNSET
+
+
+class InspectSampleScores(Struct, gc=False):
+    id: Any = UNSET
+    epoch: Any = 1
+    scores: dict[str, InspectScoreValue] | None = None
+
+
+class InspectLogScores(Struct, gc=False):
+    eval: Any = UNSET
+    status: Any = UNSET
+    error: Any = UNSET
+    samples: list[InspectSampleScores] | None = None
+
+
+INSPECT_LOG_SCORES = msgspec.json.Decoder(InspectLogScores)
+INSPECT_SAMPLE_SCORES = msgspec.json.Decoder(InspectSampleScores)
+
+
 def present(struct: Struct, names: tuple[str, ...]) -> dict[str, Any]:
     """The named fields of ``struct`` that were in the input, as a dict."""
     out = {}

@@ -3,7 +3,8 @@ metadata), with duplicates, repeated samples and metadata checked once for every
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import functools
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -12,6 +13,7 @@ from ...errors import InputError
 from ...matrix import OutcomeMatrix
 from .cells import (BAD_CELL, CELL_COLUMNS, CELL_HINT, CELL_VOCABULARY, QUERY_COLUMNS,
                     SAMPLE_COLUMNS, _empty_query_error, apply_missing, check_sizes, encode_cells)
+from .lazy import lazy_matrix
 
 
 class LazyColumn:
@@ -100,7 +102,9 @@ def matrix_from_columns(query_id: Sequence[str], model: Sequence[str], correct: 
                         cell: Mapping[str, Sequence[Any]] | None = None,
                         query: Mapping[str, Sequence[Any]] | None = None,
                         where_prefix: str = "record", correct_key: str = "correct",
-                        notes: Sequence[str] = ()) -> OutcomeMatrix:
+                        notes: Sequence[str] = (),
+                        deferred: Callable[[], Mapping[str, Sequence[Any]]] | None = None,
+                        what: str = "long") -> OutcomeMatrix:
     """Build a matrix from long columns, one entry per record, as array operations.
 
     Args:
@@ -112,6 +116,10 @@ def matrix_from_columns(query_id: Sequence[str], model: Sequence[str], correct: 
         are absent. Values of sample 0 (the smallest sample number) are kept.
       query: per-query metadata columns (``QUERY_COLUMNS``); the last non-empty value
         of each query is kept.
+      deferred: a function returning more per-record metadata columns (cell and query
+        columns by name), run when ``cell_meta``/``query_meta`` are first read (see
+        :mod:`.lazy`; with repeated samples it is run at once); ``what`` names the
+        format in a message about a damaged file then.
 
     The first problem in record order is reported: a bad ``correct`` value, then a
     (query, model, sample) seen twice.
@@ -158,10 +166,68 @@ def matrix_from_columns(query_id: Sequence[str], model: Sequence[str], correct: 
             hint="keep one record per query and model (use a 'sample' column for repeats)")
     cells = np.full((S, n, k), -1, dtype=np.int8)
     cells[sj, qi, mi] = correct
-    first = sj == 0
-    sel = np.flatnonzero(first) if S > 1 else None
+    place = functools.partial(_place_meta, qi=qi, mi=mi, sj=sj, S=S, n=n, k=k, R=R, source=source,
+                              where_prefix=where_prefix)
+    if deferred is not None and S > 1:  # every sample's answer is placed now
+        cell, query = _with_deferred(cell, query, deferred())
+        deferred = None
+    if deferred is None:
+        cell_meta, query_meta, sample_meta = place(cell or {}, query or {})
+    base, q_keep, m_keep, dropped = apply_missing(cells[0], q_names, m_names,
+                                                  missing=missing, source=source)
+    keep = None
+    if len(q_keep) < n or len(m_keep) < k:
+        qpos = {q: i for i, q in enumerate(q_names)}
+        mpos = {m: i for i, m in enumerate(m_names)}
+        keep = (np.asarray([qpos[q] for q in q_keep], np.int64),
+                np.asarray([mpos[m] for m in m_keep], np.int64))
+        cells = cells[:, keep[0]][:, :, keep[1]]
+    fields = dict(correct=base == 1, query_ids=tuple(q_keep), models=tuple(m_keep),
+                  samples=cells if S > 1 else None, source=source,
+                  notes=tuple(notes) + tuple(dropped))
+    if deferred is not None:
+        make = deferred
+
+        def lazy_groups():
+            c, q = _with_deferred(cell, query, make())
+            cm, qm, _ = place(c, q)
+            return _kept(cm, qm, {}, keep)[:2]
+
+        return check_sizes(lazy_matrix(lazy_groups, what=what, **fields))
+    cell_meta, query_meta, sample_meta = _kept(cell_meta, query_meta, sample_meta, keep)
+    m = OutcomeMatrix(query_meta=query_meta, cell_meta=cell_meta, sample_meta=sample_meta,
+                      **fields)
+    return check_sizes(m)
+
+
+def _with_deferred(cell, query, columns: Mapping[str, Sequence[Any]]):
+    """``cell`` and ``query`` with the deferred per-record ``columns`` added (split by
+    name: ``CELL_COLUMNS`` are per cell, the rest per query)."""
+    cell, query = dict(cell or {}), dict(query or {})
+    for col, values in columns.items():
+        (cell if col in CELL_COLUMNS else query)[col] = values
+    return cell, query
+
+
+def _kept(cell_meta: dict, query_meta: dict, sample_meta: dict, keep):
+    """The metadata of the queries and models the missing policy kept (``keep``:
+    their row and column indices; None: all)."""
+    if keep is None:
+        return cell_meta, query_meta, sample_meta
+    qk, mk = keep
+    return ({c: a[np.ix_(qk, mk)] for c, a in cell_meta.items()},
+            {c: a[qk] for c, a in query_meta.items()},
+            {c: a[:, qk][:, :, mk] for c, a in sample_meta.items()})
+
+
+def _place_meta(cell: Mapping[str, Sequence[Any]], query: Mapping[str, Sequence[Any]], *,
+                qi: np.ndarray, mi: np.ndarray, sj: np.ndarray, S: int, n: int, k: int, R: int,
+                source: str, where_prefix: str):
+    """(cell_meta, query_meta, sample_meta) arrays from per-record columns (see
+    :func:`matrix_from_columns`), before the missing policy."""
+    sel = np.flatnonzero(sj == 0) if S > 1 else None
     cell_meta: dict[str, np.ndarray] = {}
-    for col, values in (cell or {}).items():
+    for col, values in cell.items():
         typ = CELL_COLUMNS.get(col, str)
         vals = _meta_values(values, sel, typ, col, source=source, where_prefix=where_prefix)
         if vals is None:
@@ -174,9 +240,9 @@ def matrix_from_columns(query_id: Sequence[str], model: Sequence[str], correct: 
     sample_meta: dict[str, np.ndarray] = {}
     if S > 1:  # every sample's answer, for the audit and regrading
         for col in SAMPLE_COLUMNS:
-            if col not in (cell or {}):
+            if col not in cell:
                 continue
-            vals = np.asarray((cell or {})[col], dtype=object)
+            vals = np.asarray(cell[col], dtype=object)
             has = np.fromiter((v is not None and v != "" for v in vals), bool, count=R)
             if has.any():
                 arr3 = np.full((S, n, k), None, dtype=object)
@@ -185,27 +251,11 @@ def matrix_from_columns(query_id: Sequence[str], model: Sequence[str], correct: 
     query_meta: dict[str, np.ndarray] = {}
     last_rec = np.full(n, -1, np.int64)  # the last record of each query
     np.maximum.at(last_rec, qi, np.arange(R, dtype=np.int64))
-    for col, values in (query or {}).items():
+    for col, values in query.items():
         arr = _query_values(values, qi, last_rec, R)
         if arr is not None:
             query_meta[col] = arr
-    base = cells[0]
-    base, q_keep, m_keep, dropped = apply_missing(base, q_names, m_names, missing=missing,
-                                                  source=source)
-    if len(q_keep) < n or len(m_keep) < k:
-        qpos = {q: i for i, q in enumerate(q_names)}
-        mpos = {m: i for i, m in enumerate(m_names)}
-        qi_keep = np.asarray([qpos[q] for q in q_keep], np.int64)
-        mi_keep = np.asarray([mpos[m] for m in m_keep], np.int64)
-        cell_meta = {c: a[np.ix_(qi_keep, mi_keep)] for c, a in cell_meta.items()}
-        query_meta = {c: a[qi_keep] for c, a in query_meta.items()}
-        cells = cells[:, qi_keep][:, :, mi_keep]
-        sample_meta = {c: a[:, qi_keep][:, :, mi_keep] for c, a in sample_meta.items()}
-    m = OutcomeMatrix(correct=base == 1, query_ids=tuple(q_keep), models=tuple(m_keep),
-                      query_meta=query_meta, cell_meta=cell_meta,
-                      samples=cells if S > 1 else None, source=source,
-                      notes=tuple(notes) + tuple(dropped), sample_meta=sample_meta)
-    return check_sizes(m)
+    return cell_meta, query_meta, sample_meta
 
 
 def _query_values(values: Sequence[Any], qi: np.ndarray, last_rec: np.ndarray,

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import os
+from typing import Any
 
 from ....errors import InputError
 from ....matrix import OutcomeMatrix
 from ...options import latest_note
-from .._common import (build_matrix, check_rule, choose_task, dedupe_notes, gc_paused_loader,
-                       reject_options)
-from .logs import _log_files, _read_log, _TypedSamples
-from .records import _Columns, _ScoreRules, _read_samples
-from .typed_samples import _read_typed_samples
+from .._common import (build_matrix, check_rule, choose_task, dedupe_notes, fast_errors,
+                       gc_paused_loader, reject_options)
+from .logs import _log_files, _read_log, _ScoreSamples, _TypedSamples
+from .records import META, _Columns, _ScoreRules, _read_samples
+from .typed_samples import _read_score_samples, _read_typed_samples
 
 
 @gc_paused_loader
@@ -91,6 +93,7 @@ def load_inspect(
         if older:
             notes.append(latest_note("log", older))
     rules = _ScoreRules(partial, noanswer, threshold, score_key)
+    segments: list[tuple[int, Any]] = []  # per log: (its samples, its metadata later or None)
     for file, header, samples in task_logs:
         model = str(header["eval"]["model"])
         if model in seen_models:
@@ -116,13 +119,21 @@ def load_inspect(
                 source=file,
                 hint="the run was logged without samples; re-run with samples logged",
             )
-        res = None
+        n0, res, later = len(cols.query_id), None, None
+        if isinstance(samples, _ScoreSamples):
+            got = _read_score_samples(samples, file, model, scorer, rules, cols, used_scorers)
+            if got is not None:  # the metadata is decoded when first read
+                res, later = got[:2], got[2]
+            else:
+                typed = _typed_or_none(samples)
+                samples = samples if typed is None else typed
         if isinstance(samples, _TypedSamples):
             res = _read_typed_samples(samples, file, model, scorer, rules, cols, used_scorers)
-            if res is None:  # something the typed walk does not handle: the slow path
+        if res is None:  # something the typed walks do not handle: the slow path
+            if isinstance(samples, (_ScoreSamples, _TypedSamples)):
                 samples = _read_log(file, typed=False)[1]
-        if res is None:
             res = _read_samples(samples, file, model, scorer, rules, cols, used_scorers)
+        segments.append((len(cols.query_id) - n0, later))
         n_err, other_scorers = res
         if n_err:
             notes.append(
@@ -131,9 +142,13 @@ def load_inspect(
             )
         if other_scorers:
             notes.append(f"{model}: ignored scorers {', '.join(sorted(other_scorers))}")
+    lazy = any(later is not None for _, later in segments)
     try:
         m = build_matrix(cols.query_id, cols.model, cols.correct, sample=cols.sample,
-                         meta=cols.meta, source=path, missing=missing, where_prefix="sample")
+                         meta=None if lazy else cols.meta, source=path, missing=missing,
+                         where_prefix="sample", what="inspect",
+                         deferred=functools.partial(_gather_meta, segments, cols.meta)
+                         if lazy else None)
     except InputError as e:
         if not status_notes:
             raise
@@ -170,3 +185,28 @@ def _newest_logs(logs: list) -> tuple[list, list[str]]:
             best[model] = (key, entry)
     keep = {id(e) for _, e in best.values()}
     return [e for e in logs if id(e) in keep], [e[0] for e in logs if id(e) not in keep]
+
+
+def _typed_or_none(samples: _ScoreSamples) -> _TypedSamples | None:
+    """The samples decoded with every field the loader reads, None if they cannot be."""
+    try:
+        return samples.typed()
+    except fast_errors():
+        return None
+
+
+def _gather_meta(segments: list[tuple[int, Any]], eager: dict[str, list]) -> dict[str, list]:
+    """Every sample's metadata columns in record order: a log read in full gave its
+    values to ``eager`` at load, the others decode theirs now."""
+    out: dict[str, list] = {c: [] for c in META}
+    pos = 0
+    for n, later in segments:
+        if later is None:
+            for c in META:
+                out[c] += eager[c][pos:pos + n]
+            pos += n
+        else:
+            part = later()
+            for c in META:
+                out[c] += part[c]
+    return out

@@ -7,6 +7,7 @@ import os
 import re
 import zipfile
 import zlib
+from typing import Any
 
 from ....errors import InputError
 from .._common import _BOM, fast_errors, files_with_suffix, msgspec_ok, parse_json_bytes, read_json
@@ -156,12 +157,68 @@ def _read_log_typed(path: str) -> tuple[dict, _TypedSamples]:
             _TypedSamples(log.samples or ()))
 
 
+class _ScoreSamples(list):
+    """A log's samples decoded for the matrix only (``_typed.InspectSampleScores``: id,
+    epoch, score values), with the log's bytes kept (``data``: the .json log's, or the
+    archive members' in the order of ``names``) to decode the metadata from later."""
+
+    names: list[str] | None = None
+    data: Any = b""
+
+    def typed(self) -> _TypedSamples:
+        """The same samples decoded with every field the loader reads."""
+        from .. import _typed
+
+        if self.names is None:
+            return _TypedSamples(_typed.INSPECT_LOG.decode(self.data).samples or ())
+        out = _TypedSamples(map(_typed.INSPECT_SAMPLE.decode, self.data))
+        out.names = self.names
+        return out
+
+    def dicts(self, path: str) -> list[tuple[Any, str | None]]:
+        """The same samples as dicts, as :func:`_read_log`'s record path gives them."""
+        if self.names is not None:
+            return [(parse_json_bytes(b, source=path, where=n, what="Inspect sample"), n)
+                    for n, b in zip(self.names, self.data)]
+        log = parse_json_bytes(self.data, source=path, where="", what="Inspect log")
+        return [(s, None) for s in (log.get("samples") or [])]
+
+
+def _read_log_scores(path: str) -> tuple[dict, _ScoreSamples]:
+    """:func:`_read_log` through msgspec, decoding ids, epochs and score values only
+    (the bytes are kept for the metadata); any problem raises one of ``fast_errors()``
+    and the caller reads the slow way."""
+    from .. import _typed
+
+    if path.lower().endswith(".eval"):
+        with zipfile.ZipFile(path) as z:
+            names = z.namelist()
+            head = "header.json" if "header.json" in names else "_journal/start.json"
+            header = parse_json_bytes(_zip_read(z, head, path), source=path, where=head,
+                                      what="Inspect log header")
+            if type(header) is not dict:
+                raise ValueError(path)
+            members = sorted((n for n in names if _SAMPLE_RE.match(n)), key=_sample_order)
+            blobs = [_zip_read(z, n, path) for n in members]
+        samples = _ScoreSamples(map(_typed.INSPECT_SAMPLE_SCORES.decode, blobs))
+        samples.names, samples.data = members, blobs
+        return header, samples
+    with open(path, "rb") as f:
+        data = f.read()
+    if data.startswith(_BOM):
+        data = data[3:]
+    log = _typed.INSPECT_LOG_SCORES.decode(data)
+    samples = _ScoreSamples(log.samples or ())
+    samples.data = data
+    return _typed.present(log, ("eval", "status", "error")), samples
+
+
 def _read_log(path: str, typed: bool = True) -> tuple[dict, list]:
     """The log header and its samples, each with a location string for messages (or,
-    through msgspec when installed, a :class:`_TypedSamples`)."""
+    through msgspec when installed, a :class:`_ScoreSamples`)."""
     if typed and msgspec_ok():
         try:
-            return _read_log_typed(path)
+            return _read_log_scores(path)
         except (zipfile.BadZipFile, OSError, *fast_errors()):
             pass
     if path.lower().endswith(".eval"):

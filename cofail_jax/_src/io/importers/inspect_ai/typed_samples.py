@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from itertools import repeat
+from operator import attrgetter
 
 from .._common import as_text, content_text, fast_errors
-from .logs import _TypedSamples
-from .records import _USAGE, _Columns, _pick_value, _scorer_of, _ScoreRules
+from .logs import _ScoreSamples, _TypedSamples
+from .records import _USAGE, _Columns, _pick_value, _read_samples, _scorer_of, _ScoreRules
 
 
 def _read_typed_samples(samples: _TypedSamples, file: str, model: str, scorer: str | None,
@@ -127,3 +130,93 @@ def _walk_typed(samples: _TypedSamples, file: str, model: str, scorer: str | Non
             tot_l.append(None)
     cols.model.extend([model] * len(samples))
     return n_err, other_scorers
+
+
+_ID, _EPOCH, _SCORES, _VALUE = (attrgetter(a) for a in ("id", "epoch", "scores", "value"))
+
+
+def _read_score_samples(samples: _ScoreSamples, file: str, model: str, scorer: str | None,
+                        rules: _ScoreRules, cols: _Columns, used_scorers: set[str]
+                        ) -> tuple[int, set[str], Callable[[], dict[str, list]]] | None:
+    """The matrix's columns of one log whose samples were decoded for their scores only
+    (:class:`.logs._ScoreSamples`), built in bulk: ids, cells and models appended to
+    ``cols`` (not its metadata), as :func:`_walk_typed` would; (samples without a
+    score, other scorers, a function giving the log's metadata columns from its kept
+    bytes). None, with nothing appended, when the log is anything but plain (repeated
+    epochs, scorers that differ between samples, a value that is not a score, ...): the
+    caller reads it with every field."""
+    try:
+        got = _score_columns(samples, file, scorer, rules)
+    except fast_errors():
+        return None
+    if got is None:
+        return None
+    ids, codes, n_err, name, other = got
+    n = len(ids)
+    cols.query_id.extend(ids)
+    cols.correct.extend(codes)
+    cols.sample.extend([0] * n)
+    cols.model.extend([model] * n)
+    if name is not None:
+        used_scorers.add(name)
+
+    def meta() -> dict[str, list]:
+        fresh = _Columns()
+        try:
+            typed = samples.typed()
+            _walk_typed(typed, file, model, scorer, rules, fresh, set())
+        except fast_errors():
+            fresh = _Columns()
+            _read_samples(samples.dicts(file), file, model, scorer, rules, fresh, set())
+        if len(fresh.query_id) != n:  # the same bytes, so never: a guard against a bug
+            raise RuntimeError(f"{file}: the metadata decode found another sample count")
+        return fresh.meta
+
+    return n_err, other, meta
+
+
+def _score_columns(samples: _ScoreSamples, file: str, scorer: str | None,
+                   rules: _ScoreRules) -> tuple[list, list, int, str | None, set[str]] | None:
+    """(query ids, cell codes, samples without a score, the scorer read, the other
+    scorers) by whole-column operations; None when the log is not plain."""
+    from msgspec import UnsetType
+
+    n = len(samples)
+    epochs = list(map(_EPOCH, samples))
+    if epochs.count(1) != n or set(map(type, epochs)) != {int}:
+        return None  # repeated (or odd) epochs: the full walk
+    ids = list(map(_ID, samples))
+    id_types = set(map(type, ids))
+    if UnsetType in id_types:
+        return None
+    if id_types != {str}:
+        ids = [i if type(i) is str else str(i) for i in ids]
+    scores = list(map(_SCORES, samples))
+    if None in scores:
+        scores = [s or {} for s in scores]
+    lens = set(map(len, scores))
+    names: set[str] = set().union(*scores)
+    n_scored = len(lens - {0})
+    if n_scored > 1 or (n_scored == 1 and max(lens) != len(names)):
+        return None  # the samples' scorers differ
+    n_err = sum(1 for s in scores if not s) if 0 in lens else 0
+    if not names:
+        return ids, [-1] * n, n_err, None, set()
+    first = next(s for s in scores if s)
+    name = _scorer_of(first, scorer, file, "")
+    other = names - {name}
+    scs = list(map(dict.get, scores, repeat(name)))
+    values = [None if s is None else s.value for s in scs] if n_err else list(map(_VALUE, scs))
+    types = set(map(type, values))
+    if dict in types:
+        values = [_pick_value(v, rules.score_key, source=file, where="") if type(v) is dict
+                  else v for v in values]
+        types = set(map(type, values))
+    if UnsetType in types:
+        return None
+    if len(types) == 1:  # one type: each distinct value converted once
+        lut = {v: rules.cell(v) for v in set(values)}  # ValueError: not a score
+        codes = list(map(lut.__getitem__, values))
+    else:
+        codes = [rules.cell(v) for v in values]
+    return ids, codes, n_err, name, other
