@@ -93,6 +93,12 @@ def decode_lines(file: str, dec: Any) -> list[Any]:
     """The lines of a JSONL file decoded by ``dec``, when the file is plain: UTF-8
     (a BOM is skipped), one object on each line, no blank lines inside, no lone carriage
     return. Anything else raises Fallback (or msgspec's error)."""
+    return decode_body(plain_lines(file), dec)
+
+
+def plain_lines(file: str) -> bytes:
+    """A JSONL file's bytes without a BOM and surrounding whitespace, when it has no
+    blank line inside and no lone carriage return (else Fallback)."""
     with open(file, "rb") as f:
         data = f.read()
     if data.startswith(b"\xef\xbb\xbf"):
@@ -100,10 +106,15 @@ def decode_lines(file: str, dec: Any) -> list[Any]:
     if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
         raise Fallback("a lone carriage return")
     body = data.strip(b" \t\r\n")  # JSON's whitespace only
+    if body and _BLANK_LINE.search(body):
+        raise Fallback("a blank line")
+    return body
+
+
+def decode_body(body: bytes, dec: Any) -> list[Any]:
+    """The lines of :func:`plain_lines`'s ``body`` decoded by ``dec``, one object each."""
     if not body:
         return []
-    if _BLANK_LINE.search(body):
-        raise Fallback("a blank line")
     recs = dec.decode_lines(body)
     if len(recs) != body.count(b"\n") + 1:
         raise Fallback("not one object per line")

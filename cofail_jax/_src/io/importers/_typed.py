@@ -161,6 +161,34 @@ class EeeRecord(Struct, gc=False):
 EEE_RECORD = msgspec.json.Decoder(EeeRecord)
 
 
+# The same records, only what the matrix needs: the metadata is decoded from the kept
+# bytes with EeeRecord when first read
+
+
+class EeeCorrect(Struct, gc=False):
+    is_correct: Any = UNSET
+
+
+class EeeResultMeta(Struct, gc=False):
+    epoch: Any = None
+    filter: Any = None
+
+
+class EeeCell(Struct, gc=False):
+    schema_version: msgspec.Raw  # required, read for their presence only
+    evaluation_id: msgspec.Raw
+    model_id: Any
+    evaluation_name: Any
+    sample_id: Any
+    evaluation: EeeCorrect
+    evaluation_result_id: Any = None
+    error: Any = None
+    metadata: EeeResultMeta | None = None
+
+
+EEE_CELL = msgspec.json.Decoder(EeeCell)
+
+
 class EeeInput(Struct, gc=False):
     raw: Any = None
     reference: Any = None

@@ -128,7 +128,7 @@ def load_eee(
         try:
             m, chosen, names, n_err, task = load_eee_typed(
                 files, path, missing=missing, task=task, metric=metric, filter=filter,
-                select=_select_result)
+                select=_select_result, read_rows=_read_rows)
         except fast_errors():
             pass  # anything irregular: the record-by-record read below names it
         else:

@@ -15,25 +15,27 @@ import numpy as np
 
 from ...matrix import OutcomeMatrix
 from ..tables.columns import LazyColumn
-from ..typed import Fallback, all_none, decode_lines
-from ._common import as_text, build_matrix, choose_task
+from ..typed import Fallback, all_none, decode_body, fast_errors, plain_lines
+from ._common import as_text, build_matrix, choose_task, loads
 
 _OK_CODE = {True: 1, False: 0, None: -1}
 
 
 def load_eee_typed(files: list[str], path: str, *, missing: str, task: str | None,
                    metric: str | None, filter: str | None,
-                   select: Callable[..., tuple[list, list[str]]]) -> tuple[OutcomeMatrix,
-                                                                        list[str], list[str],
-                                                                        int, str]:
+                   select: Callable[..., tuple[list, list[str]]],
+                   read_rows: Callable[..., int]) -> tuple[OutcomeMatrix, list[str], list[str],
+                                                          int, str]:
     """(matrix, choice notes, evaluation names, records carrying an error, task) of the
-    instance ``files``; ``select`` is ``eee._select_result``."""
-    import msgspec
-    from ._typed import EEE_RECORD
+    instance ``files``; ``select`` is ``eee._select_result``, ``read_rows``
+    ``eee._read_rows``. The records are decoded for the matrix only (``EeeCell``); the
+    metadata is decoded from the kept bytes when the matrix's metadata is first read."""
+    from ._typed import EEE_CELL
 
+    blobs = [plain_lines(file) for file in files]
     every: list[Any] = []
-    for file in files:
-        every += decode_lines(file, EEE_RECORD)
+    for body in blobs:
+        every += decode_body(body, EEE_CELL)
     rids = list(map(attrgetter("evaluation_result_id"), every))
     metas = list(map(attrgetter("metadata"), every))
     R = len(every)
@@ -43,7 +45,8 @@ def load_eee_typed(files: list[str], path: str, *, missing: str, task: str | Non
         filt = [None if m is None else m.filter for m in metas]
         lut = {key: _result_parts(*key) for key in set(zip(rids, filt))}
         parts = list(map(lut.__getitem__, zip(rids, filt)))
-    rows, chosen = select(every, metric, filter, source=path, parts=parts)
+    keep, chosen = select(list(range(R)), metric, filter, source=path, parts=parts)
+    rows = every if len(keep) == R else [every[i] for i in keep]
     evnames = list(map(attrgetter("evaluation_name"), rows))
     if set(map(type, evnames)) - {str}:
         evnames = list(map(str, evnames))
@@ -52,9 +55,9 @@ def load_eee_typed(files: list[str], path: str, *, missing: str, task: str | Non
                        absent="has no evaluation")
     if len(names) > 1:
         rows = [r for r, n in zip(rows, evnames) if n == task]
+        keep = [i for i, n in zip(keep, evnames) if n == task]
     R = len(rows)
-    evs = list(map(attrgetter("evaluation"), rows))
-    oks = list(map(attrgetter("is_correct"), evs))
+    oks = list(map(attrgetter("evaluation.is_correct"), rows))
     if set(map(type, oks)) - {bool, type(None)}:
         raise Fallback("is_correct not a boolean")
     codes = np.fromiter(map(_OK_CODE.__getitem__, oks), np.int8, count=R)
@@ -64,6 +67,55 @@ def load_eee_typed(files: list[str], path: str, *, missing: str, task: str | Non
         sample = [_epoch(m) for m in metas]
     errs = list(map(attrgetter("error"), rows))
     n_err = 0 if all_none(errs) else sum(1 for e in errs if e)
+    qs = list(map(attrgetter("sample_id"), rows))
+    ms = list(map(attrgetter("model_id"), rows))
+
+    def meta() -> dict[str, Any]:
+        """The kept records' metadata columns: decoded with every field read (EeeRecord),
+        else as dicts through ``read_rows``."""
+        import msgspec
+
+        from ._typed import EEE_RECORD
+
+        by_dict: list[dict[str, list]] = []
+
+        def dict_cols() -> dict[str, list]:
+            if not by_dict:
+                recs = [loads(line) for body in blobs if body for line in body.split(b"\n")]
+                cols: dict[str, list] = {c: [] for c in ("query_id", "model", "correct",
+                                                         "sample", *_META)}
+                read_rows([(path, 0, recs[i]) for i in keep], task, cols)
+                by_dict.append({c: cols[c] for c in _META})
+            return by_dict[0]
+
+        try:
+            full: list[Any] = []
+            for body in blobs:
+                full += decode_body(body, EEE_RECORD)
+            out = _meta_columns([full[i] for i in keep], msgspec)
+        except fast_errors():
+            return dict_cols()
+        for c, v in out.items():  # a query column decoded later falls back alike
+            if isinstance(v, LazyColumn):
+                out[c] = LazyColumn(v.size, _guarded(v.make, c, dict_cols),
+                                    _guarded(lambda v=v: v.all(), c, dict_cols))
+        return out
+
+    m = build_matrix(qs if set(map(type, qs)) == {str} else list(map(str, qs)),
+                     ms if set(map(type, ms)) == {str} else list(map(str, ms)), codes,
+                     sample=sample, deferred=meta, what="eee", source=path, missing=missing,
+                     where_prefix="instance record")
+    return m, chosen, names, n_err, task
+
+
+_META = ("score", "prompt", "reference", "choices", "raw_answer", "answer", "input_tokens",
+         "output_tokens", "total_tokens", "latency_ms", "domain")
+
+
+def _meta_columns(rows: list[Any], msgspec: Any) -> dict[str, Any]:
+    """The metadata columns of fully decoded records (``EeeRecord``), in ``_META`` order."""
+    R = len(rows)
+    evs = list(map(attrgetter("evaluation"), rows))
     scores = list(map(attrgetter("score"), evs))
     if set(map(type, scores)) - {float}:
         scores = [float(v) if isinstance(v, (int, float)) else None for v in scores]
@@ -84,14 +136,24 @@ def load_eee_typed(files: list[str], path: str, *, missing: str, task: str | Non
     perf = list(map(attrgetter("performance"), rows))
     meta["latency_ms"] = [None] * R if all_none(perf) else [
         None if p is None or p.latency_ms is None else float(p.latency_ms) for p in perf]
+    metas = list(map(attrgetter("metadata"), rows))
     meta["domain"] = [None] * R if all_none(metas) else [_domain(m) for m in metas]
-    qs = list(map(attrgetter("sample_id"), rows))
-    ms = list(map(attrgetter("model_id"), rows))
-    m = build_matrix(qs if set(map(type, qs)) == {str} else list(map(str, qs)),
-                     ms if set(map(type, ms)) == {str} else list(map(str, ms)), codes,
-                     sample=sample, meta=meta, source=path, missing=missing,
-                     where_prefix="instance record")
-    return m, chosen, names, n_err, task
+    return meta
+
+
+def _guarded(fn: Callable[..., list], col: str,
+             dict_cols: Callable[[], dict[str, list]]) -> Callable[..., list]:
+    """``fn`` (a :class:`LazyColumn` maker); if the typed decode fails, column ``col`` of
+    the records read as dicts instead."""
+
+    def inner(*indices: Any) -> list:
+        try:
+            return list(fn(*indices))
+        except fast_errors():
+            values = dict_cols()[col]
+            return [values[i] for i in indices[0]] if indices else list(values)
+
+    return inner
 
 
 def _result_parts(rid: Any, filt: Any) -> tuple[str | None, str | None]:

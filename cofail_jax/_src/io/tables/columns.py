@@ -135,11 +135,12 @@ def matrix_from_columns(query_id: Sequence[str], model: Sequence[str], correct: 
     q_names = [str(q) for q in q_names]
     m_names = [str(m) for m in m_names]
     n, k = len(q_names), len(m_names)
-    if sample is None:
-        sample = np.zeros(R, np.int64)
-    sample = np.asarray(sample, np.int64)
-    sample_ids, sj = np.unique(sample, return_inverse=True)
-    S = len(sample_ids)
+    sample = np.zeros(R, np.int64) if sample is None else np.asarray(sample, np.int64)
+    if sample.any():
+        sample_ids, sj = np.unique(sample, return_inverse=True)
+        S = len(sample_ids)
+    else:
+        sj, S = sample, 1
     errs = []  # (record index, InputError)
     bad = np.flatnonzero(correct == BAD_CELL)
     if bad.size:

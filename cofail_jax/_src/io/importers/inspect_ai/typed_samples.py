@@ -190,7 +190,7 @@ def _score_columns(samples: _ScoreSamples, file: str, scorer: str | None,
     if UnsetType in id_types:
         return None
     if id_types != {str}:
-        ids = [i if type(i) is str else str(i) for i in ids]
+        ids = list(map(str, ids))  # str(s) is s itself for a str
     scores = list(map(_SCORES, samples))
     if None in scores:
         scores = [s or {} for s in scores]
