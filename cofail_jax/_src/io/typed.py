@@ -20,6 +20,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
+
 from ..errors import InputError
 
 try:  # the typed decoder (a core dependency): decodes only the fields a loader reads
@@ -97,28 +99,51 @@ def decode_lines(file: str, dec: Any) -> list[Any]:
 
 
 def plain_lines(file: str) -> bytes:
-    """A JSONL file's bytes without a BOM and surrounding whitespace, when it has no
-    blank line inside and no lone carriage return (else Fallback)."""
+    """A JSONL file's bytes (without a BOM), when it has no lone carriage return (else
+    Fallback); :func:`decode_body` checks the lines. Nothing is copied but a BOM's
+    removal."""
     with open(file, "rb") as f:
         data = f.read()
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
         raise Fallback("a lone carriage return")
-    body = data.strip(b" \t\r\n")  # JSON's whitespace only
-    if body and _BLANK_LINE.search(body):
-        raise Fallback("a blank line")
-    return body
+    return data
 
 
 def decode_body(body: bytes, dec: Any) -> list[Any]:
-    """The lines of :func:`plain_lines`'s ``body`` decoded by ``dec``, one object each."""
-    if not body:
+    """The lines of :func:`plain_lines`'s ``body`` decoded by ``dec``, when each holds
+    one object: no blank line inside (else Fallback)."""
+    start, end = _span(body)
+    if start == end:
         return []
+    arr = np.frombuffer(body, np.uint8)[start:end]
+    nl = np.flatnonzero(arr == 10)  # every newline has a byte after it (end is not space)
+    if len(nl):
+        after = arr[nl + 1]
+        if ((after == 10) | (after == 13)).any():  # "\n\n" or "\n\r\n" (no lone CR)
+            raise Fallback("a blank line")
+        if (((after == 32) | (after == 9)).any()
+                and _BLANK_LINE.search(body, start, end) is not None):
+            raise Fallback("a blank line")
     recs = dec.decode_lines(body)
-    if len(recs) != body.count(b"\n") + 1:
+    if len(recs) != len(nl) + 1:
         raise Fallback("not one object per line")
     return recs
+
+
+_JSON_SPACE = frozenset(b" \t\r\n")
+
+
+def _span(data: bytes) -> tuple[int, int]:
+    """(start, end) of ``data`` without JSON whitespace around it."""
+    end = len(data)
+    while end and data[end - 1] in _JSON_SPACE:
+        end -= 1
+    start = 0
+    while start < end and data[start] in _JSON_SPACE:
+        start += 1
+    return start, end
 
 
 _BLANK_LINE = re.compile(rb"\n[ \t\r]*\n")

@@ -45,7 +45,10 @@ def load_eee_typed(files: list[str], path: str, *, missing: str, task: str | Non
         filt = [None if m is None else m.filter for m in metas]
         lut = {key: _result_parts(*key) for key in set(zip(rids, filt))}
         parts = list(map(lut.__getitem__, zip(rids, filt)))
-    keep, chosen = select(list(range(R)), metric, filter, source=path, parts=parts)
+    if metric is None and filter is None and parts[0] == (None, None) and len(set(parts)) == 1:
+        keep, chosen = range(R), []  # one result, no filters: nothing to choose
+    else:
+        keep, chosen = select(list(range(R)), metric, filter, source=path, parts=parts)
     rows = every if len(keep) == R else [every[i] for i in keep]
     evnames = list(map(attrgetter("evaluation_name"), rows))
     if set(map(type, evnames)) - {str}:
@@ -55,12 +58,14 @@ def load_eee_typed(files: list[str], path: str, *, missing: str, task: str | Non
                        absent="has no evaluation")
     if len(names) > 1:
         rows = [r for r, n in zip(rows, evnames) if n == task]
-        keep = [i for i, n in zip(keep, evnames) if n == task]
+        keep = [i for i, n in zip(keep, evnames) if n == task]  # type: ignore[assignment]
     R = len(rows)
     oks = list(map(attrgetter("evaluation.is_correct"), rows))
-    if set(map(type, oks)) - {bool, type(None)}:
+    ok_types = set(map(type, oks))
+    if ok_types - {bool, type(None)}:
         raise Fallback("is_correct not a boolean")
-    codes = np.fromiter(map(_OK_CODE.__getitem__, oks), np.int8, count=R)
+    codes = (np.array(oks, np.int8) if ok_types == {bool}
+             else np.fromiter(map(_OK_CODE.__getitem__, oks), np.int8, count=R))
     metas = list(map(attrgetter("metadata"), rows))
     sample = None
     if not all_none(metas):
@@ -81,7 +86,8 @@ def load_eee_typed(files: list[str], path: str, *, missing: str, task: str | Non
 
         def dict_cols() -> dict[str, list]:
             if not by_dict:
-                recs = [loads(line) for body in blobs if body for line in body.split(b"\n")]
+                recs = [loads(line) for body in blobs for line in body.split(b"\n")
+                        if line.strip()]
                 cols: dict[str, list] = {c: [] for c in ("query_id", "model", "correct",
                                                          "sample", *_META)}
                 read_rows([(path, 0, recs[i]) for i in keep], task, cols)
