@@ -316,3 +316,22 @@ def build_matrix(query_id: Any, model: Any, correct: Sequence[int] | np.ndarray,
                                cell=cell, query=query, where_prefix=where_prefix,
                                deferred=deferred, what=what)
 
+
+
+def gather_columns(segments: Sequence[tuple[int, Callable[[], Mapping[str, list]] | None]],
+                   names: Sequence[str], eager: Mapping[str, list]) -> dict[str, list]:
+    """Columns ``names`` over every record, in record order, from ``segments`` (one per
+    file or log: its record count, and a function decoding its columns now, or None when
+    its values went to ``eager`` at load)."""
+    out: dict[str, list] = {c: [] for c in names}
+    pos = 0
+    for n, later in segments:
+        if later is None:
+            for c in names:
+                out[c] += eager[c][pos:pos + n]
+            pos += n
+        else:
+            part = later()
+            for c in names:
+                out[c] += part[c]
+    return out

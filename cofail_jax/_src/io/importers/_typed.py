@@ -222,6 +222,24 @@ class OaiLine(Struct, gc=False):
 OAI_LINE = msgspec.json.Decoder(OaiLine)
 
 
+class OaiCorrect(Struct, gc=False):
+    correct: Any = UNSET
+
+
+class OaiMatchLine(Struct, gc=False):
+    """An OaiLine for the matrix only (the metadata is decoded with OaiLine later)."""
+
+    spec: Any = UNSET
+    final_report: Any = UNSET
+    event_id: Any = UNSET
+    sample_id: Any = UNSET
+    type: Any = UNSET
+    data: OaiCorrect | None = None
+
+
+OAI_MATCH_LINE = msgspec.json.Decoder(OaiMatchLine)
+
+
 # HELM per_instance_stats.json (only what load_helm reads)
 
 

@@ -21,6 +21,7 @@ References:
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections import Counter
@@ -37,12 +38,14 @@ from ._common import (
     dedupe_notes,
     files_with_suffix,
     fast_errors,
+    gather_columns,
     gc_paused_loader,
+    loads,
     msgspec_ok,
     read_jsonl,
     reject_options,
 )
-from .openai_typed import read_events_typed, read_log_typed
+from .openai_typed import match_meta, read_events_typed, read_log_typed
 
 
 def _first_record(path: str) -> dict | None:
@@ -133,8 +136,12 @@ def _load_runs(path: str, files: list[str], task: str | None, model: str | None,
     """The matrix of the record logs ``files``, read through msgspec (``typed``) or
     record by record."""
     runs = []
+    bodies: dict[str, bytes] = {}
     for file in files:
-        spec, events = read_log_typed(file) if typed else _read_log(file)
+        if typed:
+            spec, events, bodies[file] = read_log_typed(file)
+        else:
+            spec, events = _read_log(file)
         if not isinstance(spec, dict):
             raise InputError(
                 "has no 'spec' line",
@@ -163,6 +170,7 @@ def _load_runs(path: str, files: list[str], task: str | None, model: str | None,
     models: list[str] = []
     notes: list[str] = []
     seen: dict[str, str] = {}
+    segments: list[tuple[int, Any]] = []  # per run: (its matches, its metadata later)
     for file, ev, name, events in runs:
         if ev != task:
             continue
@@ -174,9 +182,11 @@ def _load_runs(path: str, files: list[str], task: str | None, model: str | None,
             )
         seen[name] = file
         before = len(cols["query_id"])
-        counts, n_match = (read_events_typed(events, file, cols, _prompt_text) if typed
+        counts, n_match = (read_events_typed(events, file, cols, None) if typed
                            else _read_events(events, file, cols))
         models.extend([name] * (len(cols["query_id"]) - before))
+        segments.append((len(cols["query_id"]) - before,
+                         functools.partial(_meta_later, file, bodies[file]) if typed else None))
         if counts:
             notes.append(
                 f"{name}: not imported: "
@@ -190,9 +200,27 @@ def _load_runs(path: str, files: list[str], task: str | None, model: str | None,
                 "give correctness",
             )
     m = build_matrix(cols["query_id"], models, cols["correct"], sample=cols["sample"],
-                     meta={c: cols[c] for c in _META}, source=path, missing=missing,
-                     where_prefix="match event")
+                     meta=None if typed else {c: cols[c] for c in _META}, source=path,
+                     missing=missing, where_prefix="match event", what="openai-evals",
+                     deferred=functools.partial(gather_columns, segments, _META, cols)
+                     if typed else None)
     return m.with_notes(*dedupe_notes(notes))
+
+
+def _meta_later(file: str, body: bytes) -> dict[str, list]:
+    """A run's match metadata columns from its kept bytes: decoded with every field the
+    loader reads, else record by record (as the loader's dict path reads them)."""
+    try:
+        return match_meta(read_log_typed(file, body, full=True)[1], _prompt_text)
+    except fast_errors():
+        pass
+    recs = ((ln, loads(line)) for ln, line in enumerate(body.split(b"\n"), start=1)
+            if line.strip())
+    events = [(ln, rec) for ln, rec in recs
+              if type(rec) is dict and "spec" not in rec and "final_report" not in rec]
+    cols: dict[str, list] = {c: [] for c in ("query_id", "correct", "sample", *_META)}
+    _read_events(events, file, cols)
+    return {c: cols[c] for c in _META}
 
 
 _META = ("answer", "raw_answer", "reference", "choices", "prompt")

@@ -10,7 +10,7 @@ from ....errors import InputError
 from ....matrix import OutcomeMatrix
 from ...options import latest_note
 from .._common import (build_matrix, check_rule, choose_task, dedupe_notes, fast_errors,
-                       gc_paused_loader, reject_options)
+                       gather_columns, gc_paused_loader, reject_options)
 from .logs import _log_files, _read_log, _ScoreSamples, _TypedSamples
 from .records import META, _Columns, _ScoreRules, _read_samples
 from .typed_samples import _read_score_samples, _read_typed_samples
@@ -147,7 +147,7 @@ def load_inspect(
         m = build_matrix(cols.query_id, cols.model, cols.correct, sample=cols.sample,
                          meta=None if lazy else cols.meta, source=path, missing=missing,
                          where_prefix="sample", what="inspect",
-                         deferred=functools.partial(_gather_meta, segments, cols.meta)
+                         deferred=functools.partial(gather_columns, segments, META, cols.meta)
                          if lazy else None)
     except InputError as e:
         if not status_notes:
@@ -194,19 +194,3 @@ def _typed_or_none(samples: _ScoreSamples) -> _TypedSamples | None:
     except fast_errors():
         return None
 
-
-def _gather_meta(segments: list[tuple[int, Any]], eager: dict[str, list]) -> dict[str, list]:
-    """Every sample's metadata columns in record order: a log read in full gave its
-    values to ``eager`` at load, the others decode theirs now."""
-    out: dict[str, list] = {c: [] for c in META}
-    pos = 0
-    for n, later in segments:
-        if later is None:
-            for c in META:
-                out[c] += eager[c][pos:pos + n]
-            pos += n
-        else:
-            part = later()
-            for c in META:
-                out[c] += part[c]
-    return out
