@@ -189,8 +189,9 @@ def _score_columns(samples: _ScoreSamples, file: str, scorer: str | None,
     id_types = set(map(type, ids))
     if UnsetType in id_types:
         return None
-    if id_types != {str}:
+    if id_types - {str, int}:
         ids = list(map(str, ids))  # str(s) is s itself for a str
+    # (int ids are made text by the builder, once per distinct id)
     scores = list(map(_SCORES, samples))
     if None in scores:
         scores = [s or {} for s in scores]
