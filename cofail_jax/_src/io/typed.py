@@ -16,9 +16,10 @@ import functools
 import gc
 import itertools
 import operator
+import os
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -98,12 +99,42 @@ def decode_lines(file: str, dec: Any) -> list[Any]:
     return decode_body(plain_lines(file), dec)
 
 
-def plain_lines(file: str) -> bytes:
-    """A JSONL file's bytes (without a BOM), when it has no lone carriage return (else
-    Fallback); :func:`decode_body` checks the lines. Nothing is copied but a BOM's
-    removal."""
-    with open(file, "rb") as f:
-        data = f.read()
+class FileSnapshot(NamedTuple):
+    """A file as it was read (size and modification time), to read it again later (an
+    importer's metadata, decoded when first asked for) only if it has not changed."""
+
+    path: str
+    size: int
+    mtime_ns: int
+
+    @classmethod
+    def of(cls, path: str) -> FileSnapshot:
+        st = os.stat(path)
+        return cls(path, st.st_size, st.st_mtime_ns)
+
+    def read(self) -> bytes:
+        """The file's bytes, when still the ones loaded; else InputError."""
+        try:
+            st = os.stat(self.path)
+            if (st.st_size, st.st_mtime_ns) == (self.size, self.mtime_ns):
+                with open(self.path, "rb") as f:
+                    data = f.read()
+                if len(data) == self.size:
+                    return data
+        except OSError:
+            pass
+        raise InputError("has changed (or gone) since it was loaded, so its metadata "
+                         "(answers, prompts, token counts) cannot be read", source=self.path,
+                         hint="load it again")
+
+
+def plain_lines(file: str, data: bytes | None = None) -> bytes:
+    """A JSONL file's bytes (without a BOM; ``data``: the bytes, when already read),
+    when it has no lone carriage return (else Fallback); :func:`decode_body` checks the
+    lines. Nothing is copied but a BOM's removal."""
+    if data is None:
+        with open(file, "rb") as f:
+            data = f.read()
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):

@@ -1,9 +1,11 @@
 """The typed (msgspec) reading of Every Eval Ever instance files: :func:`.eee.load_eee`'s
 matrix, metadata and notes from records decoded into Structs naming only the fields it
-reads, the columns built in bulk. ``input`` stays undecoded (``msgspec.Raw``) until the
-builder asks for a query's prompt, reference and choices (each query's last record).
-Anything irregular raises one of ``fast_errors()``; ``load_eee`` then reads the files
-record by record, whose message names the line."""
+reads, the columns built in bulk. At load only what the matrix needs is decoded
+(``EeeCell``, one file at a time); the metadata when first read (the files read again),
+with ``input`` undecoded (``msgspec.Raw``) until the builder asks for a query's prompt,
+reference and choices (each query's last record). Anything irregular raises one of
+``fast_errors()``; ``load_eee`` then reads the files record by record, whose message
+names the line."""
 
 from __future__ import annotations
 
@@ -15,10 +17,20 @@ import numpy as np
 
 from ...matrix import OutcomeMatrix
 from ..tables.columns import LazyColumn
-from ..typed import Fallback, all_none, decode_body, fast_errors, plain_lines
+from ..typed import FileSnapshot, Fallback, all_none, decode_body, fast_errors, plain_lines
 from ._common import as_text, build_matrix, choose_task, loads
 
 _OK_CODE = {True: 1, False: 0, None: -1}
+_RID, _META_OF, _OK, _ERR, _SID, _MODEL, _EVNAME = map(attrgetter, (
+    "evaluation_result_id", "metadata", "evaluation.is_correct", "error", "sample_id",
+    "model_id", "evaluation_name"))
+
+
+def _one_object(values: list[Any]) -> list[Any]:
+    """``values``, as one object repeated when they are all equal (the rest are freed)."""
+    if values and values.count(values[0]) == len(values):
+        return [values[0]] * len(values)
+    return values
 
 
 def load_eee_typed(files: list[str], path: str, *, missing: str, task: str | None,
@@ -28,17 +40,31 @@ def load_eee_typed(files: list[str], path: str, *, missing: str, task: str | Non
                                                           int, str]:
     """(matrix, choice notes, evaluation names, records carrying an error, task) of the
     instance ``files``; ``select`` is ``eee._select_result``, ``read_rows``
-    ``eee._read_rows``. The records are decoded for the matrix only (``EeeCell``); the
-    metadata is decoded from the kept bytes when the matrix's metadata is first read."""
+    ``eee._read_rows``. The records are decoded for the matrix only (``EeeCell``), one
+    file at a time; the metadata is decoded when the matrix's metadata is first read,
+    the files read again (:class:`~cofail_jax._src.io.typed.FileSnapshot`: an error if
+    one has changed since)."""
     from ._typed import EEE_CELL
 
-    blobs = [plain_lines(file) for file in files]
-    every: list[Any] = []
-    for body in blobs:
-        every += decode_body(body, EEE_CELL)
-    rids = list(map(attrgetter("evaluation_result_id"), every))
-    metas = list(map(attrgetter("metadata"), every))
-    R = len(every)
+    snaps = []
+    rids: list[Any] = []
+    metas: list[Any] = []
+    evnames: list[Any] = []
+    oks: list[Any] = []
+    errs: list[Any] = []
+    qs: list[Any] = []
+    ms: list[Any] = []
+    for file in files:  # one file's records at a time (decoded, read, dropped)
+        snaps.append(FileSnapshot.of(file))
+        recs = decode_body(plain_lines(file), EEE_CELL)
+        rids += map(_RID, recs)
+        metas += map(_META_OF, recs)
+        oks += map(_OK, recs)
+        errs += map(_ERR, recs)
+        qs += map(_SID, recs)
+        ms += _one_object(list(map(_MODEL, recs)))
+        evnames += _one_object(list(map(_EVNAME, recs)))
+    R = len(qs)
     if all_none(rids) and all_none(metas):
         parts: list[tuple[Any, Any]] = [(None, None)] * R
     else:
@@ -46,42 +72,40 @@ def load_eee_typed(files: list[str], path: str, *, missing: str, task: str | Non
         lut = {key: _result_parts(*key) for key in set(zip(rids, filt))}
         parts = list(map(lut.__getitem__, zip(rids, filt)))
     if metric is None and filter is None and parts[0] == (None, None) and len(set(parts)) == 1:
-        keep, chosen = range(R), []  # one result, no filters: nothing to choose
+        keep: Any = range(R)  # one result, no filters: nothing to choose
+        chosen: list[str] = []
     else:
         keep, chosen = select(list(range(R)), metric, filter, source=path, parts=parts)
-    rows = every if len(keep) == R else [every[i] for i in keep]
-    evnames = list(map(attrgetter("evaluation_name"), rows))
     if set(map(type, evnames)) - {str}:
         evnames = list(map(str, evnames))
+    if len(keep) < R:
+        evnames = [evnames[i] for i in keep]
     names = sorted(set(evnames))
     task = choose_task(names, task, source=path, several="holds several evaluations",
                        absent="has no evaluation")
     if len(names) > 1:
-        rows = [r for r, n in zip(rows, evnames) if n == task]
-        keep = [i for i, n in zip(keep, evnames) if n == task]  # type: ignore[assignment]
-    R = len(rows)
-    oks = list(map(attrgetter("evaluation.is_correct"), rows))
+        keep = [i for i, n in zip(keep, evnames) if n == task]
+    if len(keep) < R:
+        oks, metas, errs, qs, ms = ([col[i] for i in keep] for col in (oks, metas, errs, qs, ms))
+    R = len(keep)
     ok_types = set(map(type, oks))
     if ok_types - {bool, type(None)}:
         raise Fallback("is_correct not a boolean")
     codes = (np.array(oks, np.int8) if ok_types == {bool}
              else np.fromiter(map(_OK_CODE.__getitem__, oks), np.int8, count=R))
-    metas = list(map(attrgetter("metadata"), rows))
     sample = None
     if not all_none(metas):
         sample = [_epoch(m) for m in metas]
-    errs = list(map(attrgetter("error"), rows))
     n_err = 0 if all_none(errs) else sum(1 for e in errs if e)
-    qs = list(map(attrgetter("sample_id"), rows))
-    ms = list(map(attrgetter("model_id"), rows))
 
     def meta() -> dict[str, Any]:
-        """The kept records' metadata columns: decoded with every field read (EeeRecord),
-        else as dicts through ``read_rows``."""
+        """The kept records' metadata columns, the files read again: decoded with every
+        field read (EeeRecord), else as dicts through ``read_rows``."""
         import msgspec
 
         from ._typed import EEE_RECORD
 
+        blobs = [plain_lines(snap.path, snap.read()) for snap in snaps]
         by_dict: list[dict[str, list]] = []
 
         def dict_cols() -> dict[str, list]:
@@ -98,7 +122,8 @@ def load_eee_typed(files: list[str], path: str, *, missing: str, task: str | Non
             full: list[Any] = []
             for body in blobs:
                 full += decode_body(body, EEE_RECORD)
-            out = _meta_columns([full[i] for i in keep], msgspec)
+            out = _meta_columns(full if len(keep) == len(full) else [full[i] for i in keep],
+                                msgspec)
         except fast_errors():
             return dict_cols()
         for c, v in out.items():  # a query column decoded later falls back alike
