@@ -13,7 +13,7 @@ from .._common import (build_matrix, check_rule, choose_task, dedupe_notes, fast
                        gather_columns, gc_paused_loader, reject_options)
 from .logs import _log_files, _read_log, _ScoreSamples, _TypedSamples
 from .records import META, _Columns, _ScoreRules, _read_samples
-from .typed_samples import _read_score_samples, _read_typed_samples
+from .typed_samples import _read_score_samples, _read_typed_samples, _ScoreLog
 
 
 @gc_paused_loader
@@ -64,8 +64,11 @@ def load_inspect(
             hint="point at a log file or the log folder (./logs)",
         )
     logs = []
+    rules = _ScoreRules(partial, noanswer, threshold, score_key)
     for file in files:
         header, samples = _read_log(file)
+        if isinstance(samples, _ScoreSamples):  # its columns now, the samples dropped
+            samples = _ScoreLog(samples, file, scorer, rules)
         ev = header.get("eval")
         if not isinstance(ev, dict) or "model" not in ev:
             raise InputError(
@@ -92,7 +95,6 @@ def load_inspect(
         task_logs, older = _newest_logs(task_logs)
         if older:
             notes.append(latest_note("log", older))
-    rules = _ScoreRules(partial, noanswer, threshold, score_key)
     segments: list[tuple[int, Any]] = []  # per log: (its samples, its metadata later or None)
     for file, header, samples in task_logs:
         model = str(header["eval"]["model"])
@@ -120,8 +122,8 @@ def load_inspect(
                 hint="the run was logged without samples; re-run with samples logged",
             )
         n0, res, later = len(cols.query_id), None, None
-        if isinstance(samples, _ScoreSamples):
-            got = _read_score_samples(samples, file, model, scorer, rules, cols, used_scorers)
+        if isinstance(samples, _ScoreLog):
+            got = _read_score_samples(samples, file, model, cols, used_scorers, scorer, rules)
             if got is not None:  # the metadata is decoded when first read
                 res, later = got[:2], got[2]
             else:
@@ -130,7 +132,7 @@ def load_inspect(
         if isinstance(samples, _TypedSamples):
             res = _read_typed_samples(samples, file, model, scorer, rules, cols, used_scorers)
         if res is None:  # something the typed walks do not handle: the slow path
-            if isinstance(samples, (_ScoreSamples, _TypedSamples)):
+            if isinstance(samples, (_ScoreLog, _TypedSamples)):
                 samples = _read_log(file, typed=False)[1]
             res = _read_samples(samples, file, model, scorer, rules, cols, used_scorers)
         segments.append((len(cols.query_id) - n0, later))
@@ -187,7 +189,7 @@ def _newest_logs(logs: list) -> tuple[list, list[str]]:
     return [e for e in logs if id(e) in keep], [e[0] for e in logs if id(e) not in keep]
 
 
-def _typed_or_none(samples: _ScoreSamples) -> _TypedSamples | None:
+def _typed_or_none(samples: _ScoreLog) -> _TypedSamples | None:
     """The samples decoded with every field the loader reads, None if they cannot be."""
     try:
         return samples.typed()

@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import zipfile
 import zlib
-from typing import Any
 
 from ....errors import InputError
+from ...typed import FileSnapshot
 from .._common import _BOM, fast_errors, files_with_suffix, msgspec_ok, parse_json_bytes, read_json
 
 
@@ -159,37 +160,43 @@ def _read_log_typed(path: str) -> tuple[dict, _TypedSamples]:
 
 class _ScoreSamples(list):
     """A log's samples decoded for the matrix only (``_typed.InspectSampleScores``: id,
-    epoch, score values), with the log's bytes kept (``data``: the .json log's, or the
-    archive members' in the order of ``names``) to decode the metadata from later."""
+    epoch, score values); ``names``: the archive members they came from (None for a
+    .json log); ``snap``: the file as read, to read it again for the metadata."""
 
     names: list[str] | None = None
-    data: Any = b""
+    snap: FileSnapshot | None = None
 
-    def typed(self) -> _TypedSamples:
-        """The same samples decoded with every field the loader reads."""
-        from .. import _typed
 
-        if self.names is None:
-            return _TypedSamples(_typed.INSPECT_LOG.decode(self.data).samples or ())
-        out = _TypedSamples(map(_typed.INSPECT_SAMPLE.decode, self.data))
-        out.names = self.names
-        return out
+def _read_again(snap: FileSnapshot, names: list[str] | None, typed: bool) -> list:
+    """The samples of a log read before (unchanged since, else InputError): decoded with
+    every field the loader reads (``typed``, a :class:`_TypedSamples`), or as
+    :func:`_read_log`'s record path gives them."""
+    from .. import _typed
 
-    def dicts(self, path: str) -> list[tuple[Any, str | None]]:
-        """The same samples as dicts, as :func:`_read_log`'s record path gives them."""
-        if self.names is not None:
-            return [(parse_json_bytes(b, source=path, where=n, what="Inspect sample"), n)
-                    for n, b in zip(self.names, self.data)]
-        log = parse_json_bytes(self.data, source=path, where="", what="Inspect log")
+    data = snap.read()
+    path = snap.path
+    if names is None:
+        data = data[3:] if data.startswith(_BOM) else data
+        if typed:
+            return _TypedSamples(_typed.INSPECT_LOG.decode(data).samples or ())
+        log = parse_json_bytes(data, source=path, where="", what="Inspect log")
         return [(s, None) for s in (log.get("samples") or [])]
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        blobs = [_zip_read(z, n, path) for n in names]
+    if typed:
+        out = _TypedSamples(map(_typed.INSPECT_SAMPLE.decode, blobs))
+        out.names = names
+        return out
+    return [(parse_json_bytes(b, source=path, where=n, what="Inspect sample"), n)
+            for n, b in zip(names, blobs)]
 
 
 def _read_log_scores(path: str) -> tuple[dict, _ScoreSamples]:
-    """:func:`_read_log` through msgspec, decoding ids, epochs and score values only
-    (the bytes are kept for the metadata); any problem raises one of ``fast_errors()``
-    and the caller reads the slow way."""
+    """:func:`_read_log` through msgspec, decoding ids, epochs and score values only;
+    any problem raises one of ``fast_errors()`` and the caller reads the slow way."""
     from .. import _typed
 
+    snap = FileSnapshot.of(path)
     if path.lower().endswith(".eval"):
         with zipfile.ZipFile(path) as z:
             names = z.namelist()
@@ -199,17 +206,16 @@ def _read_log_scores(path: str) -> tuple[dict, _ScoreSamples]:
             if type(header) is not dict:
                 raise ValueError(path)
             members = sorted((n for n in names if _SAMPLE_RE.match(n)), key=_sample_order)
-            blobs = [_zip_read(z, n, path) for n in members]
-        samples = _ScoreSamples(map(_typed.INSPECT_SAMPLE_SCORES.decode, blobs))
-        samples.names, samples.data = members, blobs
+            dec = _typed.INSPECT_SAMPLE_SCORES.decode
+            samples = _ScoreSamples(dec(_zip_read(z, n, path)) for n in members)
+        samples.names, samples.snap = members, snap
         return header, samples
     with open(path, "rb") as f:
         data = f.read()
-    if data.startswith(_BOM):
-        data = data[3:]
-    log = _typed.INSPECT_LOG_SCORES.decode(data)
+    log = _typed.INSPECT_LOG_SCORES.decode(data[3:] if data.startswith(_BOM) else data)
+    del data
     samples = _ScoreSamples(log.samples or ())
-    samples.data = data
+    samples.snap = snap
     return _typed.present(log, ("eval", "status", "error")), samples
 
 

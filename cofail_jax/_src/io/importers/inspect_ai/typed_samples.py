@@ -8,7 +8,7 @@ from itertools import repeat
 from operator import attrgetter
 
 from .._common import as_text, content_text, fast_errors
-from .logs import _ScoreSamples, _TypedSamples
+from .logs import _read_again, _ScoreSamples, _TypedSamples
 from .records import _USAGE, _Columns, _pick_value, _read_samples, _scorer_of, _ScoreRules
 
 
@@ -135,23 +135,44 @@ def _walk_typed(samples: _TypedSamples, file: str, model: str, scorer: str | Non
 _ID, _EPOCH, _SCORES, _VALUE = (attrgetter(a) for a in ("id", "epoch", "scores", "value"))
 
 
-def _read_score_samples(samples: _ScoreSamples, file: str, model: str, scorer: str | None,
-                        rules: _ScoreRules, cols: _Columns, used_scorers: set[str]
+class _ScoreLog:
+    """A log read for the matrix only: its samples' columns by :func:`_score_columns`
+    (None when the log is not plain), computed as soon as it is decoded (the decoded
+    samples are not kept), and how to read it again for the metadata."""
+
+    def __init__(self, samples: _ScoreSamples, file: str, scorer: str | None,
+                 rules: _ScoreRules) -> None:
+        self.n, self.names, self.snap = len(samples), samples.names, samples.snap
+        try:
+            self.columns = _score_columns(samples, file, scorer, rules)
+        except fast_errors():
+            self.columns = None
+
+    def __len__(self) -> int:
+        return self.n
+
+    def typed(self) -> _TypedSamples:
+        """The samples decoded with every field the loader reads (the file read again)."""
+        assert self.snap is not None
+        return _read_again(self.snap, self.names, typed=True)  # type: ignore[return-value]
+
+    def dicts(self) -> list:
+        assert self.snap is not None
+        return _read_again(self.snap, self.names, typed=False)
+
+
+def _read_score_samples(log: _ScoreLog, file: str, model: str, cols: _Columns,
+                        used_scorers: set[str], scorer: str | None, rules: _ScoreRules
                         ) -> tuple[int, set[str], Callable[[], dict[str, list]]] | None:
-    """The matrix's columns of one log whose samples were decoded for their scores only
-    (:class:`.logs._ScoreSamples`), built in bulk: ids, cells and models appended to
-    ``cols`` (not its metadata), as :func:`_walk_typed` would; (samples without a
-    score, other scorers, a function giving the log's metadata columns from its kept
-    bytes). None, with nothing appended, when the log is anything but plain (repeated
-    epochs, scorers that differ between samples, a value that is not a score, ...): the
-    caller reads it with every field."""
-    try:
-        got = _score_columns(samples, file, scorer, rules)
-    except fast_errors():
+    """The matrix's columns of a log read for the matrix only appended to ``cols`` (not
+    its metadata), as :func:`_walk_typed` would: (samples without a score, other
+    scorers, a function giving the log's metadata columns, the file read again). None,
+    with nothing appended, when the log is anything but plain (repeated epochs, scorers
+    that differ between samples, a value that is not a score, ...): the caller reads it
+    with every field."""
+    if log.columns is None:
         return None
-    if got is None:
-        return None
-    ids, codes, n_err, name, other = got
+    ids, codes, n_err, name, other = log.columns
     n = len(ids)
     cols.query_id.extend(ids)
     cols.correct.extend(codes)
@@ -163,11 +184,11 @@ def _read_score_samples(samples: _ScoreSamples, file: str, model: str, scorer: s
     def meta() -> dict[str, list]:
         fresh = _Columns()
         try:
-            typed = samples.typed()
+            typed = log.typed()
             _walk_typed(typed, file, model, scorer, rules, fresh, set())
         except fast_errors():
             fresh = _Columns()
-            _read_samples(samples.dicts(file), file, model, scorer, rules, fresh, set())
+            _read_samples(log.dicts(), file, model, scorer, rules, fresh, set())
         if len(fresh.query_id) != n:  # the same bytes, so never: a guard against a bug
             raise RuntimeError(f"{file}: the metadata decode found another sample count")
         return fresh.meta
