@@ -45,6 +45,7 @@ from ._common import (
     read_jsonl,
     reject_options,
 )
+from ..typed import FileSnapshot, plain_lines
 from .openai_typed import match_meta, read_events_typed, read_log_typed
 
 
@@ -136,10 +137,13 @@ def _load_runs(path: str, files: list[str], task: str | None, model: str | None,
     """The matrix of the record logs ``files``, read through msgspec (``typed``) or
     record by record."""
     runs = []
-    bodies: dict[str, bytes] = {}
     for file in files:
-        if typed:
-            spec, events, bodies[file] = read_log_typed(file)
+        if typed:  # the run's matrix columns now, its decoded lines dropped
+            snap = FileSnapshot.of(file)
+            spec, lines, _ = read_log_typed(file)
+            run_cols: dict[str, list] = {"query_id": [], "correct": [], "sample": []}
+            events: Any = (read_events_typed(lines, file, run_cols, None), run_cols, snap)
+            del lines
         else:
             spec, events = _read_log(file)
         if not isinstance(spec, dict):
@@ -182,11 +186,15 @@ def _load_runs(path: str, files: list[str], task: str | None, model: str | None,
             )
         seen[name] = file
         before = len(cols["query_id"])
-        counts, n_match = (read_events_typed(events, file, cols, None) if typed
-                           else _read_events(events, file, cols))
+        if typed:
+            (counts, n_match), run_cols, snap = events
+            for c, values in run_cols.items():
+                cols[c] += values
+        else:
+            counts, n_match = _read_events(events, file, cols)
         models.extend([name] * (len(cols["query_id"]) - before))
         segments.append((len(cols["query_id"]) - before,
-                         functools.partial(_meta_later, file, bodies[file]) if typed else None))
+                         functools.partial(_meta_later, snap) if typed else None))
         if counts:
             notes.append(
                 f"{name}: not imported: "
@@ -207,9 +215,12 @@ def _load_runs(path: str, files: list[str], task: str | None, model: str | None,
     return m.with_notes(*dedupe_notes(notes))
 
 
-def _meta_later(file: str, body: bytes) -> dict[str, list]:
-    """A run's match metadata columns from its kept bytes: decoded with every field the
-    loader reads, else record by record (as the loader's dict path reads them)."""
+def _meta_later(snap: FileSnapshot) -> dict[str, list]:
+    """A run's match metadata columns, its file read again (unchanged since, else
+    InputError): decoded with every field the loader reads, else record by record (as
+    the loader's dict path reads them)."""
+    file = snap.path
+    body = plain_lines(file, snap.read())
     try:
         return match_meta(read_log_typed(file, body, full=True)[1], _prompt_text)
     except fast_errors():
