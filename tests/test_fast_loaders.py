@@ -376,3 +376,41 @@ def test_helm_and_openai_typed_match_dict_path(odd, tmp_path, monkeypatch):
             assert got[0] == got[1]
         else:
             _same(got[0], got[1])
+
+
+@pytest.mark.parametrize("name", ["inspect_upstream/json", "inspect_upstream/eval", "eee",
+                                  "openai_evals"])
+def test_metadata_decoded_on_first_read(name, tmp_path, monkeypatch):
+    """The fast paths decode only the matrix at load; the metadata is decoded (the
+    files read again) when first read, the dict path's values; copies, pickles and
+    replaced matrices keep it; a file changed since the load is an error naming it."""
+    import pickle
+    import shutil
+
+    from cofail_jax import OutcomeMatrix
+    from cofail_jax._src.errors import InputError
+    from cofail_jax._src.io.tables.lazy import LazyMeta
+
+    pytest.importorskip("msgspec")
+    src = os.path.join(FIX, name)
+    if not os.path.exists(src):
+        pytest.skip(f"no fixture {name}")
+    path = str(tmp_path / "logs")
+    shutil.copytree(src, path)
+    fast = _load(path, True, monkeypatch)
+    assert isinstance(fast.cell_meta, LazyMeta) and fast.cell_meta.pending
+    noted = fast.with_notes("n")
+    assert noted.cell_meta.pending and repr(noted).startswith("OutcomeMatrix(")
+    _same(noted, _load(path, False, monkeypatch).with_notes("n"))
+    assert not fast.cell_meta.pending and len(fast.cell_meta) > 0
+    back = pickle.loads(pickle.dumps(fast))
+    assert type(back) is OutcomeMatrix and type(back.cell_meta) is dict
+    _same(back, fast)
+    sub = fast.select_models([1, 0])
+    assert sub.cell_meta.keys() == fast.cell_meta.keys()
+    again = _load(path, True, monkeypatch)
+    changed = sorted(os.path.join(r, f) for r, _, fs in os.walk(path) for f in fs)[0]
+    with open(changed, "ab") as f:
+        f.write(b"\n")
+    with pytest.raises(InputError, match="has changed"):
+        again.cell_meta.get("answer")

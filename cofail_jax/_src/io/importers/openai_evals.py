@@ -135,7 +135,10 @@ def _read_log(file: str) -> tuple[Any, list]:
 def _load_runs(path: str, files: list[str], task: str | None, model: str | None,
                missing: str, *, typed: bool) -> OutcomeMatrix:
     """The matrix of the record logs ``files``, read through msgspec (``typed``) or
-    record by record."""
+    record by record.
+
+    Long: both paths share the per-run checks and notes, in the order of the messages.
+    """
     runs = []
     for file in files:
         if typed:  # the run's matrix columns now, its decoded lines dropped

@@ -154,7 +154,9 @@ class _ScoreLog:
     def typed(self) -> _TypedSamples:
         """The samples decoded with every field the loader reads (the file read again)."""
         assert self.snap is not None
-        return _read_again(self.snap, self.names, typed=True)  # type: ignore[return-value]
+        out = _read_again(self.snap, self.names, typed=True)
+        assert isinstance(out, _TypedSamples)
+        return out
 
     def dicts(self) -> list:
         assert self.snap is not None
