@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ...matrix import OutcomeMatrix
-from ..tables.columns import LazyColumn
+from ..tables.columns import Factorized, LazyColumn
 from ..typed import FileSnapshot, Fallback, all_none, decode_body, fast_errors, plain_lines
 from ._common import as_text, build_matrix, choose_task, loads
 
@@ -24,6 +24,18 @@ _OK_CODE = {True: 1, False: 0, None: -1}
 _RID, _META_OF, _OK, _ERR, _SID, _MODEL, _EVNAME = map(attrgetter, (
     "evaluation_result_id", "metadata", "evaluation.is_correct", "error", "sample_id",
     "model_id", "evaluation_name"))
+
+
+def _models(parts: list[list[Any]]) -> Factorized | None:
+    """The model column, already factorized, when each file names one model (as text);
+    else None."""
+    lut: dict[str, int] = {}
+    codes = []
+    for part in parts:
+        if part and (type(part[0]) is not str or part.count(part[0]) != len(part)):
+            return None
+        codes.append(lut.setdefault(part[0], len(lut)) if part else 0)
+    return Factorized(np.repeat(np.asarray(codes, np.int64), list(map(len, parts))), list(lut))
 
 
 def _one_object(values: list[Any]) -> list[Any]:
@@ -53,7 +65,7 @@ def load_eee_typed(files: list[str], path: str, *, missing: str, task: str | Non
     oks: list[Any] = []
     errs: list[Any] = []
     qs: list[Any] = []
-    ms: list[Any] = []
+    ms: list[list[Any]] = []  # per file
     for file in files:  # one file's records at a time (decoded, read, dropped)
         snaps.append(FileSnapshot.of(file))
         recs = decode_body(plain_lines(file), EEE_CELL)
@@ -62,7 +74,7 @@ def load_eee_typed(files: list[str], path: str, *, missing: str, task: str | Non
         oks += map(_OK, recs)
         errs += map(_ERR, recs)
         qs += map(_SID, recs)
-        ms += _one_object(list(map(_MODEL, recs)))
+        ms.append(_one_object(list(map(_MODEL, recs))))
         evnames += _one_object(list(map(_EVNAME, recs)))
     R = len(qs)
     if all_none(rids) and all_none(metas):
@@ -85,8 +97,13 @@ def load_eee_typed(files: list[str], path: str, *, missing: str, task: str | Non
                        absent="has no evaluation")
     if len(names) > 1:
         keep = [i for i, n in zip(keep, evnames) if n == task]
+    models: Any = _models(ms) if len(keep) == R else None
+    if models is None:
+        models = [m for part in ms for m in part]
+        models = models if set(map(type, models)) == {str} else list(map(str, models))
     if len(keep) < R:
-        oks, metas, errs, qs, ms = ([col[i] for i in keep] for col in (oks, metas, errs, qs, ms))
+        oks, metas, errs, qs, models = ([col[i] for i in keep]
+                                        for col in (oks, metas, errs, qs, models))
     R = len(keep)
     ok_types = set(map(type, oks))
     if ok_types - {bool, type(None)}:
@@ -132,8 +149,7 @@ def load_eee_typed(files: list[str], path: str, *, missing: str, task: str | Non
                                     _guarded(lambda v=v: v.all(), c, dict_cols))
         return out
 
-    m = build_matrix(qs if set(map(type, qs)) == {str} else list(map(str, qs)),
-                     ms if set(map(type, ms)) == {str} else list(map(str, ms)), codes,
+    m = build_matrix(qs if set(map(type, qs)) == {str} else list(map(str, qs)), models, codes,
                      sample=sample, deferred=meta, what="eee", source=path, missing=missing,
                      where_prefix="instance record")
     return m, chosen, names, n_err, task
