@@ -18,7 +18,7 @@ import numpy as np
 from ...matrix import OutcomeMatrix
 from ..tables.columns import Factorized, LazyColumn
 from ..typed import FileSnapshot, Fallback, all_none, decode_body, fast_errors, plain_lines
-from ._common import as_text, build_matrix, choose_task, loads
+from ._common import as_text, build_matrix, choose_task, factorize_repeated, loads
 
 _OK_CODE = {True: 1, False: 0, None: -1}
 _RID, _META_OF, _OK, _ERR, _SID, _MODEL, _EVNAME = map(attrgetter, (
@@ -64,8 +64,8 @@ def load_eee_typed(files: list[str], path: str, *, missing: str, task: str | Non
     evnames: list[Any] = []
     oks: list[Any] = []
     errs: list[Any] = []
-    qs: list[Any] = []
-    ms: list[list[Any]] = []  # per file
+    qs: list[list[Any]] = []  # per file
+    ms: list[list[Any]] = []
     for file in files:  # one file's records at a time (decoded, read, dropped)
         snaps.append(FileSnapshot.of(file))
         recs = decode_body(plain_lines(file), EEE_CELL)
@@ -73,10 +73,10 @@ def load_eee_typed(files: list[str], path: str, *, missing: str, task: str | Non
         metas += map(_META_OF, recs)
         oks += map(_OK, recs)
         errs += map(_ERR, recs)
-        qs += map(_SID, recs)
+        qs.append(list(map(_SID, recs)))
         ms.append(_one_object(list(map(_MODEL, recs))))
         evnames += _one_object(list(map(_EVNAME, recs)))
-    R = len(qs)
+    R = len(oks)
     if all_none(rids) and all_none(metas):
         parts: list[tuple[Any, Any]] = [(None, None)] * R
     else:
@@ -101,9 +101,13 @@ def load_eee_typed(files: list[str], path: str, *, missing: str, task: str | Non
     if models is None:
         models = [m for part in ms for m in part]
         models = models if set(map(type, models)) == {str} else list(map(str, models))
+    ids: Any = factorize_repeated(qs) if len(keep) == R else None
+    if ids is None:
+        ids = [q for part in qs for q in part]
+        ids = ids if set(map(type, ids)) == {str} else list(map(str, ids))
     if len(keep) < R:
-        oks, metas, errs, qs, models = ([col[i] for i in keep]
-                                        for col in (oks, metas, errs, qs, models))
+        oks, metas, errs, ids, models = ([col[i] for i in keep]
+                                         for col in (oks, metas, errs, ids, models))
     R = len(keep)
     ok_types = set(map(type, oks))
     if ok_types - {bool, type(None)}:
@@ -149,7 +153,7 @@ def load_eee_typed(files: list[str], path: str, *, missing: str, task: str | Non
                                     _guarded(lambda v=v: v.all(), c, dict_cols))
         return out
 
-    m = build_matrix(qs if set(map(type, qs)) == {str} else list(map(str, qs)), models, codes,
+    m = build_matrix(ids, models, codes,
                      sample=sample, deferred=meta, what="eee", source=path, missing=missing,
                      where_prefix="instance record")
     return m, chosen, names, n_err, task

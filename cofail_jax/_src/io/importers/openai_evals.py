@@ -36,6 +36,7 @@ from ._common import (
     choose_task,
     content_text,
     dedupe_notes,
+    factorize_repeated,
     files_with_suffix,
     fast_errors,
     gather_columns,
@@ -178,6 +179,7 @@ def _load_runs(path: str, files: list[str], task: str | None, model: str | None,
     notes: list[str] = []
     seen: dict[str, str] = {}
     segments: list[tuple[int, Any]] = []  # per run: (its matches, its metadata later)
+    id_parts: list[list] = []  # per run read typed: its match events' sample ids
     for file, ev, name, events in runs:
         if ev != task:
             continue
@@ -193,6 +195,7 @@ def _load_runs(path: str, files: list[str], task: str | None, model: str | None,
             (counts, n_match), run_cols, snap = events
             for c, values in run_cols.items():
                 cols[c] += values
+            id_parts.append(run_cols["query_id"])
         else:
             counts, n_match = _read_events(events, file, cols)
         models.extend([name] * (len(cols["query_id"]) - before))
@@ -210,7 +213,8 @@ def _load_runs(path: str, files: list[str], task: str | None, model: str | None,
                 hint="only evals that record matches (Match, Includes, FuzzyMatch, ...) "
                 "give correctness",
             )
-    m = build_matrix(cols["query_id"], models, cols["correct"], sample=cols["sample"],
+    ids = factorize_repeated(id_parts) if typed else None
+    m = build_matrix(cols["query_id"] if ids is None else ids, models, cols["correct"], sample=cols["sample"],
                      meta=None if typed else {c: cols[c] for c in _META}, source=path,
                      missing=missing, where_prefix="match event", what="openai-evals",
                      deferred=functools.partial(gather_columns, segments, _META, cols)

@@ -10,7 +10,8 @@ from ....errors import InputError
 from ....matrix import OutcomeMatrix
 from ...options import latest_note
 from .._common import (build_matrix, check_rule, choose_task, dedupe_notes, fast_errors,
-                       gather_columns, gc_paused_loader, reject_options)
+                       factorize_repeated, gather_columns, gc_paused_loader,
+                       reject_options)
 from .logs import _log_files, _read_log, _ScoreSamples, _TypedSamples
 from .records import META, _Columns, _ScoreRules, _read_samples
 from .typed_samples import _read_score_samples, _read_typed_samples, _ScoreLog
@@ -96,6 +97,7 @@ def load_inspect(
         if older:
             notes.append(latest_note("log", older))
     segments: list[tuple[int, Any]] = []  # per log: (its samples, its metadata later or None)
+    id_parts: list[list] = []  # the query ids of each log read for the matrix only
     for file, header, samples in task_logs:
         model = str(header["eval"]["model"])
         if model in seen_models:
@@ -126,6 +128,7 @@ def load_inspect(
             got = _read_score_samples(samples, file, model, cols, used_scorers, scorer, rules)
             if got is not None:  # the metadata is decoded when first read
                 res, later = got[:2], got[2]
+                id_parts.append(samples.columns[0])
             else:
                 typed = _typed_or_none(samples)
                 samples = samples if typed is None else typed
@@ -145,8 +148,9 @@ def load_inspect(
         if other_scorers:
             notes.append(f"{model}: ignored scorers {', '.join(sorted(other_scorers))}")
     lazy = any(later is not None for _, later in segments)
+    ids = (factorize_repeated(id_parts) if len(id_parts) == len(segments) else None)
     try:
-        m = build_matrix(cols.query_id, cols.model, cols.correct, sample=cols.sample,
+        m = build_matrix(cols.query_id if ids is None else ids, cols.model, cols.correct, sample=cols.sample,
                          meta=None if lazy else cols.meta, source=path, missing=missing,
                          where_prefix="sample", what="inspect",
                          deferred=functools.partial(gather_columns, segments, META, cols.meta)
