@@ -55,7 +55,11 @@ def load_eee_typed(files: list[str], path: str, *, missing: str, task: str | Non
     ``eee._read_rows``. The records are decoded for the matrix only (``EeeCell``), one
     file at a time; the metadata is decoded when the matrix's metadata is first read,
     the files read again (:class:`~cofail_jax._src.io.typed.FileSnapshot`: an error if
-    one has changed since)."""
+    one has changed since).
+
+    Long: the per-file columns, the result and task choice, and the deferred metadata
+    (with its dict-path fallback) share the selected record indices.
+    """
     from ._typed import EEE_CELL
 
     snaps = []
