@@ -33,18 +33,22 @@ import os
 import re
 from typing import Any
 
+import numpy as np
+
 from ...errors import InputError
 from ...matrix import OutcomeMatrix
 from ._common import (
     build_matrix,
     choose_task,
     dedupe_notes,
+    factorize_repeated,
     fast_errors,
     gc_paused_loader,
     msgspec_ok,
     read_json,
     reject_options,
 )
+from ..tables.columns import Factorized
 from .helm_typed import read_entries_typed
 
 HELM_METRICS = (
@@ -76,11 +80,8 @@ def _run_dirs(path: str) -> list[str]:
 def detect(path: str) -> bool:
     if os.path.isfile(path):
         return os.path.basename(path) == STATS
-    return (
-        os.path.isdir(path)
-        and bool(_run_dirs(path))
-        and all(os.path.isfile(os.path.join(d, SPEC)) for d in _run_dirs(path)[:1])
-    )
+    runs = _run_dirs(path) if os.path.isdir(path) else []
+    return bool(runs) and all(os.path.isfile(os.path.join(d, SPEC)) for d in runs[:1])
 
 
 def _group_name(run_name: str) -> str:
@@ -176,10 +177,10 @@ def _load_runs(path: str, runs: list[tuple[str, str, dict]], task: str, metric: 
     or the dict way."""
     notes: list[str] = []
     cols: dict[str, list] = {c: [] for c in ("query_id", "correct", "sample", *_META)}
-    models: list[str] = []
     used: set[str] = set()
     other_stats: set[str] = set()
     seen: dict[str, str] = {}
+    id_parts: list[list] = []  # per run: its instance ids
     for run, model, _spec in runs:
         if model in seen:
             raise InputError(
@@ -200,13 +201,18 @@ def _load_runs(path: str, runs: list[tuple[str, str, dict]], task: str, metric: 
                                  hint=f"is this a HELM {STATS}?")
             n_pert = _read_entries(entries, stats_path, _predictions(run), metric, split,
                                    threshold, cols, used, other_stats)
-        models.extend([model] * (len(cols["query_id"]) - before))
+        id_parts.append(cols["query_id"][before:])
         if n_pert:
             notes.append(
                 f"{model}: dropped {n_pert} perturbed instance entries "
                 "(robustness/fairness variants)"
             )
-    m = build_matrix(cols["query_id"], models, cols["correct"], sample=cols["sample"],
+    ids = factorize_repeated(id_parts)
+    runs_n = [(mo, len(part)) for mo, part in zip(seen, id_parts) if part]  # models distinct
+    models_f = Factorized(np.repeat(np.arange(len(runs_n)), [n for _, n in runs_n]),
+                          [mo for mo, _ in runs_n])
+    m = build_matrix(cols["query_id"] if ids is None else ids, models_f, cols["correct"],
+                     sample=cols["sample"],
                      meta={c: cols[c] for c in _META}, source=path, missing=missing,
                      where_prefix="instance")
     m = _attach_instances(m, [r for r, _, _ in runs])
@@ -346,8 +352,6 @@ def _predictions(run: str) -> dict[tuple[str, int], str]:
 def _attach_instances(m: OutcomeMatrix, runs: list[str]) -> OutcomeMatrix:
     """Prompts and references from the first run's instances.json, if there is one."""
     import dataclasses
-
-    import numpy as np
 
     for run in runs:
         p = os.path.join(run, "instances.json")

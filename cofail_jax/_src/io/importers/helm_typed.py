@@ -105,7 +105,8 @@ def _read_uniform(entries: list, preds: dict, metric: str | None, split: str | N
     if None in stats or len(set(map(len, stats))) != 1 or not stats[0]:
         return False
     for p in range(len(stats[0])):
-        if len(set(map(get_name, map(itemgetter(p), stats)))) != 1:
+        names = list(map(get_name, map(itemgetter(p), stats)))
+        if names.count(names[0]) != len(names):  # (== on Structs, no hashing)
             return False
     pos, p_out, p_in = _plan(tuple(map(get_name, stats[0])), metric, split, used,
                              other_stats, metrics)

@@ -18,9 +18,19 @@ _JSON_LOG_HEAD = re.compile(r'\s*\{\s*"version"\s*:\s*\d')
 _SAMPLE_RE = re.compile(r"^samples/(?P<id>.+)_epoch_(?P<epoch>\d+)\.json$")
 
 
+# The same test on an ASCII head without CR (text mode reads it unchanged): ``\s`` of
+# str matches \x1c-\x1f too
+_JSON_LOG_HEAD_ASCII = re.compile(
+    rb'[\s\x1c-\x1f]*\{[\s\x1c-\x1f]*"version"[\s\x1c-\x1f]*:[\s\x1c-\x1f]*[0-9]')
+
+
 def _is_json_log(path: str) -> bool:
     if not path.lower().endswith(".json") or not os.path.isfile(path):
         return False
+    with open(path, "rb") as fb:
+        raw = fb.read(4096)
+    if raw.isascii() and b"\r" not in raw:  # the usual case, without decoding text
+        return bool(_JSON_LOG_HEAD_ASCII.match(raw)) and b'"eval"' in raw
     with open(path, encoding="utf-8", errors="replace") as f:
         head = f.read(4096)
     # An EvalLog starts {"version": N, ...}; an eval-set's logs.json index starts with
