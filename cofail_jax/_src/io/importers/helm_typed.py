@@ -27,8 +27,8 @@ def read_entries_typed(stats_path: str, preds: dict, metric: str | None, split: 
         data = f.read()
     entries = HELM_STATS.decode(data[3:] if data.startswith(b"\xef\xbb\xbf") else data)
     ids = list(map(attrgetter("instance_id"), entries))
-    if UnsetType in set(map(type, ids)) or \
-            UnsetType in set(map(type, map(attrgetter("stats"), entries))):
+    stats = list(map(attrgetter("stats"), entries))
+    if UnsetType in set(map(type, ids)) or UnsetType in set(map(type, stats)):
         raise Fallback("an entry without instance_id or stats")
     perts = list(map(attrgetter("perturbation"), entries))
     n_pert = 0
@@ -36,9 +36,11 @@ def read_entries_typed(stats_path: str, preds: dict, metric: str | None, split: 
         kept = [e for e, p in zip(entries, perts) if not p]
         n_pert = len(entries) - len(kept)
         entries = kept
+        ids = list(map(attrgetter("instance_id"), entries))
+        stats = list(map(attrgetter("stats"), entries))
     get_name = attrgetter("name")
-    if entries and _read_uniform(entries, preds, metric, split, threshold, cols, used,
-                                 other_stats, metrics):
+    if entries and _read_uniform(entries, ids, stats, preds, metric, split, threshold, cols,
+                                 used, other_stats, metrics):
         return n_pert
     plans: dict[tuple, tuple[int, int | None, int | None]] = {}
     qs, cs, ss = cols["query_id"], cols["correct"], cols["sample"]
@@ -95,13 +97,13 @@ def _plan(sig: tuple, metric: str | None, split: str | None, used: set[str],
     return pos[key], pos.get(_TOKENS[0]), pos.get(_TOKENS[1])
 
 
-def _read_uniform(entries: list, preds: dict, metric: str | None, split: str | None,
-                  threshold: float, cols: dict[str, list], used: set[str],
+def _read_uniform(entries: list, ids: list, stats: list, preds: dict, metric: str | None,
+                  split: str | None, threshold: float, cols: dict[str, list], used: set[str],
                   other_stats: set[str], metrics: tuple[str, ...]) -> bool:
-    """The usual file, every entry with the same stat names in the same order and
-    plain values, read column by column; False (nothing appended) for any other."""
+    """The usual file, every entry (its ``ids`` and ``stats``) with the same stat names
+    in the same order and plain values, read column by column; False (nothing appended)
+    for any other."""
     get_name = attrgetter("name")
-    stats = list(map(attrgetter("stats"), entries))
     if None in stats or len(set(map(len, stats))) != 1 or not stats[0]:
         return False
     for p in range(len(stats[0])):
@@ -113,15 +115,15 @@ def _read_uniform(entries: list, preds: dict, metric: str | None, split: str | N
     get_mean = attrgetter("mean")
     means = list(map(get_mean, map(itemgetter(pos), stats)))
     trials = list(map(attrgetter("train_trial_index"), entries))
-    ids = list(map(attrgetter("instance_id"), entries))
-    if set(map(type, means)) - {float, int} or set(map(type, trials)) != {int} \
+    mean_types = set(map(type, means))
+    if mean_types - {float, int} or set(map(type, trials)) != {int} \
             or set(map(type, ids)) != {str}:
         return False
     cols["query_id"].extend(ids)
     cols["correct"].extend((np.asarray(means, dtype=np.float64) >= threshold).astype(
         np.int8).tolist())
     cols["sample"].extend(trials)
-    cols["score"].extend(means if set(map(type, means)) == {float} else map(float, means))
+    cols["score"].extend(means if mean_types == {float} else map(float, means))
     for p, col in ((p_out, "output_tokens"), (p_in, "input_tokens")):
         if p is None:
             cols[col].extend([None] * len(entries))
