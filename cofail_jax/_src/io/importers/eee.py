@@ -107,7 +107,9 @@ def load_eee(
     by default the first present of ``acc``, ``exact_match``, ``em``, ``acc_norm``,
     ``pass@1``, ``correct`` (else the first in sorted order), and the notes say so.
     ``filter=`` keeps the records of one answer filter (``metadata.filter``, or the
-    suffix of ``evaluation_result_id``); by default the first in the file.
+    suffix of ``evaluation_result_id``); by default the first in the file. Without
+    repeated epochs the metadata is decoded when first read, the files read again then
+    (an error if one has changed since; see :mod:`cofail_jax._src.io.tables.lazy`).
 
     Args:
       path: a JSONL file or a folder searched recursively.

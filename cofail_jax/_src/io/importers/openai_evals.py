@@ -95,6 +95,10 @@ def load_openai_evals(
 ) -> OutcomeMatrix:
     """Load OpenAI evals record logs: one JSONL file per model, or a folder of them.
 
+    The metadata (answers, completions, references, choices, prompts) is decoded when
+    first read, the logs read again then (an error if one has changed since; see
+    :mod:`cofail_jax._src.io.tables.lazy`); at load when a sample has several matches.
+
     Args:
       path: a record file or a folder of them.
       missing: the missing-cell policy.

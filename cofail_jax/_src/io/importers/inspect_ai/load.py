@@ -50,7 +50,9 @@ def load_inspect(
       ``raw_answer`` (the completion), ``input_tokens``, ``output_tokens``,
       ``total_tokens``, ``finish_reason`` and ``score`` (numeric scores); ``query_meta``
       holds ``prompt``, ``reference`` and ``choices``; epochs beyond the first are
-      ``samples``. ``notes`` say what was dropped.
+      ``samples``. ``notes`` say what was dropped. Without repeated epochs the
+      metadata is decoded when first read, the logs read again then (an error if one
+      has changed since; see :mod:`cofail_jax._src.io.tables.lazy`).
 
     Long: log grouping, per-log notes and the typed/dict dispatch share the loader's state.
     """
