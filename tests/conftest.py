@@ -10,8 +10,14 @@ instead of recompiled. Set ``JAX_COMPILATION_CACHE_DIR`` yourself to keep it bet
 XLA's CPU backend compiles at optimization level 0 here (``--xla_backend_optimization_level=0``):
 the tests' data are small, so compilation, not running, is most of the suite's CPU time, and
 level 0 compiles about 40 % faster (the programs and their numbers are the same up to
-rounding; the tests' tolerances hold at both levels). Set ``XLA_FLAGS`` yourself to test
-at the default level.
+rounding; the tests' tolerances hold at both levels). Two more flags cut compilation again:
+``--xla_cpu_use_fusion_emitters=false`` (XLA's elemental IR emitters instead of the newer
+MLIR fusion emitters, which cost more to compile) and
+``--xla_cpu_parallel_codegen_split_count=1`` (one LLVM module per program instead of
+pieces compiled in parallel: less total CPU): together about 35-50 % less CPU on
+test_student_t + test_tetrachoric (benchmarks/RESULTS.md, "Test suite CPU time"). Same
+programs, same numbers up to rounding. Set ``XLA_FLAGS`` yourself to test with XLA's
+defaults.
 """
 
 import atexit
@@ -20,7 +26,9 @@ import shutil
 import tempfile
 
 os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=4 "
-                      "--xla_backend_optimization_level=0")
+                      "--xla_backend_optimization_level=0 "
+                      "--xla_cpu_use_fusion_emitters=false "
+                      "--xla_cpu_parallel_codegen_split_count=1")
 if not os.environ.get("JAX_COMPILATION_CACHE_DIR"):
     _CACHE = tempfile.mkdtemp(prefix="cofail-jax-cache-")
     os.environ["JAX_COMPILATION_CACHE_DIR"] = _CACHE
