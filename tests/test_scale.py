@@ -191,7 +191,11 @@ def test_pair_counts_are_exact():
 
 SHARD_SCRIPT = textwrap.dedent("""
     import os, sys, json
-    os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=4"
+    # the session's other XLA flags kept (conftest's: cheaper compilation), 4 host devices
+    os.environ["XLA_FLAGS"] = " ".join(
+        [f for f in os.environ.get("XLA_FLAGS", "").split()
+         if not f.startswith("--xla_force_host_platform_device_count")]
+        + ["--xla_force_host_platform_device_count=4"])
     import jax
     jax.config.update("jax_enable_x64", True)
     import numpy as np
