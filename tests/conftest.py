@@ -16,19 +16,38 @@ MLIR fusion emitters, which cost more to compile) and
 ``--xla_cpu_parallel_codegen_split_count=1`` (one LLVM module per program instead of
 pieces compiled in parallel: less total CPU): together about 35-50 % less CPU on
 test_student_t + test_tetrachoric (benchmarks/RESULTS.md, "Test suite CPU time"). Same
-programs, same numbers up to rounding. Set ``XLA_FLAGS`` yourself to test with XLA's
-defaults.
+programs, same numbers up to rounding. Each of the two is passed only when the installed
+jaxlib defines it (an unknown XLA flag aborts the process). Set ``XLA_FLAGS`` yourself to
+test with XLA's defaults.
 """
 
 import atexit
+import glob
+import importlib.util
+import mmap
 import os
 import shutil
 import tempfile
 
-os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=4 "
-                      "--xla_backend_optimization_level=0 "
-                      "--xla_cpu_use_fusion_emitters=false "
-                      "--xla_cpu_parallel_codegen_split_count=1")
+
+def _defined_xla_flags(*flags: str) -> list[str]:
+    """The ``--name=value`` flags whose name this jaxlib defines. An unknown flag in
+    XLA_FLAGS aborts the process, and XLA renames or drops CPU flags between releases, so
+    each name is looked up in jaxlib's shared libraries (memory-mapped, a few ms)."""
+    spec = importlib.util.find_spec("jaxlib")
+    libs = glob.glob(os.path.join(os.path.dirname(spec.origin), "*.so")) if spec and spec.origin else []
+    names = {f: f.split("=")[0].lstrip("-").encode() for f in flags}
+    found: set[str] = set()
+    for lib in libs:
+        with open(lib, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as m:
+            found.update(f for f, n in names.items() if f not in found and m.find(n) >= 0)
+    return [f for f in flags if f in found]
+
+
+os.environ.setdefault("XLA_FLAGS", " ".join([
+    "--xla_force_host_platform_device_count=4", "--xla_backend_optimization_level=0",
+    *_defined_xla_flags("--xla_cpu_use_fusion_emitters=false",
+                        "--xla_cpu_parallel_codegen_split_count=1")]))
 if not os.environ.get("JAX_COMPILATION_CACHE_DIR"):
     _CACHE = tempfile.mkdtemp(prefix="cofail-jax-cache-")
     os.environ["JAX_COMPILATION_CACHE_DIR"] = _CACHE
