@@ -37,9 +37,9 @@ def make_orthant_estimator(method: str = "qmc", n_samples: int = 2 ** 16, *,
       devices: ``"all"`` (every device of every host), None (one device), an int (the
         first n devices), a list of devices or a Mesh.
       jit: return the jitted function (default).
-      rel_error: QMC only: a target relative standard error; the lattice grows from
-        64 points per shift, doubling up to 512, then by 512 points per shift, checking
-        after each step, until the error across the shifts reaches it or ``n_samples``
+      rel_error: QMC only: a target relative standard error; the lattice grows by
+        64 points per shift, checking after each step, until the error across the
+        shifts reaches it or ``n_samples``
         (the cap) is used (:func:`.qmc.grow_lattice`; one device, ``chunk_size``
         ignored). The result's ``n_samples`` and ``std_err`` say where it stopped. None
         (default): exactly ``n_samples`` points.

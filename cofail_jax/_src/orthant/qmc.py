@@ -11,7 +11,14 @@ import numpy as np
 from ..sharding import map_chunks
 from .common import NONFINITE, OK, OrthantResult, _factor
 from .progress import ticking
-from .sov import arithmetic_rel_error, scaled_factor, sov_f32, sov_logf, sov_logf_exact
+from .sov import (
+    LatticeRows,
+    arithmetic_rel_error,
+    scaled_factor,
+    sov_f32,
+    sov_logf,
+    sov_logf_exact,
+)
 
 
 _sov_logf = sov_logf_exact  # the old name of the exact kernel
@@ -41,6 +48,20 @@ def _lattice_block(alpha, shifts, start, n):
     u = jnp.abs(2.0 * x - 1.0)
     u = jnp.clip(u, 1e-300 if alpha.dtype == jnp.float64 else 1e-30, 1.0)
     return u.reshape(shifts.shape[0] * n, alpha.shape[0])
+
+
+def lattice_base(alpha, b):
+    """(k, b) float32: ``frac(alpha * j)`` for j = 1 .. b (:class:`.sov.LatticeRows`)."""
+    j = jnp.arange(1, b + 1, dtype=alpha.dtype)
+    x = alpha[:, None] * j[None, :]
+    return (x - jnp.floor(x)).astype(jnp.float32)
+
+
+def lattice_offset(alpha, shifts, start):
+    """(k, n_shifts) float32: ``frac(alpha * start + shift)`` (:class:`.sov.LatticeRows`):
+    lattice points ``start + 1 .. start + b`` are ``frac(lattice_base + offset)``."""
+    x = alpha[:, None] * start.astype(alpha.dtype) + shifts.T
+    return (x - jnp.floor(x)).astype(jnp.float32)
 
 
 def _qmc(key, tau, corr, *, n_shifts, n_points, block, mesh, reorder, progress=None):
@@ -79,10 +100,12 @@ def _qmc(key, tau, corr, *, n_shifts, n_points, block, mesh, reorder, progress=N
 QMC_BLOCK = 64
 """Lattice points per shift per step of the adaptive QMC loop (16 shifts: 1,024 points)."""
 
-QMC_PHASES = (QMC_BLOCK, 512)
-"""Gaussian QMC-SOV: points per shift per step, 64 up to 512 points per shift, then 512
-(fewer, larger steps once the run is long: the per-step cost of the sequential loop over
-dimensions is paid per step, not per point)."""
+QMC_PHASES = (QMC_BLOCK,)
+"""Gaussian QMC-SOV: points per shift per step (one phase: 64 throughout). Steps of 64
+points per shift (1,024 points: the kernel's (k, 1024) float32 state stays in a core's
+L2 cache) beat steps of 512 per shift (8,192 points, 2.2 MB at k = 67) by 1.5x per point
+on this CPU, despite the per-step cost of the loop over dimensions (measured on the
+67-model pool, issue 18 follow-up in benchmarks/RESULTS.md)."""
 
 
 def _estimate(m, s, n, n_shifts):
@@ -181,11 +204,14 @@ def _sov_block(alpha, shifts, t, L, fast):
 
 
 QMC_CHECK_EVERY_STEP = True
-"""Gaussian QMC-SOV: check the stopping rule after every 512-point step (not only at
-powers of two). Checked on the 67-model pool with 32 keys: the reported relative SE at the
-stop (median 0.042 % for a 0.047 % target, 0.025 % for 0.027 %) matched the spread of the
-estimates (0.044 %, 0.029 %) about as well as with power-of-two checks (0.033 / 0.036 %,
-0.024 / 0.027 %), with half the points."""
+"""Gaussian QMC-SOV: check the stopping rule after every step (1,024 points), not only at
+powers of two. Like any first-passage stop on a noisy error estimate (16 shifts: the
+estimate of the SE has a relative spread of about 18 %), the reported SE at the stop is
+optimistic: on the 67-model pool with 48 keys, told 0.047 % / 0.027 %, the spread of the
+estimates was 0.059 % / 0.036 % against a reported 0.045 % / 0.026 % (main's 64-then-512
+schedule: 0.059 % / 0.034 % against 0.041 % / 0.025 %; power-of-two checks only: 0.050 %
+/ 0.026 % against 0.035 % / 0.022 %, with more points). At a fixed number of points the
+reported SE matches the spread (0.050 % vs 0.053 %, 0.029 % vs 0.030 %)."""
 
 FAST_MIN_PROB = 1e-20
 """The adaptive QMC-SOV estimate from the float32 kernel is kept when it is at least this
@@ -201,10 +227,11 @@ def _qmc_adaptive(key, tau, corr, *, n_shifts, max_blocks, rel_error, reorder):
     alpha = jnp.asarray(richtmyer_alpha(k), dtype)
     shifts = jax.random.uniform(key, (n_shifts, k), dtype)
     fast = scaled_factor(t, L)
+    bases = {b: lattice_base(alpha, b) for b in set(QMC_PHASES)}  # outside the loops
 
     def fast_block(start, b):
-        U = _lattice_block(alpha, shifts, start, b).astype(jnp.float32)
-        return jnp.log(sov_f32(U.T, *fast).astype(dtype))
+        rows = LatticeRows(bases[b], lattice_offset(alpha, shifts, start))
+        return jnp.log(sov_f32(rows, *fast).astype(dtype))
 
     logp, se, n_used = grow_lattice(fast_block, n_shifts, dtype, rel_error=rel_error,
                                     max_points=max_blocks * QMC_BLOCK, phases=QMC_PHASES,
