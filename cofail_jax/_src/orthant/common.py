@@ -149,27 +149,29 @@ def reorder_cholesky(tau: ArrayLike, corr: ArrayLike):
     dtype = tau.dtype
     tiny = jnp.asarray(1e-300 if dtype == jnp.float64 else 1e-30, dtype)
 
+    diag_a = jnp.diag(corr)
+
+    def swap(v, i, j):  # exchange entries (rows) i and j
+        vi, vj = v[i], v[j]
+        return v.at[i].set(vj).at[j].set(vi)
+
     def body(i, st):
-        A, L, t, perm, y = st
-        var = jnp.diag(A) - jnp.sum(L * L, axis=1)
+        L, t, perm, y = st  # corr itself stays in the input order, read through perm
+        var = diag_a[perm] - jnp.sum(L * L, axis=1)
         sd = jnp.sqrt(jnp.maximum(var, tiny))
         b = (t - L @ y) / sd
         score = jnp.where(idx >= i, log_ndtr(b), jnp.inf)
         j = jnp.argmin(score)
-        p = idx.at[i].set(j).at[j].set(i)
-        A = A[p][:, p]
-        L = L[p]
-        t = t[p]
-        perm = perm[p]
-        lii = jnp.sqrt(jnp.maximum(A[i, i] - jnp.sum(L[i] * L[i]), tiny))
-        col = (A[:, i] - L @ L[i]) / lii
+        L, t, perm = swap(L, i, j), swap(t, i, j), swap(perm, i, j)
+        lii = jnp.sqrt(jnp.maximum(diag_a[perm[i]] - jnp.sum(L[i] * L[i]), tiny))
+        col = (corr[perm, perm[i]] - L @ L[i]) / lii
         col = jnp.where(idx > i, col, 0.0).at[i].set(lii)
         L = L.at[:, i].set(col)
         bi = (t[i] - L[i] @ y) / lii
         y = y.at[i].set(-jnp.exp(-0.5 * bi * bi - _LOG_SQRT_2PI - log_ndtr(bi)))
-        return A, L, t, perm, y
+        return L, t, perm, y
 
-    init = (corr, jnp.zeros_like(corr), tau, idx, jnp.zeros_like(tau))
-    _, L, t, perm, _ = jax.lax.fori_loop(0, k, body, init)
+    init = (jnp.zeros_like(corr), tau, idx, jnp.zeros_like(tau))
+    L, t, perm, _ = jax.lax.fori_loop(0, k, body, init)
     return t, L, perm
 
