@@ -39,7 +39,8 @@ def make_orthant_estimator(method: str = "qmc", n_samples: int = 2 ** 16, *,
       jit: return the jitted function (default).
       rel_error: QMC only: a target relative standard error; the lattice grows by
         64 points per shift, checking after each step, until the error across the
-        shifts reaches it or ``n_samples``
+        shifts reaches it (and so does the error at the last power of two, scaled to
+        the current size: :data:`.qmc.QMC_POOLED_STOP`) or ``n_samples``
         (the cap) is used (:func:`.qmc.grow_lattice`; one device, ``chunk_size``
         ignored). The result's ``n_samples`` and ``std_err`` say where it stopped. None
         (default): exactly ``n_samples`` points.
