@@ -92,7 +92,7 @@ def test_pool_sizes_share_one_compilation(setup):
     e, stats, sweep = setup
     masks = np.ones((1, e.shape[1]), bool)
     sweep(jax.random.key(2), stats, e, [5], [0], masks, batch=16)
-    assert sweep.jitted._cache_size() == 1
+    assert sweep.pool_program._cache_size() == 1
 
 
 def test_draw_subsets_keys_distinct_and_full_pool():

@@ -50,6 +50,7 @@ import numpy as np
 
 from . import copulas as C
 from . import pricing as P
+from . import tetrachoric as _tet
 from .pricing import ALWAYS_RIGHT, ALWAYS_WRONG, FIT_FAILED, NO_ALL_WRONG, OK, PoolStats, pool_stats
 
 METHODS = C.NAMES
@@ -198,8 +199,10 @@ def _runner(one):
 class _Program:
     """A jitted micro-batch program, compiled ahead of time once per static ``d`` and input
     shapes, so that :func:`precompile` can compile a sweep's programs concurrently in
-    threads (XLA compiles outside the GIL) before any runs. With several devices the
-    plain jitted call is used (its executables follow the inputs' device)."""
+    threads (XLA compiles outside the GIL) before any runs. Inputs may be abstract
+    (``jax.ShapeDtypeStruct``) when compiling; a program asked for twice at once is compiled
+    once (the second caller waits). With several devices the plain jitted call is used (its
+    executables follow the inputs' device)."""
 
     def __init__(self, jitted, n_devices: int):
         self.jitted = jitted
@@ -209,17 +212,24 @@ class _Program:
 
     def _key(self, static, rows, d):
         leaves, tree = jax.tree_util.tree_flatten((static, rows))
-        return d, tree, tuple((np.shape(a), str(getattr(a, "dtype", type(a)))) for a in leaves)
+        return d, tree, tuple((tuple(np.shape(a)), str(getattr(a, "dtype", type(a))),
+                               bool(getattr(a, "weak_type", False))) for a in leaves)
 
     def compile(self, static, rows, d):
         key = self._key(static, rows, d)
         with self._lock:
-            ex = self._compiled.get(key)
-        if ex is None:
-            ex = self.jitted.lower(static, rows, d).compile()
-            with self._lock:
-                ex = self._compiled.setdefault(key, ex)
-        return ex
+            fut = self._compiled.get(key)
+            owner = fut is None
+            if owner:
+                fut = self._compiled[key] = concurrent.futures.Future()
+        if owner:
+            try:
+                fut.set_result(self.jitted.lower(static, rows, d).compile())
+            except BaseException as err:
+                with self._lock:
+                    del self._compiled[key]
+                fut.set_exception(err)
+        return fut.result()
 
     def __call__(self, static, rows, d):
         if self.n_devices > 1:
@@ -240,19 +250,33 @@ def _micro_rows(rows):
     return jax.tree_util.tree_map(first, rows)
 
 
+def _abstract_rows(row):
+    """Abstract micro-batch inputs (``jax.ShapeDtypeStruct``, not weak-typed, as rows sent
+    from numpy are) of rows shaped like the pytree ``row`` (shapes of one row)."""
+    return jax.tree_util.tree_map(
+        lambda a: jax.ShapeDtypeStruct((MICRO,) + tuple(np.shape(a)), a.dtype), row)
+
+
 def precompile(jobs, max_workers: int | None = None):
     """Run the zero-argument callables ``jobs`` (each compiles programs, see
-    ``sweep.precompile`` / ``boot.precompile``) in a thread pool: on a 2-core machine the
-    compilations of a sweep's subset dimensions and bootstrap overlap instead of queueing.
+    ``sweep.precompile`` / ``boot.precompile``) in a thread pool, in the order given: on a
+    2-core machine the compilations of a sweep's subset dimensions and bootstrap overlap
+    instead of queueing. Jobs with the same ``ident()`` (one program asked for by several
+    builders, e.g. the full-width program of the sweep and the bootstrap) run once.
     Exceptions propagate."""
     import concurrent.futures as cf
 
-    jobs = list(jobs)
-    if not jobs:
+    seen, unique = set(), []
+    for j in jobs:
+        ident = j.ident() if hasattr(j, "ident") else None
+        if ident is None or ident not in seen:
+            unique.append(j)
+            seen.add(ident)
+    if not unique:
         return
-    workers = max_workers or max(1, min(len(jobs), os.cpu_count() or 1))
+    workers = max_workers or max(1, min(len(unique), os.cpu_count() or 1))
     with cf.ThreadPoolExecutor(workers) as ex:
-        for f in [ex.submit(j) for j in jobs]:
+        for f in [ex.submit(j) for j in unique]:
             f.result()
 
 
@@ -266,24 +290,23 @@ def _run_rows(run_mesh, static, rows, n_rows, batch=None, d=None, watch=None, la
     inside it, so the watchdog times each one."""
     del batch
     micro, devices = run_mesh
-    size = _pad_to(max(n_rows, 1), MICRO)
-
-    def pad(a):
-        a = np.asarray(a)
-        if size == a.shape[0]:
-            return a
-        fill = np.repeat(a[:1], size - a.shape[0], axis=0)
-        return np.concatenate([a, fill])
-
-    rows = jax.tree_util.tree_map(pad, rows)
+    n_micro = _pad_to(max(n_rows, 1), MICRO) // MICRO
+    # leaves may be read-only broadcast views (the pool's statistics repeated per row):
+    # each micro-batch is sliced (and the last padded by repeating row 0) on its own
+    rows = jax.tree_util.tree_map(np.asarray, rows)
     statics = [jax.device_put(static, dev) for dev in devices]
-    n_micro = size // MICRO
     workers = _cpu_workers(devices, n_micro)
+
+    def take(a, s):
+        part = a[s:s + MICRO]
+        if part.shape[0] < MICRO:
+            part = np.concatenate([part, np.repeat(a[:1], MICRO - part.shape[0], axis=0)])
+        return np.ascontiguousarray(part)
 
     def one_batch(b):
         s = b * MICRO
         dev = devices[b % len(devices)]
-        r = jax.tree_util.tree_map(lambda a: jax.device_put(a[s:s + MICRO], dev), rows)
+        r = jax.tree_util.tree_map(lambda a: jax.device_put(take(a, s), dev), rows)
         if watch is None:
             out = micro(statics[b % len(devices)], r, d)
             # in a worker thread: wait here, so that only `workers` batches are in flight
@@ -340,6 +363,92 @@ def bootstrap_weights(key, n: int):
     return jnp.zeros((n,), jnp.float64).at[idx].add(1.0)
 
 
+class _CompileJob(NamedTuple):
+    """One program to compile for inputs shaped like ``static``/``rows`` (concrete or
+    ``jax.ShapeDtypeStruct``), a zero-argument callable for :func:`precompile`, which runs
+    each distinct program once however many builders ask for it."""
+
+    program: _Program
+    static: object
+    rows: object
+    d: int | None
+
+    def __call__(self):
+        return self.program.compile(self.static, self.rows, self.d)
+
+    def ident(self):
+        return id(self.program), self.program._key(self.static, self.rows, self.d)
+
+
+def _pool_row(n_queries: int, n_models: int, copulas, key):
+    """The shapes of one row of the pool program (:func:`_pool_program`), abstract."""
+    stats = jax.eval_shape(pool_stats, jax.ShapeDtypeStruct((n_queries, n_models), jnp.bool_),
+                           jax.ShapeDtypeStruct((n_queries,), jnp.float64))
+    prepared = jax.eval_shape(lambda s: P.prepare_pool(s, copulas), stats)
+    return (jax.eval_shape(jax.random.key_data, key),
+            jax.ShapeDtypeStruct((n_queries,), jnp.float64), stats, prepared,
+            jax.ShapeDtypeStruct((n_models,), jnp.bool_))
+
+
+@functools.lru_cache(maxsize=8)
+def _pool_program(methods: tuple[str, ...], **pricer_kw):
+    """The full-width pricing program (no compaction), shared by the bootstrap and the
+    sweep's subsets priced in K dimensions (the full pool, pool sizes above the largest
+    compacted dimension), so one compilation serves both: ``static = (errors,)``, each row
+    ``(key data, query weights, PoolStats, prepared, mask)``. Returns (runner, pricer)."""
+    price = make_subset_pricer(methods, **pricer_kw)
+
+    def one(static, row, d=None):
+        (errors,) = static
+        key_p, w, stats, prepared, mask = row
+        return price(jax.random.wrap_key_data(key_p), stats, errors, w, mask, prepared)
+
+    return _runner(one), price
+
+
+def _shares_pool_program(n_models: int) -> bool:
+    """Whether the sweep prices its K-dimensional subsets with the bootstrap's full-width
+    program: up to ``tetrachoric.PAIR_CHUNK`` pairs (above, the bootstrap streams its
+    replicates, and a micro-batch of rows would carry 8 copies of (K, K) statistics)."""
+    return n_models * (n_models - 1) // 2 <= _tet.PAIR_CHUNK
+
+
+@jax.jit
+def _subset_key_data(key_sub, ks, js):
+    """Key data of subsets (k, j) (:func:`..pricing.subset_key`), one micro-batch."""
+    return jax.vmap(lambda k, j: jax.random.key_data(P.subset_key(key_sub, k, j)))(ks, js)
+
+
+class _WarmKeys(NamedTuple):
+    """A :func:`precompile` job compiling :func:`_subset_key_data` for one micro-batch."""
+
+    key_sub: object
+
+    def __call__(self):
+        zero = np.zeros(MICRO, np.int64)
+        return _subset_key_data(self.key_sub, zero, zero)
+
+    def ident(self):
+        return ("_subset_key_data",)
+
+
+def _pool_rows(key_sub, stats, prepared, n_queries: int, ks, js, masks):
+    """Rows of the pool program for subsets (k, j) of one pool (weights one): the pool's
+    statistics and prepared work are repeated per row as read-only broadcast views."""
+    n = len(ks)
+    keys = []
+    for s in range(0, n, MICRO):
+        kb, jb = (np.resize(a[s:s + MICRO], MICRO) for a in (ks, js))
+        keys.append(np.asarray(_subset_key_data(key_sub, kb, jb))[:min(MICRO, n - s)])
+
+    def rep(a):
+        a = np.asarray(a)
+        return np.broadcast_to(a, (n,) + a.shape)
+
+    return (np.concatenate(keys), rep(np.ones(n_queries)),
+            jax.tree_util.tree_map(rep, stats), jax.tree_util.tree_map(rep, prepared), masks)
+
+
 @functools.lru_cache(maxsize=8)
 def make_bootstrap(methods: Sequence[str] = METHODS, **pricer_kw):
     """Build ``boot(key_boot, errors, mask, indices, batch=None) -> Prices``.
@@ -347,9 +456,10 @@ def make_bootstrap(methods: Sequence[str] = METHODS, **pricer_kw):
     Replicate i draws its resample and its Monte Carlo key from ``fold_in(key_boot, i)``
     alone and is computed by the same compiled micro-batch body wherever it falls, so a
     replicate's numbers are bit-for-bit the same whichever chunk or device computes it.
-    Builders are cached: the same options give the same compiled function.
+    Builders are cached: the same options give the same compiled function. The pricing
+    program is the sweep's full-width one (:func:`_pool_program`).
     """
-    price = make_subset_pricer(methods, **pricer_kw)
+    (run_mesh, price) = _pool_program(tuple(methods), **pricer_kw)
 
     # Two programs per micro-batch (resample + pool statistics, then pricing) rather than
     # one: the combined 67-model program with all four copulas stopped using CPU on this
@@ -362,30 +472,29 @@ def make_bootstrap(methods: Sequence[str] = METHODS, **pricer_kw):
         # the copulas' pool-level work (Student-t pair calibration) with the statistics
         return jax.random.key_data(key_p), w, stats, P.prepare_pool(stats, price.copulas)
 
-    def price_one(static, row, d=None):
-        _, errors, mask = static
-        key_p, w, stats, prepared = row
-        return price(jax.random.wrap_key_data(key_p), stats, errors, w, mask, prepared)
-
     run_stats = _runner(stats_one)
-    run_mesh = _runner(price_one)
 
     def boot(key_boot, errors, mask, indices, batch=None, watch=None):
         indices = np.asarray(indices, dtype=np.int64)
-        static = (key_boot, jnp.asarray(errors), jnp.asarray(mask, bool))
+        errors = jnp.asarray(errors)
+        mask = np.asarray(mask, bool)
+        static = (key_boot, errors, jnp.asarray(mask))
         rows = _run_rows(run_stats, static, indices, len(indices), batch, watch=watch,
                          label="bootstrap statistics ")
-        return _run_rows(run_mesh, static, rows, len(indices), batch, watch=watch,
+        rows = (*rows, np.broadcast_to(mask, (len(indices),) + mask.shape))
+        return _run_rows(run_mesh, (errors,), rows, len(indices), batch, watch=watch,
                          label="bootstrap pricing ")
 
     def boot_precompile(key_boot, errors, mask):
-        """Compile both bootstrap programs (statistics, then pricing on its output shapes)."""
-        static = (key_boot, jnp.asarray(errors), jnp.asarray(mask, bool))
-        idx = _micro_rows(np.zeros(1, np.int64))
-        rows = run_stats[0](static, idx, None)
-        run_mesh[0].compile(static, rows, None)
+        """The bootstrap's two programs as :class:`_CompileJob`s (for :func:`precompile`)."""
+        errors = jnp.asarray(errors)
+        static = (key_boot, errors, jnp.asarray(mask, bool))
+        row = _pool_row(*errors.shape, price.copulas, key_boot)
+        return [_CompileJob(run_mesh[0], (errors,), _abstract_rows(row), None),
+                _CompileJob(run_stats[0], static, _micro_rows(np.zeros(1, np.int64)), None)]
 
     boot.jitted = run_mesh[0]
+    boot.stats_program = run_stats[0]
     boot.precompile = boot_precompile
     return boot
 
@@ -397,9 +506,12 @@ def make_subset_sweep(methods: Sequence[str] = METHODS, **pricer_kw):
     Row r prices the subset ``masks[r]`` (bool (K,)) with the Monte Carlo key
     ``fold_in(fold_in(fold_in(key_sub, k), j), 1)`` for its pool size k = ``ks[r]`` and
     index j = ``js[r]``; rows run in micro-batches split across devices (see
-    :func:`make_bootstrap`). Builders are cached.
+    :func:`make_bootstrap`): a k-subset in the smallest compacted dimension that holds it
+    (:data:`COMPACT_DIMS`), or in the full-width program the bootstrap uses. Builders are
+    cached.
     """
     price = make_subset_pricer(methods, **pricer_kw)
+    pool_mesh, _ = _pool_program(tuple(methods), **pricer_kw)
 
     def one(static, row, d=None):
         key_sub, stats, errors, *rest = static
@@ -425,15 +537,24 @@ def make_subset_sweep(methods: Sequence[str] = METHODS, **pricer_kw):
         ks = np.asarray(ks, np.int64)
         js = np.asarray(js, np.int64)
         masks = np.asarray(masks, bool)
-        static = (key_sub, stats, jnp.asarray(errors), prepare(stats))
+        errors = jnp.asarray(errors)
+        prepared = prepare(stats)
+        static = (key_sub, stats, errors, prepared)
         n_models = masks.shape[1]
         dims = np.asarray([_compact_dim(int(k), n_models) for k in ks], np.int64)
         parts = {}
         for d in np.unique(dims):
             sel = np.flatnonzero(dims == d)
-            parts[int(d)] = (sel, _run_rows(run_mesh, static, (ks[sel], js[sel], masks[sel]),
-                                            len(sel), batch, d=int(d), watch=watch,
-                                            label=f"subsets k={int(ks[sel][0])} "))
+            label = f"subsets k={int(ks[sel][0])} "
+            if d == n_models and _shares_pool_program(n_models):
+                rows = _pool_rows(key_sub, stats, prepared, errors.shape[0], ks[sel], js[sel],
+                                  masks[sel])
+                part = _run_rows(pool_mesh, (errors,), rows, len(sel), batch, watch=watch,
+                                 label=label)
+            else:
+                part = _run_rows(run_mesh, static, (ks[sel], js[sel], masks[sel]), len(sel),
+                                 batch, d=int(d), watch=watch, label=label)
+            parts[int(d)] = (sel, part)
         if len(parts) == 1:
             return next(iter(parts.values()))[1]
         first = next(iter(parts.values()))[1]
@@ -444,19 +565,29 @@ def make_subset_sweep(methods: Sequence[str] = METHODS, **pricer_kw):
         return out
 
     def sweep_precompile(key_sub, stats, errors, ks):
-        """One job per compacted dimension the pool sizes ``ks`` use (for :func:`precompile`)."""
-        n_models = int(np.shape(errors)[1])
-        static = (key_sub, stats, jnp.asarray(errors), prepare(stats))
+        """The programs the pool sizes ``ks`` need, as :class:`_CompileJob`s (for
+        :func:`precompile`), largest dimension first; ``stats`` may be abstract
+        (``jax.eval_shape`` of :func:`pool_stats`)."""
+        errors = jnp.asarray(errors)
+        n_queries, n_models = errors.shape
+        static = (key_sub, stats, errors, jax.eval_shape(prepare, stats))
         jobs = []
-        for d in sorted({_compact_dim(int(k), n_models) for k in ks}):
+        for d in sorted({_compact_dim(int(k), n_models) for k in ks}, reverse=True):
+            if d == n_models and _shares_pool_program(n_models):
+                row = _pool_row(n_queries, n_models, price.copulas, key_sub)
+                jobs.append(_CompileJob(pool_mesh[0], (errors,), _abstract_rows(row), None))
+                jobs.append(_WarmKeys(key_sub))
+                continue
             mask = np.zeros((1, n_models), bool)
             mask[0, :2] = True
             rows = _micro_rows((np.full(1, 2, np.int64), np.zeros(1, np.int64), mask))
-            jobs.append(functools.partial(run_mesh[0].compile, static, rows, d))
+            jobs.append(_CompileJob(run_mesh[0], static, rows, d))
         return jobs
 
     sweep.jitted = run_mesh[0]
+    sweep.pool_program = pool_mesh[0]
     sweep.runner = run_mesh
+    sweep.prepare = prepare
     sweep.precompile = sweep_precompile
     return sweep
 

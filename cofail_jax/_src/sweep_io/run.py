@@ -187,11 +187,21 @@ class _Run:
             self.on_checkpoint("reused:" + name)
 
     def all(self):
+        if self.progress:
+            self.progress(0, self.total)
+        self.precompile()
+        self.full()
+        self.pool_sizes()
+        self.bootstrap()
+
+    def _pool_stats(self):
+        """The pool's statistics (weights one), then what the units take from them before
+        they run: each sweep builder's prepared pool work compiled, the full pool's repair
+        report, every missing pool size's subsets. A :meth:`precompile` job."""
         import jax
         import jax.numpy as jnp
 
         from .. import sweep as S
-
         from .. import tetrachoric as T
 
         n, kk = self.errors.shape
@@ -200,44 +210,68 @@ class _Run:
             self.stats = jax.tree.map(jnp.asarray, S.pool_stats(self.errors, ones, "all"))
         else:
             self.stats = jax.jit(S.pool_stats)(self.errors, ones)
-        if self.progress:
-            self.progress(0, self.total)
-        self.precompile()
-        self.full()
-        self.pool_sizes()
-        self.bootstrap()
+        builders = {}
+        for unit in ["full"] + [f"sweep_k/{k:05d}" for k in self.grid]:
+            if not self.ck.has(unit):
+                fn = self._sweep_fn(unit)[0]
+                builders[id(fn)] = fn
+        for fn in builders.values():
+            fn.prepare(self.stats)
+        if not self.ck.has("full"):
+            self.full_repair = self._full_repair()
+        self.subsets = {k: S.subset_masks(S.draw_subsets(self.key_sub, kk, k, self.cfg.subsets), kk)
+                        for k in self.grid if not self.ck.has(f"sweep_k/{k:05d}")}
 
     def precompile(self):
         """Compile every program the remaining work needs at once, in threads (the subset
         dimensions and the two bootstrap programs overlap on several cores instead of
-        compiling one after another as the run reaches them); units priced with fewer
-        methods (the skip plan) get their own programs."""
+        compiling one after another as the run reaches them), from the pool's shapes
+        alone; the pool's statistics (:meth:`_pool_stats`) are computed alongside. Units
+        priced with fewer methods (the skip plan) get their own programs."""
+        import jax
+        import jax.numpy as jnp
+
         from .. import sweep as S
 
-        kk = self.errors.shape[1]
+        n, kk = self.errors.shape
+        stats = jax.eval_shape(S.pool_stats, jax.ShapeDtypeStruct((n, kk), jnp.bool_),
+                               jax.ShapeDtypeStruct((n,), jnp.float64))
         groups: dict[tuple[str, ...], list[int]] = {}
         for unit, k in [("full", kk)] + [(f"sweep_k/{k:05d}", k) for k in self.grid]:
             if not self.ck.has(unit):
                 groups.setdefault(self._kept(unit)[0], []).append(k)
         jobs = []
         for kept, ks in groups.items():
-            jobs += S.make_subset_sweep(kept, **self.kw).precompile(self.key_sub, self.stats,
+            jobs += S.make_subset_sweep(kept, **self.kw).precompile(self.key_sub, stats,
                                                                     self.errors, ks)
         stored = stored_boot_ranges(self.ck)
         if self.cfg.bootstrap and missing_ranges(stored, self.cfg.bootstrap,
                                                  self.cfg.bootstrap_chunk):
             boot_fn = self._boot_fn(self._kept("boot")[0])
-            jobs.append(lambda: boot_fn.precompile(self.key_boot, self.errors,
-                                                   np.ones(kk, bool)))
-        # the bootstrap job runs a program too: start it first, the largest dimension next
-        S.precompile(jobs[::-1])
+            # (the streamed bootstrap of large pools compiles with its first replicate)
+            jobs += boot_fn.precompile(self.key_boot, self.errors, np.ones(kk, bool)) or []
+        # largest programs first (the full-width one, shared with the bootstrap, leads);
+        # the pool's statistics, short, last
+        S.precompile(jobs + [self._pool_stats])
 
-    def full(self):
-        """The full pool, with the key of the sweep's single k = K subset (they agree)."""
+    def _full_repair(self):
+        """The full pool's repair report (its own eigendecompositions, outside the
+        pricing program): (report dict, smallest eigenvalue after the repair)."""
         from .. import copulas as C
         from .. import sweep as S
         from ..pricing import subset_stats
 
+        kk = self.errors.shape[1]
+        if "full" in self.plan:  # the repair is the O(K^3) part that was unaffordable
+            rep = {"repair_n_negative": -1, "repair_min_eig_before": np.nan,
+                   "repair_frobenius_distance": np.nan}
+            return rep, np.nan
+        ps, _ = subset_stats(self.stats, np.ones(kk, bool))
+        fixed, rep = C.repair_matrix(ps.rho, ps.pair, S.pricing_options(**self.kw))
+        return rep, np.linalg.eigvalsh(np.asarray(fixed))[0]
+
+    def full(self):
+        """The full pool, with the key of the sweep's single k = K subset (they agree)."""
         if self.ck.has("full"):
             self.skip("full")
             return
@@ -246,14 +280,7 @@ class _Run:
         sweep_fn, widen = self._sweep_fn("full")
         pr = widen(sweep_fn(self.key_sub, self.stats, self.errors, [kk], [0], full_mask[None, :],
                             batch=self.cfg.subset_chunk, watch=self.watch))
-        if "full" in self.plan:  # the repair is the O(K^3) part that was unaffordable
-            rep = {"repair_n_negative": -1, "repair_min_eig_before": np.nan,
-                   "repair_frobenius_distance": np.nan}
-            eig_after = np.nan
-        else:
-            ps, _ = subset_stats(self.stats, full_mask)
-            fixed, rep = C.repair_matrix(ps.rho, ps.pair, S.pricing_options(**self.kw))
-            eig_after = np.linalg.eigvalsh(np.asarray(fixed))[0]
+        rep, eig_after = self.full_repair
         st = self.stats
         arrays = {f: np.asarray(getattr(pr, f))[0] for f in pr._fields}
         arrays.update(rho=np.asarray(st.rho), phi=np.asarray(st.phi), tau=np.asarray(st.tau),
@@ -265,29 +292,56 @@ class _Run:
         self.ck.write("full", arrays)
         self.done("full")
 
-    def pool_sizes(self):
-        """One checkpoint per pool size k."""
+    def _groups(self, ks):
+        """Consecutive pool sizes priced by the same program (same methods and compacted
+        dimension) in groups of at most max(subset_chunk, one pool size's subsets) rows: one
+        run of micro-batches per group, so that P = 10 subsets per pool size do not each
+        pad to two micro-batches of 8 (rows are independent: results do not change)."""
         from .. import sweep as S
 
-        cfg, kk = self.cfg, self.errors.shape[1]
+        kk = self.errors.shape[1]
+        groups: list[list[int]] = []
+        prev, rows = None, 0
+        for k in ks:
+            n_k = len(self.subsets[k])
+            tag = (self._kept(f"sweep_k/{k:05d}")[0], S._compact_dim(k, kk))
+            if tag == prev and rows + n_k <= self.cfg.subset_chunk:
+                groups[-1].append(k)
+                rows += n_k
+            else:
+                groups.append([k])
+                prev, rows = tag, n_k
+        return groups
+
+    def pool_sizes(self):
+        """One checkpoint per pool size k (pool sizes computed in groups, :meth:`_groups`)."""
+        from .. import sweep as S
+
+        kk = self.errors.shape[1]
+        todo = []
         for k in self.grid:
             name = f"sweep_k/{k:05d}"
             if self.ck.has(name):
                 self.skip(name)
-                continue
-            sweep_fn, widen = self._sweep_fn(name)
-            rows = S.draw_subsets(self.key_sub, kk, k, cfg.subsets)
-            masks = S.subset_masks(rows, kk)
-            parts = []
-            for s in range(0, len(rows), cfg.subset_chunk):
-                js = np.arange(len(rows))[s:s + cfg.subset_chunk]
-                parts.append(widen(sweep_fn(self.key_sub, self.stats, self.errors,
-                                            np.full(len(js), k), js, masks[js],
-                                            batch=cfg.subset_chunk, watch=self.watch)))
-            cat = {f: np.concatenate([getattr(p, f) for p in parts]) for f in S.Prices._fields}
-            cat["members"] = masks
-            self.ck.write(name, cat, attrs={"k": k, "n_possible": float(math.comb(kk, k))})
-            self.done(name)
+            else:
+                todo.append(k)
+        for group in self._groups(todo):
+            sweep_fn, widen = self._sweep_fn(f"sweep_k/{group[0]:05d}")
+            masks = [self.subsets[k] for k in group]
+            ks = np.concatenate([np.full(len(m), k) for k, m in zip(group, masks)])
+            js = np.concatenate([np.arange(len(m)) for m in masks])
+            out = widen(sweep_fn(self.key_sub, self.stats, self.errors, ks, js,
+                                 np.concatenate(masks), batch=self.cfg.subset_chunk,
+                                 watch=self.watch))
+            start = 0
+            for k, m in zip(group, masks):
+                sl = slice(start, start + len(m))
+                start += len(m)
+                cat = {f: np.asarray(getattr(out, f))[sl] for f in S.Prices._fields}
+                cat["members"] = m
+                name = f"sweep_k/{k:05d}"
+                self.ck.write(name, cat, attrs={"k": k, "n_possible": float(math.comb(kk, k))})
+                self.done(name)
 
     def bootstrap(self):
         """One checkpoint per chunk of replicates."""
