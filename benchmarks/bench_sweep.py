@@ -42,7 +42,10 @@ probe size and 100 timed tetrachoric pairs, scaled to 2,211, on the baseline sid
 --small runs only the small sweep end to end through ``run_sweep`` (every k, P = 10,
 B = 100, all copulas, defaults: adaptive QMC; compilation included; target < 60 s).
 
-    .venv/bin/python benchmarks/bench_sweep.py [--quick] [--full] [--small]
+--compile-table compiles the small sweep's programs one after another and prints the
+CPU time of each (tracing + lowering, XLA).
+
+    .venv/bin/python benchmarks/bench_sweep.py [--quick] [--full] [--small] [--compile-table]
 """
 
 from __future__ import annotations
@@ -470,6 +473,45 @@ def small_sweep(e, subsets=10, bootstrap=100):
     return wall, out
 
 
+def compile_table(e):
+    """Compile the small sweep's programs one after another (the jobs ``run_sweep``
+    compiles concurrently), with the process CPU time of tracing + lowering and of XLA's
+    compilation for each: where the small sweep's compilation goes."""
+    import jax
+    import jax.numpy as jnp
+
+    from cofail_jax._src import sweep as S
+
+    n, k = e.shape
+    kw = dict(orthant_samples=None, orthant_method=None, repair="nearest", nu=4.0,
+              rel_error=0.01, max_samples=2 ** 16)
+    key = jax.random.key(0)
+    stats = jax.eval_shape(S.pool_stats, jax.ShapeDtypeStruct((n, k), jnp.bool_),
+                           jax.ShapeDtypeStruct((n,), jnp.float64))
+    sweep = S.make_subset_sweep(S.METHODS, **kw)
+    boot = S.make_bootstrap(S.METHODS, **kw)
+    jobs = (sweep.precompile(key, stats, e, range(2, k + 1))
+            + boot.precompile(key, e, np.ones(k, bool)))
+    seen, total = set(), np.zeros(3)
+    for j in jobs:
+        if not isinstance(j, S._CompileJob) or j.ident() in seen:
+            continue
+        seen.add(j.ident())
+        name = (f"subsets d = {j.d}" if j.d is not None else
+                "full width (sweep k > 48, full pool, bootstrap)"
+                if j.program is sweep.pool_program else "bootstrap statistics")
+        c0, w0 = time.process_time(), time.perf_counter()
+        lowered = j.program.jitted.trace(j.static, j.rows, j.d).lower()
+        c1 = time.process_time()
+        lowered.compile()
+        c2, w2 = time.process_time(), time.perf_counter()
+        total += (c1 - c0, c2 - c1, w2 - w0)
+        print(f"{name:48s} trace+lower {c1 - c0:5.2f} s CPU, XLA {c2 - c1:6.2f} s CPU, "
+              f"{w2 - w0:6.2f} s wall", flush=True)
+    print(f"{'total':48s} trace+lower {total[0]:5.2f} s CPU, XLA {total[1]:6.2f} s CPU, "
+          f"{total[2]:6.2f} s wall")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer probe subsets/replicates")
@@ -477,6 +519,8 @@ def main():
     ap.add_argument("--small", action="store_true",
                     help="only the small sweep end to end (every k, 10 subsets, B = 100, all "
                          "copulas, compilation included); target < 60 s")
+    ap.add_argument("--compile-table", action="store_true",
+                    help="only compile the small sweep's programs one by one, with times")
     args = ap.parse_args()
     import jax
 
@@ -489,6 +533,10 @@ def main():
           f"devices: {jax.device_count()} x {jax.devices()[0].device_kind}; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; "
           f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}")
+    if args.compile_table:
+        compile_table(e)
+        print(f"load average at the end: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
+        return
     if args.small:
         wall, out = small_sweep(e)
         full = out["full"]

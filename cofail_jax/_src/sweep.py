@@ -509,6 +509,9 @@ def make_subset_sweep(methods: Sequence[str] = METHODS, **pricer_kw):
     :func:`make_bootstrap`): a k-subset in the smallest compacted dimension that holds it
     (:data:`COMPACT_DIMS`), or in the full-width program the bootstrap uses. Builders are
     cached.
+
+    Long: the per-row program, the call splitting rows by dimension and its precompile
+    jobs share one closure.
     """
     price = make_subset_pricer(methods, **pricer_kw)
     pool_mesh, _ = _pool_program(tuple(methods), **pricer_kw)
