@@ -43,7 +43,6 @@ from .logs import (
     _zip_read as _zip_read,
     _zipfile_has_zstd as _zipfile_has_zstd,
     _TypedSamples as _TypedSamples,
-    _read_log_typed as _read_log_typed,
     _read_log as _read_log,
 )
 from .records import (

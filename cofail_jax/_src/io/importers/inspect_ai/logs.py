@@ -143,31 +143,6 @@ class _TypedSamples(list):
     names: list[str] | None = None
 
 
-def _read_log_typed(path: str) -> tuple[dict, _TypedSamples]:
-    """:func:`_read_log` through msgspec, decoding only the fields the loader reads;
-    any problem raises one of ``fast_errors()`` and the caller reads the slow way."""
-    from .. import _typed
-
-    if path.lower().endswith(".eval"):
-        with zipfile.ZipFile(path) as z:
-            names = z.namelist()
-            head = "header.json" if "header.json" in names else "_journal/start.json"
-            header = parse_json_bytes(_zip_read(z, head, path), source=path, where=head,
-                                      what="Inspect log header")
-            if type(header) is not dict:
-                raise ValueError(path)
-            members = sorted((n for n in names if _SAMPLE_RE.match(n)), key=_sample_order)
-            dec = _typed.INSPECT_SAMPLE.decode
-            samples = _TypedSamples(dec(_zip_read(z, n, path)) for n in members)
-            samples.names = members
-        return header, samples
-    with open(path, "rb") as f:
-        data = f.read()
-    log = _typed.INSPECT_LOG.decode(data[3:] if data.startswith(_BOM) else data)
-    return (_typed.present(log, ("eval", "status", "error")),
-            _TypedSamples(log.samples or ()))
-
-
 class _ScoreSamples(list):
     """A log's samples decoded for the matrix only (``_typed.InspectSampleScores``: id,
     epoch, score values); ``names``: the archive members they came from (None for a
