@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 from scipy.special import ndtri
@@ -16,10 +15,9 @@ from ..repair import nearest_correlation
 from .rates import _as_rates, _is_exchangeable, tetrachoric_matrix
 from .types import GaussianBeta
 
-# The one compiled program of this module: the equal-loading quadrature, fed thresholds
-# padded with +inf (an excluded model, factor 1) to a power-of-two length >= 8, so pools
-# of different sizes share a compilation.
-_equal_loading_log_beta = jax.jit(equal_loading_log_beta)
+# The one compiled program of this module: the equal-loading quadrature (jitted where it
+# is defined, in onefactor), fed thresholds padded with +inf (an excluded model, factor 1)
+# to a power-of-two length >= 8, so pools of different sizes share a compilation.
 
 
 def _pad_inf(tau: np.ndarray) -> np.ndarray:
@@ -96,7 +94,7 @@ def gaussian_copula_beta(key, p, p2, *, rho=None, n_samples: int = 2 ** 16,
         if r >= 1 - 1e-9:
             return GaussianBeta(float(pk[0]), 0.0, R, "one-factor-quadrature", "OK",
                                 "comonotone latent factors: beta = p")
-        beta = math.exp(float(_equal_loading_log_beta(jnp.asarray(_pad_inf(tau)), r)))
+        beta = math.exp(float(equal_loading_log_beta(jnp.asarray(_pad_inf(tau)), r)))
         return GaussianBeta(beta, 1e-8 * beta, R, "one-factor-quadrature", "OK",
                             f"exchangeable, latent correlation {r:.6g} (relative error < 1e-8)")
     if full_corr_max_k is not None and kk > full_corr_max_k:

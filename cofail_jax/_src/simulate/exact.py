@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import jax
 import numpy as np
 
 from ..bvn import bvn_cdf
@@ -21,7 +20,6 @@ from .laws import Law, TrueBeta
 
 
 _PAD = 16  # one-factor subsets are priced padded to a multiple of this (one compilation)
-_log_beta_jit = jax.jit(onefactor_log_beta)
 
 
 def _onefactor_beta(tau, loadings) -> float:
@@ -33,7 +31,7 @@ def _onefactor_beta(tau, loadings) -> float:
     t[: tau.size] = tau
     lam = np.zeros(m)
     lam[: tau.size] = loadings
-    return math.exp(float(_log_beta_jit(t, lam)))
+    return math.exp(float(onefactor_log_beta(t, lam)))  # jitted in onefactor
 
 
 def onefactor_loadings(corr, tol: float = 1e-9) -> np.ndarray | None:
