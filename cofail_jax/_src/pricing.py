@@ -118,6 +118,20 @@ def pool_stats(errors, weights, devices=None) -> PoolStats:
     return PoolStats(p, r.tau, r.rho, r.phi, p_both, r.status, total)
 
 
+_pool_stats_jit = jax.jit(pool_stats)
+
+
+def whole_pool_stats(errors, weights, devices=None) -> PoolStats:
+    """:func:`pool_stats` of a whole pool, as ``cofail price`` and the sweep's full pool
+    compute it: one jitted program, or above ``tetrachoric.PAIR_CHUNK`` pairs outside jit,
+    where the tetrachoric solves its pairs in bounded-memory chunks spread over
+    ``devices`` (the fused all-pairs program would hold every pair's iterate at once:
+    9.3 GB at 4,000 models against 2.6 GB chunked; same numbers on any device count)."""
+    if _tet.chunked_pairs(jnp.shape(errors)[1]):
+        return jax.tree.map(jnp.asarray, pool_stats(errors, weights, devices))
+    return _pool_stats_jit(errors, weights)
+
+
 def run_key(seed: int):
     """The sweep's subset key from the run seed (``fold_in(key(seed), 1)``)."""
     return jax.random.fold_in(jax.random.key(seed), 1)
@@ -235,20 +249,15 @@ def price_matrix(key, errors, copulas: Sequence[C.Copula],
     :class:`PoolStats` and its :class:`PoolPrice`. ``cofail price`` calls this.
 
     The pair statistics are one jitted program and the pricing another, as in the sweep's
-    full-pool row, so the two agree to rounding. Above ``tetrachoric.PAIR_CHUNK`` pairs the
-    statistics run outside jit instead, where the tetrachoric solves its pairs in
-    bounded-memory chunks (the fused all-pairs program would hold every pair's iterate at
-    once: 9.3 GB at 4,000 models against 2.6 GB chunked), and the chunks are spread over
-    ``devices`` (as in :func:`..tetrachoric.tetrachoric`; same numbers on any count).
+    full-pool row, so the two agree to rounding (:func:`whole_pool_stats`: above
+    ``tetrachoric.PAIR_CHUNK`` pairs the statistics run outside jit, in bounded-memory
+    chunks spread over ``devices``).
     """
     errors = jnp.asarray(errors, bool)
     n, kk = errors.shape
     w = jnp.ones((n,), jnp.float64) if weights is None else jnp.asarray(weights, jnp.float64)
     copulas = tuple(copulas)
-    if kk * (kk - 1) // 2 > _tet.PAIR_CHUNK:
-        stats = jax.tree.map(jnp.asarray, pool_stats(errors, w, devices))
-    else:
-        stats = jax.jit(pool_stats)(errors, w)
+    stats = whole_pool_stats(errors, w, devices)
     priced = jax.jit(lambda key, stats, errors, w, mask: price_pool(key, stats, errors, w,
                                                                     mask, copulas))
     return stats, priced(key, stats, errors, w, jnp.ones((kk,), bool))

@@ -228,7 +228,7 @@ def _shares_pool_program(n_models: int) -> bool:
     """Whether the sweep prices its K-dimensional subsets with the bootstrap's full-width
     program: up to ``tetrachoric.PAIR_CHUNK`` pairs (above, the bootstrap streams its
     replicates, and a micro-batch of rows would carry 8 copies of (K, K) statistics)."""
-    return n_models * (n_models - 1) // 2 <= _tet.PAIR_CHUNK
+    return not _tet.chunked_pairs(n_models)
 
 
 @jax.jit

@@ -63,5 +63,5 @@ def make_streamed_bootstrap(methods: Sequence[str] = S.METHODS, devices="all", *
             raise ValueError("streamed bootstrap: no replicate indices given")
         return jax.tree_util.tree_map(lambda *a: np.stack([np.asarray(x) for x in a]), *rows)
 
-    boot.precompile = lambda *a: None  # type: ignore[attr-defined]  # compiled by the first replicate
+    boot.precompile = lambda *a: []  # type: ignore[attr-defined]  # no jobs: compiled by the first replicate
     return boot

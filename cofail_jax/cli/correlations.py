@@ -216,7 +216,7 @@ def compute(m, *, correction=None, repair="none", eps=0.0, tol=1e-12, bootstrap=
         if k > SUMMARY_ABOVE:
             notes.append(f"query bootstrap off by default above {SUMMARY_ABOVE} models "
                          "(each replicate solves every pair again); pass --bootstrap B")
-    if k * (k - 1) // 2 <= T.PAIR_CHUNK:
+    if not T.chunked_pairs(k):
         devices = None  # the fused one-call kernel (one device) below the chunked size
     res = T.tetrachoric(errors, correction=correction if correction is not None else False,
                         tol=tol, devices=devices)

@@ -158,8 +158,7 @@ class _Run:
         from .. import sweep_stream as SS
         from .. import tetrachoric as T
 
-        kk = self.errors.shape[1]
-        if kk * (kk - 1) // 2 > T.PAIR_CHUNK:
+        if T.chunked_pairs(self.errors.shape[1]):
             return SS.make_streamed_bootstrap(kept, **self.kw)
         return S.make_bootstrap(kept, **self.kw)
 
@@ -198,18 +197,14 @@ class _Run:
         """The pool's statistics (weights one), then what the units take from them before
         they run: each sweep builder's prepared pool work compiled, the full pool's repair
         report, every missing pool size's subsets. A :meth:`precompile` job."""
-        import jax
         import jax.numpy as jnp
 
+        from .. import pricing as P
         from .. import sweep as S
-        from .. import tetrachoric as T
 
         n, kk = self.errors.shape
-        ones = jnp.ones((n,), jnp.float64)
-        if kk * (kk - 1) // 2 > T.PAIR_CHUNK:  # pairs in bounded-memory chunks, as price does
-            self.stats = jax.tree.map(jnp.asarray, S.pool_stats(self.errors, ones, "all"))
-        else:
-            self.stats = jax.jit(S.pool_stats)(self.errors, ones)
+        # as `cofail price` computes them (pair-chunked over every device above PAIR_CHUNK)
+        self.stats = P.whole_pool_stats(self.errors, jnp.ones((n,), jnp.float64), "all")
         builders = {}
         for unit in ["full"] + [f"sweep_k/{k:05d}" for k in self.grid]:
             if not self.ck.has(unit):
@@ -249,7 +244,7 @@ class _Run:
                                                  self.cfg.bootstrap_chunk):
             boot_fn = self._boot_fn(self._kept("boot")[0])
             # (the streamed bootstrap of large pools compiles with its first replicate)
-            jobs += boot_fn.precompile(self.key_boot, self.errors, np.ones(kk, bool)) or []
+            jobs += boot_fn.precompile(self.key_boot, self.errors, np.ones(kk, bool))
         # largest programs first (the full-width one, shared with the bootstrap, leads);
         # the pool's statistics, short, last
         S.precompile(jobs + [self._pool_stats])

@@ -40,7 +40,7 @@ from .chunked import _pair_index as _pair_index
 from .chunked import _symmetrize as _symmetrize
 from .chunked import _tetrachoric_chunked as _tetrachoric_chunked
 from .dense import _tetrachoric as _tetrachoric
-from .dense import tetrachoric
+from .dense import chunked_pairs, tetrachoric
 from .results import (BOUNDARY_HIGH, BOUNDARY_LOW, DEGENERATE, NOT_CONVERGED, OK, STATUS_NAMES,
                       PairResult, TetrachoricResult, status_message)
 from .results import _MESSAGES as _MESSAGES
@@ -55,5 +55,5 @@ __all__ = [
     "OK", "BOUNDARY_LOW", "BOUNDARY_HIGH", "DEGENERATE", "NOT_CONVERGED", "STATUS_NAMES",
     "TetrachoricResult", "PairResult", "tetrachoric", "tetrachoric_from_rates",
     "status_message", "TetrachoricBootstrap", "tetrachoric_bootstrap", "pair_counts",
-    "PAIR_CHUNK",
+    "PAIR_CHUNK", "chunked_pairs",
 ]

@@ -74,6 +74,13 @@ def _tetrachoric(errors, weights, *, correction, tol, max_iter):
         n_obs=n_obs)
 
 
+def chunked_pairs(k: int) -> bool:
+    """Whether ``k`` models have more pairs than :data:`PAIR_CHUNK`: :func:`tetrachoric`
+    (outside jit) then solves them in bounded-memory chunks, and whoever computes a whole
+    pool's statistics does so outside jit (:func:`..pricing.whole_pool_stats`)."""
+    return k * (k - 1) // 2 > PAIR_CHUNK
+
+
 def tetrachoric(errors: ArrayLike, weights: ArrayLike | None = None, *,
                 correction: float | bool = False, tol: float = 1e-12,
                 max_iter: int = 100, throw: bool = False, chunk_size: int | None = None,
