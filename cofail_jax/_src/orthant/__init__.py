@@ -78,7 +78,6 @@ from .mc import _mc as _mc
 from .mc import hash_normals as hash_normals
 from .progress import reporting as reporting
 from .qmc import QMC_BLOCK as QMC_BLOCK
-from .qmc import QMC_PHASES as QMC_PHASES
 from .qmc import grow_lattice as grow_lattice
 from .qmc import _lattice_block as _lattice_block
 from .qmc import _qmc as _qmc

@@ -100,12 +100,11 @@ def _qmc(key, tau, corr, *, n_shifts, n_points, block, mesh, reorder, progress=N
 QMC_BLOCK = 64
 """Lattice points per shift per step of the adaptive QMC loop (16 shifts: 1,024 points)."""
 
-QMC_PHASES = (QMC_BLOCK,)
-"""Gaussian QMC-SOV: points per shift per step (one phase: 64 throughout). Steps of 64
-points per shift (1,024 points: the kernel's (k, 1024) float32 state stays in a core's
-L2 cache) beat steps of 512 per shift (8,192 points, 2.2 MB at k = 67) by 1.5x per point
-on this CPU, despite the per-step cost of the loop over dimensions (measured on the
-67-model pool, issue 18 follow-up in benchmarks/RESULTS.md)."""
+# The Gaussian QMC-SOV also steps by QMC_BLOCK points per shift throughout (it grew to 512
+# once): 1,024 points, so the kernel's (k, 1024) float32 state stays in a core's L2 cache,
+# beat steps of 512 per shift (8,192 points, 2.2 MB at k = 67) by 1.5x per point on this
+# CPU, despite the per-step cost of the loop over dimensions (measured on the 67-model
+# pool, issue 18 follow-up in benchmarks/RESULTS.md).
 
 
 def _estimate(m, s, n, n_shifts):
@@ -118,63 +117,51 @@ def _estimate(m, s, n, n_shifts):
     return top + jnp.log(mean_r), jnp.exp(top) * sd_r, sd_r / mean_r
 
 
-def grow_lattice(block_logf, n_shifts, dtype, *, rel_error, max_points, phases,
-                 check_last_every_step=False, pooled_stop=False):
-    """The adaptive loop of :func:`adaptive_lattice`, with steps that may grow.
+def grow_lattice(block_logf, n_shifts, dtype, *, rel_error, max_points, block,
+                 check_every_step=False, pooled_stop=False):
+    """The adaptive loop of :func:`adaptive_lattice`.
 
     ``block_logf(start, b)`` returns log f at lattice points ``start+1 .. start+b`` of every
-    shift, shift-major ``(n_shifts * b,)``. ``phases`` are the points per shift per step;
-    phase ``p`` runs until ``phases[p + 1]`` points per shift, the last one until
-    ``max_points`` (a multiple of ``phases[0]``; a tail shorter than the last step is done
-    in steps of ``phases[0]``). The stopping rule is checked whenever the points per shift
-    reach ``phases[0]`` times a power of two and, with ``check_last_every_step``, after
-    every step of the last phase (less overshoot once steps are large). With
+    shift, shift-major ``(n_shifts * b,)``; each step adds ``block`` points per shift, up to
+    ``max_points`` (a multiple of ``block``). The stopping rule is checked whenever the
+    points per shift reach ``block`` times a power of two and, with ``check_every_step``,
+    after every step. With
     ``pooled_stop``, the stop also needs the relative error recorded at the last power of
     two before, scaled to the current size at the Monte Carlo rate (``sqrt(c_ref / c)``;
     the lattice converges faster, so this is conservative), to be within the target: a
     first passage of one noisy error estimate below the target no longer suffices (the
-    reported error is still the current estimate). One ``while_loop`` per phase.
+    reported error is still the current estimate). One ``while_loop``.
 
     Returns:
       (log estimate, standard error, points used over all shifts).
     """
-    base = phases[0]
+    def cond(st):
+        _, _, n, done, _, _ = st
+        return ~done & (n + block <= max_points)
 
-    def run(st, b, limit, every):
-        def cond(st):
-            _, _, n, done, _, _ = st
-            return ~done & (n < limit) & (n + b <= max_points)
-
-        def body(st):
-            m_acc, s_acc, n, _, rel_ref, c_ref = st
-            lf = block_logf(n, b).reshape(n_shifts, b)
-            m = jnp.maximum(m_acc, jnp.max(lf, axis=1))
-            m_safe = jnp.where(jnp.isfinite(m), m, 0.0)
-            s_new = (s_acc * jnp.exp(m_acc - m_safe)
-                     + jnp.sum(jnp.exp(lf - m_safe[:, None]), axis=1))
-            m = jnp.where(s_new > 0, m_safe, -jnp.inf)
-            n = n + b
-            _, _, rel = _estimate(m, s_new, n, n_shifts)
-            c = n // base
-            pow2 = (c & (c - 1)) == 0
-            stop_rel = rel
-            if pooled_stop:  # the estimate at the last power of two must agree, at MC rate
-                stop_rel = jnp.maximum(rel, rel_ref * jnp.sqrt(c_ref / c.astype(dtype)))
-                rel_ref = jnp.where(pow2, rel, rel_ref)
-                c_ref = jnp.where(pow2, c.astype(dtype), c_ref)
-            done = (every | pow2) & (stop_rel <= rel_error)
-            return m, s_new, n, done, rel_ref, c_ref
-
-        return jax.lax.while_loop(cond, body, st)
+    def body(st):
+        m_acc, s_acc, n, _, rel_ref, c_ref = st
+        lf = block_logf(n, block).reshape(n_shifts, block)
+        m = jnp.maximum(m_acc, jnp.max(lf, axis=1))
+        m_safe = jnp.where(jnp.isfinite(m), m, 0.0)
+        s_new = (s_acc * jnp.exp(m_acc - m_safe)
+                 + jnp.sum(jnp.exp(lf - m_safe[:, None]), axis=1))
+        m = jnp.where(s_new > 0, m_safe, -jnp.inf)
+        n = n + block
+        _, _, rel = _estimate(m, s_new, n, n_shifts)
+        c = n // block
+        pow2 = (c & (c - 1)) == 0
+        stop_rel = rel
+        if pooled_stop:  # the estimate at the last power of two must agree, at MC rate
+            stop_rel = jnp.maximum(rel, rel_ref * jnp.sqrt(c_ref / c.astype(dtype)))
+            rel_ref = jnp.where(pow2, rel, rel_ref)
+            c_ref = jnp.where(pow2, c.astype(dtype), c_ref)
+        done = (check_every_step | pow2) & (stop_rel <= rel_error)
+        return m, s_new, n, done, rel_ref, c_ref
 
     st = (jnp.full((n_shifts,), -jnp.inf, dtype), jnp.zeros((n_shifts,), dtype),
           jnp.int32(0), jnp.asarray(False), jnp.zeros((), dtype), jnp.ones((), dtype))
-    limits = tuple(phases[1:]) + (max_points,)
-    for p, (b, limit) in enumerate(zip(phases, limits)):
-        st = run(st, b, limit, check_last_every_step and p == len(phases) - 1)
-    if len(phases) > 1 and max_points % phases[-1]:
-        st = run(st, base, max_points, check_last_every_step)
-    m, s, n, _, _, _ = st
+    m, s, n, _, _, _ = jax.lax.while_loop(cond, body, st)
     logp, se, _ = _estimate(m, s, n, n_shifts)
     return logp, se, (n * n_shifts).astype(jnp.int32)
 
@@ -201,7 +188,7 @@ def adaptive_lattice(logf, alpha, shifts, *, rel_error, max_blocks, block=QMC_BL
     """
     return grow_lattice(lambda start, b: logf(_lattice_block(alpha, shifts, start, b)),
                         shifts.shape[0], shifts.dtype, rel_error=rel_error,
-                        max_points=max_blocks * block, phases=(block,))
+                        max_points=max_blocks * block, block=block)
 
 
 def _sov_block(alpha, shifts, t, L, fast):
@@ -244,15 +231,15 @@ def _qmc_adaptive(key, tau, corr, *, n_shifts, max_blocks, rel_error, reorder):
     alpha = jnp.asarray(richtmyer_alpha(k), dtype)
     shifts = jax.random.uniform(key, (n_shifts, k), dtype)
     fast = scaled_factor(t, L)
-    bases = {b: lattice_base(alpha, b) for b in set(QMC_PHASES)}  # outside the loops
+    base_rows = lattice_base(alpha, QMC_BLOCK)  # outside the loop
 
     def fast_block(start, b):
-        rows = LatticeRows(bases[b], lattice_offset(alpha, shifts, start))
+        rows = LatticeRows(base_rows, lattice_offset(alpha, shifts, start))
         return jnp.log(sov_f32(rows, *fast).astype(dtype))
 
     logp, se, n_used = grow_lattice(fast_block, n_shifts, dtype, rel_error=rel_error,
-                                    max_points=max_blocks * QMC_BLOCK, phases=QMC_PHASES,
-                                    check_last_every_step=QMC_CHECK_EVERY_STEP,
+                                    max_points=max_blocks * QMC_BLOCK, block=QMC_BLOCK,
+                                    check_every_step=QMC_CHECK_EVERY_STEP,
                                     pooled_stop=QMC_POOLED_STOP)
     se = jnp.hypot(se, arithmetic_rel_error(k) * jnp.exp(logp))
     bad = ~(logp >= math.log(FAST_MIN_PROB))
