@@ -21,6 +21,7 @@ from cofail_jax._src.orthant.sov import (
     ndtr32,
     ndtri32,
     scaled_factor,
+    segments,
     sov_f32,
     sov_logf_exact,
 )
@@ -50,8 +51,18 @@ def _problem(k=30, rho=0.7, seed=0):
     return jnp.asarray(tau), jnp.asarray(corr)
 
 
+def test_segments_cover_the_dimensions_in_order():
+    assert segments(2) == [0, 2] and segments(23) == [0, 23]
+    assert segments(30) == [0, 15, 30]  # the kernel test below runs two segments
+    assert segments(67) == [0, 17, 34, 50, 67]
+    for k in (1, 24, 67, 128, 1000):
+        b = segments(k)
+        assert b[0] == 0 and b[-1] == k and all(x < y for x, y in zip(b, b[1:]))
+        assert len(b) - 1 <= 8
+
+
 def test_lattice_rows_and_float32_kernel_match_the_float64_path():
-    tau, corr = _problem()
+    tau, corr = _problem()  # k = 30: two segments (the second takes the first's part)
     k = tau.shape[0]
     L = jnp.linalg.cholesky(corr)
     alpha = jnp.asarray(richtmyer_alpha(k))

@@ -29,6 +29,7 @@ import jax.numpy as jnp
 from . import copulas as C
 from . import onefactor as _of
 from . import tetrachoric as _tet
+from .sharding import cpu_compiler_options
 
 # Reasons a row (bootstrap replicate, subset) is unusable.
 OK = 0
@@ -259,5 +260,6 @@ def price_matrix(key, errors, copulas: Sequence[C.Copula],
     copulas = tuple(copulas)
     stats = whole_pool_stats(errors, w, devices)
     priced = jax.jit(lambda key, stats, errors, w, mask: price_pool(key, stats, errors, w,
-                                                                    mask, copulas))
+                                                                    mask, copulas),
+                     compiler_options=cpu_compiler_options())
     return stats, priced(key, stats, errors, w, jnp.ones((kk,), bool))

@@ -18,6 +18,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .sharding import cpu_compiler_options
+
 MICRO = 8
 """Rows per micro-batch. Every row is computed by the same compiled micro-batch
 body whatever the chunk size or device count, so results are bit-for-bit reproducible."""
@@ -89,7 +91,8 @@ class _Program:
                 fut = self._compiled[key] = concurrent.futures.Future()
         if owner:
             try:
-                fut.set_result(self.jitted.lower(static, rows, d).compile())
+                fut.set_result(self.jitted.lower(static, rows, d).compile(
+                    cpu_compiler_options()))
             except BaseException as err:
                 with self._lock:
                     del self._compiled[key]

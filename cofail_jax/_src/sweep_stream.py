@@ -25,6 +25,7 @@ import numpy as np
 
 from . import pricing as P
 from . import sweep as S
+from .sharding import cpu_compiler_options
 
 
 @functools.lru_cache(maxsize=4)
@@ -38,7 +39,8 @@ def make_streamed_bootstrap(methods: Sequence[str] = S.METHODS, devices="all", *
     price = S.make_subset_pricer(methods, **pricer_kw)
     prepare = jax.jit(lambda stats: P.prepare_pool(stats, price.copulas))
     priced = jax.jit(lambda key_p, stats, errors, w, mask, prepared: price(
-        jax.random.wrap_key_data(key_p), stats, errors, w, mask, prepared))
+        jax.random.wrap_key_data(key_p), stats, errors, w, mask, prepared),
+        compiler_options=cpu_compiler_options())
 
     def boot(key_boot, errors, mask, indices, batch=None, watch=None):
         del batch  # one replicate at a time: the chunk size changes nothing

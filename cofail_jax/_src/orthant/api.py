@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike
 
-from ..sharding import resolve_mesh
+from ..sharding import cpu_compiler_options, resolve_mesh
 from .common import METHODS, NOT_PD, OrthantResult, _check, is_pd
 from .mc import _mc
 from .qmc import QMC_BLOCK, _qmc, _qmc_adaptive
@@ -36,7 +36,8 @@ def make_orthant_estimator(method: str = "qmc", n_samples: int = 2 ** 16, *,
       reorder: Genz-Bretz variable reordering (QMC and tilting).
       devices: ``"all"`` (every device of every host), None (one device), an int (the
         first n devices), a list of devices or a Mesh.
-      jit: return the jitted function (default).
+      jit: return the jitted function (default; compiled with
+        :func:`..sharding.cpu_compiler_options`).
       rel_error: QMC only: a target relative standard error; the lattice grows by
         64 points per shift, checking after each step, until the error across the
         shifts reaches it (and so does the error at the last power of two, scaled to
@@ -109,7 +110,7 @@ def make_orthant_estimator(method: str = "qmc", n_samples: int = 2 ** 16, *,
                             log_prob=jnp.where(pd, jnp.where(never, -jnp.inf, res.log_prob), nan),
                             status=jnp.where(pd, res.status, NOT_PD).astype(jnp.int32))
 
-    return jax.jit(estimate) if jit else estimate
+    return jax.jit(estimate, compiler_options=cpu_compiler_options()) if jit else estimate
 
 
 @functools.lru_cache(maxsize=32)
