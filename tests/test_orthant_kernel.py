@@ -93,3 +93,19 @@ def test_qmc_standard_error_matches_the_spread_over_keys():
     p, se = np.asarray(r.prob), np.asarray(r.std_err)
     ratio = np.std(p, ddof=1) / np.sqrt(np.mean(se ** 2))
     assert 0.65 < ratio < 1.45, ratio
+
+
+def test_cpu_compiler_options_follow_the_host_and_the_switch(monkeypatch):
+    from cofail_jax._src import sharding
+
+    monkeypatch.setattr(sharding, "_CPU_OPTIONS", None)
+    monkeypatch.setattr(sharding, "_host_has_avx512", lambda: True)
+    monkeypatch.delenv("COFAIL_XLA_CPU_DEFAULTS", raising=False)
+    want = {"xla_cpu_prefer_vector_width": 512} if jax.default_backend() == "cpu" else {}
+    assert sharding.cpu_compiler_options() == want
+    for switch, host in (("1", True), ("", False)):
+        monkeypatch.setattr(sharding, "_CPU_OPTIONS", None)
+        monkeypatch.setattr(sharding, "_host_has_avx512", lambda host=host: host)
+        monkeypatch.setenv("COFAIL_XLA_CPU_DEFAULTS", switch)
+        assert sharding.cpu_compiler_options() == {}
+    monkeypatch.setattr(sharding, "_CPU_OPTIONS", None)  # the real host again afterwards
