@@ -24,7 +24,7 @@ def _labels(docs) -> set[str]:
         if isinstance(x, dict):
             for k, v in x.items():
                 if k in ("models", "judges", "names", "band_models", "cost_order",
-                         "methods") and isinstance(
+                         "copulas") and isinstance(
                     v, list
                 ):
                     out.update(s for s in v if isinstance(s, str))

@@ -22,7 +22,7 @@ def write_matrix(path, n=60, seed=5):
 
 def write_config(path, input_path, output, **over):
     cfg = dict(input=str(input_path), output=str(output), seed=3, pool_sizes="all", subsets=4,
-               bootstrap=24, methods=["equal_loading", "clayton"], bootstrap_chunk=8,
+               bootstrap=24, copulas=["equal_loading", "clayton"], bootstrap_chunk=8,
                subset_chunk=8)
     cfg.update(over)
     lines = []

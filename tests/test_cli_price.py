@@ -36,9 +36,10 @@ def csv_file(tmp_path):
 def test_price_one_factor_json_and_h5(csv_file, tmp_path, capsys):
     path, correct = csv_file
     out = tmp_path / "p.h5"
-    rc, js, err = run(capsys, "price", str(path), "--model", "one-factor", "--json",
+    rc, js, err = run(capsys, "price", str(path), "--copula", "one-factor", "--json",
                       "--out", str(out))
     assert rc == 0 and "always right" in err and "now called 'equal_loading'" in err
+    assert "deprecated" not in err
     doc = json.loads(js)
     r = doc["result"]
     wrong = correct[:, :5] == 0
@@ -46,7 +47,7 @@ def test_price_one_factor_json_and_h5(csv_file, tmp_path, capsys):
     assert r["k"] == 5 and r["K"] == K and r["beta_obs"] == K / 400
     lo, hi = stats.beta.ppf(0.025, K, 400 - K + 1), stats.beta.ppf(0.975, K + 1, 400 - K)
     np.testing.assert_allclose(r["beta_obs_ci"], [lo, hi], rtol=1e-10)
-    p = r["predictions"]["equal_loading"]  # old name --model one-factor still works
+    p = r["predictions"]["equal_loading"]  # old name one-factor still works
     tau = stats.norm.ppf(wrong.mean(axis=0))
     lam = np.sqrt(p["rho_bar"])
     ref = integrate.quad(lambda z: stats.norm.pdf(z) * np.exp(
@@ -64,9 +65,14 @@ def test_price_one_factor_json_and_h5(csv_file, tmp_path, capsys):
 def test_price_bad_input_exits_2(csv_file, tmp_path, capsys):
     path, _ = csv_file
     out = tmp_path / "never.h5"
-    rc, _, err = run(capsys, "price", str(path), "--model", "gaussian", "--method",
+    rc, _, err = run(capsys, "price", str(path), "--copula", "gaussian", "--method",
                      "quadrature", "--out", str(out))
     assert rc == 2 and "quadrature" in err and "Traceback" not in err
+    # the option's old name: the same error, and one note that it is deprecated
+    rc2, _, err2 = run(capsys, "price", str(path), "--model", "gaussian", "--method",
+                       "quadrature", "--out", str(out))
+    assert rc2 == 2 and err2.splitlines()[1:] == err.splitlines()
+    assert err2.splitlines()[0] == "note: --model is deprecated; use --copula (it works the same)"
     assert not out.exists()
     rc, _, err = run(capsys, "price", str(path), "--samples", "1")
     assert rc == 2 and "--samples" in err

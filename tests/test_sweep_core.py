@@ -16,7 +16,7 @@ import pytest
 
 from cofail_jax._src import sweep as S
 
-METHODS = ("equal_loading", "fitted_loading", "gaussian", "clayton")
+COPULAS = ("equal_loading", "fitted_loading", "gaussian", "clayton")
 KW = dict(orthant_samples=512, orthant_method="qmc", repair="nearest")
 
 
@@ -35,7 +35,7 @@ def _errors(n=160, k=5, seed=3):
 def setup():
     e = _errors()
     stats = jax.jit(S.pool_stats)(e, jnp.ones(e.shape[0]))
-    sweep = S.make_subset_sweep(METHODS, **KW)
+    sweep = S.make_subset_sweep(COPULAS, **KW)
     return e, stats, sweep
 
 
@@ -52,7 +52,7 @@ def test_k2_ratio_is_one_and_beta_obs_zero(setup):
     np.testing.assert_allclose(out.beta_obs, want, rtol=0, atol=1e-15)
     zero = want == 0
     assert zero.sum() == 1 and tuple(rows[zero][0]) == (0, 1)
-    r = np.stack([S.ratios(out.beta_obs, out.beta_pred[:, i]) for i in range(len(METHODS))], 1)
+    r = np.stack([S.ratios(out.beta_obs, out.beta_pred[:, i]) for i in range(len(COPULAS))], 1)
     assert np.all(np.isnan(r[zero]))  # never divided by
     ok = ~zero
     # tetrachoric-calibrated models reproduce every 2 x 2 table: ratio exactly 1. The
@@ -60,7 +60,7 @@ def test_k2_ratio_is_one_and_beta_obs_zero(setup):
     # invariant holds on the positively correlated pairs only.
     rho = np.asarray(stats.rho)[rows[:, 0], rows[:, 1]]
     assert np.any(rho[ok] < 0) and np.any(rho[ok] > 0)
-    for i, m in enumerate(METHODS):
+    for i, m in enumerate(COPULAS):
         sel = ok & (rho >= 0) if m in ("equal_loading", "clayton") else ok
         if m == "gaussian":  # QMC estimate: within 4 reported standard errors
             dev = np.abs(out.beta_pred[sel, i] - want[sel])

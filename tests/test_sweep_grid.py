@@ -27,7 +27,7 @@ def test_log_pool_sizes():
 
 
 def test_flops_grow_as_stated():
-    # O(d^3) repair + O(points d^2) QMC-SOV, linear in units and methods
+    # O(d^3) repair + O(points d^2) QMC-SOV, linear in units and copulas
     assert full_matrix_flops(200, 0, 1) == pytest.approx(8 * full_matrix_flops(100, 0, 1))
     assert full_matrix_flops(10, 10 ** 9, 1) == pytest.approx(1e11, rel=1e-3)
     assert full_matrix_flops(50, 1024, 6, 2) == pytest.approx(12 * full_matrix_flops(50, 1024, 1))
@@ -39,9 +39,9 @@ def runs(tmp_path_factory):
     csv = write_matrix(d / "pool.csv")
     common = dict(pool_sizes="log", pool_size_count=3, subsets=2, bootstrap=8,
                   orthant_samples=256)
-    a = write_config(d / "a.toml", csv, d / "a.h5", methods=["equal_loading", "gaussian"],
+    a = write_config(d / "a.toml", csv, d / "a.h5", copulas=["equal_loading", "gaussian"],
                      full_corr_max_k=3, **common)
-    b = write_config(d / "b.toml", csv, d / "b.h5", methods=["equal_loading"], **common)
+    b = write_config(d / "b.toml", csv, d / "b.h5", copulas=["equal_loading"], **common)
     return d, a, b
 
 
@@ -74,7 +74,7 @@ def test_skipped_where_unaffordable(runs, capsys):
         ea = {k: f[f"sweep/{k}/equal_loading"][()] for k in ("beta_pred", "ratio")}
         ea["boot"] = f["bootstrap/beta_pred/equal_loading"][()]
         ea["full"] = f["full/beta_pred"].attrs["equal_loading"]
-    # the methods still priced give the numbers of a run without the skipped ones
+    # the copulas still priced give the numbers of a run without the skipped ones
     assert main(["sweep", b, "--no-progress"]) == 0
     with h5py.File(d / "b.h5") as f:
         assert "full_corr_skipped" not in f.attrs

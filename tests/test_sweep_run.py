@@ -92,7 +92,8 @@ def test_report_writes_four_figures(reference, tmp_path, capsys):
     (dict(input="missing.csv"), "input", "not found"),
     (dict(input="GARBAGE"), "input", "cannot"),
     (dict(colour="red"), "colour", "unknown config key"),
-    (dict(methods=["gaussian", "vine"]), "methods", "unknown method 'vine'"),
+    (dict(copulas=["gaussian", "vine"]), "copulas", "unknown copula 'vine'"),
+    (dict(methods=["gaussian"], copulas=["gaussian"]), "methods", "both are given"),
     (dict(interval=[95, 5]), "interval", "percentiles"),
 ])
 def test_bad_config_exits_2_without_output(data, tmp_path, capsys, over, key, words):

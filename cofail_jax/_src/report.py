@@ -47,27 +47,29 @@ def read_sweep(path: str) -> dict:
             raise InputError("not a sweep results file (no 'sweep' and 'full' groups)", source=path,
                              hint="give a file written by 'cofail sweep'")
         sw, fu = f["sweep"], f["full"]
-        methods = [m for m in LABELS if m in sw["ratio"]]
+        copulas = [m for m in LABELS if m in sw["ratio"]]
         cfg = json.loads(f.attrs["config"]) if "config" in f.attrs else {}
+        if "methods" in cfg and "copulas" not in cfg:  # written before the key's rename
+            cfg["copulas"] = cfg.pop("methods")
         d = {
-            "path": path, "methods": methods, "config": cfg,
+            "path": path, "copulas": copulas, "config": cfg,
             "seed": int(f.attrs.get("seed", cfg.get("seed", 0))),
             "n": int(fu.attrs["n_queries"]), "K": int(fu.attrs["n_models"]),
             "k": sw["k"][()], "n_subsets": sw["n_subsets"][()],
             "beta_obs": sw["beta_obs"][()], "mean_rho": sw["mean_rho"][()],
             "mean_beta_obs": sw["mean_beta_obs"][()], "frac_zero": sw["frac_beta_obs_zero"][()],
-            "median": {m: sw["ratio_median"][m][()] for m in methods},
-            "lower": {m: sw["ratio_lower"][m][()] for m in methods},
-            "upper": {m: sw["ratio_upper"][m][()] for m in methods},
-            "mean_beta_pred": {m: sw["mean_beta_pred"][m][()] for m in methods},
-            "full_ratio": {m: float(fu["ratio"].attrs[m]) for m in methods},
+            "median": {m: sw["ratio_median"][m][()] for m in copulas},
+            "lower": {m: sw["ratio_lower"][m][()] for m in copulas},
+            "upper": {m: sw["ratio_upper"][m][()] for m in copulas},
+            "mean_beta_pred": {m: sw["mean_beta_pred"][m][()] for m in copulas},
+            "full_ratio": {m: float(fu["ratio"].attrs[m]) for m in copulas},
             "interval": sw["interval_percentiles"][()],
         }
         if "bootstrap" in f:
             bt = f["bootstrap"]
-            d["boot_ratio"] = {m: bt["ratio"][m][()] for m in methods}
-            d["boot_lower"] = {m: float(bt["ratio_lower"].attrs[m]) for m in methods}
-            d["boot_upper"] = {m: float(bt["ratio_upper"].attrs[m]) for m in methods}
+            d["boot_ratio"] = {m: bt["ratio"][m][()] for m in copulas}
+            d["boot_lower"] = {m: float(bt["ratio_lower"].attrs[m]) for m in copulas}
+            d["boot_upper"] = {m: float(bt["ratio_upper"].attrs[m]) for m in copulas}
             d["boot_used"] = int(bt.attrs["n_used"])
             d["boot_B"] = int(bt.attrs["n_replicates"])
     return d
@@ -76,7 +78,7 @@ def read_sweep(path: str) -> dict:
 def _caption(d) -> str:
     c = d["config"]
     g = ""
-    if "gaussian" in d["methods"]:
+    if "gaussian" in d["copulas"]:
         ns = c.get("orthant_samples")
         pts = (f"{ns} points" if ns else
                f"to {float(c.get('rel_error', 0.01)):.2g} relative error")
@@ -150,9 +152,9 @@ def _ratio_figure(d):
 
     lo_q, hi_q = d["interval"]
     k = d["k"]
-    fig, axes = _panels(len(d["methods"]), "pool size k (models)", "beta_obs / beta_pred")
+    fig, axes = _panels(len(d["copulas"]), "pool size k (models)", "beta_obs / beta_pred")
     boot = "boot_lower" in d and d.get("boot_used", 0) > 0
-    for ax, m in zip(axes, d["methods"]):
+    for ax, m in zip(axes, d["copulas"]):
         ax.fill_between(k, d["lower"][m], d["upper"][m], color=COLORS[m], alpha=0.2, lw=0,
                         label=f"{lo_q:g}-{hi_q:g} % of subsets")
         ax.plot(k, d["median"][m], "-", color=COLORS[m], lw=1.6, label="median over subsets")
@@ -189,7 +191,7 @@ def _beta_figure(d):
     k = d["k"]
     fig, ax = plt.subplots(figsize=(7.5, 4.8))
     ax.plot(k, d["mean_beta_obs"], "o-", color="k", ms=3, lw=1.8, label="observed (mean over subsets)")
-    for m in d["methods"]:
+    for m in d["copulas"]:
         ax.plot(k, d["mean_beta_pred"][m], "-", color=COLORS[m], lw=1.4, label=f"predicted: {LABELS[m]}")
     ax.set_yscale("log")
     ax.set_xlabel("pool size k (models)")
@@ -234,12 +236,12 @@ def _bootstrap_figure(d):
 
     lo_q, hi_q = d["interval"]
     if "boot_ratio" in d and d["boot_used"] > 0:
-        fig, axes = _panels(len(d["methods"]), f"full-pool ratio (K = {d['K']} models)",
+        fig, axes = _panels(len(d["copulas"]), f"full-pool ratio (K = {d['K']} models)",
                             "replicates", sharey=False)
-        finite = [d["boot_ratio"][m][np.isfinite(d["boot_ratio"][m])] for m in d["methods"]]
+        finite = [d["boot_ratio"][m][np.isfinite(d["boot_ratio"][m])] for m in d["copulas"]]
         allr = np.concatenate(finite)
         bins = np.linspace(allr.min(), allr.max(), 40) if allr.size else 40
-        for ax, m, r in zip(axes, d["methods"], finite):
+        for ax, m, r in zip(axes, d["copulas"], finite):
             if r.size:
                 ax.hist(r, bins=bins, color=COLORS[m], alpha=0.6)
             ax.axvline(d["full_ratio"][m], color="black", lw=1.4)

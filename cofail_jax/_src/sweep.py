@@ -38,6 +38,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import warnings
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -54,7 +55,7 @@ from .sweep_batches import CPU_WORKERS as CPU_WORKERS
 from .sweep_batches import MICRO, _abstract_rows, _micro_rows, _Program, _run_rows, _runner
 from .sweep_batches import precompile as precompile
 
-METHODS = C.NAMES
+COPULAS = C.NAMES
 """Copula models the sweep can price (the copula registry), in output order."""
 
 REPAIRS = C.REPAIRS
@@ -70,6 +71,23 @@ DROP_REASONS = {
 
 __all__ = ["PoolStats", "pool_stats", "Prices", "make_subset_pricer", "make_bootstrap",
            "make_subset_sweep", "draw_subsets", "subset_masks", "summarize_ratios", "ratios"]
+
+
+def accepts_old_methods(fn):
+    """Let ``fn(copulas=...)`` still be called as ``fn(methods=...)`` (the keyword's old
+    name), with a :class:`DeprecationWarning`."""
+
+    @functools.wraps(fn)
+    def wrapped(*args, **kw):
+        if "methods" in kw:
+            if args or "copulas" in kw:
+                raise TypeError(f"{fn.__name__}: give copulas once ('methods' is its old name)")
+            warnings.warn(f"{fn.__name__}(methods=...) is now {fn.__name__}(copulas=...)",
+                          DeprecationWarning, stacklevel=2)
+            kw["copulas"] = kw.pop("methods")
+        return fn(*args, **kw)
+
+    return wrapped
 
 
 def engines() -> dict[str, str]:
@@ -88,7 +106,7 @@ class Prices(NamedTuple):
 
     Attributes:
       beta_obs: () weighted share of queries on which every model of the subset is wrong.
-      beta_pred: (M,) predicted beta under each method in the order configured.
+      beta_pred: (M,) predicted beta under each copula in the order configured.
       beta_pred_se: (M,) Monte Carlo standard error of each prediction (0 if exact).
       n_samples: (M,) points or draws each prediction used (0 for closed forms and
         quadrature; adaptive QMC: where it reached its target error or the cap).
@@ -128,29 +146,30 @@ def pricing_options(*, orthant_samples: int | None = None, orthant_method: str |
                             max_samples=int(max_samples))
 
 
-def make_subset_pricer(methods: Sequence[str] = METHODS, **pricer_kw):
+@accepts_old_methods
+def make_subset_pricer(copulas: Sequence[str] = COPULAS, **pricer_kw):
     """Build ``price(key, stats, errors, weights, mask) -> Prices`` for any subset.
 
     A thin view of :func:`..pricing.price_pool` (the core ``cofail price`` uses too) with
-    the copulas ``methods`` built from ``pricer_kw`` (:func:`pricing_options`).
+    the copulas named in ``copulas`` built from ``pricer_kw`` (:func:`pricing_options`).
     """
-    methods = tuple(methods)
-    for m in methods:
-        if m not in METHODS:
-            raise ValueError(f"make_subset_pricer: unknown method {m!r}; choose from {METHODS}")
-    copulas = C.make_copulas(methods, pricing_options(**pricer_kw))
+    names = tuple(copulas)
+    for m in names:
+        if m not in COPULAS:
+            raise ValueError(f"make_subset_pricer: unknown copula {m!r}; choose from {COPULAS}")
+    built = C.make_copulas(names, pricing_options(**pricer_kw))
 
     def price(key, stats: PoolStats, errors, weights, mask, prepared=None) -> Prices:
-        r = P.price_pool(key, stats, errors, weights, mask, copulas, prepared)
+        r = P.price_pool(key, stats, errors, weights, mask, built, prepared)
         fit_rms = jnp.asarray(jnp.nan)
-        for m, s in zip(methods, r.summaries):
+        for m, s in zip(names, r.summaries):
             if m == "fitted_loading":
                 fit_rms = s["residual_rms"]
         return Prices(r.beta_obs, r.beta_pred, r.beta_pred_se, r.n_samples, r.mean_rho,
                       r.mean_phi,
                       r.rho_eff, fit_rms, r.min_eig, r.n_negative, r.reason)
 
-    price.copulas = copulas
+    price.copulas = built
     return price
 
 
@@ -209,12 +228,12 @@ def _pool_row(n_queries: int, n_models: int, copulas, key):
 
 
 @functools.lru_cache(maxsize=8)
-def _pool_program(methods: tuple[str, ...], **pricer_kw):
+def _pool_program(copulas: tuple[str, ...], **pricer_kw):
     """The full-width pricing program (no compaction), shared by the bootstrap and the
     sweep's subsets priced in K dimensions (the full pool, pool sizes above the largest
     compacted dimension), so one compilation serves both: ``static = (errors,)``, each row
     ``(key data, query weights, PoolStats, prepared, mask)``. Returns (runner, pricer)."""
-    price = make_subset_pricer(methods, **pricer_kw)
+    price = make_subset_pricer(copulas, **pricer_kw)
 
     def one(static, row, d=None):
         (errors,) = static
@@ -267,8 +286,9 @@ def _pool_rows(key_sub, stats, prepared, n_queries: int, ks, js, masks):
             jax.tree_util.tree_map(rep, stats), jax.tree_util.tree_map(rep, prepared), masks)
 
 
+@accepts_old_methods
 @functools.lru_cache(maxsize=8)
-def make_bootstrap(methods: Sequence[str] = METHODS, **pricer_kw):
+def make_bootstrap(copulas: Sequence[str] = COPULAS, **pricer_kw):
     """Build ``boot(key_boot, errors, mask, indices, batch=None) -> Prices``.
 
     Replicate i draws its resample and its Monte Carlo key from ``fold_in(key_boot, i)``
@@ -277,7 +297,7 @@ def make_bootstrap(methods: Sequence[str] = METHODS, **pricer_kw):
     Builders are cached: the same options give the same compiled function. The pricing
     program is the sweep's full-width one (:func:`_pool_program`).
     """
-    (run_mesh, price) = _pool_program(tuple(methods), **pricer_kw)
+    (run_mesh, price) = _pool_program(tuple(copulas), **pricer_kw)
 
     # Two programs per micro-batch (resample + pool statistics, then pricing) rather than
     # one: the combined 67-model program with all four copulas stopped using CPU on this
@@ -317,8 +337,9 @@ def make_bootstrap(methods: Sequence[str] = METHODS, **pricer_kw):
     return boot
 
 
+@accepts_old_methods
 @functools.lru_cache(maxsize=8)
-def make_subset_sweep(methods: Sequence[str] = METHODS, **pricer_kw):
+def make_subset_sweep(copulas: Sequence[str] = COPULAS, **pricer_kw):
     """Build ``sweep(key_sub, stats, errors, ks, js, masks, batch=None) -> Prices``.
 
     Row r prices the subset ``masks[r]`` (bool (K,)) with the Monte Carlo key
@@ -331,8 +352,8 @@ def make_subset_sweep(methods: Sequence[str] = METHODS, **pricer_kw):
     Long: the per-row program, the call splitting rows by dimension and its precompile
     jobs share one closure.
     """
-    price = make_subset_pricer(methods, **pricer_kw)
-    pool_mesh, _ = _pool_program(tuple(methods), **pricer_kw)
+    price = make_subset_pricer(copulas, **pricer_kw)
+    pool_mesh, _ = _pool_program(tuple(copulas), **pricer_kw)
 
     def one(static, row, d=None):
         key_sub, stats, errors, *rest = static

@@ -28,15 +28,16 @@ from . import sweep as S
 from .sharding import cpu_compiler_options
 
 
+@S.accepts_old_methods
 @functools.lru_cache(maxsize=4)
-def make_streamed_bootstrap(methods: Sequence[str] = S.METHODS, devices="all", **pricer_kw):
+def make_streamed_bootstrap(copulas: Sequence[str] = S.COPULAS, devices="all", **pricer_kw):
     """Build ``boot(key_boot, errors, mask, indices, batch=None, watch=None) -> Prices``
     (numpy, one row per index), the same contract as :func:`..sweep.make_bootstrap`.
 
     ``devices``: where each replicate's pair-chunked tetrachorics run (as in
     :func:`..tetrachoric.tetrachoric`); the pricing runs on the default device.
     """
-    price = S.make_subset_pricer(methods, **pricer_kw)
+    price = S.make_subset_pricer(copulas, **pricer_kw)
     prepare = jax.jit(lambda stats: P.prepare_pool(stats, price.copulas))
     priced = jax.jit(lambda key_p, stats, errors, w, mask, prepared: price(
         jax.random.wrap_key_data(key_p), stats, errors, w, mask, prepared),

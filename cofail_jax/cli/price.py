@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 import numpy as np
@@ -21,19 +22,32 @@ from .common import (
 
 from .._src.copulas import ALIASES, NAMES
 
-MODELS = NAMES
+COPULAS = NAMES
 METHODS = ("auto", "quadrature", "mc", "qmc", "tilting")
 FACTOR_METHODS = ("quadrature", "mc", "qmc", "tilting")
 
 EXAMPLES = """\
   cofail price                                        # the embedded example, every copula
-  cofail price results.csv --model gaussian --method tilting --samples 65536
-  cofail price results.csv --model fitted_loading --json
-  cofail price results.csv --model student_t --nu 3
+  cofail price results.csv --copula gaussian --method tilting --samples 65536
+  cofail price results.csv --copula fitted_loading --json
+  cofail price results.csv --copula student_t --nu 3
   cofail price results.csv --seed 0                   # = the sweep's k = K row (same defaults)
   cofail price results.csv --rel-error 0.001          # QMC to 0.1 % relative error
   cofail price results.csv --method mc --samples 100000000 --seed 7 --out price.h5
 """
+
+
+class _OldOption(argparse.Action):
+    """A hidden old name of an option: works the same, with one note on stderr."""
+
+    def __init__(self, *args, new: str, **kw):
+        self.new = new
+        super().__init__(*args, **kw)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"note: {option_string} is deprecated; use {self.new} (it works the same)",
+              file=sys.stderr)
+        setattr(namespace, self.dest, values)
 
 
 def add_parser(sub) -> None:
@@ -55,9 +69,13 @@ def add_parser(sub) -> None:
                     "or always wrong have no finite threshold and are dropped with a note.",
         examples=EXAMPLES)
     add_input_args(p)
-    p.add_argument("--model", default="all", choices=MODELS + tuple(ALIASES) + ("all",),
+    choices = COPULAS + tuple(ALIASES) + ("all",)
+    p.add_argument("--copula", default="all", choices=choices,
                    help="which copula to price (old names one-factor, one-factor-fitted still "
                         "work)")
+    # the option's old name (before 'copula' was the one name of the concept)
+    p.add_argument("--model", dest="copula", choices=choices, default=argparse.SUPPRESS,
+                   action=_OldOption, new="--copula", help=argparse.SUPPRESS)
     p.add_argument("--method", default="qmc", choices=METHODS,
                    help="estimator of the full-matrix copulas (gaussian, student_t): 'qmc' "
                         "(default) is QMC-SOV grown to --rel-error; 'auto' is QMC-SOV with "
@@ -118,25 +136,25 @@ def _drop_degenerate(m, notes):
     return m.select_models(keep)
 
 
-def _check_models(models, method, notes):
+def _check_copulas(copulas, method, notes):
     """Canonical copula names that ``method`` can price (student_t dropped for tilting)."""
     from .._src import copulas as C
     from .._src.errors import InputError
 
-    models = tuple(C.canonical(x, where="--model") for x in models)
+    copulas = tuple(C.canonical(x, where="--copula") for x in copulas)
     if method == "quadrature":
-        bad = [x for x in models if x not in ("equal_loading", "fitted_loading")]
+        bad = [x for x in copulas if x not in ("equal_loading", "fitted_loading")]
         if bad:
             raise InputError(f"the {bad[0]} copula has no one-dimensional integral",
                              where="--method quadrature",
                              hint="use --method auto, qmc, tilting or mc for the full-matrix copulas")
-    if method == "tilting" and "student_t" in models:
-        if len(models) == 1:
+    if method == "tilting" and "student_t" in copulas:
+        if len(copulas) == 1:
             raise InputError("minimax tilting is not available for the student_t copula",
                              where="--method tilting", hint="use --method qmc or mc")
-        models = tuple(x for x in models if x != "student_t")
+        copulas = tuple(x for x in copulas if x != "student_t")
         notes.append("student_t left out: minimax tilting is not available for it (use qmc or mc)")
-    return models
+    return copulas
 
 
 def _prediction(r, i, c, opts, beta_obs, lo, hi):
@@ -165,7 +183,7 @@ def _prediction(r, i, c, opts, beta_obs, lo, hi):
     return p
 
 
-def price_matrix(m, *, models=MODELS, method="qmc", samples=None, seed=0, alpha=0.05,
+def price_matrix(m, *, copulas=COPULAS, method="qmc", samples=None, seed=0, alpha=0.05,
                  nu=4.0, factor_method="quadrature", rel_error=None, max_samples=None):
     """Everything ``cofail price`` reports, as a plain dict (used by the CLI and tests).
 
@@ -182,7 +200,7 @@ def price_matrix(m, *, models=MODELS, method="qmc", samples=None, seed=0, alpha=
 
     notes: list[str] = []
     m = _drop_degenerate(m, notes)
-    models = _check_models(models, method, notes)
+    copulas = _check_copulas(copulas, method, notes)
     est = "qmc" if method == "quadrature" else method
     if (rel_error is not None or max_samples is not None) and est != "qmc":
         raise InputError(f"--rel-error and --max-samples apply to --method qmc, not {method}",
@@ -194,17 +212,17 @@ def price_matrix(m, *, models=MODELS, method="qmc", samples=None, seed=0, alpha=
                             nu=float(nu),
                             rel_error=float(rel_error or C.QMC_REL_ERROR),
                             max_samples=int(max_samples or C.QMC_MAX_SAMPLES))
-    copulas = C.make_copulas(models, opts)
+    built = C.make_copulas(copulas, opts)
     errors = ~np.asarray(m.correct, bool)
     n, k = errors.shape
     w = jnp.ones((n,), jnp.float64)
     key = P.subset_key(P.run_key(seed), k, 0)
-    stats, r = P.price_matrix(key, errors, copulas, w, devices="all")
+    stats, r = P.price_matrix(key, errors, built, w, devices="all")
     K = int(np.all(errors, axis=1).sum())
     lo, hi = clopper_pearson(K, n, alpha)
     beta_obs = K / n
     preds = {c.name: _prediction(r, i, c, opts, beta_obs, float(lo), float(hi))
-             for i, c in enumerate(copulas)}
+             for i, c in enumerate(built)}
     return {"source": m.source, "n": n, "k": k, "K": K, "beta_obs": beta_obs,
             "beta_obs_ci": [float(lo), float(hi)], "alpha": alpha, "models": list(m.models),
             "tau": np.asarray(stats.tau), "predictions": preds, "notes": notes,
@@ -226,18 +244,18 @@ def run(args) -> int:
                          hint="for example --samples 65536")
     if not args.nu > 0:
         raise InputError(f"must be positive, got {args.nu}", where="--nu", hint="for example --nu 4")
-    if args.method == "quadrature" and args.model in ("gaussian", "clayton", "student_t"):
-        raise InputError(f"--model {args.model} cannot be priced by quadrature",
+    if args.method == "quadrature" and args.copula in ("gaussian", "clayton", "student_t"):
+        raise InputError(f"--copula {args.copula} cannot be priced by quadrature",
                          where="--method quadrature",
-                         hint="quadrature is for --model equal_loading / fitted_loading")
+                         hint="quadrature is for --copula equal_loading / fitted_loading")
     m = load_input(args)
     if getattr(args, "audit", None):
         from .audit import audited_matrix
 
         m = audited_matrix(args, m)
-    models = MODELS if args.model == "all" else (args.model,)
-    if args.method == "quadrature" and args.model == "all":
-        models = ("equal_loading", "fitted_loading")
+    copulas = COPULAS if args.copula == "all" else (args.copula,)
+    if args.method == "quadrature" and args.copula == "all":
+        copulas = ("equal_loading", "fitted_loading")
     from .._src.orthant import reporting
     from .progress import progress_bar, stage
 
@@ -247,14 +265,14 @@ def run(args) -> int:
     with progress_bar(f"pricing ({args.method})",
                       unit="draws" if args.method != "qmc" else "points") as bar:
         with (reporting(bar) if chunked and bar is not None else
-              stage(f"compiling and pricing {', '.join(models)} ({args.method})")):
-            res = price_matrix(m, models=models, method=args.method, samples=args.samples,
+              stage(f"compiling and pricing {', '.join(copulas)} ({args.method})")):
+            res = price_matrix(m, copulas=copulas, method=args.method, samples=args.samples,
                                seed=args.seed, alpha=args.alpha, nu=args.nu,
                                factor_method=args.factor_method, rel_error=args.rel_error,
                                max_samples=args.max_samples)
     prov = provenance(input_path=input_path(args), seed=args.seed,
                       method=f"tetrachoric + {args.method}",
-                      config={"model": args.model, "method": args.method,
+                      config={"copula": args.copula, "method": args.method,
                               "factor_method": args.factor_method, "nu": args.nu,
                               "samples": args.samples, "rel_error": args.rel_error,
                               "max_samples": args.max_samples, "alpha": args.alpha,
@@ -270,7 +288,7 @@ def run(args) -> int:
 
 # keys every prediction has: variables along the ``copula`` dimension (not ``method``:
 # xarray's ``.sel(method=...)`` is its own keyword, and --method is the numerical method)
-_ALONG_METHOD = ("beta", "std_err", "log_beta", "ratio", "n_samples", "status", "label")
+_ALONG_COPULA = ("beta", "std_err", "log_beta", "ratio", "n_samples", "status", "label")
 
 
 def _write(path, res, prov):
@@ -292,13 +310,13 @@ def _write(path, res, prov):
     dims["observed/tau"] = ("model",)
     along: dict = {key: np.asarray([preds[n][key] for n in names],
                                    dtype=object if key in ("status", "label") else None)
-                   for key in _ALONG_METHOD}
+                   for key in _ALONG_COPULA}
     along["pricing_method"] = np.asarray([preds[n]["method"] for n in names], dtype=object)
     along["ratio_ci_lower"] = np.asarray([preds[n]["ratio_ci"][0] for n in names], float)
     along["ratio_ci_upper"] = np.asarray([preds[n]["ratio_ci"][1] for n in names], float)
     dims.update({f"predictions/{key}": ("copula",) for key in along})
     tree = {"observed": obs, "predictions": along}
-    skip = set(_ALONG_METHOD) | {"method", "ratio_ci"}
+    skip = set(_ALONG_COPULA) | {"method", "ratio_ci"}
     for name, p in preds.items():
         g = {}
         for key, v in p.items():
@@ -349,7 +367,7 @@ def render(res) -> str:
         rl, rh = p["ratio_ci"]
         rows.append((name, f"{p['beta']:.4g}", err, p["method"], samples,
                      f"{p['ratio']:.3g}  [{rl:.3g}, {rh:.3g}]"))
-    lines.append(fmt_table(rows, header=("model", "predicted beta", "std err", "method",
+    lines.append(fmt_table(rows, header=("copula", "predicted beta", "std err", "method",
                                          "samples", "beta_obs / beta_pred [CI]")))
     extra = []
     for name, p in res["predictions"].items():

@@ -69,9 +69,9 @@ def render(summary) -> str:
             ("mean Pearson phi", _f(full["mean_phi"], ".3f")),
             ("effective rho", _f(full["rho_eff"], ".3f") + "  (equal correlation reproducing beta_obs)")]
     lines.append(fmt_table(rows))
-    hdr = ("method", "beta_pred", "ratio obs/pred", f"bootstrap {q[0]:g}-{q[1]:g}%")
+    hdr = ("copula", "beta_pred", "ratio obs/pred", f"bootstrap {q[0]:g}-{q[1]:g}%")
     trows = []
-    for m in summary["methods"]:
+    for m in summary["copulas"]:
         iv = full.get("ratio_interval", {}).get(m)
         if full.get("status", {}).get(m, "ok") != "ok":
             trows.append((m, "skipped", "-", "-"))
@@ -93,9 +93,9 @@ def render(summary) -> str:
     for r in show:
         srows.append((r["k"], r["n_subsets"], f"{r['frac_beta_obs_zero']:.2f}", _f(r["mean_beta_obs"]),
                       *[_f(r[f"ratio_median_{m}"], ".3f") if r.get(f"priced_{m}", True)
-                        else "skipped" for m in summary["methods"]]))
+                        else "skipped" for m in summary["copulas"]]))
     lines.append(fmt_table(srows, header=("k", "subsets", "P(beta_obs=0)", "mean beta_obs",
-                                          *summary["methods"])))
+                                          *summary["copulas"])))
     if summary.get("skipped"):
         lines.append(summary["skipped"])
     lines.append(f"wrote {summary['output']}")

@@ -23,7 +23,7 @@ def _rel(se, beta):
 
 def assemble(cfg: SweepConfig, ck: Checkpoint, m, dropped, grid, plan=None) -> dict[str, Any]:
     """Build the results file from the stored checkpoints alone (``plan``: the
-    :func:`.grid.skip_plan` of the run; skipped methods get status ``skipped: <reason>``).
+    :func:`.grid.skip_plan` of the run; skipped copulas get status ``skipped: <reason>``).
 
     Long: the results file's layout (full pool, sweep, bootstrap) written in one place.
     """
@@ -32,7 +32,7 @@ def assemble(cfg: SweepConfig, ck: Checkpoint, m, dropped, grid, plan=None) -> d
     from ..certificate import clopper_pearson
     from ..h5 import write_results
 
-    methods = list(cfg.methods)
+    copulas = list(cfg.copulas)
     q = cfg.interval
     attrs = ck.attrs()
     attrs.pop("config_hash", None)
@@ -45,7 +45,7 @@ def assemble(cfg: SweepConfig, ck: Checkpoint, m, dropped, grid, plan=None) -> d
     tree: dict[str, Any] = {}
     dims: dict[str, tuple[str, ...]] = {}
     coords: dict[str, Any] = {"model": np.asarray(m.models, dtype=object),
-                              "method": np.asarray(methods, dtype=object)}
+                              "copula": np.asarray(copulas, dtype=object)}
 
     # full pool
     fp: dict[str, Any] = {
@@ -67,19 +67,19 @@ def assemble(cfg: SweepConfig, ck: Checkpoint, m, dropped, grid, plan=None) -> d
                  "full/tetrachoric_status": ("model", "model2"),
                  "full/tau": ("model",), "full/p_wrong": ("model",)})
     coords["model2"] = coords["model"]
-    for i, meth in enumerate(methods):
-        fp["beta_pred"][meth] = float(full["beta_pred"][i])
-        fp["beta_pred_se"][meth] = float(full["beta_pred_se"][i])
-        fp["n_samples"][meth] = int(full["n_samples"][i])
-        fp["rel_error"][meth] = _rel(full["beta_pred_se"][i], full["beta_pred"][i])
-        fp["ratio"][meth] = float(S.ratios(full["beta_obs"], full["beta_pred"][i]))
+    for i, cop in enumerate(copulas):
+        fp["beta_pred"][cop] = float(full["beta_pred"][i])
+        fp["beta_pred_se"][cop] = float(full["beta_pred_se"][i])
+        fp["n_samples"][cop] = int(full["n_samples"][i])
+        fp["rel_error"][cop] = _rel(full["beta_pred_se"][i], full["beta_pred"][i])
+        fp["ratio"][cop] = float(S.ratios(full["beta_obs"], full["beta_pred"][i]))
     plan = plan or {}
 
-    def status(unit, meth):
+    def status(unit, cop):
         skip = plan.get(unit)
-        return f"skipped: {skip.reason}" if skip and meth in skip.methods else "ok"
+        return f"skipped: {skip.reason}" if skip and cop in skip.copulas else "ok"
 
-    fp["status"] = {meth: status("full", meth) for meth in methods}
+    fp["status"] = {cop: status("full", cop) for cop in copulas}
     tree["full"] = fp
 
     # sweep
@@ -114,27 +114,27 @@ def assemble(cfg: SweepConfig, ck: Checkpoint, m, dropped, grid, plan=None) -> d
     sw["n_samples"], sw["rel_error"] = {}, {}
     sw["ratio_median"], sw["ratio_lower"], sw["ratio_upper"], sw["ratio_n"] = {}, {}, {}, {}
     sw["mean_beta_pred"] = {}
-    for i, meth in enumerate(methods):
+    for i, cop in enumerate(copulas):
         bp = padded("beta_pred", i)
-        sw["beta_pred"][meth] = bp
-        sw["beta_pred_se"][meth] = padded("beta_pred_se", i)
-        sw["n_samples"][meth] = padded("n_samples", i, fill=0, dtype=np.int64)
-        sw["rel_error"][meth] = _rel(sw["beta_pred_se"][meth], bp)
+        sw["beta_pred"][cop] = bp
+        sw["beta_pred_se"][cop] = padded("beta_pred_se", i)
+        sw["n_samples"][cop] = padded("n_samples", i, fill=0, dtype=np.int64)
+        sw["rel_error"][cop] = _rel(sw["beta_pred_se"][cop], bp)
         r = S.ratios(sw["beta_obs"], bp)
-        sw["ratio"][meth] = r
+        sw["ratio"][cop] = r
         summ = np.asarray([S.summarize_ratios(r[g, :sw["n_subsets"][g]], q) for g in range(G)])
-        sw["ratio_median"][meth] = summ[:, 0]
-        sw["ratio_lower"][meth] = summ[:, 1]
-        sw["ratio_upper"][meth] = summ[:, 2]
-        sw["ratio_n"][meth] = summ[:, 3].astype(np.int64)
-        sw["mean_beta_pred"][meth] = np.asarray([np.mean(d["beta_pred"][:, i]) for d in per_k])
-        sw.setdefault("priced", {})[meth] = np.asarray(
-            [status(f"sweep_k/{int(k):05d}", meth) == "ok" for k in grid], np.int8)
-        dims[f"sweep/priced/{meth}"] = ("pool_size",)
+        sw["ratio_median"][cop] = summ[:, 0]
+        sw["ratio_lower"][cop] = summ[:, 1]
+        sw["ratio_upper"][cop] = summ[:, 2]
+        sw["ratio_n"][cop] = summ[:, 3].astype(np.int64)
+        sw["mean_beta_pred"][cop] = np.asarray([np.mean(d["beta_pred"][:, i]) for d in per_k])
+        sw.setdefault("priced", {})[cop] = np.asarray(
+            [status(f"sweep_k/{int(k):05d}", cop) == "ok" for k in grid], np.int8)
+        dims[f"sweep/priced/{cop}"] = ("pool_size",)
         for name in ("beta_pred", "beta_pred_se", "n_samples", "rel_error", "ratio"):
-            dims[f"sweep/{name}/{meth}"] = ("pool_size", "subset")
+            dims[f"sweep/{name}/{cop}"] = ("pool_size", "subset")
         for name in ("ratio_median", "ratio_lower", "ratio_upper", "ratio_n", "mean_beta_pred"):
-            dims[f"sweep/{name}/{meth}"] = ("pool_size",)
+            dims[f"sweep/{name}/{cop}"] = ("pool_size",)
     for name in ("beta_obs", "mean_rho", "mean_phi", "rho_eff"):
         dims[f"sweep/{name}"] = ("pool_size", "subset")
     for name in ("k", "n_subsets", "n_possible", "frac_beta_obs_zero", "n_beta_obs_zero", "mean_beta_obs"):
@@ -148,7 +148,7 @@ def assemble(cfg: SweepConfig, ck: Checkpoint, m, dropped, grid, plan=None) -> d
                   "(adaptive QMC stops at its target or cap); rows beyond "
                   "n_subsets are padding (NaN); at k = K there is one subset, so the band has "
                   "zero width: no composition noise is claimed there")
-    sw["skip_note"] = skip_note(plan) or "every configured method priced at every pool size"
+    sw["skip_note"] = skip_note(plan) or "every configured copula priced at every pool size"
     tree["sweep"] = sw
     coords["pool_size"] = ks
     coords["subset"] = np.arange(pmax)
@@ -183,19 +183,19 @@ def assemble(cfg: SweepConfig, ck: Checkpoint, m, dropped, grid, plan=None) -> d
         for name in ("beta_obs", "mean_rho", "mean_phi", "rho_eff", "drop_reason", "valid"):
             dims[f"bootstrap/{name}"] = ("replicate",)
         fp_int = {}
-        for i, meth in enumerate(methods):
+        for i, cop in enumerate(copulas):
             bp = cat["beta_pred"][:, i]
             r = np.where(valid, S.ratios(cat["beta_obs"], bp), np.nan)
-            bt["beta_pred"][meth] = bp
-            bt["ratio"][meth] = r
+            bt["beta_pred"][cop] = bp
+            bt["ratio"][cop] = r
             med, lo_, hi_, _ = S.summarize_ratios(r, q)
-            bt["ratio_median"][meth] = med
-            bt["ratio_lower"][meth] = lo_
-            bt["ratio_upper"][meth] = hi_
-            bt.setdefault("status", {})[meth] = status("boot", meth)
-            fp_int[meth] = [lo_, hi_]
-            dims[f"bootstrap/beta_pred/{meth}"] = ("replicate",)
-            dims[f"bootstrap/ratio/{meth}"] = ("replicate",)
+            bt["ratio_median"][cop] = med
+            bt["ratio_lower"][cop] = lo_
+            bt["ratio_upper"][cop] = hi_
+            bt.setdefault("status", {})[cop] = status("boot", cop)
+            fp_int[cop] = [lo_, hi_]
+            dims[f"bootstrap/beta_pred/{cop}"] = ("replicate",)
+            dims[f"bootstrap/ratio/{cop}"] = ("replicate",)
         tree["bootstrap"] = bt
         summary_full["ratio_interval"] = fp_int
         summary_full["bootstrap_used"] = bt["n_used"]
@@ -207,10 +207,10 @@ def assemble(cfg: SweepConfig, ck: Checkpoint, m, dropped, grid, plan=None) -> d
     write_results(cfg.output, tree, attrs=attrs, dims=dims, coords=coords)
     per_k_rows = [{"k": int(k), "n_subsets": int(sw["n_subsets"][g]),
                    "frac_beta_obs_zero": float(zero[g]), "mean_beta_obs": float(sw["mean_beta_obs"][g]),
-                   **{f"ratio_median_{mm}": float(sw["ratio_median"][mm][g]) for mm in methods},
-                   **{f"priced_{mm}": bool(sw["priced"][mm][g]) for mm in methods}}
+                   **{f"ratio_median_{mm}": float(sw["ratio_median"][mm][g]) for mm in copulas},
+                   **{f"priced_{mm}": bool(sw["priced"][mm][g]) for mm in copulas}}
                   for g, k in enumerate(grid)]
-    out = {"input": cfg.input_path, "full": summary_full, "sweep": per_k_rows, "methods": methods,
+    out = {"input": cfg.input_path, "full": summary_full, "sweep": per_k_rows, "copulas": copulas,
            "interval": list(q)}
     if plan:
         out["skipped"] = skip_note(plan)

@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import sys
 import tomllib
 from typing import Any
 
@@ -28,8 +29,9 @@ CONFIG_KEYS = {
     "drop_degenerate": "drop models that are always right or always wrong (default true)",
     "output": "results file (default: <config name>.h5 beside the config)",
     "seed": "run seed (default 0)",
-    "methods": "copula models to price (default all: equal_loading, fitted_loading, gaussian, "
-               "clayton, student_t; old names one_factor, one-factor, one-factor-fitted still work)",
+    "copulas": "copula models to price (default all: equal_loading, fitted_loading, gaussian, "
+               "clayton, student_t; old names one_factor, one-factor, one-factor-fitted still "
+               "work; the old key 'methods' still works, with a note)",
     "pool_sizes": "\"all\" (2..K, default), \"log\" (pool_size_count log-spaced sizes from 2 "
                   "to K, both included) or a list of pool sizes",
     "pool_size_count": "with pool_sizes = \"log\": how many sizes (default 16; fewer when K is small)",
@@ -60,7 +62,10 @@ CONFIG_KEYS = {
                      "or artefact",
 }
 
-RESULT_KEYS = ("input_sha256", "models", "drop_degenerate", "seed", "methods", "pool_sizes",
+DEPRECATED_KEYS = {"methods": "copulas"}
+"""Old config keys that still work (one note on stderr names the new key)."""
+
+RESULT_KEYS = ("input_sha256", "models", "drop_degenerate", "seed", "copulas", "pool_sizes",
                "subsets", "bootstrap", "interval", "orthant_samples", "orthant_method",
                "repair", "nu", "rel_error", "max_samples", "format", "missing", "audit_sha256", "unadjudicated",
                "import_options", "pool_size_count", "full_corr_max_k", "full_corr_budget")
@@ -69,6 +74,10 @@ _DEFAULT_IN_HASH = {"import_options": {}, "pool_size_count": None,
                     "full_corr_max_k": DEFAULT_FULL_CORR_MAX_K,
                     "full_corr_budget": DEFAULT_FULL_CORR_BUDGET}
 """Keys left out of the config hash while at these values (older configs keep their hash)."""
+
+_NAME_IN_HASH = {"copulas": "methods"}
+"""Keys hashed under their old name: the hash's JSON stays byte-identical, so a run started
+before the 'methods' -> 'copulas' rename still resumes and its results still match."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,7 +93,7 @@ class SweepConfig:
     drop_degenerate: bool
     output: str
     seed: int
-    methods: tuple[str, ...]
+    copulas: tuple[str, ...]
     pool_sizes: tuple[int, ...] | None
     subsets: int
     bootstrap: int
@@ -120,10 +129,19 @@ class SweepConfig:
         """sha256 of everything that determines the results (not paths or chunk sizes)."""
         d = self.to_dict()
         # keys at their _DEFAULT_IN_HASH values are left out, so older configs keep their hash
-        blob = json.dumps({k: d[k] for k in RESULT_KEYS
+        blob = json.dumps({_NAME_IN_HASH.get(k, k): d[k] for k in RESULT_KEYS
                            if k not in _DEFAULT_IN_HASH or d[k] != _DEFAULT_IN_HASH[k]},
                           sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        """Deprecated name of :attr:`copulas`."""
+        import warnings
+
+        warnings.warn("SweepConfig.methods is now SweepConfig.copulas", DeprecationWarning,
+                      stacklevel=2)
+        return self.copulas
 
 
 def _bad(path, key, msg, hint=None):
@@ -195,7 +213,7 @@ def load_config(path: str | os.PathLike, *, output: str | None = None,
 
     Long: one check per config key, in the order of :data:`CONFIG_KEYS`.
     """
-    from ..sweep import METHODS
+    from ..sweep import COPULAS
 
     path = os.fspath(path)
     try:
@@ -207,10 +225,18 @@ def load_config(path: str | os.PathLike, *, output: str | None = None,
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise InputError(f"cannot read the config: {e}", source=path,
                          hint="check the TOML syntax") from None
-    unknown = sorted(set(raw) - set(CONFIG_KEYS))
+    unknown = sorted(set(raw) - set(CONFIG_KEYS) - set(DEPRECATED_KEYS))
     if unknown:
         raise _bad(path, unknown[0], "unknown config key",
                    hint=f"known keys: {', '.join(CONFIG_KEYS)}")
+    for old, new in DEPRECATED_KEYS.items():
+        if old in raw and new in raw:
+            raise _bad(path, old, f"'{old}' is the old name of '{new}'; both are given",
+                       hint=f"keep only '{new}'")
+        if old in raw:
+            print(f"note: {path}: key '{old}' is deprecated; rename it to '{new}' (it works "
+                  "the same)", file=sys.stderr)
+            raw[new] = raw.pop(old)
     if "input" not in raw or not isinstance(raw["input"], str) or not raw["input"]:
         raise _bad(path, "input", "missing or not a string",
                    hint="input = \"../shared/data/zeroeval_gsm8k.csv\" or \"example:math-l5\"")
@@ -238,21 +264,21 @@ def load_config(path: str | os.PathLike, *, output: str | None = None,
     if not isinstance(drop_degenerate, bool):
         raise _bad(path, "drop_degenerate", f"must be true or false, got {drop_degenerate!r}")
     seed = _int(path, raw, "seed", 0, 0)
-    methods = raw.get("methods", list(METHODS))
-    if (not isinstance(methods, list) or not methods
-            or not all(isinstance(m, str) for m in methods)):
-        raise _bad(path, "methods", f"must be a non-empty list, got {methods!r}",
-                   hint=f"choose from {', '.join(METHODS)}")
+    copulas = raw.get("copulas", list(COPULAS))
+    if (not isinstance(copulas, list) or not copulas
+            or not all(isinstance(m, str) for m in copulas)):
+        raise _bad(path, "copulas", f"must be a non-empty list, got {copulas!r}",
+                   hint=f"choose from {', '.join(COPULAS)}")
     from ..copulas import canonical
 
     names = []
-    for m in methods:
+    for m in copulas:
         try:
-            names.append(canonical(m, where=f"{path}: key 'methods'"))
+            names.append(canonical(m, where=f"{path}: key 'copulas'"))
         except KeyError:
-            raise _bad(path, "methods", f"unknown method {m!r}",
-                       hint=f"choose from {', '.join(METHODS)}") from None
-    methods = tuple(m for m in METHODS if m in names)
+            raise _bad(path, "copulas", f"unknown copula {m!r}",
+                       hint=f"choose from {', '.join(COPULAS)}") from None
+    copulas = tuple(m for m in COPULAS if m in names)
     subsets = raw.get("subsets", 200)
     if isinstance(subsets, bool) or not isinstance(subsets, int) or subsets <= 0:
         raise _bad(path, "subsets", f"must be a positive integer (P > 0), got {subsets!r}",
@@ -281,9 +307,9 @@ def load_config(path: str | os.PathLike, *, output: str | None = None,
     if orthant_method not in ORTHANT_METHODS:
         raise _bad(path, "orthant_method", f"unknown method {orthant_method!r}",
                    hint=f"choose from {', '.join(ORTHANT_METHODS)}")
-    if orthant_method == "tilting" and "student_t" in methods:
+    if orthant_method == "tilting" and "student_t" in copulas:
         raise _bad(path, "orthant_method", "tilting is not available for the student_t copula",
-                   hint="use qmc or mc, or leave student_t out of 'methods'")
+                   hint="use qmc or mc, or leave student_t out of 'copulas'")
     nu = raw.get("nu", 4.0)
     if isinstance(nu, bool) or not isinstance(nu, (int, float)) or not nu > 0:
         raise _bad(path, "nu", f"must be a positive number, got {nu!r}", hint="for example nu = 4")
@@ -345,7 +371,7 @@ def load_config(path: str | os.PathLike, *, output: str | None = None,
                        "overwrite it", hint="choose another output file")
     cfg = SweepConfig(path=path, input=raw["input"], input_path=input_path, format=fmt,
                       missing=missing, models=models, drop_degenerate=drop_degenerate,
-                      output=out, seed=seed, methods=methods, pool_sizes=pool_sizes,
+                      output=out, seed=seed, copulas=copulas, pool_sizes=pool_sizes,
                       subsets=subsets, bootstrap=bootstrap, interval=tuple(float(x) for x in interval),
                       orthant_samples=orthant_samples, orthant_method=orthant_method, repair=repair,
                       bootstrap_chunk=bootstrap_chunk, subset_chunk=subset_chunk,

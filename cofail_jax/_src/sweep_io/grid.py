@@ -54,25 +54,25 @@ def log_pool_sizes(n_models: int, count: int) -> tuple[int, ...]:
     return tuple(int(k) for k in ks)
 
 
-def full_matrix_flops(d: int, n_points: int, n_units: int, n_methods: int = 1) -> float:
+def full_matrix_flops(d: int, n_points: int, n_units: int, n_copulas: int = 1) -> float:
     """Rough cost (flops) of pricing ``n_units`` subsets of dimension ``d`` with
-    ``n_methods`` full-correlation copulas: a repair of :data:`REPAIR_STEPS`
+    ``n_copulas`` full-correlation copulas: a repair of :data:`REPAIR_STEPS`
     eigendecompositions (about 10 d^3 flops each) plus QMC-SOV over ``n_points`` points
     (about d^2 each)."""
-    return float(n_methods) * n_units * (REPAIR_STEPS * 10.0 * d ** 3 + float(n_points) * d ** 2)
+    return float(n_copulas) * n_units * (REPAIR_STEPS * 10.0 * d ** 3 + float(n_points) * d ** 2)
 
 
 class Skip(NamedTuple):
     """Full-correlation copulas skipped in one unit of work, and why."""
 
-    methods: tuple[str, ...]
+    copulas: tuple[str, ...]
     reason: str
 
 
 def affordability(cfg, k: int, d: int, n_units: int) -> Skip | None:
     """The :class:`Skip` of one unit of work (pool size k priced in dimension d, over
     ``n_units`` subsets or replicates), or None when everything configured is priced."""
-    full = tuple(m for m in cfg.methods if m in FULL_MATRIX)
+    full = tuple(m for m in cfg.copulas if m in FULL_MATRIX)
     if not full:
         return None
     n_points = cfg.orthant_samples or cfg.max_samples
@@ -115,7 +115,7 @@ def skip_note(plan: dict[str, Skip]) -> str:
     """One line saying what was skipped where and why ('' when nothing is)."""
     if not plan:
         return ""
-    methods = sorted({m for s in plan.values() for m in s.methods})
+    copulas = sorted({m for s in plan.values() for m in s.copulas})
     ks = sorted(int(u.split("/")[1]) for u in plan if u.startswith("sweep_k/"))
     where = []
     if ks:
@@ -125,6 +125,6 @@ def skip_note(plan: dict[str, Skip]) -> str:
     if "boot" in plan:
         where.append("the bootstrap")
     first = plan[f"sweep_k/{ks[0]:05d}"] if ks else next(iter(plan.values()))
-    return (f"sweep: {', '.join(methods)} not priced at {', '.join(where)} (status "
+    return (f"sweep: {', '.join(copulas)} not priced at {', '.join(where)} (status "
             f"'skipped', NaN): {first.reason}; raise full_corr_max_k / full_corr_budget to "
             "price them")

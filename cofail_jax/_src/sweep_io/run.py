@@ -84,7 +84,7 @@ def run_sweep(cfg: SweepConfig, *, progress: Progress | bool | None = None,
         extra["full_corr_skipped"] = note
     prov = provenance(command="cofail sweep " + os.path.basename(cfg.path), config=cfg.to_dict(),
                       seed=cfg.seed, input_path=cfg.input_path,
-                      method="pairwise-calibrated copulas: " + ", ".join(cfg.methods),
+                      method="pairwise-calibrated copulas: " + ", ".join(cfg.copulas),
                       extra=extra)
     partial = cfg.output + ".partial"
     ck = Checkpoint(partial, cfg.hash(), prov, cfg.path)
@@ -125,14 +125,14 @@ class _Run:
         self.done_units = 0
 
     def _kept(self, unit):
-        """The configured methods this unit of work prices (the skip plan's rule), and
-        the call that widens its results back to every configured method (NaN
+        """The configured copulas this unit of work prices (the skip plan's rule), and
+        the call that widens its results back to every configured copula (NaN
         predictions, 0 samples where skipped)."""
         skip = self.plan.get(unit)
-        kept = tuple(m for m in self.cfg.methods if skip is None or m not in skip.methods)
-        if kept == tuple(self.cfg.methods):
+        kept = tuple(m for m in self.cfg.copulas if skip is None or m not in skip.copulas)
+        if kept == tuple(self.cfg.copulas):
             return kept, lambda p: p
-        cols = [kept.index(m) if m in kept else -1 for m in self.cfg.methods]
+        cols = [kept.index(m) if m in kept else -1 for m in self.cfg.copulas]
 
         def widen(p):
             out = {}
@@ -222,7 +222,7 @@ class _Run:
         dimensions and the two bootstrap programs overlap on several cores instead of
         compiling one after another as the run reaches them), from the pool's shapes
         alone; the pool's statistics (:meth:`_pool_stats`) are computed alongside. Units
-        priced with fewer methods (the skip plan) get their own programs."""
+        priced with fewer copulas (the skip plan) get their own programs."""
         import jax
         import jax.numpy as jnp
 
@@ -288,7 +288,7 @@ class _Run:
         self.done("full")
 
     def _groups(self, ks):
-        """Consecutive pool sizes priced by the same program (same methods and compacted
+        """Consecutive pool sizes priced by the same program (same copulas and compacted
         dimension) in groups of at most max(subset_chunk, one pool size's subsets) rows: one
         run of micro-batches per group, so that P = 10 subsets per pool size do not each
         pad to two micro-batches of 8 (rows are independent: results do not change)."""
