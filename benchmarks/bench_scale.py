@@ -11,7 +11,7 @@ same run is ``pandas.read_csv`` of the same file (C engine, its own process too)
     .venv/bin/python benchmarks/bench_scale.py [--queries 12000] [--models 100,1000,4000]
     .venv/bin/python benchmarks/bench_scale.py --quick     # 2,000 x (50, 300)
 
-Steps beyond the targets (the growth table, issue 17): price --model fitted_loading,
+Steps beyond the targets (the growth table, issue 17): price --copula fitted_loading,
 identify (moment bounds; the full-matrix Gaussian value is skipped above
 --full-corr-max-k = 500), vote (the subset votes are refused above 200,000 subsets, with
 a status), and the query bootstrap of the tetrachorics (correlations --bootstrap 20;
@@ -20,7 +20,7 @@ pairs).
 
 Targets at 12,000 x 4,000: certify (with the beta curve) within 5x the pandas read and
 under 10 s; correlations (all pairs, summary output) under 60 s and 4 GB; price
---model equal_loading (the equal-loading one-factor copula) under 30 s.
+--copula equal_loading (the equal-loading one-factor copula) under 30 s.
 """
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ STEPS = {
     "pandas read_csv": None,
     "certify": ["certify", "{csv}"],
     "correlations": ["correlations", "{csv}", "--bootstrap", "0"],
-    "price equal_loading": ["price", "{csv}", "--model", "equal_loading"],
-    "price fitted_loading": ["price", "{csv}", "--model", "fitted_loading"],
+    "price equal_loading": ["price", "{csv}", "--copula", "equal_loading"],
+    "price fitted_loading": ["price", "{csv}", "--copula", "fitted_loading"],
     "identify bounds": ["identify", "{csv}"],
     "vote": ["vote", "{csv}"],
     "bootstrap B=20": ["correlations", "{csv}", "--bootstrap", "20"],

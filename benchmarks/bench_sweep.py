@@ -401,9 +401,9 @@ def jax_side(e, n_sub, n_rep, full):
 
     # Higham nearest-correlation repair (the baseline clips eigenvalues, which is cheaper)
     kw = dict(orthant_samples=4096, orthant_method="qmc", repair=REPAIR)
-    methods = S.METHODS
-    sweep = S.make_subset_sweep(methods, **kw)
-    boot = S.make_bootstrap(methods, **kw)
+    copulas = S.COPULAS
+    sweep = S.make_subset_sweep(copulas, **kw)
+    boot = S.make_bootstrap(copulas, **kw)
     key = jax.random.key(0)
     stats = jax.jit(S.pool_stats)(e, jnp.ones(e.shape[0]))
     jax.block_until_ready(stats)
@@ -488,8 +488,8 @@ def compile_table(e):
     key = jax.random.key(0)
     stats = jax.eval_shape(S.pool_stats, jax.ShapeDtypeStruct((n, k), jnp.bool_),
                            jax.ShapeDtypeStruct((n,), jnp.float64))
-    sweep = S.make_subset_sweep(S.METHODS, **kw)
-    boot = S.make_bootstrap(S.METHODS, **kw)
+    sweep = S.make_subset_sweep(S.COPULAS, **kw)
+    boot = S.make_bootstrap(S.COPULAS, **kw)
     jobs = (sweep.precompile(key, stats, e, range(2, k + 1))
             + boot.precompile(key, e, np.ones(k, bool)))
     seen, total = set(), np.zeros(3)
@@ -541,9 +541,9 @@ def main():
         wall, out = small_sweep(e)
         full = out["full"]
         r = full["ratio"]
-        vals = [r[m] for m in out["methods"]] if isinstance(r, dict) else np.ravel(r)
-        ratios = ", ".join(f"{m} {float(np.ravel(v)[0]):.3f}" for m, v in zip(out["methods"], vals))
-        print(f"small sweep (k = 2..{K}, P = 10, B = 100, {', '.join(out['methods'])}), "
+        vals = [r[m] for m in out["copulas"]] if isinstance(r, dict) else np.ravel(r)
+        ratios = ", ".join(f"{m} {float(np.ravel(v)[0]):.3f}" for m, v in zip(out["copulas"], vals))
+        print(f"small sweep (k = 2..{K}, P = 10, B = 100, {', '.join(out['copulas'])}), "
               f"compilation included: {wall:.1f} s wall ({out['first_unit_s']:.1f} s to the "
               f"end of the first unit: loading, compiling every program, the full pool); "
               f"full-pool ratios: {ratios}")
@@ -582,7 +582,7 @@ def main():
           f"{QMC_POINTS} points, {QMC_SHIFTS} shifts")
     from cofail_jax._src import sweep as S
 
-    extra = [m for m in S.METHODS if m not in BASELINE_COPULAS]
+    extra = [m for m in S.COPULAS if m not in BASELINE_COPULAS]
     if extra:
         print(f"note: the JAX side also prices {', '.join(extra)}, which neither baseline "
               f"does (they price {', '.join(BASELINE_COPULAS)}): the ratios understate it")

@@ -82,7 +82,7 @@ def child(mode: str, k: int, reps: int) -> None:
 
         e = jnp.asarray(benchmark_pool(jax.random.key(0)).errors)
         mask = jnp.ones(e.shape[1], bool)
-        price = S.make_subset_pricer(S.METHODS, orthant_samples=4096, orthant_method="qmc",
+        price = S.make_subset_pricer(S.COPULAS, orthant_samples=4096, orthant_method="qmc",
                                      repair="nearest")
         key = jax.random.key(0)
 

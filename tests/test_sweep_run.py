@@ -74,6 +74,39 @@ def test_chunk_size_does_not_change_results(reference, data, tmp_path):
     assert_same(reference, tmp_path / "b.h5")
 
 
+def _same(a, b):
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (np.ndarray, float)):
+        return np.array_equal(a, b, equal_nan=True)
+    return a == b
+
+
+def test_files_written_before_the_copula_rename_read_the_same(reference, tmp_path, capsys):
+    """A results file of the old layout (config key 'methods', the old skip note) reads
+    as the new one, and 'cofail report' draws it."""
+    import shutil
+
+    from cofail_jax._src.report import read_sweep
+
+    with h5py.File(reference) as f:
+        cfg = json.loads(f.attrs["config"])
+        assert cfg["copulas"] == ["equal_loading", "clayton"] and "methods" not in cfg
+    old = tmp_path / "old.h5"
+    shutil.copyfile(reference, old)
+    with h5py.File(old, "a") as f:
+        cfg["methods"] = cfg.pop("copulas")
+        f.attrs["config"] = json.dumps(cfg)
+        f["sweep"].attrs["skip_note"] = "every configured method priced at every pool size"
+    new_d, old_d = read_sweep(str(reference)), read_sweep(str(old))
+    assert old_d["copulas"] == new_d["copulas"] == ["equal_loading", "clayton"]
+    assert old_d["config"]["copulas"] == ["equal_loading", "clayton"]
+    old_d["path"] = new_d["path"]
+    assert _same(old_d, new_d)
+    assert main(["report", str(old), "--outdir", str(tmp_path / "fig")]) == 0
+    assert len(os.listdir(tmp_path / "fig")) == 4
+
+
 def test_report_writes_four_figures(reference, tmp_path, capsys):
     assert main(["report", str(reference), "--outdir", str(tmp_path / "fig")]) == 0
     names = sorted(os.listdir(tmp_path / "fig"))
