@@ -6,6 +6,7 @@ Pure Python: no pricing program is compiled here."""
 import pytest
 
 from cofail_jax._src import sweep as S
+from cofail_jax._src import sweep_stream as SS
 from cofail_jax._src.sweep_io import Checkpoint, load_config
 from sweep_helpers import write_config, write_matrix
 
@@ -64,7 +65,8 @@ def test_both_keys_is_a_config_error(csv, tmp_path, capsys):
     assert not (tmp_path / "o.h5").exists()
 
 
-@pytest.mark.parametrize("build", [S.make_subset_pricer, S.make_subset_sweep, S.make_bootstrap])
+@pytest.mark.parametrize("build", [S.make_subset_pricer, S.make_subset_sweep, S.make_bootstrap,
+                                   SS.make_streamed_bootstrap])
 def test_old_keyword_still_works(build):
     with pytest.warns(DeprecationWarning, match=r"\(copulas=...\)"):
         old = build(methods=("equal_loading", "clayton"))

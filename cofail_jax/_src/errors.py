@@ -2,7 +2,8 @@
 
 Every problem with a user's input is an :class:`InputError`: its message names the
 file, the row or column, and what to do. The CLI prints it on one line and exits with
-status 2; library callers can catch it like any ``ValueError``.
+status 2; library callers can catch it like any ``ValueError``. :func:`renamed_keyword`
+keeps a renamed keyword argument working, with a deprecation warning.
 """
 
 from __future__ import annotations
@@ -43,3 +44,25 @@ class InputError(ValueError):
         if self.hint:
             text += f" ({self.hint})"
         return text.replace("\n", " ")
+
+
+def renamed_keyword(old: str, new: str):
+    """Decorator: ``fn(new=...)`` may still be called as ``fn(old=...)`` (the keyword's
+    name before a rename), with a :class:`DeprecationWarning` naming the new one."""
+    import functools
+    import warnings
+
+    def deco(fn):
+        @functools.wraps(fn)
+        def wrapped(*args, **kw):
+            if old in kw:
+                if args or new in kw:
+                    raise TypeError(f"{fn.__name__}: give {new} once ({old!r} is its old name)")
+                warnings.warn(f"{fn.__name__}({old}=...) is now {fn.__name__}({new}=...)",
+                              DeprecationWarning, stacklevel=2)
+                kw[new] = kw.pop(old)
+            return fn(*args, **kw)
+
+        return wrapped
+
+    return deco

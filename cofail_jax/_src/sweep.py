@@ -38,7 +38,6 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-import warnings
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -49,6 +48,7 @@ import numpy as np
 from . import copulas as C
 from . import pricing as P
 from . import tetrachoric as _tet
+from .errors import renamed_keyword
 from .pricing import ALWAYS_RIGHT, ALWAYS_WRONG, FIT_FAILED, NO_ALL_WRONG, OK, PoolStats, pool_stats
 # the micro-batch runner (MICRO, CPU_WORKERS and precompile re-exported for the driver)
 from .sweep_batches import CPU_WORKERS as CPU_WORKERS
@@ -71,23 +71,6 @@ DROP_REASONS = {
 
 __all__ = ["PoolStats", "pool_stats", "Prices", "make_subset_pricer", "make_bootstrap",
            "make_subset_sweep", "draw_subsets", "subset_masks", "summarize_ratios", "ratios"]
-
-
-def accepts_old_methods(fn):
-    """Let ``fn(copulas=...)`` still be called as ``fn(methods=...)`` (the keyword's old
-    name), with a :class:`DeprecationWarning`."""
-
-    @functools.wraps(fn)
-    def wrapped(*args, **kw):
-        if "methods" in kw:
-            if args or "copulas" in kw:
-                raise TypeError(f"{fn.__name__}: give copulas once ('methods' is its old name)")
-            warnings.warn(f"{fn.__name__}(methods=...) is now {fn.__name__}(copulas=...)",
-                          DeprecationWarning, stacklevel=2)
-            kw["copulas"] = kw.pop("methods")
-        return fn(*args, **kw)
-
-    return wrapped
 
 
 def engines() -> dict[str, str]:
@@ -146,7 +129,7 @@ def pricing_options(*, orthant_samples: int | None = None, orthant_method: str |
                             max_samples=int(max_samples))
 
 
-@accepts_old_methods
+@renamed_keyword("methods", "copulas")
 def make_subset_pricer(copulas: Sequence[str] = COPULAS, **pricer_kw):
     """Build ``price(key, stats, errors, weights, mask) -> Prices`` for any subset.
 
@@ -286,7 +269,7 @@ def _pool_rows(key_sub, stats, prepared, n_queries: int, ks, js, masks):
             jax.tree_util.tree_map(rep, stats), jax.tree_util.tree_map(rep, prepared), masks)
 
 
-@accepts_old_methods
+@renamed_keyword("methods", "copulas")
 @functools.lru_cache(maxsize=8)
 def make_bootstrap(copulas: Sequence[str] = COPULAS, **pricer_kw):
     """Build ``boot(key_boot, errors, mask, indices, batch=None) -> Prices``.
@@ -337,7 +320,7 @@ def make_bootstrap(copulas: Sequence[str] = COPULAS, **pricer_kw):
     return boot
 
 
-@accepts_old_methods
+@renamed_keyword("methods", "copulas")
 @functools.lru_cache(maxsize=8)
 def make_subset_sweep(copulas: Sequence[str] = COPULAS, **pricer_kw):
     """Build ``sweep(key_sub, stats, errors, ks, js, masks, batch=None) -> Prices``.

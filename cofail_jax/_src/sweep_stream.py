@@ -25,10 +25,11 @@ import numpy as np
 
 from . import pricing as P
 from . import sweep as S
+from .errors import renamed_keyword
 from .sharding import cpu_compiler_options
 
 
-@S.accepts_old_methods
+@renamed_keyword("methods", "copulas")
 @functools.lru_cache(maxsize=4)
 def make_streamed_bootstrap(copulas: Sequence[str] = S.COPULAS, devices="all", **pricer_kw):
     """Build ``boot(key_boot, errors, mask, indices, batch=None, watch=None) -> Prices``
