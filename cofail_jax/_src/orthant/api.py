@@ -122,7 +122,6 @@ def _cached(method, n_samples, n_shifts, devices):
 AUTO_THRESHOLD = 1e-4
 
 
-@functools.partial(jax.jit, static_argnames=("method", "n_samples", "n_shifts", "devices"))
 def mvn_orthant(key: Array, tau: ArrayLike, corr: ArrayLike, *, method: str = "auto",
                 n_samples: int = 2 ** 16, n_shifts: int = 16, devices="all") -> OrthantResult:
     """P(Z <= tau) for Z ~ N(0, corr), choosing the estimator.
@@ -147,6 +146,19 @@ def mvn_orthant(key: Array, tau: ArrayLike, corr: ArrayLike, *, method: str = "a
     References:
       Genz and Bretz (2009); Botev (2017).
     """
+    return _mvn_orthant_jit()(key, tau, corr, method=method, n_samples=n_samples,
+                              n_shifts=n_shifts, devices=devices)
+
+
+@functools.lru_cache(maxsize=1)
+def _mvn_orthant_jit():
+    """:func:`mvn_orthant`'s program, jitted on first use with
+    :func:`..sharding.cpu_compiler_options` (as :func:`make_orthant_estimator`'s)."""
+    return jax.jit(_mvn_orthant, static_argnames=("method", "n_samples", "n_shifts", "devices"),
+                   compiler_options=cpu_compiler_options())
+
+
+def _mvn_orthant(key, tau, corr, *, method, n_samples, n_shifts, devices):
     if method != "auto":
         return _cached(method, n_samples, n_shifts, devices)(key, tau, corr)
     key_quick, key_main = jax.random.split(key)
