@@ -98,14 +98,16 @@ def test_qmc_standard_error_matches_the_spread_over_keys():
 def test_cpu_compiler_options_follow_the_host_and_the_switch(monkeypatch):
     from cofail_jax._src import sharding
 
-    monkeypatch.setattr(sharding, "_CPU_OPTIONS", None)
     monkeypatch.setattr(sharding, "_host_has_avx512", lambda: True)
     monkeypatch.delenv("COFAIL_XLA_CPU_DEFAULTS", raising=False)
-    want = {"xla_cpu_prefer_vector_width": 512} if jax.default_backend() == "cpu" else {}
-    assert sharding.cpu_compiler_options() == want
-    for switch, host in (("1", True), ("", False)):
-        monkeypatch.setattr(sharding, "_CPU_OPTIONS", None)
-        monkeypatch.setattr(sharding, "_host_has_avx512", lambda host=host: host)
-        monkeypatch.setenv("COFAIL_XLA_CPU_DEFAULTS", switch)
-        assert sharding.cpu_compiler_options() == {}
-    monkeypatch.setattr(sharding, "_CPU_OPTIONS", None)  # the real host again afterwards
+    sharding._cpu_options.cache_clear()
+    try:
+        want = {"xla_cpu_prefer_vector_width": 512} if jax.default_backend() == "cpu" else {}
+        assert sharding.cpu_compiler_options() == want
+        for switch, host in (("1", True), ("", False)):
+            sharding._cpu_options.cache_clear()
+            monkeypatch.setattr(sharding, "_host_has_avx512", lambda host=host: host)
+            monkeypatch.setenv("COFAIL_XLA_CPU_DEFAULTS", switch)
+            assert sharding.cpu_compiler_options() == {}
+    finally:
+        sharding._cpu_options.cache_clear()  # the real host again afterwards

@@ -19,7 +19,9 @@ References:
 
 from __future__ import annotations
 
+import functools
 import math
+import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -102,9 +104,6 @@ def _host_has_avx512() -> bool:
     return False
 
 
-_CPU_OPTIONS: dict[str, Any] | None = None
-
-
 def cpu_compiler_options() -> dict[str, Any]:
     """XLA options for programs that run on this host's CPU: 512-bit vectors where the
     CPU has AVX-512 (XLA's CPU default prefers 256), else none.
@@ -114,11 +113,11 @@ def cpu_compiler_options() -> dict[str, Any]:
     EPYC (Zen 5) CPU, same numbers to float32 rounding (benchmarks/RESULTS.md, issue 18
     fourth stop). Empty when the default backend is not the CPU (the option would be
     ignored there) or ``COFAIL_XLA_CPU_DEFAULTS=1`` is set (XLA's defaults)."""
-    global _CPU_OPTIONS
-    if _CPU_OPTIONS is None:
-        import os
+    return dict(_cpu_options())
 
-        use = (os.environ.get("COFAIL_XLA_CPU_DEFAULTS", "") in ("", "0")
-               and jax.default_backend() == "cpu" and _host_has_avx512())
-        _CPU_OPTIONS = {"xla_cpu_prefer_vector_width": 512} if use else {}
-    return dict(_CPU_OPTIONS)
+
+@functools.lru_cache(maxsize=1)
+def _cpu_options() -> tuple[tuple[str, Any], ...]:
+    use = (os.environ.get("COFAIL_XLA_CPU_DEFAULTS", "") in ("", "0")
+           and jax.default_backend() == "cpu" and _host_has_avx512())
+    return (("xla_cpu_prefer_vector_width", 512),) if use else ()
